@@ -1,0 +1,190 @@
+/*
+ * exec.h - run one step end to end.
+ *
+ * A step is one top-level complete command plus the shell state it starts
+ * from.  exec/ runs it with a real shell (bash, or sh when the script asks
+ * for it): it writes a small program that restores the state (the
+ * prelude), runs the command at its original line number, and dumps the
+ * state the command leaves (the epilogue) to a private pipe.  The state is
+ * a value (struct exec_state) with a stable serialisation, so that later
+ * layers can hash it into cache keys.
+ *
+ * Until the sandbox lands, a step is a plain child process; the only
+ * isolation used is a private mount namespace (when the kernel allows
+ * one) so that the script path names the step's program, which keeps
+ * $0, BASH_SOURCE and bash's "FILE: line N:" messages exactly as bash
+ * prints them for the real script.
+ */
+#ifndef CAIRN_EXEC_H
+#define CAIRN_EXEC_H
+
+#include "util.h"
+
+/* Which shell language runs the steps. */
+enum exec_lang {
+	EXEC_LANG_BASH = 0,
+	EXEC_LANG_SH, /* POSIX sh (dash on Debian) */
+};
+
+/* How the session's commands reach the shell; decides $0 and how bash
+ * words its messages (as for `bash FILE`, `bash -c`, or `bash < FILE`). */
+enum exec_mode {
+	EXEC_MODE_SCRIPT = 0, /* cairn run FILE */
+	EXEC_MODE_STRING, /* cairn -c CMDS */
+	EXEC_MODE_STDIN, /* commands read from standard input */
+	EXEC_MODE_REPL, /* interactive */
+};
+
+/* A shell function as the state holds it. */
+struct exec_func {
+	char *name;
+	char *body; /* as the shell prints it (declare -f); canonical */
+	char *src; /* the original definition text, or NULL */
+	unsigned line; /* line where SRC starts in the script */
+	char *attrs; /* attribute letters from `declare -F` (x, r, t), or NULL */
+};
+
+/*
+ * The shell state between two steps.  Everything that one shell process
+ * would carry from one top-level command to the next.
+ */
+struct exec_state {
+	char *cwd; /* logical working directory ($PWD) */
+	struct strvec vars; /* variable definitions, sorted by name; for bash
+			       `declare -p` statements, for sh `NAME='v'` */
+	struct strvec env; /* NAME=VALUE of exported variables, sorted */
+	struct exec_func *funcs; /* sorted by name */
+	size_t nfuncs, alloc_funcs;
+	char *aliases; /* `alias -p` output */
+	char *options; /* `set +o` output */
+	char *shopts; /* `shopt -p` output (bash) */
+	char *traps; /* `trap -p` output */
+	struct strvec argv; /* positional parameters $1, $2, ... */
+	int status; /* $? */
+	char *pipestatus; /* "${PIPESTATUS[*]}" when the last command was a
+			     pipeline of several commands, else NULL */
+	unsigned umask;
+	char *dirstack; /* `dirs -l -p` below the top entry, or NULL */
+	char *disabled; /* `enable -n` output: disabled builtins, or NULL */
+	struct exec_rlimit {
+		int resource;
+		unsigned long long cur, max;
+	} * limits; /* resource limits that differ from cairn's own */
+	size_t nlimits;
+	int initial; /* nothing has run yet: a fresh shell's state */
+};
+
+#define EXEC_STATE_INIT                                                                            \
+	{                                                                                          \
+		0                                                                                  \
+	}
+
+void exec_state_init(struct exec_state *st);
+void exec_state_release(struct exec_state *st);
+void exec_state_copy(struct exec_state *dst, const struct exec_state *src);
+
+/* Append the state's canonical serialisation to OUT: a stable text form
+ * (section per field, sorted entries) that exec_state_parse() reads back
+ * and that equal states always produce byte for byte. */
+void exec_state_serialize(struct strbuf *out, const struct exec_state *st);
+
+/* Read a serialisation back.  0, or CAIRN_ERROR if BUF is malformed. */
+int exec_state_parse(struct exec_state *out, const char *buf, size_t len);
+
+/* The SHA-256 (hex) of the serialisation. */
+void exec_state_hash(char out[SHA256_HEX_LEN + 1], const struct exec_state *st);
+
+/* A function definition found in a step's source text. */
+struct exec_funcsrc {
+	const char *name;
+	const char *text;
+	size_t len;
+	unsigned line;
+};
+
+/* Directives attached to a step (`#cairn: ...`); they take effect in
+ * later layers (sandbox, cache) but are carried from here. */
+struct exec_directives {
+	int net; /* #cairn: net */
+	int nocache; /* #cairn: nocache */
+	unsigned timeout; /* seconds, 0 = none */
+	uint64_t mem; /* bytes, 0 = none */
+};
+
+struct exec_step {
+	const char *text; /* the complete command, as written */
+	size_t len;
+	unsigned line; /* its first line in the session's input */
+	const struct exec_funcsrc *funcs;
+	size_t nfuncs;
+	struct exec_directives directives;
+};
+
+struct exec_session_opts {
+	enum exec_lang lang;
+	enum exec_mode mode;
+	const char *shell; /* program to run; NULL: bash or sh by LANG */
+	const char *script; /* EXEC_MODE_SCRIPT: path as given */
+	const char *argv0; /* $0 for the other modes; NULL: the shell's */
+	const char *const *args; /* initial positional parameters */
+	const char *const *env; /* initial environment; NULL: environ */
+};
+
+struct exec_session {
+	enum exec_lang lang;
+	enum exec_mode mode;
+	char *shell; /* absolute path of the shell */
+	char *argv0; /* $0 */
+	char *script_abs; /* EXEC_MODE_SCRIPT: absolute path of the script */
+	char *startdir; /* the directory the session started in */
+	char *tmpdir; /* session-private scratch directory */
+	char *shlvl; /* SHLVL as the session found it, or NULL */
+	struct exec_state state;
+	unsigned seq; /* steps run so far */
+	uint64_t started_ns;
+	int use_mountns; /* 1 yes, 0 no, -1 not yet known */
+	/*
+	 * The descriptors the shell had open at the end of the last step
+	 * (`exec 3>log`, `exec >out`): NUM in the shell, FD our duplicate.
+	 * Until a step has ended, steps inherit ours.
+	 */
+	struct exec_fd {
+		int num, fd;
+	} * fds;
+	size_t nfds;
+	int have_fds;
+	/* Resource limits read from the last step's shell when it stopped. */
+	struct exec_rlimit *taken_limits;
+	size_t ntaken_limits;
+	int devnull; /* fd on /dev/null passed to steps */
+};
+
+struct exec_result {
+	int status; /* the step's exit status ($? after it) */
+	int ended; /* the shell ended the session (exit, set -e, exec,
+		      a fatal error): STATUS is the session's status */
+	int signal; /* the shell was killed by this signal, or 0 */
+	uint64_t wall_ns;
+};
+
+/* Set up a session: resolve the shell, make the scratch directory.
+ * 0, or -1 with err set.  Release with exec_session_release(). */
+int exec_session_init(struct exec_session *s, const struct exec_session_opts *opts);
+void exec_session_release(struct exec_session *s);
+
+/*
+ * Run STEP in S's current state; on return S->state is the state the
+ * step left (unless the session ended).  Standard input, output and error
+ * are the caller's.  Returns 0 (see OUT) or -1 when the step could not be
+ * started (err set).
+ */
+int exec_step_run(struct exec_session *s, const struct exec_step *step, struct exec_result *out);
+
+/*
+ * End a session that ran to its end: run the EXIT trap if one is set,
+ * as the shell would on reaching the end of input.  *STATUS is the
+ * session's exit status on entry and the final one on return.
+ */
+int exec_session_finish(struct exec_session *s, int *status);
+
+#endif

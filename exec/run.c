@@ -1,0 +1,750 @@
+/*
+ * run.c - sessions and the local step runner.
+ *
+ * A step is a child process running the real shell on the program that
+ * script.c writes.  For `cairn run FILE`, the shell must believe it runs
+ * FILE itself ($0, BASH_SOURCE, "FILE: line N:" in messages, the source
+ * file bash records for functions), yet read our program.  The child
+ * therefore enters a private mount namespace (inside a user namespace
+ * when not root), bind-mounts the program over FILE, and starts
+ * `bash FILE`.  As soon as bash has opened it, a helper process lazily
+ * unmounts the bind again, so that the step's own commands (`sed -n 2p
+ * "$0"`) see the real FILE.  Where namespaces are not available the step
+ * runs as `bash -c PROGRAM FILE`, which differs only in those details.
+ */
+#include "exec-int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Find PROG on PATH; returns a malloc'd absolute path or NULL. */
+static char *path_lookup(const char *prog)
+{
+	const char *path = getenv("PATH");
+	const char *p;
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) ? NULL : xstrdup(prog);
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p;) {
+		const char *colon = strchrnul(p, ':');
+		char *cand = xstrfmt("%.*s/%s", (int)(colon - p), p, prog);
+		if (cand[0] == '/' && !access(cand, X_OK))
+			return cand;
+		free(cand);
+		p = *colon ? colon + 1 : colon;
+	}
+	return NULL;
+}
+
+/* The logical working directory: $PWD when it names ".", else getcwd(). */
+static char *logical_cwd(const char *const *env)
+{
+	const char *pwd = NULL;
+	struct stat a, b;
+	char buf[PATH_MAX];
+	size_t i;
+
+	for (i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], "PWD=", 4))
+			pwd = env[i] + 4;
+	if (pwd && pwd[0] == '/' && !stat(pwd, &a) && !stat(".", &b) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return xstrdup(pwd);
+	if (!getcwd(buf, sizeof(buf)))
+		return NULL;
+	return xstrdup(buf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int exec_session_init(struct exec_session *s, const struct exec_session_opts *opts)
+{
+	const char *const *env = opts->env ? opts->env : (const char *const *)environ;
+	const char *tmp = getenv("TMPDIR");
+	char *status_file = NULL;
+	size_t i;
+	int ret = -1;
+
+	memset(s, 0, sizeof(*s));
+	exec_state_init(&s->state);
+	s->lang = opts->lang;
+	s->mode = opts->mode;
+	s->devnull = -1;
+	s->use_mountns = opts->mode == EXEC_MODE_SCRIPT ? -1 : 0;
+	s->started_ns = util_now_ns();
+
+	if (opts->shell)
+		s->shell = path_lookup(opts->shell);
+	else if (s->lang == EXEC_LANG_SH)
+		s->shell = xstrdup("/bin/sh");
+	else
+		s->shell = path_lookup("bash");
+	if (!s->shell) {
+		err_set(CAIRN_ENOTFOUND, "cannot find the shell %s on PATH",
+			opts->shell ? opts->shell : "bash");
+		goto out;
+	}
+
+	if (opts->mode == EXEC_MODE_SCRIPT) {
+		char *abs = realpath(opts->script, NULL);
+		struct stat st;
+		if (!abs) {
+			err_errno(CAIRN_ERROR, "%s", opts->script);
+			goto out;
+		}
+		s->script_abs = abs;
+		s->argv0 = xstrdup(opts->script);
+		/* Only a regular file can be mounted over. */
+		if (stat(abs, &st) || !S_ISREG(st.st_mode))
+			s->use_mountns = 0;
+	} else if (opts->argv0) {
+		s->argv0 = xstrdup(opts->argv0);
+	} else {
+		s->argv0 = xstrdup(s->lang == EXEC_LANG_SH ? "sh" : "bash");
+	}
+
+	s->startdir = logical_cwd(env);
+	if (!s->startdir) {
+		err_errno(CAIRN_ERROR, "cannot determine the working directory");
+		goto out;
+	}
+	s->state.cwd = xstrdup(s->startdir);
+
+	s->tmpdir = xstrfmt("%s/cairn-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+	if (!mkdtemp(s->tmpdir)) {
+		err_errno(CAIRN_ERROR, "cannot create a scratch directory in %s",
+			  tmp && *tmp == '/' ? tmp : "/tmp");
+		free(s->tmpdir);
+		s->tmpdir = NULL;
+		goto out;
+	}
+	/* Sourced with the status as $1 to set $? without a fork. */
+	status_file = xstrfmt("%s/status", s->tmpdir);
+	{
+		int fd = open(status_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || util_write_all(fd, "return $1\n", 10) < 0) {
+			err_errno(CAIRN_ERROR, "%s", status_file);
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+	}
+
+	s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (s->devnull < 0) {
+		err_errno(CAIRN_ERROR, "/dev/null");
+		goto out;
+	}
+
+	for (i = 0; env[i]; i++) {
+		if (!strncmp(env[i], "SHLVL=", 6)) {
+			free(s->shlvl);
+			s->shlvl = xstrdup(env[i]);
+		}
+		strvec_push(&s->state.env, env[i]);
+	}
+	qsort(s->state.env.v, s->state.env.nr, sizeof(char *), cmp_str);
+	for (i = 0; opts->args && opts->args[i]; i++)
+		strvec_push(&s->state.argv, opts->args[i]);
+
+	/*
+	 * Background jobs of a step belong to it: orphans are re-parented to
+	 * us, and a step ends when they have all exited.
+	 */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	ret = 0;
+out:
+	free(status_file);
+	if (ret < 0)
+		exec_session_release(s);
+	return ret;
+}
+
+static void remove_tree(const char *dir)
+{
+	/* The scratch directory holds only files we wrote, no subdirectories. */
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char *p;
+		if (e->d_name[0] == '.')
+			continue;
+		p = xstrfmt("%s/%s", dir, e->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+static void fds_release(struct exec_fd *fds, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		close(fds[i].fd);
+	free(fds);
+}
+
+void exec_session_release(struct exec_session *s)
+{
+	fds_release(s->fds, s->nfds);
+	free(s->taken_limits);
+	if (s->tmpdir)
+		remove_tree(s->tmpdir);
+	if (s->devnull >= 0)
+		close(s->devnull);
+	free(s->shell);
+	free(s->argv0);
+	free(s->script_abs);
+	free(s->startdir);
+	free(s->tmpdir);
+	free(s->shlvl);
+	exec_state_release(&s->state);
+	memset(s, 0, sizeof(*s));
+	s->devnull = -1;
+}
+
+/* ---- the child ----------------------------------------------------------- */
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret;
+	if (fd < 0)
+		return -1;
+	ret = util_write_all(fd, text, strlen(text));
+	close(fd);
+	return ret;
+}
+
+/*
+ * Make PROG appear at TARGET for this process (and its children) only.
+ * Called in the forked child, single-threaded.
+ */
+static int mount_program(const char *prog, const char *target)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char map[64];
+
+	if (uid != 0) {
+		/* Unprivileged: a user namespace gives us the right to mount. */
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+			return -1;
+		if (write_file("/proc/self/setgroups", "deny") < 0)
+			return -1;
+		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+		if (write_file("/proc/self/uid_map", map) < 0)
+			return -1;
+		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+		if (write_file("/proc/self/gid_map", map) < 0)
+			return -1;
+	} else if (unshare(CLONE_NEWNS) < 0) {
+		return -1;
+	}
+	/* Before the bind: our mounts must never propagate to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return -1;
+	if (mount(prog, target, NULL, MS_BIND, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The unmount helper: waits until the prelude says the shell has opened
+ * the script, detaches the bind mount, and lets the prelude go on.  If
+ * the shell dies first, the read sees EOF and the helper just exits.
+ */
+static void run_unmount_helper(const char *target, int from_shell, int to_shell)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(from_shell, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1) {
+		umount2(target, MNT_DETACH);
+		if (write(to_shell, "\n", 1) < 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void move_fd(int from, int to)
+{
+	if (from == to) {
+		int fl = fcntl(from, F_GETFD);
+		if (fl >= 0)
+			fcntl(from, F_SETFD, fl & ~FD_CLOEXEC);
+		return;
+	}
+	if (dup2(from, to) < 0)
+		_exit(126);
+}
+
+struct child_args {
+	const struct exec_session *s;
+	const char *prog_path;
+	const char *program;
+	char *const *envp;
+	int state_w, sync_a[2], sync_b[2];
+};
+
+static __attribute__((noreturn)) void child_main(const struct child_args *a)
+{
+	const struct exec_session *s = a->s;
+	struct strvec argv = STRVEC_INIT;
+	const char *shell_name = s->lang == EXEC_LANG_SH ? "sh" : "bash";
+	int mounted = 0;
+	size_t i;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	umask(s->state.umask);
+	if (chdir(s->startdir) < 0) {
+		fprintf(stderr, "cairn: %s: %s\n", s->startdir, strerror(errno));
+		_exit(126);
+	}
+
+	if (s->use_mountns && a->sync_a[0] >= 0 && !mount_program(a->prog_path, s->script_abs)) {
+		pid_t h = fork();
+		if (h == 0) {
+			close(a->sync_a[1]);
+			close(a->sync_b[0]);
+			run_unmount_helper(s->script_abs, a->sync_a[0], a->sync_b[1]);
+		}
+		mounted = h > 0;
+	}
+
+	move_fd(a->state_w, EXEC_FD_STATE);
+	move_fd(s->devnull, EXEC_FD_NULL);
+	if (mounted) {
+		move_fd(a->sync_a[1], EXEC_FD_SYNC_W);
+		move_fd(a->sync_b[0], EXEC_FD_SYNC_R);
+	}
+	if (s->have_fds) {
+		/* The descriptors as the last step left them; the rest closed. */
+		int fd;
+		for (i = 0; i < s->nfds; i++)
+			move_fd(s->fds[i].fd, s->fds[i].num);
+		for (fd = 0; fd < EXEC_FD_FIRST_PRIVATE; fd++) {
+			int keep = 0;
+			for (i = 0; i < s->nfds; i++)
+				keep |= s->fds[i].num == fd;
+			if (!keep)
+				close(fd);
+		}
+	}
+
+	strvec_push(&argv, shell_name);
+	if (mounted) {
+		strvec_push(&argv, s->argv0);
+	} else {
+		strvec_push(&argv, "-c");
+		strvec_push(&argv, a->program);
+		strvec_push(&argv, s->argv0);
+	}
+	for (i = 0; i < s->state.argv.nr; i++)
+		strvec_push(&argv, s->state.argv.v[i]);
+	/* Limits last: a low RLIMIT_NOFILE must not stop the moves above. */
+	for (i = 0; i < s->state.nlimits; i++) {
+		struct rlimit rl = { s->state.limits[i].cur, s->state.limits[i].max };
+		setrlimit(s->state.limits[i].resource, &rl);
+	}
+	execve(s->shell, argv.v, a->envp);
+	fprintf(stderr, "cairn: cannot run %s: %s\n", s->shell, strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* The environment a step starts with: the state's exported variables. */
+static void build_env(struct strvec *out, const struct exec_session *s)
+{
+	size_t i;
+	for (i = 0; i < s->state.env.nr; i++) {
+		const char *e = s->state.env.v[i];
+		if (!s->state.initial &&
+		    (!strncmp(e, "SHLVL=", 6) || !strncmp(e, "PWD=", 4) ||
+		     !strncmp(e, "BASH_ENV=", 9) || !strncmp(e, "ENV=", 4)))
+			continue;
+		strvec_push(out, e);
+	}
+	if (!s->state.initial) {
+		/* bash keeps a logical $PWD from the environment when it is
+		 * right; SHLVL as the session found it (bash adds one). */
+		strvec_pushf(out, "PWD=%s", s->startdir);
+		if (s->shlvl)
+			strvec_push(out, s->shlvl);
+	}
+}
+
+static int write_program(const char *path, const struct strbuf *prog)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_errno(CAIRN_ERROR, "%s", path);
+	if (util_write_all(fd, prog->buf, prog->len) < 0) {
+		err_errno(CAIRN_ERROR, "%s", path);
+		close(fd);
+		return CAIRN_ERROR;
+	}
+	return close(fd) ? err_errno(CAIRN_ERROR, "%s", path) : 0;
+}
+
+/* Wait for PID, and then for every other process of the step. */
+static int wait_all(pid_t pid, int *wstatus)
+{
+	int st;
+	pid_t r;
+	/* The shell may have ended already (it was waited for when it
+	 * stopped): then its status is known from there. */
+	for (;;) {
+		r = waitpid(-1, &st, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (r == pid)
+			*wstatus = st;
+	}
+	return errno == ECHILD ? 0 : -1;
+}
+
+/* Does BUF hold the dump's final "Z" record?  *POS: where to go on. */
+static int dump_complete(const struct strbuf *buf, size_t *pos)
+{
+	for (;;) {
+		const char *p = buf->buf + *pos, *nul;
+		size_t left = buf->len - *pos;
+		if (left < 2)
+			return 0;
+		if (p[0] == 'Z' && p[1] == '\0')
+			return 1;
+		nul = memchr(p + 2, '\0', left - 2);
+		if (!nul)
+			return 0;
+		*pos = (size_t)(nul + 1 - buf->buf);
+	}
+}
+
+static int take_fd(int pidfd, int num)
+{
+	int fd = (int)syscall(SYS_pidfd_getfd, pidfd, num, 0);
+	int high;
+	if (fd < 0)
+		return -1;
+	/* Far above the numbers the shell uses, so installing is simple. */
+	high = fcntl(fd, F_DUPFD_CLOEXEC, 200);
+	close(fd);
+	return high;
+}
+
+/*
+ * The epilogue has written its dump and stopped itself: take a copy of
+ * every descriptor the shell has open (but ours and its script), so the
+ * next step starts with the same ones.
+ */
+static void take_fds(struct exec_session *s, pid_t pid)
+{
+	struct exec_fd *fds = NULL;
+	size_t n = 0, alloc = 0;
+	char dirpath[64], link[PATH_MAX], lpath[96];
+	struct dirent *e;
+	DIR *d;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (pidfd < 0)
+		return;
+	snprintf(dirpath, sizeof(dirpath), "/proc/%d/fd", (int)pid);
+	d = opendir(dirpath);
+	if (!d) {
+		close(pidfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		char *end;
+		long num = strtol(e->d_name, &end, 10);
+		ssize_t ln;
+		int fd;
+		if (*end || end == e->d_name || num >= EXEC_FD_FIRST_PRIVATE)
+			continue;
+		snprintf(lpath, sizeof(lpath), "%s/%ld", dirpath, num);
+		ln = readlink(lpath, link, sizeof(link) - 1);
+		if (ln > 0) {
+			link[ln] = '\0';
+			/* The shell's own handle on its program (dash keeps it low). */
+			if (!strncmp(link, s->tmpdir, strlen(s->tmpdir)) ||
+			    (s->script_abs && !strcmp(link, s->script_abs)))
+				continue;
+		}
+		fd = take_fd(pidfd, (int)num);
+		if (fd < 0)
+			goto fail;
+		ALLOC_GROW(fds, n + 1, alloc);
+		fds[n].num = (int)num;
+		fds[n].fd = fd;
+		n++;
+	}
+	closedir(d);
+	close(pidfd);
+	fds_release(s->fds, s->nfds);
+	s->fds = fds;
+	s->nfds = n;
+	s->have_fds = 1;
+	return;
+fail:
+	/* Keep what we had: the next step starts as this one did. */
+	closedir(d);
+	close(pidfd);
+	fds_release(fds, n);
+}
+
+/* Note the resource limits of the stopped shell that differ from ours. */
+static void take_limits(struct exec_session *s, pid_t pid)
+{
+	int r;
+	free(s->taken_limits);
+	s->taken_limits = NULL;
+	s->ntaken_limits = 0;
+	for (r = 0; r < RLIM_NLIMITS; r++) {
+		struct rlimit theirs, ours;
+		if (prlimit(pid, r, NULL, &theirs) < 0 || getrlimit(r, &ours) < 0)
+			continue;
+		if (theirs.rlim_cur == ours.rlim_cur && theirs.rlim_max == ours.rlim_max)
+			continue;
+		s->taken_limits =
+		    xrealloc(s->taken_limits, (s->ntaken_limits + 1) * sizeof(*s->taken_limits));
+		s->taken_limits[s->ntaken_limits].resource = r;
+		s->taken_limits[s->ntaken_limits].cur = theirs.rlim_cur;
+		s->taken_limits[s->ntaken_limits].max = theirs.rlim_max;
+		s->ntaken_limits++;
+	}
+}
+
+/*
+ * Read the dump until its end record; then the shell stops itself and
+ * we take its descriptors and let it go on to exit.  Returns 0 or -1.
+ */
+static int read_until_stop(struct exec_session *s, pid_t pid, int fd, struct strbuf *dump)
+{
+	size_t pos = 0;
+	int st;
+	for (;;) {
+		ssize_t n;
+		strbuf_grow(dump, 8192);
+		n = read(fd, dump->buf + dump->len, dump->alloc - dump->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_errno(CAIRN_ERROR, "read");
+		if (n == 0)
+			return 0; /* the shell ended without a complete dump */
+		dump->len += (size_t)n;
+		dump->buf[dump->len] = '\0';
+		if (dump_complete(dump, &pos))
+			break;
+	}
+	while (waitpid(pid, &st, WUNTRACED) < 0)
+		if (errno != EINTR)
+			return 0;
+	if (WIFSTOPPED(st)) {
+		take_fds(s, pid);
+		take_limits(s, pid);
+		kill(pid, SIGCONT);
+	}
+	return 0;
+}
+
+static int run_program(struct exec_session *s, const struct strbuf *prog, int use_sync,
+		       struct strbuf *dump, int *wstatus)
+{
+	struct child_args a = { 0 };
+	struct strvec env = STRVEC_INIT;
+	struct sigaction ign = { 0 }, old_int, old_quit;
+	char *prog_path = xstrfmt("%s/step.sh", s->tmpdir);
+	int state[2] = { -1, -1 };
+	pid_t pid;
+	int ret = -1;
+
+	a.sync_a[0] = a.sync_a[1] = a.sync_b[0] = a.sync_b[1] = -1;
+	if (use_sync && write_program(prog_path, prog) < 0)
+		goto out;
+	if (pipe2(state, O_CLOEXEC) < 0) {
+		err_errno(CAIRN_ERROR, "pipe");
+		goto out;
+	}
+	if (use_sync && (pipe2(a.sync_a, O_CLOEXEC) < 0 || pipe2(a.sync_b, O_CLOEXEC) < 0)) {
+		err_errno(CAIRN_ERROR, "pipe");
+		goto out;
+	}
+	build_env(&env, s);
+	a.s = s;
+	a.prog_path = prog_path;
+	a.program = prog->buf;
+	a.envp = env.v;
+	a.state_w = state[1];
+
+	/* As system(3) does: the terminal's signals are for the step. */
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		err_errno(CAIRN_ERROR, "fork");
+		goto restore;
+	}
+	if (pid == 0)
+		child_main(&a);
+	/* Only the step may hold these now: EOF must mean it is gone. */
+	close(state[1]);
+	state[1] = -1;
+	for (int i = 0; i < 2; i++) {
+		if (a.sync_a[i] >= 0)
+			close(a.sync_a[i]);
+		if (a.sync_b[i] >= 0)
+			close(a.sync_b[i]);
+		a.sync_a[i] = a.sync_b[i] = -1;
+	}
+	ret = read_until_stop(s, pid, state[0], dump);
+	if (ret == 0)
+		ret = strbuf_read_fd(dump, state[0]);
+	if (wait_all(pid, wstatus) < 0 && ret == 0)
+		ret = err_errno(CAIRN_ERROR, "waitpid");
+restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+out:
+	if (state[0] >= 0)
+		close(state[0]);
+	if (state[1] >= 0)
+		close(state[1]);
+	for (int i = 0; i < 2; i++) {
+		if (a.sync_a[i] >= 0)
+			close(a.sync_a[i]);
+		if (a.sync_b[i] >= 0)
+			close(a.sync_b[i]);
+	}
+	strvec_clear(&env);
+	free(prog_path);
+	return ret;
+}
+
+int exec_step_run(struct exec_session *s, const struct exec_step *step, struct exec_result *out)
+{
+	struct strbuf prog = STRBUF_INIT, dump = STRBUF_INIT;
+	struct exec_state next = EXEC_STATE_INIT;
+	uint64_t t0 = util_now_ns();
+	int wstatus = 0, complete = 0, ret;
+	int use_sync = s->use_mountns != 0;
+
+	memset(out, 0, sizeof(*out));
+	ret = exec__build_program(&prog, s, step, use_sync);
+	if (ret == 0 && getenv("CAIRN_DEBUG_PROGRAM"))
+		fprintf(stderr, "--- cairn: program of step %u ---\n%s--- end ---\n", s->seq + 1,
+			prog.buf);
+	if (ret == 0)
+		ret = run_program(s, &prog, use_sync, &dump, &wstatus);
+	if (ret < 0)
+		goto out;
+	exec_state_init(&next);
+	ret = exec__read_dump(&next, &complete, s, step, dump.buf, dump.len);
+	if (ret < 0)
+		goto out;
+	out->wall_ns = util_now_ns() - t0;
+	s->seq++;
+	if (complete) {
+		next.limits = s->taken_limits;
+		next.nlimits = s->ntaken_limits;
+		s->taken_limits = NULL;
+		s->ntaken_limits = 0;
+		exec_state_release(&s->state);
+		s->state = next;
+		exec_state_init(&next);
+		out->status = s->state.status;
+	} else {
+		out->ended = 1;
+		if (WIFSIGNALED(wstatus)) {
+			out->signal = WTERMSIG(wstatus);
+			out->status = 128 + out->signal;
+		} else {
+			out->status = WEXITSTATUS(wstatus);
+		}
+	}
+out:
+	exec_state_release(&next);
+	strbuf_release(&prog);
+	strbuf_release(&dump);
+	return ret;
+}
+
+/* Does the state hold an EXIT trap? */
+static int has_exit_trap(const struct exec_state *st)
+{
+	const char *p = st->traps;
+	if (!p)
+		return 0;
+	while (*p) {
+		const char *nl = strchrnul(p, '\n');
+		if (nl - p > 5 && !memcmp(nl - 5, " EXIT", 5))
+			return 1;
+		p = *nl ? nl + 1 : nl;
+	}
+	return 0;
+}
+
+int exec_session_finish(struct exec_session *s, int *status)
+{
+	struct strbuf prog = STRBUF_INIT, dump = STRBUF_INIT;
+	struct exec_step none = { "", 0, 1, NULL, 0, { 0 } };
+	int wstatus = 0, ret;
+	int use_sync = s->use_mountns != 0;
+
+	if (!has_exit_trap(&s->state))
+		return 0;
+	/*
+	 * A program that only restores the state and ends: the shell runs
+	 * the EXIT trap on reaching the end of its input, with $? set.
+	 */
+	s->state.status = *status;
+	if (exec__build_program(&prog, s, &none, use_sync) < 0) {
+		strbuf_release(&prog);
+		return -1;
+	}
+	/* Drop the command line and the epilogue: only the prelude stays. */
+	{
+		char *nl = memchr(prog.buf, '\n', prog.len);
+		if (nl)
+			strbuf_setlen(&prog, (size_t)(nl - prog.buf));
+		strbuf_addch(&prog, '\n');
+	}
+	ret = run_program(s, &prog, use_sync, &dump, &wstatus);
+	if (ret == 0)
+		*status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+	strbuf_release(&prog);
+	strbuf_release(&dump);
+	return ret;
+}

@@ -1,0 +1,183 @@
+/*
+ * commands.c - main(): global options, the subcommand table, -c, stdin
+ * and the REPL.
+ */
+#include "shell-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct shell_opts shell_opts;
+
+#ifndef CAIRN_VERSION
+#define CAIRN_VERSION "0.0.0"
+#endif
+const char shell_version[] = CAIRN_VERSION;
+
+/* Every subcommand; a new one is a file plus a line here. */
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_run_entry,
+	&cmd_help_entry,
+	&cmd_version_entry,
+	NULL,
+};
+
+const struct cmd_entry *cmd_find(const char *name)
+{
+	size_t i;
+	for (i = 0; cmd_table[i]; i++)
+		if (!strcmp(cmd_table[i]->name, name))
+			return cmd_table[i];
+	return NULL;
+}
+
+void cmd_print_help(const struct cmd_entry *cmd)
+{
+	printf("usage: %s\n\n%s\n", cmd->usage, cmd->summary);
+	if (cmd->help && *cmd->help)
+		printf("\n%s", cmd->help);
+}
+
+int cmd_wants_help(int argc, char **argv)
+{
+	int i;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	}
+	return 0;
+}
+
+static const char main_usage[] =
+    "usage: cairn [OPTION...]                      interactive shell (REPL)\n"
+    "       cairn [OPTION...] -c COMMANDS [NAME [ARG...]]\n"
+    "       cairn [OPTION...] run FILE [ARG...]\n"
+    "       cairn [OPTION...] COMMAND [ARG...]\n"
+    "       cairn --help | --version\n";
+
+static void print_main_help(void)
+{
+	size_t i;
+	printf("%s\n", main_usage);
+	printf("cairn runs shell commands as recorded steps: each top-level command of a\n"
+	       "script (or each line typed) is one step, run by a real bash (or sh when a\n"
+	       "script's #! line asks for it) with the shell state carried across steps.\n"
+	       "With no arguments it reads commands from standard input when that is not a\n"
+	       "terminal, and starts the interactive shell when it is.\n\n");
+	printf("Commands:\n");
+	for (i = 0; cmd_table[i]; i++)
+		printf("  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
+	printf("\nOptions:\n"
+	       "  -c COMMANDS    run COMMANDS (one step per top-level command)\n"
+	       "  --store DIR    the cairn store to use (default: found from the working\n"
+	       "                 directory; also $CAIRN_STORE)\n"
+	       "  -q, --quiet    print less\n"
+	       "  -v, --verbose  print more\n"
+	       "  -h, --help     this help; `cairn COMMAND --help` for one command\n"
+	       "  --version      print the version\n\n"
+	       "Exit status: a step's own status for `run` and -c; 2 for usage and syntax\n"
+	       "errors; 125 when cairn itself fails.  See cairn(1).\n");
+}
+
+static int run_string(int argc, char **argv)
+{
+	struct exec_session_opts o = { 0 };
+	struct shell_input in = { 0 };
+
+	/* As bash -c: the first argument after the commands is $0. */
+	o.mode = EXEC_MODE_STRING;
+	o.lang = EXEC_LANG_BASH;
+	o.argv0 = argc > 1 ? argv[1] : NULL;
+	o.args = argc > 2 ? (const char *const *)argv + 2 : NULL;
+	in.name = "-c";
+	in.buf = argv[0];
+	in.len = strlen(argv[0]);
+	in.first_line = 1;
+	return shell_run_session(&o, &in);
+}
+
+static int run_stdin(void)
+{
+	struct exec_session_opts o = { 0 };
+	struct shell_input in = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	if (strbuf_read_fd(&sb, 0) < 0) {
+		warn("cannot read commands from standard input: %s", err_last());
+		return 125;
+	}
+	o.mode = EXEC_MODE_STDIN;
+	o.lang = shell_lang_of(sb.buf, sb.len);
+	in.name = "<stdin>";
+	in.buf = sb.buf;
+	in.len = sb.len;
+	in.first_line = 1;
+	/* Standard input is used up: the steps find it at its end. */
+	ret = shell_run_session(&o, &in);
+	strbuf_release(&sb);
+	return ret;
+}
+
+int shell_main(int argc, char **argv)
+{
+	const struct cmd_entry *cmd;
+	int i;
+
+	shell_opts.store = getenv("CAIRN_STORE");
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			print_main_help();
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("cairn %s\n", shell_version);
+			return 0;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			shell_opts.quiet = 1;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			shell_opts.verbose = 1;
+		} else if (!strcmp(a, "--store")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "cairn: --store needs a directory\n%s", main_usage);
+				return 2;
+			}
+			shell_opts.store = argv[++i];
+		} else if (!strncmp(a, "--store=", 8)) {
+			shell_opts.store = a + 8;
+		} else if (!strcmp(a, "-c")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "cairn: -c: option requires an argument\n%s",
+					main_usage);
+				return 2;
+			}
+			return run_string(argc - i - 1, argv + i + 1);
+		} else if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "cairn: unknown option '%s'\n%s", a, main_usage);
+			return 2;
+		} else {
+			break;
+		}
+	}
+	if (i >= argc) {
+		struct exec_session_opts o = { 0 };
+		if (isatty(0)) {
+			o.mode = EXEC_MODE_REPL;
+			return shell_repl(&o);
+		}
+		return run_stdin();
+	}
+	cmd = cmd_find(argv[i]);
+	if (!cmd) {
+		fprintf(stderr, "cairn: '%s' is not a cairn command; see 'cairn --help'\n",
+			argv[i]);
+		return 2;
+	}
+	return cmd->exec(argc - i, argv + i);
+}

@@ -1,0 +1,153 @@
+/*
+ * session.c - from input text to steps: parse everything first, then run
+ * the complete commands one by one through exec/.
+ */
+#include "shell-int.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum exec_lang shell_lang_of(const char *buf, size_t len)
+{
+	const char *nl, *p, *name;
+	size_t n;
+
+	if (len < 2 || buf[0] != '#' || buf[1] != '!')
+		return EXEC_LANG_BASH;
+	nl = memchr(buf, '\n', len);
+	n = nl ? (size_t)(nl - buf) : len;
+	/* "#!/bin/sh", "#! /bin/dash -e", "#!/usr/bin/env sh" */
+	p = buf + 2;
+	while (p < buf + n && (*p == ' ' || *p == '\t'))
+		p++;
+	name = p;
+	while (p < buf + n && *p != ' ' && *p != '\t') {
+		if (*p == '/')
+			name = p + 1;
+		p++;
+	}
+	if ((size_t)(p - name) == 3 && !memcmp(name, "env", 3)) {
+		while (p < buf + n && (*p == ' ' || *p == '\t'))
+			p++;
+		name = p;
+		while (p < buf + n && *p != ' ' && *p != '\t')
+			p++;
+	}
+	n = (size_t)(p - name);
+	if ((n == 2 && !memcmp(name, "sh", 2)) || (n == 4 && !memcmp(name, "dash", 4)))
+		return EXEC_LANG_SH;
+	return EXEC_LANG_BASH;
+}
+
+static void report_syntax(const struct shell_input *in, const struct parse_result *pr)
+{
+	fprintf(stderr, "%s:%u:%u: %s\n", in->name, pr->err_line, pr->err_col,
+		pr->err_msg ? pr->err_msg : "syntax error");
+}
+
+int shell_run_input(struct exec_session *es, const struct shell_input *in, int *ended, int *sig)
+{
+	struct parse_result pr = PARSE_RESULT_INIT;
+	struct exec_directives *dirs = NULL;
+	int status = es->state.status;
+	size_t i, j;
+	int ret;
+
+	*ended = 0;
+	*sig = 0;
+	ret = shell_parse(&pr, in->buf, in->len, in->first_line);
+	if (ret < 0) {
+		report_syntax(in, &pr);
+		status = 2;
+		*ended = SHELL_REJECTED;
+		goto out;
+	}
+	/* Directives are checked before anything runs, as syntax is. */
+	dirs = xcalloc(pr.nr ? pr.nr : 1, sizeof(*dirs));
+	for (i = 0; i < pr.nr; i++) {
+		if (shell_directives(&dirs[i], pr.cmds[i].directives, pr.cmds[i].ndirectives,
+				     in->name) < 0) {
+			status = 2;
+			*ended = SHELL_REJECTED;
+			goto out;
+		}
+	}
+	if (pr.ntrailing) {
+		struct exec_directives unused;
+		if (shell_directives(&unused, pr.trailing, pr.ntrailing, in->name) < 0) {
+			status = 2;
+			*ended = SHELL_REJECTED;
+			goto out;
+		}
+	}
+
+	for (i = 0; i < pr.nr; i++) {
+		const struct parse_cmd *c = &pr.cmds[i];
+		struct exec_funcsrc *funcs = xcalloc(c->nfuncs ? c->nfuncs : 1, sizeof(*funcs));
+		struct exec_step step = { 0 };
+		struct exec_result res;
+
+		for (j = 0; j < c->nfuncs; j++) {
+			funcs[j].name = c->funcs[j].name;
+			funcs[j].text = in->buf + c->funcs[j].offset;
+			funcs[j].len = c->funcs[j].len;
+			funcs[j].line = c->funcs[j].line;
+		}
+		step.text = in->buf + c->offset;
+		step.len = c->len;
+		step.line = c->line;
+		step.funcs = funcs;
+		step.nfuncs = c->nfuncs;
+		step.directives = dirs[i];
+		ret = exec_step_run(es, &step, &res);
+		free(funcs);
+		if (ret < 0) {
+			warn("step at %s:%u failed to run: %s", in->name, c->line, err_last());
+			status = 125;
+			*ended = SHELL_ENDED;
+			goto out;
+		}
+		status = res.status;
+		if (in->summary && !shell_opts.quiet)
+			fprintf(stderr, "%s[step %u · ran · %.3f s%s]%s\n",
+				isatty(2) && !getenv("NO_COLOR") ? "\033[2m" : "", es->seq,
+				(double)res.wall_ns / 1e9, res.ended ? " · shell ended" : "",
+				isatty(2) && !getenv("NO_COLOR") ? "\033[0m" : "");
+		if (res.ended) {
+			*ended = SHELL_ENDED;
+			*sig = res.signal;
+			goto out;
+		}
+	}
+out:
+	free(dirs);
+	parse_result_release(&pr);
+	return status;
+}
+
+int shell_run_session(const struct exec_session_opts *opts, const struct shell_input *in)
+{
+	struct exec_session es;
+	int ended = 0, sig = 0, status;
+
+	if (exec_session_init(&es, opts) < 0) {
+		warn("%s", err_last());
+		return 125;
+	}
+	status = shell_run_input(&es, in, &ended, &sig);
+	if (!ended && exec_session_finish(&es, &status) < 0) {
+		warn("%s", err_last());
+		status = 125;
+	}
+	exec_session_release(&es);
+	if (sig == SIGINT || sig == SIGQUIT || sig == SIGTERM || sig == SIGHUP) {
+		/* As bash: a step killed by a signal ends us the same way, so that
+		 * our parent sees the interruption. */
+		fflush(NULL);
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	return status;
+}

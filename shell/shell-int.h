@@ -1,0 +1,87 @@
+/*
+ * shell-int.h - internals shared by the files of shell/.
+ */
+#ifndef CAIRN_SHELL_INT_H
+#define CAIRN_SHELL_INT_H
+
+#include "exec.h"
+#include "parse.h"
+#include "shell.h"
+#include "util.h"
+
+/* Global options (before the subcommand). */
+struct shell_opts {
+	const char *store; /* --store DIR or $CAIRN_STORE */
+	int quiet; /* -q */
+	int verbose; /* -v */
+};
+extern struct shell_opts shell_opts;
+
+/*
+ * One subcommand: a file shell/cmd-NAME.c defines
+ * `const struct cmd_entry cmd_NAME_entry` and commands.c lists it.
+ * EXEC gets the arguments after the subcommand's name (argv[0] is the
+ * name) and returns the exit status.
+ */
+struct cmd_entry {
+	const char *name;
+	const char *usage; /* "cairn run FILE [ARG...]" */
+	const char *summary; /* one line for `cairn --help` */
+	const char *help; /* the rest of `cairn NAME --help` */
+	int (*exec)(int argc, char **argv);
+};
+
+extern const struct cmd_entry *const cmd_table[];
+const struct cmd_entry *cmd_find(const char *name);
+/* Print "usage: ..." and the help text of CMD to stdout. */
+void cmd_print_help(const struct cmd_entry *cmd);
+/* Does ARGV hold --help or -h before any "--"?  Subcommands call this. */
+int cmd_wants_help(int argc, char **argv);
+
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_version_entry;
+
+/* directive.c: turn `#cairn:` lines into settings.  0, or CAIRN_ESYNTAX
+ * after printing "FILE:LINE:COL: message" to stderr. */
+int shell_directives(struct exec_directives *out, const struct parse_directive *d, size_t n,
+		     const char *file);
+
+/* session.c */
+struct shell_input {
+	const char *name; /* for messages: the script path, "-c", "<stdin>" */
+	const char *buf;
+	size_t len;
+	unsigned first_line;
+	int summary; /* print a one-line summary after each step */
+};
+
+/* *ENDED values of shell_run_input(). */
+enum {
+	SHELL_GOES_ON = 0,
+	SHELL_ENDED = 1, /* exit, set -e, a fatal error or a signal */
+	SHELL_REJECTED = 2, /* syntax or directive error: nothing ran */
+};
+
+/*
+ * Parse all of IN, then run its commands as steps of ES.  Syntax errors
+ * are reported before anything runs (status 2).  Returns the status the
+ * session would exit with; *ENDED is set when the shell ended it (exit,
+ * set -e) and *SIGNAL to a signal that killed a step's shell.
+ */
+int shell_run_input(struct exec_session *es, const struct shell_input *in, int *ended, int *signal);
+
+/* Decide sh or bash from a script's first line. */
+enum exec_lang shell_lang_of(const char *buf, size_t len);
+
+/* Run a whole session from IN (script, -c or stdin), including the EXIT
+ * trap at the end; returns the exit status. */
+int shell_run_session(const struct exec_session_opts *opts, const struct shell_input *in);
+
+/* repl.c: the interactive loop; returns the exit status. */
+int shell_repl(const struct exec_session_opts *opts);
+
+/* The version string. */
+extern const char shell_version[];
+
+#endif

@@ -1,0 +1,3 @@
+echo `echo \`echo a\``
+x=`date`
+echo "`echo \"q\"`"

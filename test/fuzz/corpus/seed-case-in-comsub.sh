@@ -1,0 +1,2 @@
+echo $(case x in a) echo;; esac)
+x=$(case $y in (a) echo a;; *) echo b;; esac)

@@ -1,0 +1,7 @@
+echo a \
+  b \
+  c
+echo "in \
+dquote"
+ec\
+ho split

@@ -1,0 +1,3 @@
+coproc cat
+coproc NAME { cat; }
+coproc { cat; }

@@ -1,0 +1,3 @@
+ls !(x).txt
+echo @(a|b) +(c) *(d) ?(e)
+case x in @(a|b)) ;; esac

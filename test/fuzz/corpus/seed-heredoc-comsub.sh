@@ -1,0 +1,5 @@
+x=$(cat <<EOF
+hello )
+EOF
+)
+echo "$x"

@@ -1,0 +1,5 @@
+f() {
+  cat <<EOF
+body }
+EOF
+}

@@ -1,0 +1,5 @@
+while read x; do
+  cat <<EOF
+$x
+EOF
+done < f

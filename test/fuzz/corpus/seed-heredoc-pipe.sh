@@ -1,0 +1,6 @@
+cat <<EOF | grep x
+body
+EOF
+cat <<EOF && echo ok
+body
+EOF

@@ -1,0 +1,9 @@
+cat <<"E"
+x
+E
+cat <<\E
+y
+E
+cat <<E"O"F
+z
+EOF

@@ -1,0 +1,6 @@
+cat <<EOF
+hello $x
+EOF
+cat <<'EOF'
+$literal
+EOF

@@ -1,0 +1,6 @@
+if true; then
+  echo a
+elif false; then echo b
+else
+  echo c
+fi

@@ -1,0 +1,2 @@
+echo $( echo $( echo a ) )
+echo "$(echo ")")"

@@ -1,0 +1,2 @@
+diff <(ls a) >(cat)
+while read x; do :; done < <(echo)

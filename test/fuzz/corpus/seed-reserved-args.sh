@@ -1,0 +1,3 @@
+echo if then fi done esac
+for x in a; do echo a; done
+echo a; echo done

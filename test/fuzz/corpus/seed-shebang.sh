@@ -1,0 +1,4 @@
+#!/bin/bash
+# comment
+echo hi # trailing
+a#b ${#x} $#

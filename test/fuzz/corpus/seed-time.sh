@@ -1,0 +1,5 @@
+time -p ls
+time
+! true
+! ! true
+time ! true

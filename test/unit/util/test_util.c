@@ -1,0 +1,125 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void test_strbuf_basic(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *s;
+	size_t len;
+	(void)state;
+
+	assert_non_null(sb.buf);
+	assert_string_equal(sb.buf, "");
+	strbuf_addstr(&sb, "abc");
+	strbuf_addch(&sb, '-');
+	strbuf_addf(&sb, "%d/%s", 42, "x");
+	assert_string_equal(sb.buf, "abc-42/x");
+	assert_int_equal(sb.len, 8);
+	strbuf_setlen(&sb, 3);
+	assert_string_equal(sb.buf, "abc");
+	s = strbuf_detach(&sb, &len);
+	assert_int_equal(len, 3);
+	assert_string_equal(s, "abc");
+	assert_string_equal(sb.buf, "");
+	free(s);
+	strbuf_release(&sb);
+}
+
+static void test_strbuf_large_format(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char big[5000];
+	(void)state;
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	strbuf_addf(&sb, "<%s>", big);
+	assert_int_equal(sb.len, sizeof(big) + 1);
+	assert_int_equal(sb.buf[0], '<');
+	assert_int_equal(sb.buf[sb.len - 1], '>');
+	strbuf_release(&sb);
+}
+
+static void test_ansi_quote(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	(void)state;
+	strbuf_add_ansi_quoted(&sb, "a'b\\c\nd\te\001", 10);
+	assert_string_equal(sb.buf, "$'a\\'b\\\\c\\nd\\te\\001'");
+	assert_null(memchr(sb.buf, '\n', sb.len));
+	strbuf_release(&sb);
+}
+
+static void test_sh_quote(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	(void)state;
+	strbuf_add_sh_quoted(&sb, "it's");
+	assert_string_equal(sb.buf, "'it'\\''s'");
+	strbuf_release(&sb);
+}
+
+static void test_strvec(void **state)
+{
+	struct strvec sv = STRVEC_INIT, copy = STRVEC_INIT;
+	(void)state;
+	assert_null(sv.v[0]);
+	strvec_push(&sv, "a");
+	strvec_pushf(&sv, "%s%d", "b", 2);
+	assert_int_equal(sv.nr, 2);
+	assert_string_equal(sv.v[1], "b2");
+	assert_null(sv.v[2]);
+	strvec_copy(&copy, &sv);
+	strvec_clear(&sv);
+	assert_int_equal(sv.nr, 0);
+	assert_string_equal(copy.v[0], "a");
+	strvec_clear(&copy);
+}
+
+static void test_sha256(void **state)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	(void)state;
+	util_sha256_hex(hex, "abc", 3);
+	assert_string_equal(hex,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	util_sha256_hex(hex, "", 0);
+	assert_string_equal(hex,
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	err_clear();
+	assert_string_equal(err_last(), "unknown error");
+	assert_int_equal(err_set(CAIRN_ENOTFOUND, "no step %s", "abc"), CAIRN_ENOTFOUND);
+	assert_string_equal(err_last(), "no step abc");
+}
+
+static void test_is_name(void **state)
+{
+	(void)state;
+	assert_true(util_is_name("a_1", 3));
+	assert_true(util_is_name("_", 1));
+	assert_false(util_is_name("1a", 2));
+	assert_false(util_is_name("a-b", 3));
+	assert_false(util_is_name("", 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strbuf_basic), cmocka_unit_test(test_strbuf_large_format),
+		cmocka_unit_test(test_ansi_quote),   cmocka_unit_test(test_sh_quote),
+		cmocka_unit_test(test_strvec),	     cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_is_name),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

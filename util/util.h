@@ -1,0 +1,159 @@
+/*
+ * util.h - small shared pieces: errors, memory, growable strings and
+ * string vectors, hashing, paths.
+ *
+ * Every other module may include this header; it includes nothing of
+ * cairn's own.
+ */
+#ifndef CAIRN_UTIL_H
+#define CAIRN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+/*
+ * Functions return 0 on success and a negative code on failure; the
+ * message lives in a thread-local error object (err_last()).  Callers
+ * propagate codes unchanged and do not overwrite messages.
+ */
+enum {
+	CAIRN_OK = 0,
+	CAIRN_ERROR = -1,
+	CAIRN_ENOTFOUND = -3,
+	CAIRN_EEXISTS = -4,
+	CAIRN_ECONFLICT = -5,
+	CAIRN_ESYNTAX = -6, /* input is not valid shell */
+	CAIRN_EINCOMPLETE = -7, /* input ends inside a command */
+	CAIRN_EUSAGE = -8, /* bad command line */
+};
+
+/* Set the thread's error message; returns CODE so that callers can write
+ * `return err_set(CAIRN_ENOTFOUND, "no step %s", id);`. */
+int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* As err_set(), with ": strerror(errno)" appended (errno read on entry). */
+int err_errno(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The last message set in this thread; borrowed, never NULL. */
+const char *err_last(void);
+
+/* Forget the last error. */
+void err_clear(void);
+
+/* The program name used as prefix by die()/warn(); set once by main(). */
+extern const char *util_progname;
+
+/* Print "cairn: message" to stderr and exit(125).  Only for states the
+ * program cannot recover from (main or a post-fork child). */
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+
+/* Print "cairn: message" to stderr. */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Allocators that abort on out-of-memory. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow ARRAY (of element type *ARRAY) so that it holds at least NR
+ * elements; ALLOC tracks the capacity. */
+#define ALLOC_GROW(array, nr, alloc)                                                               \
+	do {                                                                                       \
+		if ((size_t)(nr) > (alloc)) {                                                      \
+			(alloc) = ((alloc) + 16) * 3 / 2;                                          \
+			if ((alloc) < (size_t)(nr))                                                \
+				(alloc) = (nr);                                                    \
+			(array) = xrealloc((array), (alloc) * sizeof(*(array)));                   \
+		}                                                                                  \
+	} while (0)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- strbuf: a growable string whose buf is never NULL ------------------ */
+
+struct strbuf {
+	size_t alloc;
+	size_t len;
+	char *buf; /* always NUL-terminated */
+};
+
+extern char strbuf_slopbuf[];
+#define STRBUF_INIT                                                                                \
+	{                                                                                          \
+		0, 0, strbuf_slopbuf                                                               \
+	}
+
+void strbuf_init(struct strbuf *sb, size_t hint);
+/* Free the contents; SB is left as STRBUF_INIT. */
+void strbuf_release(struct strbuf *sb);
+/* Hand the buffer to the caller (who frees it with free()); SB is reset. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_setlen(struct strbuf *sb, size_t len);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addbuf(struct strbuf *sb, const struct strbuf *other);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Append S quoted for bash as $'...' so that it stays on one line. */
+void strbuf_add_ansi_quoted(struct strbuf *sb, const char *s, size_t len);
+/* Append S quoted for any POSIX shell with single quotes. */
+void strbuf_add_sh_quoted(struct strbuf *sb, const char *s);
+/* Read the whole of FD (until EOF) and append it.  0 or -1 (err set). */
+int strbuf_read_fd(struct strbuf *sb, int fd);
+/* Read the whole file at PATH and append it.  0, CAIRN_ENOTFOUND or -1. */
+int strbuf_read_file(struct strbuf *sb, const char *path);
+
+/* ---- strvec: a NULL-terminated vector of owned strings ------------------ */
+
+struct strvec {
+	char **v; /* never NULL after init; v[nr] == NULL */
+	size_t nr;
+	size_t alloc;
+};
+
+extern const char *strvec_empty[];
+#define STRVEC_INIT                                                                                \
+	{                                                                                          \
+		(char **)strvec_empty, 0, 0                                                        \
+	}
+
+void strvec_init(struct strvec *sv);
+void strvec_push(struct strvec *sv, const char *s);
+void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Take ownership of S (allocated with malloc). */
+void strvec_push_nodup(struct strvec *sv, char *s);
+void strvec_pushv(struct strvec *sv, const char *const *v);
+void strvec_clear(struct strvec *sv);
+void strvec_copy(struct strvec *dst, const struct strvec *src);
+
+/* ---- hashing ------------------------------------------------------------ */
+
+#define SHA256_HEX_LEN 64
+
+/* Write the SHA-256 of DATA as 64 lowercase hex digits plus NUL to OUT. */
+void util_sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t len);
+
+/* ---- files and paths ---------------------------------------------------- */
+
+/* Write all of BUF to FD, retrying on EINTR and short writes. 0 or -1. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+/* Is S a valid shell variable / function name for bash's purposes? */
+int util_is_name(const char *s, size_t len);
+
+/* Current monotonic time in nanoseconds. */
+uint64_t util_now_ns(void);
+
+#endif
