@@ -37,7 +37,7 @@ int exec__build_program(struct strbuf *out, const struct exec_session *s,
  * *COMPLETE is set when the epilogue ran to its end; when it did not,
  * OUT is untouched.  0, or -1 when the dump is malformed.
  */
-int exec__read_dump(struct exec_state *out, int *complete, const struct exec_session *s,
+int exec__read_dump(struct exec_state *out, int *complete, struct exec_session *s,
 		    const struct exec_step *step, const char *buf, size_t len);
 
 #endif

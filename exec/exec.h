@@ -142,7 +142,15 @@ struct exec_session {
 	struct exec_state state;
 	unsigned seq; /* steps run so far */
 	uint64_t started_ns;
-	int use_mountns; /* 1 yes, 0 no, -1 not yet known */
+	/*
+	 * How the shell gets the step's program while believing it runs the
+	 * script (see run.c): STAGE for a relative script path (a copy of the
+	 * path under the scratch directory, the shell started there), MOUNT
+	 * for an absolute one (a private bind mount), STRING otherwise (-c).
+	 */
+	enum exec_how { EXEC_HOW_STRING = 0, EXEC_HOW_STAGE, EXEC_HOW_MOUNT } how;
+	char *stage_cwd; /* STAGE: where the shell starts */
+	char *stage_prog; /* STAGE: where the program is written */
 	/*
 	 * The descriptors the shell had open at the end of the last step
 	 * (`exec 3>log`, `exec >out`): NUM in the shell, FD our duplicate.
@@ -153,6 +161,13 @@ struct exec_session {
 	} * fds;
 	size_t nfds;
 	int have_fds;
+	/*
+	 * What a fresh shell of this session starts with (bash): read once,
+	 * in the first step, so that preludes restore only what differs.
+	 */
+	struct strvec base_vars; /* sorted `declare -p` statements */
+	char *base_options, *base_shopts;
+	int have_base;
 	/* Resource limits read from the last step's shell when it stopped. */
 	struct exec_rlimit *taken_limits;
 	size_t ntaken_limits;

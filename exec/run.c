@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -76,6 +77,56 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* mkdir -p; 0 or -1 (err set). */
+static int mkdir_p(const char *path)
+{
+	char *p = xstrdup(path), *q;
+	int ret = 0;
+	for (q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			ret = err_errno(CAIRN_ERROR, "%s", p);
+		*q = '/';
+	}
+	if (!ret && mkdir(p, 0700) < 0 && errno != EEXIST)
+		ret = err_errno(CAIRN_ERROR, "%s", p);
+	free(p);
+	return ret;
+}
+
+/*
+ * For a script given as a relative path, lay out a directory in the
+ * scratch area where that same relative path names our program: the
+ * shell starts there and opens "its" script, and the prelude then moves
+ * to the real working directory.  Deep enough for every ".." in PATH.
+ */
+static int make_stage(struct exec_session *s, const char *path)
+{
+	struct strbuf cwd = STRBUF_INIT;
+	const char *p = path;
+	char *dir, *slash;
+	int ret;
+
+	strbuf_addf(&cwd, "%s/stage", s->tmpdir);
+	while ((p = strstr(p, ".."))) {
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || !p[2]))
+			strbuf_addstr(&cwd, "/d");
+		p += 2;
+	}
+	s->stage_cwd = strbuf_detach(&cwd, NULL);
+	s->stage_prog = xstrfmt("%s/%s", s->stage_cwd, path);
+	dir = xstrdup(s->stage_prog);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	ret = mkdir_p(s->stage_cwd);
+	if (!ret)
+		ret = mkdir_p(dir);
+	free(dir);
+	return ret;
+}
+
 int exec_session_init(struct exec_session *s, const struct exec_session_opts *opts)
 {
 	const char *const *env = opts->env ? opts->env : (const char *const *)environ;
@@ -86,10 +137,10 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 
 	memset(s, 0, sizeof(*s));
 	exec_state_init(&s->state);
+	strvec_init(&s->base_vars);
 	s->lang = opts->lang;
 	s->mode = opts->mode;
 	s->devnull = -1;
-	s->use_mountns = opts->mode == EXEC_MODE_SCRIPT ? -1 : 0;
 	s->started_ns = util_now_ns();
 
 	if (opts->shell)
@@ -102,24 +153,6 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		err_set(CAIRN_ENOTFOUND, "cannot find the shell %s on PATH",
 			opts->shell ? opts->shell : "bash");
 		goto out;
-	}
-
-	if (opts->mode == EXEC_MODE_SCRIPT) {
-		char *abs = realpath(opts->script, NULL);
-		struct stat st;
-		if (!abs) {
-			err_errno(CAIRN_ERROR, "%s", opts->script);
-			goto out;
-		}
-		s->script_abs = abs;
-		s->argv0 = xstrdup(opts->script);
-		/* Only a regular file can be mounted over. */
-		if (stat(abs, &st) || !S_ISREG(st.st_mode))
-			s->use_mountns = 0;
-	} else if (opts->argv0) {
-		s->argv0 = xstrdup(opts->argv0);
-	} else {
-		s->argv0 = xstrdup(s->lang == EXEC_LANG_SH ? "sh" : "bash");
 	}
 
 	s->startdir = logical_cwd(env);
@@ -137,6 +170,29 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		s->tmpdir = NULL;
 		goto out;
 	}
+	if (opts->mode == EXEC_MODE_SCRIPT) {
+		char *abs = realpath(opts->script, NULL);
+		struct stat st;
+		if (!abs) {
+			err_errno(CAIRN_ERROR, "%s", opts->script);
+			goto out;
+		}
+		s->script_abs = abs;
+		s->argv0 = xstrdup(opts->script);
+		if (opts->script[0] != '/') {
+			if (make_stage(s, opts->script) < 0)
+				goto out;
+			s->how = EXEC_HOW_STAGE;
+		} else if (!stat(abs, &st) && S_ISREG(st.st_mode)) {
+			/* Only a regular file can be mounted over. */
+			s->how = EXEC_HOW_MOUNT;
+		}
+	} else if (opts->argv0) {
+		s->argv0 = xstrdup(opts->argv0);
+	} else {
+		s->argv0 = xstrdup(s->lang == EXEC_LANG_SH ? "sh" : "bash");
+	}
+
 	/* Sourced with the status as $1 to set $? without a fork. */
 	status_file = xstrfmt("%s/status", s->tmpdir);
 	{
@@ -180,22 +236,21 @@ out:
 	return ret;
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
 static void remove_tree(const char *dir)
 {
-	/* The scratch directory holds only files we wrote, no subdirectories. */
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char *p;
-		if (e->d_name[0] == '.')
-			continue;
-		p = xstrfmt("%s/%s", dir, e->d_name);
-		unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	/* Only what we made: files and directories, no symlinks followed. */
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void fds_release(struct exec_fd *fds, size_t n)
@@ -210,6 +265,9 @@ void exec_session_release(struct exec_session *s)
 {
 	fds_release(s->fds, s->nfds);
 	free(s->taken_limits);
+	strvec_clear(&s->base_vars);
+	free(s->base_options);
+	free(s->base_shopts);
 	if (s->tmpdir)
 		remove_tree(s->tmpdir);
 	if (s->devnull >= 0)
@@ -219,6 +277,8 @@ void exec_session_release(struct exec_session *s)
 	free(s->script_abs);
 	free(s->startdir);
 	free(s->tmpdir);
+	free(s->stage_cwd);
+	free(s->stage_prog);
 	free(s->shlvl);
 	exec_state_release(&s->state);
 	memset(s, 0, sizeof(*s));
@@ -316,6 +376,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	const struct exec_session *s = a->s;
 	struct strvec argv = STRVEC_INIT;
 	const char *shell_name = s->lang == EXEC_LANG_SH ? "sh" : "bash";
+	const char *dir;
 	int mounted = 0;
 	size_t i;
 
@@ -323,12 +384,15 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	signal(SIGQUIT, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	umask(s->state.umask);
-	if (chdir(s->startdir) < 0) {
-		fprintf(stderr, "cairn: %s: %s\n", s->startdir, strerror(errno));
+	/* The prelude moves to the step's own working directory. */
+	dir = s->how == EXEC_HOW_STAGE ? s->stage_cwd : s->startdir;
+	if (chdir(dir) < 0) {
+		fprintf(stderr, "cairn: %s: %s\n", dir, strerror(errno));
 		_exit(126);
 	}
 
-	if (s->use_mountns && a->sync_a[0] >= 0 && !mount_program(a->prog_path, s->script_abs)) {
+	if (s->how == EXEC_HOW_MOUNT && a->sync_a[0] >= 0 &&
+	    !mount_program(a->prog_path, s->script_abs)) {
 		pid_t h = fork();
 		if (h == 0) {
 			close(a->sync_a[1]);
@@ -359,7 +423,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	}
 
 	strvec_push(&argv, shell_name);
-	if (mounted) {
+	if (mounted || s->how == EXEC_HOW_STAGE) {
 		strvec_push(&argv, s->argv0);
 	} else {
 		strvec_push(&argv, "-c");
@@ -583,13 +647,14 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 	struct child_args a = { 0 };
 	struct strvec env = STRVEC_INIT;
 	struct sigaction ign = { 0 }, old_int, old_quit;
-	char *prog_path = xstrfmt("%s/step.sh", s->tmpdir);
+	char *prog_path =
+	    s->how == EXEC_HOW_STAGE ? xstrdup(s->stage_prog) : xstrfmt("%s/step.sh", s->tmpdir);
 	int state[2] = { -1, -1 };
 	pid_t pid;
 	int ret = -1;
 
 	a.sync_a[0] = a.sync_a[1] = a.sync_b[0] = a.sync_b[1] = -1;
-	if (use_sync && write_program(prog_path, prog) < 0)
+	if (s->how != EXEC_HOW_STRING && write_program(prog_path, prog) < 0)
 		goto out;
 	if (pipe2(state, O_CLOEXEC) < 0) {
 		err_errno(CAIRN_ERROR, "pipe");
@@ -659,7 +724,7 @@ int exec_step_run(struct exec_session *s, const struct exec_step *step, struct e
 	struct exec_state next = EXEC_STATE_INIT;
 	uint64_t t0 = util_now_ns();
 	int wstatus = 0, complete = 0, ret;
-	int use_sync = s->use_mountns != 0;
+	int use_sync = s->how == EXEC_HOW_MOUNT;
 
 	memset(out, 0, sizeof(*out));
 	ret = exec__build_program(&prog, s, step, use_sync);
@@ -721,7 +786,7 @@ int exec_session_finish(struct exec_session *s, int *status)
 	struct strbuf prog = STRBUF_INIT, dump = STRBUF_INIT;
 	struct exec_step none = { "", 0, 1, NULL, 0, { 0 } };
 	int wstatus = 0, ret;
-	int use_sync = s->use_mountns != 0;
+	int use_sync = s->how == EXEC_HOW_MOUNT;
 
 	if (!has_exit_trap(&s->state))
 		return 0;

@@ -69,11 +69,6 @@ static const char *const bash_specials[] = {
 	"_",
 };
 
-/* Variables a fresh bash defines by itself. */
-static const char *const bash_defaults[] = {
-	"BASH_LOADABLES_PATH", "HOME", "IFS", "OPTERR", "OPTIND", "PATH", "PS4", "SHELL", "TERM",
-};
-
 /* Likewise for dash. */
 static const char *const sh_specials[] = {
 	"LINENO",
@@ -102,6 +97,11 @@ static int is_special(const struct exec_session *s, const char *name, size_t len
 }
 
 /* ---- building the program --------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int declared_name(const char *decl, size_t len, const char **name, size_t *nlen);
 
@@ -132,6 +132,20 @@ static void add_eval(struct strbuf *out, const char *text, size_t len, unsigned 
 	strbuf_release(&body);
 }
 
+/* Is the line P (LEN bytes) one of the lines of TEXT? */
+static int has_line(const char *text, const char *p, size_t len)
+{
+	const char *t = text;
+	if (!t)
+		return 0;
+	while ((t = memmem(t, strlen(t), p, len))) {
+		if ((t == text || t[-1] == '\n') && (t[len] == '\n' || !t[len]))
+			return 1;
+		t += len;
+	}
+	return 0;
+}
+
 static int option_is_late(const char *line, size_t len)
 {
 	size_t i;
@@ -147,21 +161,113 @@ static int option_is_late(const char *line, size_t len)
 }
 
 /* Split the `set +o` text into early and late option lines. */
-static void split_options(const char *opts, struct strbuf *early, struct strbuf *late, int *xtrace)
+/*
+ * Turn the `set +o` listing into two commands, one `set` with every
+ * option that may go early and one with those that must go last
+ * (each ends in "; " when not empty).  xtrace is left to the caller.
+ */
+static void split_options(const char *opts, const char *base, struct strbuf *early,
+			  struct strbuf *late, int *xtrace)
 {
 	const char *p = opts ? opts : "";
 	*xtrace = 0;
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len > 7 && !memcmp(p, "set -o xtrace", len < 13 ? len : 13) && len == 13)
+		struct strbuf *to = option_is_late(p, len) ? late : early;
+		/* "set -o NAME" / "set +o NAME" */
+		if (len == 13 && !memcmp(p, "set -o xtrace", 13)) {
 			*xtrace = 1;
-		else if (option_is_late(p, len))
-			strbuf_add(late, p, len), strbuf_addstr(late, "; ");
-		else if (len)
-			strbuf_add(early, p, len), strbuf_addch(early, '\n');
+		} else if (has_line(base, p, len)) {
+			/* as a fresh shell has it */
+		} else if (len > 7 && !memcmp(p, "set ", 4) && (p[4] == '-' || p[4] == '+') &&
+			   !memcmp(p + 5, "o ", 2)) {
+			if (!to->len)
+				strbuf_addstr(to, "set");
+			strbuf_addch(to, ' ');
+			strbuf_add(to, p + 4, len - 4);
+		}
 		p += len + (nl ? 1 : 0);
 	}
+	if (early->len)
+		strbuf_addstr(early, "; ");
+	if (late->len)
+		strbuf_addstr(late, "; ");
+}
+
+/* `shopt -p` listing -> "shopt -s A B; shopt -u C D; " (the two read-only
+ * ones left out). */
+static void add_shopts(struct strbuf *out, const char *shopts, const char *base)
+{
+	struct strbuf on = STRBUF_INIT, off = STRBUF_INIT;
+	const char *p = shopts;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len > 9 && !has_line(base, p, len) && !memcmp(p, "shopt -", 7) && p[8] == ' ' &&
+		    !memmem(p, len, "login_shell", 11) && !memmem(p, len, "restricted_shell", 16)) {
+			struct strbuf *to = p[7] == 's' ? &on : &off;
+			strbuf_addch(to, ' ');
+			strbuf_add(to, p + 9, len - 9);
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	if (on.len)
+		strbuf_addf(out, "\\builtin shopt -s%s; ", on.buf);
+	if (off.len)
+		strbuf_addf(out, "\\builtin shopt -u%s; ", off.buf);
+	strbuf_release(&on);
+	strbuf_release(&off);
+}
+
+/*
+ * The variables, one `declare` per set of attributes: far fewer commands
+ * for bash to run than one per variable.  Each statement is
+ * "declare -FLAGS NAME[=VALUE]" on one line.
+ */
+static void add_declares(struct strbuf *body, const struct strvec *vars, const struct strvec *base,
+			 int with_oldpwd)
+{
+	struct strvec flags = STRVEC_INIT, todo = STRVEC_INIT;
+	size_t i, j;
+	/* Only what differs from a fresh shell (BASE is sorted), and OLDPWD
+	 * after a cd. */
+	for (i = 0; i < vars->nr; i++) {
+		const char *name;
+		size_t nlen;
+		int oldpwd = with_oldpwd &&
+		    !declared_name(vars->v[i], strlen(vars->v[i]), &name, &nlen) && nlen == 6 &&
+		    !memcmp(name, "OLDPWD", 6);
+		if (oldpwd || !base->nr ||
+		    !bsearch(&vars->v[i], base->v, base->nr, sizeof(char *), cmp_str))
+			strvec_push(&todo, vars->v[i]);
+	}
+	vars = &todo;
+	for (i = 0; i < vars->nr; i++) {
+		const char *v = vars->v[i], *sp = strchr(v + 8, ' ');
+		char *f;
+		int seen = 0;
+		if (strncmp(v, "declare -", 9) || !sp)
+			continue;
+		f = xstrndup(v, (size_t)(sp - v));
+		for (j = 0; j < flags.nr; j++)
+			seen |= !strcmp(flags.v[j], f);
+		if (!seen)
+			strvec_push(&flags, f);
+		free(f);
+	}
+	for (j = 0; j < flags.nr; j++) {
+		size_t flen = strlen(flags.v[j]);
+		strbuf_addstr(body, flags.v[j]);
+		for (i = 0; i < vars->nr; i++) {
+			const char *v = vars->v[i];
+			if (!strncmp(v, flags.v[j], flen) && v[flen] == ' ')
+				strbuf_addstr(body, v + flen);
+		}
+		strbuf_addch(body, '\n');
+	}
+	strvec_clear(&flags);
+	strvec_clear(&todo);
 }
 
 /* Rebuild the pushd stack below the top: `pushd -n` inserts at +1, so
@@ -193,35 +299,44 @@ static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 	const struct exec_state *st = &s->state;
 	struct strbuf body = STRBUF_INIT, early = STRBUF_INIT, late = STRBUF_INIT;
 	size_t i;
-	int xtrace;
+	int xtrace, moved = 0;
 
 	if (sync)
 		strbuf_addf(out,
 			    "\\builtin printf x >&%d; \\builtin read -r -u %d __cairn_sync; "
 			    "\\builtin exec %d>&- %d<&-; \\builtin unset __cairn_sync; ",
 			    EXEC_FD_SYNC_W, EXEC_FD_SYNC_R, EXEC_FD_SYNC_W, EXEC_FD_SYNC_R);
-	if (st->initial)
+	else if (s->mode == EXEC_MODE_SCRIPT)
+		/* Run as `bash -c PROGRAM FILE`: `bash FILE` has no such variable. */
+		strbuf_addstr(out, "\\builtin unset BASH_EXECUTION_STRING; ");
+	if (st->initial && s->how == EXEC_HOW_STAGE) {
+		/* Started in the stage directory: go home, leave OLDPWD as found. */
+		strbuf_addstr(out, "__cairn_op=${OLDPWD-__cairn_unset}; \\builtin cd -- ");
+		strbuf_add_sh_quoted(out, st->cwd);
+		strbuf_addstr(
+		    out,
+		    "; if [[ $__cairn_op == __cairn_unset ]]; then \\builtin unset OLDPWD; "
+		    "\\builtin declare -x OLDPWD; else OLDPWD=$__cairn_op; fi; "
+		    "\\builtin unset __cairn_op; ");
+	}
+	if (st->initial) {
+		/* A fresh shell: note what it starts with, once per session. */
+		if (!s->have_base)
+			strbuf_addf(out,
+				    "{ \\builtin printf 'b\\0'; \\builtin declare -p; "
+				    "\\builtin printf '\\0o\\0'; \\builtin set +o; "
+				    "\\builtin printf '\\0h\\0'; \\builtin shopt -p; "
+				    "\\builtin printf '\\0'; } >&%d; ",
+				    EXEC_FD_STATE);
 		return;
+	}
 
 	/*
 	 * shopts first: extglob and friends change how the function bodies
 	 * below parse.  login_shell and restricted_shell are read-only.
 	 */
-	if (st->shopts) {
-		const char *p = st->shopts;
-		while (*p) {
-			const char *nl = strchr(p, '\n');
-			size_t len = nl ? (size_t)(nl - p) : strlen(p);
-			if (len && !memmem(p, len, "login_shell", 11) &&
-			    !memmem(p, len, "restricted_shell", 16))
-				strbuf_add(&body, p, len), strbuf_addstr(&body, "; ");
-			p += len + (nl ? 1 : 0);
-		}
-		strbuf_addstr(out, "\\builtin eval ");
-		strbuf_add_ansi_quoted(out, body.buf, body.len);
-		strbuf_addstr(out, "; ");
-		strbuf_reset(&body);
-	}
+	if (st->shopts)
+		add_shopts(out, st->shopts, s->base_shopts);
 
 	/* Functions, each by eval of its own text, on line 1: see top. */
 	for (i = 0; i < st->nfuncs; i++) {
@@ -242,23 +357,29 @@ static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 	 * OLDPWD and PWD; options that would disturb the prelude itself
 	 * (errexit, nounset, xtrace, ...) after everything.
 	 */
-	if (st->cwd && strcmp(st->cwd, s->startdir)) {
+	if (st->cwd && (strcmp(st->cwd, s->startdir) || s->how == EXEC_HOW_STAGE)) {
+		/* cd sets OLDPWD: unset it, add_declares() restores it. */
 		strbuf_addstr(&body, "\\builtin cd -- ");
 		strbuf_add_sh_quoted(&body, st->cwd);
-		strbuf_addch(&body, '\n');
+		strbuf_addstr(&body, "; \\builtin unset OLDPWD\n");
+		moved = 1;
 	}
-	strbuf_addstr(&body, "\\builtin unset OLDPWD\n");
-	/* A fresh bash sets these; the state may have unset them. */
-	for (i = 0; i < ARRAY_SIZE(bash_defaults); i++)
-		if (!state_has_var(st, bash_defaults[i]))
-			strbuf_addf(&body, "\\builtin unset -v %s\n", bash_defaults[i]);
-	for (i = 0; i < st->vars.nr; i++) {
-		strbuf_addstr(&body, st->vars.v[i]);
-		strbuf_addch(&body, '\n');
+	/* What a fresh bash has but the state does not: unset. */
+	for (i = 0; i < s->base_vars.nr; i++) {
+		const char *name;
+		size_t nlen;
+		char *n;
+		if (declared_name(s->base_vars.v[i], strlen(s->base_vars.v[i]), &name, &nlen) < 0)
+			continue;
+		n = xstrndup(name, nlen);
+		if (!state_has_var(st, n))
+			strbuf_addf(&body, "\\builtin unset -v %s\n", n);
+		free(n);
 	}
+	add_declares(&body, &st->vars, &s->base_vars, moved);
 	if (st->aliases)
 		strbuf_addstr(&body, st->aliases);
-	split_options(st->options, &early, &late, &xtrace);
+	split_options(st->options, s->base_options, &early, &late, &xtrace);
 	strbuf_addbuf(&body, &early);
 	if (st->dirstack)
 		add_dirstack(&body, st->dirstack);
@@ -355,6 +476,13 @@ static int build_prelude_sh(struct strbuf *out, const struct exec_session *s, in
 			    "printf x >/proc/self/fd/%d; read __cairn_sync </proc/self/fd/%d; "
 			    "unset __cairn_sync; ",
 			    EXEC_FD_SYNC_W, EXEC_FD_SYNC_R);
+	if (st->initial && s->how == EXEC_HOW_STAGE) {
+		strbuf_addstr(out, "__cairn_op=${OLDPWD-__cairn_unset}; cd -- ");
+		strbuf_add_sh_quoted(out, st->cwd);
+		strbuf_addstr(out,
+			      "; if [ \"$__cairn_op\" = __cairn_unset ]; then unset OLDPWD; "
+			      "else OLDPWD=$__cairn_op; fi; unset __cairn_op; ");
+	}
 	if (st->initial)
 		return 0;
 	for (i = 0; i < st->nfuncs && !ret; i++) {
@@ -373,7 +501,7 @@ static int build_prelude_sh(struct strbuf *out, const struct exec_session *s, in
 		strbuf_addf(out, ". '%s/%s'; ", s->tmpdir, name);
 	}
 	strbuf_reset(&body);
-	if (st->cwd && strcmp(st->cwd, s->startdir)) {
+	if (st->cwd && (strcmp(st->cwd, s->startdir) || s->how == EXEC_HOW_STAGE)) {
 		strbuf_addstr(&body, "cd -- ");
 		strbuf_add_sh_quoted(&body, st->cwd);
 		strbuf_addch(&body, '\n');
@@ -385,7 +513,7 @@ static int build_prelude_sh(struct strbuf *out, const struct exec_session *s, in
 	}
 	if (st->aliases)
 		strbuf_addstr(&body, st->aliases);
-	split_options(st->options, &early, &late, &xtrace);
+	split_options(st->options, NULL, &early, &late, &xtrace);
 	strbuf_addbuf(&body, &early);
 	if (st->traps)
 		strbuf_addstr(&body, st->traps);
@@ -553,11 +681,6 @@ static int next_rec(const char *buf, size_t len, size_t *pos, struct rec *r)
 	r->len = (size_t)(nul - p);
 	*pos = (size_t)(nul + 1 - buf);
 	return 1;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The name a `declare -p` statement defines: "declare -FLAGS NAME...". */
@@ -1018,7 +1141,7 @@ static int read_declares(struct exec_state *st, const struct exec_session *s, co
 	return ret;
 }
 
-int exec__read_dump(struct exec_state *out, int *complete, const struct exec_session *s,
+int exec__read_dump(struct exec_state *out, int *complete, struct exec_session *s,
 		    const struct exec_step *step, const char *buf, size_t len)
 {
 	struct exec_state st = EXEC_STATE_INIT;
@@ -1090,6 +1213,33 @@ int exec__read_dump(struct exec_state *out, int *complete, const struct exec_ses
 		case 'V':
 			if (read_declares(&st, s, r.val, r.len) < 0)
 				goto bad;
+			break;
+		case 'b':
+			if (!s->have_base) {
+				struct exec_state base;
+				exec_state_init(&base);
+				if (read_declares(&base, s, r.val, r.len) == 0) {
+					strvec_clear(&s->base_vars);
+					s->base_vars = base.vars;
+					strvec_init(&base.vars);
+					qsort(s->base_vars.v, s->base_vars.nr, sizeof(char *),
+					      cmp_str);
+				}
+				exec_state_release(&base);
+			}
+			break;
+		case 'o':
+			if (!s->have_base) {
+				free(s->base_options);
+				s->base_options = xstrndup(r.val, r.len);
+			}
+			break;
+		case 'h':
+			if (!s->have_base) {
+				free(s->base_shopts);
+				s->base_shopts = xstrndup(r.val, r.len);
+				s->have_base = 1;
+			}
 			break;
 		case 'P': {
 			/* "N S0 S1 ...": keep it only for pipelines. */

@@ -406,15 +406,8 @@ static int scan_matched(struct parser *p, size_t *ip, int open, int close, unsig
 /* After `$' and C (one of ( { [), with I just past C. */
 static int scan_dollar(struct parser *p, size_t *ip, int c, size_t dollar_pos)
 {
-	size_t j;
-
-	if (c == '(') {
-		j = skip_conts(p, *ip);
-		if (j < p->end && p->buf[j] == '(')
-			/* $(( is arithmetic, whatever follows (POSIX interp 217). */
-			return scan_matched(p, ip, '(', ')', SM_ARITH, dollar_pos);
+	if (c == '(')
 		return parse_comsub(p, ip, dollar_pos);
-	}
 	if (c == '{')
 		return scan_matched(p, ip, '{', '}', SM_FIRSTCLOSE | SM_DOLBRACE, dollar_pos);
 	return scan_matched(p, ip, '[', ']', SM_ARITH, dollar_pos);
@@ -733,7 +726,7 @@ static int lex_word(struct parser *p, struct token *t, size_t i, unsigned lf)
 			j = skip_conts(p, i + 1);
 			k = j + 1;
 			if (j >= p->end) {
-				k = j;
+				k = i + 1;
 			} else if (b[j] == '(' || b[j] == '{' || b[j] == '[') {
 				r = scan_dollar(p, &k, b[j], i);
 			} else if (b[j] == '\'') {
@@ -876,7 +869,8 @@ static int lex(struct parser *p, struct token *t, unsigned lf)
 			return gather_heredocs(p, t);
 		}
 		t->type = T_EOF;
-		return 0;
+		/* Pending here-documents: "delimited by end-of-file". */
+		return gather_heredocs(p, t);
 	}
 	c = (unsigned char)b[i];
 	if (c == '\n') {
@@ -1299,41 +1293,21 @@ static int parse_loop_body(struct parser *p)
  * arithmetic command (*IS_ARITH = 1, consumed); otherwise it is a subshell
  * starting with a subshell, and the lookahead `(' is left in place.
  *
- * With FALLBACK, running into the end of the input also means "subshell"
- * (bash reports an error there): the paren count ignores comments, which
- * the subshell does not, so `((a #(' followed by lines that close the
- * subshell but not the count is a complete subshell -- and the text of the
- * command it ends must parse the same on its own as in its script.
+ * As in bash, the paren count ignores comments while the subshell does
+ * not: after `((a #(' the count may end lines after the subshell does, so
+ * that command's text alone is incomplete (for bash too).
  */
-static int try_arith(struct parser *p, int fallback, int *is_arith, size_t *content,
-		     size_t *content_end)
+static int try_arith(struct parser *p, int *is_arith, size_t *content, size_t *content_end)
 {
 	struct token la = p->la;
 	size_t i = skip_conts(p, la.end) + 1;
-	size_t nopen = p->nopen, hd_base = p->hd_base, nhd = p->nhd, k;
-	unsigned depth = p->depth, nofunc = p->nofunc;
-	int vnl_done = p->vnl_done, r;
+	int r;
 
 	*is_arith = 0;
 	*content = i;
 	p->la_valid = 0;
-	if ((r = scan_matched(p, &i, '(', ')', SM_ARITH, la.start)) < 0) {
-		if (!fallback || r != CAIRN_EINCOMPLETE)
-			return r;
-		/* Undo what the scan left behind and forget its error. */
-		free(p->err_msg);
-		p->err_msg = NULL;
-		p->err = 0;
-		p->nopen = nopen;
-		p->depth = depth;
-		p->nofunc = nofunc;
-		p->vnl_done = vnl_done;
-		for (k = nhd; k < p->nhd; k++)
-			free(p->hd[k].delim);
-		p->nhd = nhd;
-		p->hd_base = hd_base;
-		i = p->end;
-	}
+	if ((r = scan_matched(p, &i, '(', ')', SM_ARITH, la.start)) < 0)
+		return r;
 	*content_end = i - 1;
 	if (i < p->end && p->buf[i] == ')') {
 		*is_arith = 1;
@@ -1392,13 +1366,13 @@ static int parse_for(struct parser *p, int is_select)
 		size_t at = t->start, cs, ce;
 		int arith;
 
-		if ((r = try_arith(p, 0, &arith, &cs, &ce)) < 0)
+		if ((r = try_arith(p, &arith, &cs, &ce)) < 0)
 			return r;
-		if (!arith) {
-			/* bash reads on as if it were; it is not valid anyway. */
-			consume(p);
-			return set_error(p, CAIRN_ESYNTAX, at, "syntax error near unexpected token `('");
-		}
+		if (!arith)
+			/* bash -n says nothing here, but bash stops reading the
+			 * script at this point as if it had ended. */
+			return set_error(p, CAIRN_ESYNTAX, at,
+					 "syntax error: `))' expected to end arithmetic for");
 		if ((r = check_arith_for(p, cs, ce, at)) < 0 || (r = peek(p, LX_CMD, &t)) < 0)
 			return r;
 		if (t->type == T_SEMI || t->type == T_NEWLINE) {
@@ -1679,7 +1653,7 @@ static int parse_compound(struct parser *p, const struct token *t)
 		int arith = 0;
 		size_t cs, ce;
 
-		if (j < p->end && p->buf[j] == '(' && (r = try_arith(p, 1, &arith, &cs, &ce)) < 0)
+		if (j < p->end && p->buf[j] == '(' && (r = try_arith(p, &arith, &cs, &ce)) < 0)
 			return r;
 		r = arith ? 0 : parse_subshell(p);
 	} else if (word_is(p, t, "if")) {
@@ -1872,6 +1846,8 @@ static int parse_coproc(struct parser *p)
 		} else if ((r = parse_simple_command(p, &name)) < 0) {
 			return r;
 		}
+	} else if (t->type != T_REDIR) {
+		return unexpected(p, t);
 	} else if ((r = parse_simple_command(p, NULL)) < 0) {
 		return r;
 	}
@@ -1995,12 +1971,18 @@ static int parse_and_or(struct parser *p)
  * `('; on return it is just past the `)'.  Here-documents started inside
  * belong inside (bash saves and clears its pending list); any left over
  * at the `)' are read right away, as bash does (with a warning).
+ *
+ * Like bash's parse_comsub(), a second `(' right after the first makes it
+ * arithmetic text, whatever follows (POSIX interp 217): $(( )), and also
+ * <(( )) and >(( )).
  */
 static int parse_comsub(struct parser *p, size_t *ip, size_t open_pos)
 {
-	size_t saved_base = p->hd_base;
+	size_t saved_base = p->hd_base, j = skip_conts(p, *ip);
 	int r;
 
+	if (j < p->end && p->buf[j] == '(')
+		return scan_matched(p, ip, '(', ')', SM_ARITH, open_pos);
 	if ((r = enter(p, open_pos)) < 0)
 		return r;
 	push_open(p, OC_RPAREN, open_pos);

@@ -150,6 +150,13 @@ list_files() {
 	)
 }
 
+# CAIRN_DIFF_RELATIVE=1: name the script by a path relative to the
+# working directory instead (the same string for both runs).
+if [ -n "${CAIRN_DIFF_RELATIVE:-}" ]; then
+	mkdir -p "$work"
+	script=$(realpath -m --relative-to="$work" -- "$script") || die "cannot relativise $script"
+fi
+
 run ref "$refshell" "$script" "${args[@]}"
 run cairn "$cairn" run "$script" "${args[@]}"
 

@@ -453,6 +453,8 @@ static void test_syntax_errors(void **state)
 	SYNTAX("echo ok\nfor ((i=0; i<3)); do :; done\n", 2, 5,
 	       "syntax error: arithmetic expression required");
 	SYNTAX("for (( a; b; c; d )); do :; done\n", 1, 5, "syntax error: `;' unexpected");
+	SYNTAX("for ((i=0;i<3;i++);); do :; done\n", 1, 5,
+	       "syntax error: `))' expected to end arithmetic for");
 	SYNTAX("[[ a ; ]]\n", 1, 6, "unexpected token `;', conditional binary operator expected");
 	SYNTAX("[[ a\n", 1, 5, "unexpected token `newline', conditional binary operator expected");
 	SYNTAX("[[ a b ]]\n", 1, 6, "conditional binary operator expected");
@@ -532,9 +534,7 @@ static void test_incomplete(void **state)
 	INCOMPLETE("echo ${x\n", 1, 6, "unexpected EOF while looking for matching `}'");
 	INCOMPLETE("echo $((1 +\n", 1, 6, "unexpected EOF while looking for matching `)'");
 	INCOMPLETE("a=(1\n", 1, 3, "unexpected EOF while looking for matching `)'");
-	/* Unclosed (( falls back to two subshells (bash would complain
-	 * about the `)' instead). */
-	INCOMPLETE("((x\n", 1, 2, EOF_MSG);
+	INCOMPLETE("((x\n", 1, 1, "unexpected EOF while looking for matching `)'");
 	INCOMPLETE("for ((x\n", 1, 5, "unexpected EOF while looking for matching `)'");
 	INCOMPLETE("for x in a; do\n", 1, 1, EOF_MSG);
 	INCOMPLETE("for x in a b\n", 1, 1, EOF_MSG);
