@@ -113,7 +113,10 @@ int shell_run_input(struct exec_session *es, const struct shell_input *in, int *
 		if (in->summary && !shell_opts.quiet)
 			fprintf(stderr, "%s[step %u · ran · %.3f s%s]%s\n",
 				isatty(2) && !getenv("NO_COLOR") ? "\033[2m" : "", es->seq,
-				(double)res.wall_ns / 1e9, res.ended ? " · shell ended" : "",
+				(double)res.wall_ns / 1e9,
+				res.signal == SIGINT ? " · interrupted"
+				: res.ended	     ? " · shell ended"
+						     : "",
 				isatty(2) && !getenv("NO_COLOR") ? "\033[0m" : "");
 		if (res.ended) {
 			*ended = SHELL_ENDED;

@@ -1,0 +1,62 @@
+#!/bin/bash
+# The interactive shell, driven through tmux: state across lines, PS2
+# continuation, Ctrl-C interrupting a step but not cairn, in-process
+# `cairn` lines, tab completion, history, and the exit status.
+. "$TEST_SRC/test/integration/lib.sh"
+
+if ! command -v tmux >/dev/null; then
+	echo "t_repl: tmux not installed, skipped"
+	exit 0
+fi
+sock="$T_DIR/tmux.sock"
+tm() { tmux -S "$sock" "$@"; }
+trap 'tm kill-server 2>/dev/null; rm -rf "$T_DIR"' EXIT
+mkdir home
+tm new-session -d -s r -x 150 -y 50 \
+	"cd '$T_DIR' && HOME='$T_DIR/home' XDG_STATE_HOME= NO_COLOR=1 '$CAIRN'; echo \"rc=\$?\" > '$T_DIR/rc'; sleep 5"
+
+# wait_for TEXT: until the screen shows TEXT (at most 10 s)
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		tm capture-pane -t r -p -S -200 | grep -qF -- "$1" && return 0
+		sleep 0.1
+	done
+	fail "screen never showed [$1]: $(tm capture-pane -t r -p -S -200)"
+	return 1
+}
+type_line() { tm send-keys -t r -l -- "$1"; tm send-keys -t r Enter; }
+
+wait_for 'cairn:'
+type_line 'x=42; mkdir -p sub; cd sub'
+wait_for '[step 1'
+type_line 'echo "x=$x in ${PWD##*/}"'
+wait_for 'x=42 in sub'
+type_line 'for i in 1 2'
+for i in $(seq 50); do tm capture-pane -t r -p | grep -qx '>' && break; sleep 0.1; done
+tm capture-pane -t r -p | grep -qx '>' || fail "no PS2 prompt for an unfinished for loop"
+type_line 'do echo "item $i"; done'
+wait_for 'item 2'
+type_line 'sleep 30; echo not-reached'
+sleep 0.5
+tm send-keys -t r C-c
+wait_for 'interrupted'
+type_line 'echo "still here x=$x"'
+wait_for 'still here x=42'
+type_line 'cairn --version'
+wait_for 'cairn 0.'
+tm send-keys -t r -l 'ech'
+tm send-keys -t r Tab
+tm send-keys -t r -l 'o-completed'
+tm send-keys -t r Enter
+wait_for 'o-completed'
+type_line 'exit 3'
+for i in $(seq 50); do [ -s rc ] && break; sleep 0.1; done
+expect_eq "exit status of the REPL" "rc=3" "$(cat rc 2>/dev/null)"
+screen=$(tm capture-pane -t r -p -S -200)
+printf '%s\n' "$screen" | grep -qx 'not-reached' && fail "interrupted step went on"
+hist=$(cat home/.local/state/cairn/history 2>/dev/null)
+expect_match "history file" 'echo "x=\$x in \$\{PWD##\*/\}"' "$hist"
+expect_match "history has the last line" 'exit 3' "$hist"
+
+done_testing
