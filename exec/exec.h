@@ -44,6 +44,17 @@ struct exec_func {
 	char *attrs; /* attribute letters from `declare -F` (x, r, t), or NULL */
 };
 
+/* A descriptor carried between steps: NUM in the shell, FD our copy. */
+struct exec_fd {
+	int num, fd;
+};
+
+/* A resource limit (setrlimit) the shell left. */
+struct exec_rlimit {
+	int resource;
+	unsigned long long cur, max;
+};
+
 /*
  * The shell state between two steps.  Everything that one shell process
  * would carry from one top-level command to the next.
@@ -66,11 +77,11 @@ struct exec_state {
 	unsigned umask;
 	char *dirstack; /* `dirs -l -p` below the top entry, or NULL */
 	char *disabled; /* `enable -n` output: disabled builtins, or NULL */
-	struct exec_rlimit {
-		int resource;
-		unsigned long long cur, max;
-	} * limits; /* resource limits that differ from cairn's own */
+	struct exec_rlimit *limits; /* resource limits that differ from cairn's own */
 	size_t nlimits;
+	/* "N TARGET" for each descriptor the shell left open, TARGET as /proc
+	 * shows it; the descriptors themselves live in the session. */
+	struct strvec fds;
 	int initial; /* nothing has run yet: a fresh shell's state */
 };
 
@@ -156,9 +167,7 @@ struct exec_session {
 	 * (`exec 3>log`, `exec >out`): NUM in the shell, FD our duplicate.
 	 * Until a step has ended, steps inherit ours.
 	 */
-	struct exec_fd {
-		int num, fd;
-	} * fds;
+	struct exec_fd *fds;
 	size_t nfds;
 	int have_fds;
 	/*
@@ -171,6 +180,7 @@ struct exec_session {
 	/* Resource limits read from the last step's shell when it stopped. */
 	struct exec_rlimit *taken_limits;
 	size_t ntaken_limits;
+	struct strvec taken_fds; /* their descriptions, for the state */
 	int devnull; /* fd on /dev/null passed to steps */
 };
 

@@ -138,6 +138,7 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	memset(s, 0, sizeof(*s));
 	exec_state_init(&s->state);
 	strvec_init(&s->base_vars);
+	strvec_init(&s->taken_fds);
 	s->lang = opts->lang;
 	s->mode = opts->mode;
 	s->devnull = -1;
@@ -266,6 +267,7 @@ void exec_session_release(struct exec_session *s)
 	fds_release(s->fds, s->nfds);
 	free(s->taken_limits);
 	strvec_clear(&s->base_vars);
+	strvec_clear(&s->taken_fds);
 	free(s->base_options);
 	free(s->base_shopts);
 	if (s->tmpdir)
@@ -533,6 +535,7 @@ static int take_fd(int pidfd, int num)
 static void take_fds(struct exec_session *s, pid_t pid)
 {
 	struct exec_fd *fds = NULL;
+	struct strvec desc = STRVEC_INIT;
 	size_t n = 0, alloc = 0;
 	char dirpath[64], link[PATH_MAX], lpath[96];
 	struct dirent *e;
@@ -566,6 +569,7 @@ static void take_fds(struct exec_session *s, pid_t pid)
 		fd = take_fd(pidfd, (int)num);
 		if (fd < 0)
 			goto fail;
+		strvec_pushf(&desc, "%ld %s", num, ln > 0 ? link : "?");
 		ALLOC_GROW(fds, n + 1, alloc);
 		fds[n].num = (int)num;
 		fds[n].fd = fd;
@@ -577,12 +581,16 @@ static void take_fds(struct exec_session *s, pid_t pid)
 	s->fds = fds;
 	s->nfds = n;
 	s->have_fds = 1;
+	qsort(desc.v, desc.nr, sizeof(char *), cmp_str);
+	strvec_clear(&s->taken_fds);
+	s->taken_fds = desc;
 	return;
 fail:
 	/* Keep what we had: the next step starts as this one did. */
 	closedir(d);
 	close(pidfd);
 	fds_release(fds, n);
+	strvec_clear(&desc);
 }
 
 /* Note the resource limits of the stopped shell that differ from ours. */
@@ -744,6 +752,7 @@ int exec_step_run(struct exec_session *s, const struct exec_step *step, struct e
 	if (complete) {
 		next.limits = s->taken_limits;
 		next.nlimits = s->ntaken_limits;
+		strvec_copy(&next.fds, &s->taken_fds);
 		s->taken_limits = NULL;
 		s->ntaken_limits = 0;
 		exec_state_release(&s->state);

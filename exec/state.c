@@ -18,6 +18,7 @@ void exec_state_init(struct exec_state *st)
 	strvec_init(&st->vars);
 	strvec_init(&st->env);
 	strvec_init(&st->argv);
+	strvec_init(&st->fds);
 	st->umask = 022;
 	st->initial = 1;
 }
@@ -48,6 +49,7 @@ void exec_state_release(struct exec_state *st)
 	free(st->disabled);
 	free(st->limits);
 	strvec_clear(&st->argv);
+	strvec_clear(&st->fds);
 	exec_state_init(st);
 }
 
@@ -64,6 +66,7 @@ void exec_state_copy(struct exec_state *dst, const struct exec_state *src)
 	strvec_copy(&dst->vars, &src->vars);
 	strvec_copy(&dst->env, &src->env);
 	strvec_copy(&dst->argv, &src->argv);
+	strvec_copy(&dst->fds, &src->fds);
 	for (i = 0; i < src->nfuncs; i++) {
 		struct exec_func *f;
 		ALLOC_GROW(dst->funcs, dst->nfuncs + 1, dst->alloc_funcs);
@@ -148,6 +151,8 @@ void exec_state_serialize(struct strbuf *out, const struct exec_state *st)
 			 st->limits[i].cur, st->limits[i].max);
 		put(out, "limit", lim);
 	}
+	for (i = 0; i < st->fds.nr; i++)
+		put(out, "fd", st->fds.v[i]);
 }
 
 void exec_state_hash(char out[SHA256_HEX_LEN + 1], const struct exec_state *st)
@@ -215,6 +220,8 @@ int exec_state_parse(struct exec_state *out, const char *buf, size_t len)
 			strvec_push_nodup(&out->env, val);
 		} else if (!strcmp(key, "arg")) {
 			strvec_push_nodup(&out->argv, val);
+		} else if (!strcmp(key, "fd")) {
+			strvec_push_nodup(&out->fds, val);
 		} else if (!strcmp(key, "func")) {
 			ALLOC_GROW(out->funcs, out->nfuncs + 1, out->alloc_funcs);
 			cur = &out->funcs[out->nfuncs++];

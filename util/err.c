@@ -9,6 +9,9 @@ const char *util_progname = "cairn";
 static _Thread_local char err_buf[1024];
 
 static int err_vset(int code, const char *fmt, va_list ap, int errnum)
+    __attribute__((format(printf, 2, 0)));
+
+static int err_vset(int code, const char *fmt, va_list ap, int errnum)
 {
 	int n = vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
 	if (errnum && n >= 0 && (size_t)n < sizeof(err_buf))

@@ -105,7 +105,8 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addbuf(struct strbuf *sb, const struct strbuf *other);
 void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Append S quoted for bash as $'...' so that it stays on one line. */
 void strbuf_add_ansi_quoted(struct strbuf *sb, const char *s, size_t len);
 /* Append S quoted for any POSIX shell with single quotes. */

@@ -26,6 +26,36 @@ if grep -q "$T_DIR" /proc/self/mountinfo; then
 	fail "a mount under the test directory leaked to the host: $(grep "$T_DIR" /proc/self/mountinfo)"
 fi
 
+# By absolute path: the private bind mount (and a user namespace when
+# not root) instead of the staged copy; the same results.
+run_cairn run "$T_DIR/self.sh"
+expect_eq "absolute: status" 127 "$RC"
+expect_eq "absolute: output" "# line two of the real script
+1
+$T_DIR/self.sh" "$OUT"
+expect_eq "absolute: function error" "$T_DIR/self.sh: line 7: nosuch_in_f: command not found" "$ERR"
+expect_eq "absolute: script unchanged" "$before" "$(sha256sum self.sh)"
+if grep -q "$T_DIR" /proc/self/mountinfo; then
+	fail "absolute: a mount leaked to the host: $(grep "$T_DIR" /proc/self/mountinfo)"
+fi
+
+# Abuse: as root, a step that mounts something must not change the host's
+# mount table (the step's mount namespace is a slave of ours).  The canary
+# is a tmpfs on an empty directory; should it leak, undo it and fail.
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir canary
+	cat > "$T_DIR/mounter.sh" <<S
+mount -t tmpfs cairn-canary "$T_DIR/canary" && touch "$T_DIR/canary/inside"; echo "mounted in step: \$(grep -c cairn-canary /proc/self/mounts)"
+S
+	run_cairn run "$T_DIR/mounter.sh"
+	expect_eq "canary mounted inside the step" "mounted in step: 1" "$OUT"
+	if grep -q cairn-canary /proc/self/mounts; then
+		fail "a mount made inside a step leaked to the host"
+		umount "$T_DIR/canary" 2>/dev/null || umount -l "$T_DIR/canary"
+	fi
+	[ -e canary/inside ] && fail "a file written on the step's mount shows on the host"
+fi
+
 # The same as an ordinary user, when we are root and `nobody` exists.
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	ndir=$(mktemp -d /tmp/cairn-nobody.XXXXXX)
@@ -44,6 +74,13 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev
 self.sh" "$out"
 	expect_eq "as nobody: function error" "self.sh: line 7: nosuch_in_f: command not found" \
 		"$(cat "$ndir/err")"
+	out=$(cd "$ndir" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env -i PATH=/usr/bin:/bin HOME=/nonexistent ./cairn run "$ndir/self.sh" 2>"$ndir/err")
+	expect_eq "as nobody, absolute path: output" "# line two of the real script
+1
+$ndir/self.sh" "$out"
+	expect_eq "as nobody, absolute path: function error" \
+		"$ndir/self.sh: line 7: nosuch_in_f: command not found" "$(cat "$ndir/err")"
 	expect_eq "as nobody: whoami inside" "nobody" \
 		"$(cd "$ndir" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
 			./cairn -c 'id -un')"

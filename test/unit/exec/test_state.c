@@ -32,6 +32,7 @@ static void fill(struct exec_state *st)
 	strvec_push(&st->argv, "");
 	st->status = 3;
 	st->umask = 027;
+	strvec_push(&st->fds, "3 /home/u/project/log.txt");
 }
 
 static void test_roundtrip(void **state)
@@ -55,6 +56,7 @@ static void test_roundtrip(void **state)
 	assert_string_equal(b.env.v[1], "MULTI=line1\nline2");
 	assert_int_equal(b.status, 3);
 	assert_int_equal(b.umask, 027);
+	assert_string_equal(b.fds.v[0], "3 /home/u/project/log.txt");
 	exec_state_hash(h1, &a);
 	exec_state_hash(h2, &b);
 	assert_string_equal(h1, h2);
