@@ -19,6 +19,7 @@
 
 /* PIPESTATUS entries carried from one step to the next. */
 #define EXEC_PIPESTATUS_MAX 16
+#define EXEC_PIPESTATUS_MAX_STR "16"
 
 /*
  * Write the program a step's shell runs: the prelude that restores

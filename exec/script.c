@@ -293,6 +293,24 @@ static void add_dirstack(struct strbuf *body, const char *stack)
 	}
 }
 
+/*
+ * __cairn_x[N] holds the arithmetic that copies a PIPESTATUS of N entries
+ * into __cairn_p (see the epilogue); 0 for N < 2, when there is nothing
+ * worth keeping.
+ */
+static void add_pipestatus_copiers(struct strbuf *out)
+{
+	size_t n, k;
+	strbuf_addstr(out, "__cairn_x=(0 0");
+	for (n = 2; n <= EXEC_PIPESTATUS_MAX; n++) {
+		strbuf_addstr(out, " '");
+		for (k = 0; k < n; k++)
+			strbuf_addf(out, "%s__cairn_p[%zu]=PIPESTATUS[%zu]", k ? "," : "", k, k);
+		strbuf_addch(out, '\'');
+	}
+	strbuf_addstr(out, "); ");
+}
+
 static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 			       const struct exec_step *step, int sync)
 {
@@ -309,6 +327,7 @@ static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 	else if (s->mode == EXEC_MODE_SCRIPT)
 		/* Run as `bash -c PROGRAM FILE`: `bash FILE` has no such variable. */
 		strbuf_addstr(out, "\\builtin unset BASH_EXECUTION_STRING; ");
+	add_pipestatus_copiers(out);
 	if (st->initial && s->how == EXEC_HOW_STAGE) {
 		/* Started in the stage directory: go home, leave OLDPWD as found. */
 		strbuf_addstr(out, "__cairn_op=${OLDPWD-__cairn_unset}; \\builtin cd -- ");
@@ -539,18 +558,19 @@ static int build_prelude_sh(struct strbuf *out, const struct exec_session *s, in
 /* The epilogue for bash.  See the top of the file for the record format. */
 static void build_epilogue_bash(struct strbuf *out)
 {
-	size_t i;
-
 	/*
 	 * First an empty command (all expansions, which xtrace does not
 	 * show) that saves $? and PIPESTATUS before anything changes them;
 	 * then a group whose stderr is /dev/null, so that xtrace shows none
 	 * of the rest.  (A command of its own first: after some syntax errors
 	 * in eval, bash does not take `{` as a reserved word on the next line.)
+	 * PIPESTATUS is copied by the expression the prelude left in
+	 * __cairn_x[N] for a pipeline of N commands: spelling out all the
+	 * copies here would cost bash ten times as much on every step.
 	 */
-	strbuf_addstr(out, "${__cairn_e[$((__cairn_st=$?, __cairn_pn=${#PIPESTATUS[@]}");
-	for (i = 0; i < EXEC_PIPESTATUS_MAX; i++)
-		strbuf_addf(out, ", __cairn_p[%zu]=PIPESTATUS[%zu]", i, i);
+	strbuf_addstr(out,
+		      "${__cairn_e[$((__cairn_st=$?, __cairn_pn=${#PIPESTATUS[@]}, "
+		      "__cairn_pn <= " EXEC_PIPESTATUS_MAX_STR " ? __cairn_x[__cairn_pn] : 0");
 	strbuf_addf(out,
 		    "))0*0]-}\n{ \\builtin enable printf set declare shopt trap alias umask "
 		    "dirs enable kill exit; \\builtin printf 'O\\0' >&%d; \\builtin set +o >&%d; "
@@ -573,7 +593,7 @@ static void build_epilogue_bash(struct strbuf *out)
 	    "\\builtin printf 'D\\0%s\\0' \"$PWD\"\n"
 	    "for __cairn_n in \"$@\"; do \\builtin printf 'a\\0%s\\0' \"$__cairn_n\"; done\n"
 	    "\\builtin printf 'V\\0'; \\builtin declare -p; \\builtin printf '\\0'\n"
-	    "\\builtin printf 'P\\0%s'  \"$__cairn_pn\"; \\builtin printf ' %s' \"${__cairn_p[@]}\"; "
+	    "\\builtin printf 'P\\0%s'  \"$__cairn_pn\"; \\builtin printf ' %s' \"${__cairn_p[@]-}\"; "
 	    "\\builtin printf '\\0'\n"
 	    "\\builtin printf 'Z\\0'; } ");
 	/* Stop: cairn takes the open descriptors, then continues us. */
