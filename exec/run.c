@@ -726,6 +726,40 @@ out:
 	return ret;
 }
 
+/*
+ * A program too long for one argument of `bash -c` (the kernel takes at
+ * most 128 KiB per argument): from now on the session runs its programs
+ * as a file named like $0 in a directory of its own, which bash words its
+ * messages for just as for -c.
+ */
+#define EXEC_MAX_ARG 100000
+
+static int switch_to_file(struct exec_session *s)
+{
+	if (!*s->argv0 || strchr(s->argv0, '/') || !strcmp(s->argv0, ".") ||
+	    !strcmp(s->argv0, ".."))
+		return err_set(CAIRN_ERROR, "the step is too long to pass to %s -c", s->shell);
+	s->stage_cwd = xstrfmt("%s/big", s->tmpdir);
+	s->stage_prog = xstrfmt("%s/%s", s->stage_cwd, s->argv0);
+	if (mkdir_p(s->stage_cwd) < 0)
+		return -1;
+	s->how = EXEC_HOW_STAGE;
+	return 0;
+}
+
+static int build(struct strbuf *prog, struct exec_session *s, const struct exec_step *step,
+		 int use_sync)
+{
+	if (exec__build_program(prog, s, step, use_sync) < 0)
+		return -1;
+	if (s->how != EXEC_HOW_STRING || prog->len < EXEC_MAX_ARG)
+		return 0;
+	if (switch_to_file(s) < 0)
+		return -1;
+	strbuf_reset(prog);
+	return exec__build_program(prog, s, step, use_sync);
+}
+
 int exec_step_run(struct exec_session *s, const struct exec_step *step, struct exec_result *out)
 {
 	struct strbuf prog = STRBUF_INIT, dump = STRBUF_INIT;
@@ -735,7 +769,7 @@ int exec_step_run(struct exec_session *s, const struct exec_step *step, struct e
 	int use_sync = s->how == EXEC_HOW_MOUNT;
 
 	memset(out, 0, sizeof(*out));
-	ret = exec__build_program(&prog, s, step, use_sync);
+	ret = build(&prog, s, step, use_sync);
 	if (ret == 0 && getenv("CAIRN_DEBUG_PROGRAM"))
 		fprintf(stderr, "--- cairn: program of step %u ---\n%s--- end ---\n", s->seq + 1,
 			prog.buf);
@@ -804,7 +838,7 @@ int exec_session_finish(struct exec_session *s, int *status)
 	 * the EXIT trap on reaching the end of its input, with $? set.
 	 */
 	s->state.status = *status;
-	if (exec__build_program(&prog, s, &none, use_sync) < 0) {
+	if (build(&prog, s, &none, use_sync) < 0) {
 		strbuf_release(&prog);
 		return -1;
 	}

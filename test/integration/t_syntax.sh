@@ -38,6 +38,16 @@ run_cairn run long.sh
 expect_eq "10 MB line status" 0 "$RC"
 expect_eq "10 MB line output" 10000000 "$OUT"
 
+# The same through standard input, where steps run as `bash -c`: a
+# command or a state too long for one argument still works.
+"$CAIRN" < long.sh > out.txt 2> err.txt
+expect_eq "10 MB line on stdin: status" 0 "$?"
+expect_eq "10 MB line on stdin: output" 10000000 "$(cat out.txt)"
+head -c 300000 /dev/zero | tr '\0' b > big.txt
+printf 'v=$(cat big.txt)\necho ${#v} $0\n' | "$CAIRN" > out.txt 2> err.txt
+expect_eq "300 kB variable carried: output" "300000 bash" "$(cat out.txt)"
+expect_eq "300 kB variable carried: no error" "" "$(cat err.txt)"
+
 # Valid directives are accepted.
 printf '#cairn: net nocache\n#cairn: timeout=60, mem=4G\necho fine\n' > okdir.sh
 run_cairn run okdir.sh
