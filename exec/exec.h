@@ -177,6 +177,8 @@ struct exec_session {
 	struct strvec base_vars; /* sorted `declare -p` statements */
 	char *base_options, *base_shopts;
 	int have_base;
+	/* The time (epoch seconds) at which $SECONDS was zero; -1: unset. */
+	long long seconds_base;
 	/* Resource limits read from the last step's shell when it stopped. */
 	struct exec_rlimit *taken_limits;
 	size_t ntaken_limits;

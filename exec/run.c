@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -143,6 +144,7 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	s->mode = opts->mode;
 	s->devnull = -1;
 	s->started_ns = util_now_ns();
+	s->seconds_base = (long long)time(NULL);
 
 	if (opts->shell)
 		s->shell = path_lookup(opts->shell);

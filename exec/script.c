@@ -396,6 +396,12 @@ static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 		free(n);
 	}
 	add_declares(&body, &st->vars, &s->base_vars, moved);
+	/* SECONDS counts from the start of the session (or from when the
+	 * script last assigned it), in bash's own whole-second arithmetic. */
+	if (s->seconds_base >= 0)
+		strbuf_addf(&body, "SECONDS=$((EPOCHSECONDS - %lld))\n", s->seconds_base);
+	else
+		strbuf_addstr(&body, "\\builtin unset SECONDS\n");
 	if (st->aliases)
 		strbuf_addstr(&body, st->aliases);
 	split_options(st->options, s->base_options, &early, &late, &xtrace);
@@ -591,6 +597,7 @@ static void build_epilogue_bash(struct strbuf *out)
 	    "\\builtin printf 'K\\0'; \\builtin dirs -l -p; \\builtin printf '\\0'\n"
 	    "\\builtin printf 'N\\0'; \\builtin enable -n; \\builtin printf '\\0'\n"
 	    "\\builtin printf 'D\\0%s\\0' \"$PWD\"\n"
+	    "\\builtin printf 'C\\0%s %s\\0' \"$EPOCHSECONDS\" \"${SECONDS-}\"\n"
 	    "for __cairn_n in \"$@\"; do \\builtin printf 'a\\0%s\\0' \"$__cairn_n\"; done\n"
 	    "\\builtin printf 'V\\0'; \\builtin declare -p; \\builtin printf '\\0'\n"
 	    "\\builtin printf 'P\\0%s'  \"$__cairn_pn\"; \\builtin printf ' %s' \"${__cairn_p[@]-}\"; "
@@ -1224,6 +1231,15 @@ int exec__read_dump(struct exec_state *out, int *complete, struct exec_session *
 		case 'U':
 			st.umask = (unsigned)strtoul(r.val, NULL, 8) & 0777;
 			break;
+		case 'C': {
+			/* "EPOCHSECONDS SECONDS": when SECONDS was zero. */
+			long long now, secs;
+			if (sscanf(r.val, "%lld %lld", &now, &secs) == 2)
+				s->seconds_base = now - secs;
+			else
+				s->seconds_base = -1; /* unset by the script */
+			break;
+		}
 		case 'D':
 			st.cwd = xstrndup(r.val, r.len);
 			break;

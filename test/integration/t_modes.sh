@@ -43,4 +43,10 @@ expect_eq "sh script under sh" "$(dash posix.sh)" "$OUT"
 run_cairn run --shell bash posix.sh
 expect_eq "--shell bash" "$(bash posix.sh)" "$OUT"
 
+# $SECONDS counts from the start of the session, across steps, and from an
+# assignment when the script makes one.
+printf 'sleep 1.1\necho "$SECONDS"\nSECONDS=50\necho "$SECONDS"\n' > seconds.sh
+run_cairn run seconds.sh
+expect_match "SECONDS across steps" $'^[12]\n50$' "$OUT"
+
 done_testing
