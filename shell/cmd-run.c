@@ -11,7 +11,6 @@
 static int cmd_run_exec(int argc, char **argv)
 {
 	struct exec_session_opts o = { 0 };
-	struct shell_input in = { 0 };
 	struct strbuf sb = STRBUF_INIT;
 	const char *shell = NULL;
 	struct stat st;
@@ -66,11 +65,7 @@ static int cmd_run_exec(int argc, char **argv)
 		o.lang = strcmp(shell, "sh") ? EXEC_LANG_BASH : EXEC_LANG_SH;
 	else
 		o.lang = shell_lang_of(sb.buf, sb.len);
-	in.name = argv[i];
-	in.buf = sb.buf;
-	in.len = sb.len;
-	in.first_line = 1;
-	ret = shell_run_session(&o, &in);
+	ret = shell_run_text(&o, argv[i], sb.buf, sb.len);
 	strbuf_release(&sb);
 	return ret;
 }

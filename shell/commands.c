@@ -85,24 +85,18 @@ static void print_main_help(void)
 static int run_string(int argc, char **argv)
 {
 	struct exec_session_opts o = { 0 };
-	struct shell_input in = { 0 };
 
 	/* As bash -c: the first argument after the commands is $0. */
 	o.mode = EXEC_MODE_STRING;
 	o.lang = EXEC_LANG_BASH;
 	o.argv0 = argc > 1 ? argv[1] : NULL;
 	o.args = argc > 2 ? (const char *const *)argv + 2 : NULL;
-	in.name = "-c";
-	in.buf = argv[0];
-	in.len = strlen(argv[0]);
-	in.first_line = 1;
-	return shell_run_session(&o, &in);
+	return shell_run_text(&o, "-c", argv[0], strlen(argv[0]));
 }
 
 static int run_stdin(void)
 {
 	struct exec_session_opts o = { 0 };
-	struct shell_input in = { 0 };
 	struct strbuf sb = STRBUF_INIT;
 	int ret;
 
@@ -112,12 +106,8 @@ static int run_stdin(void)
 	}
 	o.mode = EXEC_MODE_STDIN;
 	o.lang = shell_lang_of(sb.buf, sb.len);
-	in.name = "<stdin>";
-	in.buf = sb.buf;
-	in.len = sb.len;
-	in.first_line = 1;
 	/* Standard input is used up: the steps find it at its end. */
-	ret = shell_run_session(&o, &in);
+	ret = shell_run_text(&o, "<stdin>", sb.buf, sb.len);
 	strbuf_release(&sb);
 	return ret;
 }

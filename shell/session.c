@@ -130,6 +130,13 @@ out:
 	return status;
 }
 
+int shell_run_text(const struct exec_session_opts *opts, const char *name, const char *buf,
+		   size_t len)
+{
+	struct shell_input in = { name, buf, len, 1, 0 };
+	return shell_run_session(opts, &in);
+}
+
 int shell_run_session(const struct exec_session_opts *opts, const struct shell_input *in)
 {
 	struct exec_session es;

@@ -78,6 +78,10 @@ enum exec_lang shell_lang_of(const char *buf, size_t len);
  * trap at the end; returns the exit status. */
 int shell_run_session(const struct exec_session_opts *opts, const struct shell_input *in);
 
+/* shell_run_session() of BUF (LEN bytes, from line 1) named NAME. */
+int shell_run_text(const struct exec_session_opts *opts, const char *name, const char *buf,
+		   size_t len);
+
 /* repl.c: the interactive loop; returns the exit status. */
 int shell_repl(const struct exec_session_opts *opts);
 

@@ -48,23 +48,28 @@ void err_clear(void)
 	err_buf[0] = '\0';
 }
 
+static void vreport(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static void vreport(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", util_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", util_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(125);
 }
 
 void warn(const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", util_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
