@@ -18,10 +18,12 @@
  * Every nesting step goes through enter(), so that hostile input cannot
  * exhaust the C stack.  Scanning never goes past p->end, which is the first
  * NUL byte (an error) or the end of the input.  Nothing is re-scanned except
- * when `((` turns out to be two subshells, as in bash.
+ * when `((` turns out to be two subshells, as in bash, and then each paren
+ * is scanned at most twice (see try_arith()).
  */
 #include "parse.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,18 +35,18 @@ enum tok_type {
 	T_EOF,
 	T_NEWLINE,
 	T_WORD,
-	T_SEMI,       /* ; */
-	T_DSEMI,      /* ;; */
-	T_SEMI_AND,   /* ;& */
-	T_DSEMI_AND,  /* ;;& */
-	T_AMP,        /* & */
-	T_AND_AND,    /* && */
-	T_PIPE,       /* | */
-	T_OR_OR,      /* || */
-	T_PIPE_AMP,   /* |& */
-	T_LPAREN,     /* ( */
-	T_RPAREN,     /* ) */
-	T_REDIR,      /* < > >> << <<- <<< <& >& <> >| &> &>> */
+	T_SEMI, /* ; */
+	T_DSEMI, /* ;; */
+	T_SEMI_AND, /* ;& */
+	T_DSEMI_AND, /* ;;& */
+	T_AMP, /* & */
+	T_AND_AND, /* && */
+	T_PIPE, /* | */
+	T_OR_OR, /* || */
+	T_PIPE_AMP, /* |& */
+	T_LPAREN, /* ( */
+	T_RPAREN, /* ) */
+	T_REDIR, /* < > >> << <<- <<< <& >& <> >| &> &>> */
 };
 
 enum redir_kind {
@@ -58,13 +60,13 @@ enum redir_kind {
 /* Word flags. */
 #define WF_QUOTED 0x01 /* has ' " \ $' or $" */
 #define WF_EXPAND 0x02 /* has $ or ` */
-#define WF_CONT 0x04   /* has a backslash-newline inside */
-#define WF_IONUM 0x08  /* digits or {name} right before < or > */
+#define WF_CONT 0x04 /* has a backslash-newline inside */
+#define WF_IONUM 0x08 /* digits or {name} right before < or > */
 
 /* Lexer context flags. */
-#define LX_CMD 0x01        /* assignment acceptable: name=( and name[..] */
-#define LX_ASSIGNOK 0x02   /* after a declaration builtin: name=( */
-#define LX_REGEX 0x04      /* right-hand side of =~ in [[ ]] */
+#define LX_CMD 0x01 /* assignment acceptable: name=( and name[..] */
+#define LX_ASSIGNOK 0x02 /* after a declaration builtin: name=( */
+#define LX_REGEX 0x04 /* right-hand side of =~ in [[ ]] */
 #define LX_COMPASSIGN 0x08 /* inside name=( ): [sub]=value words */
 
 /* scan_matched() flags, after bash's P_* flags. */
@@ -72,6 +74,7 @@ enum redir_kind {
 #define SM_DOLBRACE 0x02
 #define SM_ARITH 0x04
 #define SM_ARRAYSUB 0x08
+#define SM_RECORD 0x10 /* remember where each nested ( closes */
 
 /* What an open construct waits for; decides the end-of-input message. */
 enum open_kind {
@@ -90,7 +93,7 @@ struct token {
 	enum redir_kind redir;
 	unsigned flags;
 	size_t start, end;
-	int has_hd;    /* T_NEWLINE: here-document bodies followed it */
+	int has_hd; /* T_NEWLINE: here-document bodies followed it */
 	size_t hd_end; /* ... and the last delimiter line ends here */
 };
 
@@ -104,6 +107,11 @@ struct heredoc {
 struct open_construct {
 	enum open_kind kind;
 	size_t pos;
+};
+
+/* An open-addressing table entry: the `(' at KEY - 1 closes at CLOSE. */
+struct pmatch {
+	size_t key, close;
 };
 
 struct parser {
@@ -125,6 +133,13 @@ struct parser {
 	 * current level ($( ) starts a new level, as in bash). */
 	struct heredoc *hd;
 	size_t nhd, hd_alloc, hd_base;
+
+	/* Paren matches seen by `((' scans (see try_arith()), and the stack
+	 * that finds them. */
+	struct pmatch *pm;
+	size_t pm_size, pm_used;
+	size_t *pstack;
+	size_t npstack, pstack_alloc;
 
 	struct open_construct *open;
 	size_t nopen, open_alloc;
@@ -168,7 +183,7 @@ static void pos_to_linecol(const struct parser *p, size_t pos, unsigned *line, u
 }
 
 __attribute__((format(printf, 4, 5))) static int set_error(struct parser *p, int code, size_t pos,
-							    const char *fmt, ...)
+							   const char *fmt, ...)
 {
 	va_list ap;
 	struct strbuf sb = STRBUF_INIT;
@@ -215,13 +230,14 @@ static int eof_error(struct parser *p)
 	const struct open_construct *o;
 	static const char *const what[] = {
 		[OC_SQUOTE] = "'", [OC_DQUOTE] = "\"", [OC_BQUOTE] = "`",
-		[OC_RPAREN] = ")", [OC_RBRACE] = "}", [OC_RBRACKET] = "]",
+		[OC_RPAREN] = ")", [OC_RBRACE] = "}",  [OC_RBRACKET] = "]",
 	};
 
 	if (p->end < p->len)
 		return set_error(p, CAIRN_ESYNTAX, p->end, "NUL byte in input");
 	if (!p->nopen)
-		return set_error(p, CAIRN_EINCOMPLETE, p->len, "syntax error: unexpected end of file");
+		return set_error(p, CAIRN_EINCOMPLETE, p->len,
+				 "syntax error: unexpected end of file");
 	o = &p->open[p->nopen - 1];
 	switch (o->kind) {
 	case OC_SQUOTE:
@@ -237,7 +253,8 @@ static int eof_error(struct parser *p)
 				 "unexpected EOF while looking for `]]'");
 	case OC_GENERIC:
 	default:
-		return set_error(p, CAIRN_EINCOMPLETE, o->pos, "syntax error: unexpected end of file");
+		return set_error(p, CAIRN_EINCOMPLETE, o->pos,
+				 "syntax error: unexpected end of file");
 	}
 }
 
@@ -400,6 +417,50 @@ static int scan_bquote(struct parser *p, size_t *ip, size_t open_pos)
 	return 0;
 }
 
+static size_t pm_slot(const struct pmatch *pm, size_t size, size_t key)
+{
+	size_t h = (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> 29) & (size - 1);
+
+	while (pm[h].key && pm[h].key != key)
+		h = (h + 1) & (size - 1);
+	return h;
+}
+
+static void pm_put(struct parser *p, size_t open, size_t close)
+{
+	size_t h;
+
+	if ((p->pm_used + 1) * 2 > p->pm_size) {
+		size_t i, size = p->pm_size ? p->pm_size * 2 : 64;
+		struct pmatch *pm = xcalloc(size, sizeof(*pm));
+
+		for (i = 0; i < p->pm_size; i++)
+			if (p->pm[i].key)
+				pm[pm_slot(pm, size, p->pm[i].key)] = p->pm[i];
+		free(p->pm);
+		p->pm = pm;
+		p->pm_size = size;
+	}
+	h = pm_slot(p->pm, p->pm_size, open + 1);
+	if (!p->pm[h].key)
+		p->pm_used++;
+	p->pm[h].key = open + 1;
+	p->pm[h].close = close;
+}
+
+static int pm_get(const struct parser *p, size_t open, size_t *close)
+{
+	size_t h;
+
+	if (!p->pm_size)
+		return 0;
+	h = pm_slot(p->pm, p->pm_size, open + 1);
+	if (!p->pm[h].key)
+		return 0;
+	*close = p->pm[h].close;
+	return 1;
+}
+
 static int scan_matched(struct parser *p, size_t *ip, int open, int close, unsigned fl,
 			size_t open_pos);
 
@@ -423,7 +484,7 @@ static int scan_matched(struct parser *p, size_t *ip, int open, int close, unsig
 			size_t open_pos)
 {
 	const char *b = p->buf;
-	size_t i = *ip;
+	size_t i = *ip, sbase = p->npstack;
 	int count = 1, wasdol = 0, gtlt = 0, bumped, r;
 	enum open_kind kind = close == ')' ? OC_RPAREN : close == '}' ? OC_RBRACE : OC_RBRACKET;
 
@@ -444,6 +505,8 @@ static int scan_matched(struct parser *p, size_t *ip, int open, int close, unsig
 		i++;
 		bumped = 0;
 		if (c == close) {
+			if ((fl & SM_RECORD) && p->npstack > sbase)
+				pm_put(p, p->pstack[--p->npstack], i - 1);
 			if (--count == 0)
 				break;
 		} else if (!(fl & SM_FIRSTCLOSE) && c == open) {
@@ -463,8 +526,9 @@ static int scan_matched(struct parser *p, size_t *ip, int open, int close, unsig
 			wasdol = gtlt = 0;
 			continue;
 		}
-		if (wasdol && (((fl & (SM_ARRAYSUB | SM_DOLBRACE)) && (c == '(' || c == '{' || c == '[')) ||
-			       ((fl & SM_ARITH) && (c == '(' || c == '{')))) {
+		if (wasdol &&
+		    (((fl & (SM_ARRAYSUB | SM_DOLBRACE)) && (c == '(' || c == '{' || c == '[')) ||
+		     ((fl & SM_ARITH) && (c == '(' || c == '{')))) {
 			count -= bumped;
 			if ((r = scan_dollar(p, &i, c, i - 2)) < 0)
 				return r;
@@ -477,6 +541,10 @@ static int scan_matched(struct parser *p, size_t *ip, int open, int close, unsig
 				return r;
 			wasdol = gtlt = 0;
 			continue;
+		}
+		if (bumped && (fl & SM_RECORD)) {
+			ALLOC_GROW(p->pstack, p->npstack + 1, p->pstack_alloc);
+			p->pstack[p->npstack++] = i - 1;
 		}
 		gtlt = (c == '<' || c == '>') && !gtlt;
 		wasdol = c == '$' && !wasdol;
@@ -783,7 +851,8 @@ static int lex_word(struct parser *p, struct token *t, size_t i, unsigned lf)
 		case '[':
 			k = i + 1;
 			if (((lf & LX_COMPASSIGN) && i == start) ||
-			    ((lf & LX_CMD) && !(fl & (WF_QUOTED | WF_EXPAND)) && is_name_raw(p, start, i)))
+			    ((lf & LX_CMD) && !(fl & (WF_QUOTED | WF_EXPAND)) &&
+			     is_name_raw(p, start, i)))
 				r = scan_matched(p, &k, '[', ']', SM_ARRAYSUB, i);
 			break;
 		case '=':
@@ -1039,11 +1108,11 @@ static int word_in(const struct parser *p, const struct token *t, const char *co
 
 /* Reserved words that end a list and cannot start a command. */
 static const char *const closers[] = { "then", "else", "elif", "fi", "do", "done",
-				       "esac", "}", "in", "]]", NULL };
+				       "esac", "}",    "in",   "]]", NULL };
 
 /* Reserved words that start a compound command. */
-static const char *const compound_starts[] = { "if", "while", "until", "for", "select",
-					       "case", "{", "[[", NULL };
+static const char *const compound_starts[] = { "if",   "while", "until", "for", "select",
+					       "case", "{",	"[[",	 NULL };
 
 static int starts_command(const struct parser *p, const struct token *t)
 {
@@ -1293,20 +1362,26 @@ static int parse_loop_body(struct parser *p)
  * arithmetic command (*IS_ARITH = 1, consumed); otherwise it is a subshell
  * starting with a subshell, and the lookahead `(' is left in place.
  *
- * As in bash, the paren count ignores comments while the subshell does
- * not: after `((a #(' the count may end lines after the subshell does, so
- * that command's text alone is incomplete (for bash too).
+ * As in bash, the text scan sees what the subshell's grammar does not
+ * (parens and quotes in comments, parens inside $[ ]): after `((a #(' the
+ * scan may end lines after the subshell does, so that command's text
+ * alone is incomplete (for bash too).
  */
 static int try_arith(struct parser *p, int *is_arith, size_t *content, size_t *content_end)
 {
 	struct token la = p->la;
-	size_t i = skip_conts(p, la.end) + 1;
+	size_t i = skip_conts(p, la.end) + 1, nhd = p->nhd, close;
 	int r;
 
 	*is_arith = 0;
 	*content = i;
+	/* An earlier scan passed this `(' and saw where it closes: if that is
+	 * not `))', this is a subshell, and scanning again would make nested or
+	 * chained `((' quadratic. */
+	if (pm_get(p, i - 1, &close) && !(close + 1 < p->end && p->buf[close + 1] == ')'))
+		return 0;
 	p->la_valid = 0;
-	if ((r = scan_matched(p, &i, '(', ')', SM_ARITH, la.start)) < 0)
+	if ((r = scan_matched(p, &i, '(', ')', SM_ARITH | SM_RECORD, la.start)) < 0)
 		return r;
 	*content_end = i - 1;
 	if (i < p->end && p->buf[i] == ')') {
@@ -1315,6 +1390,9 @@ static int try_arith(struct parser *p, int *is_arith, size_t *content, size_t *c
 		p->last_end = i + 1;
 		return 0;
 	}
+	/* Read again as a subshell: forget here-documents seen on the way. */
+	while (p->nhd > nhd)
+		free(p->hd[--p->nhd].delim);
 	p->la = la;
 	p->la_valid = 1;
 	p->pos = la.end;
@@ -1347,7 +1425,8 @@ static int check_arith_for(struct parser *p, size_t s, size_t e, size_t pos)
 		}
 	}
 	if (n < 2)
-		return set_error(p, CAIRN_ESYNTAX, pos, "syntax error: arithmetic expression required");
+		return set_error(p, CAIRN_ESYNTAX, pos,
+				 "syntax error: arithmetic expression required");
 	if (n > 2)
 		return set_error(p, CAIRN_ESYNTAX, pos, "syntax error: `;' unexpected");
 	return 0;
@@ -1500,7 +1579,7 @@ static int is_unop(const struct parser *p, const struct token *t)
 
 static int is_binop(const struct parser *p, const struct token *t)
 {
-	static const char *const ops[] = { "=",   "==",  "!=",  "<",   ">",   "-eq", "-ne", "-lt",
+	static const char *const ops[] = { "=",	  "==",	 "!=",	"<",   ">",   "-eq", "-ne", "-lt",
 					   "-le", "-gt", "-ge", "-nt", "-ot", "-ef", "=~",  NULL };
 	return word_in(p, t, ops);
 }
@@ -1527,8 +1606,7 @@ static int cond_term(struct parser *p)
 	const struct token *t;
 	int r;
 
-	if ((r = enter(p, p->pos)) < 0 || (r = skip_newlines(p, 0)) < 0 ||
-	    (r = peek(p, 0, &t)) < 0)
+	if ((r = enter(p, p->pos)) < 0 || (r = skip_newlines(p, 0)) < 0 || (r = peek(p, 0, &t)) < 0)
 		return r;
 	if (is_cond_end(p, t)) {
 		/* `[[ ]]': bash -n lets it through. */
@@ -1550,7 +1628,8 @@ static int cond_term(struct parser *p)
 		if ((r = peek(p, 0, &t)) < 0)
 			return r;
 		if (t->type != T_WORD || is_cond_end(p, t))
-			return cond_error(p, t, "unexpected argument ", " to conditional unary operator");
+			return cond_error(p, t, "unexpected argument ",
+					  " to conditional unary operator");
 		consume(p);
 		if ((r = skip_newlines(p, 0)) < 0)
 			return r;
@@ -1628,7 +1707,8 @@ static int parse_cond(struct parser *p)
 	if ((r = cond_or(p)) < 0 || (r = peek(p, 0, &t)) < 0)
 		return r;
 	if (!is_cond_end(p, t))
-		return cond_error(p, t, "syntax error in conditional expression: unexpected token ", "");
+		return cond_error(p, t, "syntax error in conditional expression: unexpected token ",
+				  "");
 	consume(p);
 	pop_open(p);
 	return 0;
@@ -1728,7 +1808,7 @@ static int parse_function_kw(struct parser *p)
 static int is_decl_builtin(const struct parser *p, const struct token *t)
 {
 	static const char *const decl[] = { "declare", "typeset", "local", "export", "readonly",
-					    "alias", "eval", "let", NULL };
+					    "alias",   "eval",	  "let",   NULL };
 	return word_in(p, t, decl);
 }
 
@@ -1754,7 +1834,8 @@ static int is_assignment(const struct parser *p, const struct token *t)
 			}
 			continue;
 		}
-		if (!is_name_char((unsigned char)b[i]) && b[i] != '+' && b[i] != '\\' && b[i] != '\n')
+		if (!is_name_char((unsigned char)b[i]) && b[i] != '+' && b[i] != '\\' &&
+		    b[i] != '\n')
 			return 0;
 	}
 	return 0;
@@ -1969,8 +2050,9 @@ static int parse_and_or(struct parser *p)
 /*
  * $( ) or <( ) >( ): the full grammar, up to the `)'.  *IP is just past the
  * `('; on return it is just past the `)'.  Here-documents started inside
- * belong inside (bash saves and clears its pending list); any left over
- * at the `)' are read right away, as bash does (with a warning).
+ * belong inside (bash saves and clears its pending list); any still
+ * pending at the `)' join the enclosing level's and are read after its
+ * next newline, as bash does (with a warning).
  *
  * Like bash's parse_comsub(), a second `(' right after the first makes it
  * arithmetic text, whatever follows (POSIX interp 217): $(( )), and also
@@ -1991,8 +2073,6 @@ static int parse_comsub(struct parser *p, size_t *ip, size_t open_pos)
 	p->pos = *ip;
 	p->la_valid = 0;
 	if ((r = parse_compound_list(p, 1)) < 0 || (r = expect_type(p, T_RPAREN)) < 0)
-		return r;
-	if ((r = gather_heredocs(p, NULL)) < 0)
 		return r;
 	p->hd_base = saved_base;
 	p->nofunc--;
@@ -2200,6 +2280,8 @@ int shell_parse(struct parse_result *out, const char *buf, size_t len, unsigned 
 		free(p.hd[k].delim);
 	free(p.hd);
 	free(p.open);
+	free(p.pm);
+	free(p.pstack);
 	free(p.lines);
 	free(p.err_msg);
 	strbuf_release(&p.tmp);

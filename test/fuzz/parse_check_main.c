@@ -7,8 +7,8 @@
  * For each file prints "ok N L1-L2 L1-L2 ..." (the number of commands and
  * each one's line range) or "LINE:COL: message"; with several files each
  * line is prefixed by "FILE: ".  -v also prints each command's text,
- * functions and directives (also those complete before an error).  Exit status: 0 if all parsed, 1 if any had a
- * syntax error, 2 if any was incomplete (and none had a syntax error).
+ * functions and directives (also those complete before an error).  Exit status: 0 if all parsed, 1
+ * if any had a syntax error, 2 if any was incomplete (and none had a syntax error).
  */
 #include "parse.h"
 
@@ -36,11 +36,11 @@ static void show(const char *name, int prefix, int verbose, const struct strbuf 
 	for (i = 0; i < res->nr; i++) {
 		const struct parse_cmd *c = &res->cmds[i];
 
-		printf("--- cmd %zu: %u:%u-%u offset %zu len %zu\n", i, c->line, c->col, c->end_line,
-		       c->offset, c->len);
+		printf("--- cmd %zu: %u:%u-%u offset %zu len %zu\n", i, c->line, c->col,
+		       c->end_line, c->offset, c->len);
 		for (j = 0; j < c->ndirectives; j++)
-			printf("  directive %u:%u [%s]\n", c->directives[j].line, c->directives[j].col,
-			       c->directives[j].text);
+			printf("  directive %u:%u [%s]\n", c->directives[j].line,
+			       c->directives[j].col, c->directives[j].text);
 		for (j = 0; j < c->nfuncs; j++)
 			printf("  func %s line %u offset %zu len %zu [%.*s]\n", c->funcs[j].name,
 			       c->funcs[j].line, c->funcs[j].offset, c->funcs[j].len,
@@ -48,8 +48,8 @@ static void show(const char *name, int prefix, int verbose, const struct strbuf 
 		printf("%.*s\n", (int)c->len, sb->buf + c->offset);
 	}
 	for (j = 0; j < res->ntrailing; j++)
-		printf("trailing directive %u:%u [%s]\n", res->trailing[j].line, res->trailing[j].col,
-		       res->trailing[j].text);
+		printf("trailing directive %u:%u [%s]\n", res->trailing[j].line,
+		       res->trailing[j].col, res->trailing[j].text);
 }
 
 int main(int argc, char **argv)

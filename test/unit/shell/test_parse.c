@@ -50,10 +50,10 @@ static void check_split(const char *src, const char *const *texts)
 	parse_result_release(&res);
 }
 
-#define SPLIT(src, ...)                                                                          \
-	do {                                                                                     \
-		static const char *const texts_[] = { __VA_ARGS__, NULL };                       \
-		check_split((src), texts_);                                                      \
+#define SPLIT(src, ...)                                                                            \
+	do {                                                                                       \
+		static const char *const texts_[] = { __VA_ARGS__, NULL };                         \
+		check_split((src), texts_);                                                        \
 	} while (0)
 
 /* SRC is one command spanning all of it (minus a final newline). */
@@ -162,12 +162,15 @@ static void test_split_compound(void **state)
 	SPLIT("a |\n b\n", "a |\n b");
 	SPLIT("if true; then echo a; echo done; fi\n", "if true; then echo a; echo done; fi");
 	SPLIT("echo if then fi done esac in }\n", "echo if then fi done esac in }");
+	check_one("while :; do echo a; echo done; done\n");
+	check_one("for x in a; do echo a; done\n");
 }
 
 static void test_split_case(void **state)
 {
 	(void)state;
-	check_one("case $x in\n  (a|b) echo ab ;;\n  c) echo c ;&\n  d) echo d ;;&\n  *) ;;\nesac\n");
+	check_one(
+	    "case $x in\n  (a|b) echo ab ;;\n  c) echo c ;&\n  d) echo d ;;&\n  *) ;;\nesac\n");
 	check_one("case x in esac\n");
 	check_one("case x in (esac) ;; esac\n");
 	check_one("case x in a|esac) ;; esac\n");
@@ -198,6 +201,9 @@ static void test_split_parens(void **state)
 	SPLIT("while read x; do :; done < <(printf '%s\\n' a b)\n",
 	      "while read x; do :; done < <(printf '%s\\n' a b)");
 	SPLIT("echo $[1+(2)]\n", "echo $[1+(2)]");
+	/* <(( is arithmetic text too, as in bash. */
+	SPLIT("cat <((a)+(b))\n", "cat <((a)+(b))");
+	SPLIT("a | ((b)) && ! ((c))\n", "a | ((b)) && ! ((c))");
 	SPLIT("echo `echo \\`echo a\\``\n", "echo `echo \\`echo a\\``");
 	SPLIT("x=`echo )`\n", "x=`echo )`");
 	SPLIT("echo \"`echo \\\"q\\\"`\"\n", "echo \"`echo \\\"q\\\"`\"");
@@ -305,7 +311,8 @@ static void test_heredoc(void **state)
 	SPLIT("x=$(cat <<EOF\nhello )\nEOF\n)\necho \"$x\"\n", "x=$(cat <<EOF\nhello )\nEOF\n)",
 	      "echo \"$x\"");
 	SPLIT("f() {\n  cat <<EOF\nbody }\nEOF\n}\n", "f() {\n  cat <<EOF\nbody }\nEOF\n}");
-	SPLIT("cat <<EOF; x=$(echo a\necho b)\nbody\nEOF\n", "cat <<EOF; x=$(echo a\necho b)\nbody\nEOF");
+	SPLIT("cat <<EOF; x=$(echo a\necho b)\nbody\nEOF\n",
+	      "cat <<EOF; x=$(echo a\necho b)\nbody\nEOF");
 	/* The body starts after the newline of the line, not inside quotes. */
 	SPLIT("cat <<EOF; echo \"a\nb\"\nbody\nEOF\n", "cat <<EOF; echo \"a\nb\"\nbody\nEOF");
 	/* Delimiter at the end of input without a newline. */
@@ -317,6 +324,12 @@ static void test_heredoc(void **state)
 	/* Comments and #cairn: inside a body are body text. */
 	SPLIT("cat <<EOF\n#cairn: net\nEOF\n", "cat <<EOF\n#cairn: net\nEOF");
 	SPLIT("cat <<''\nx\n\ny\n", "cat <<''\nx\n", "y");
+	/* Left pending at the end of $( ): read after the next newline. */
+	SPLIT("echo $(cat <<A) $(cat <<B) C\na\nA\nb\nB\necho next\n",
+	      "echo $(cat <<A) $(cat <<B) C\na\nA\nb\nB", "echo next");
+	SPLIT("x$(cat <<EOF)\nEOF", "x$(cat <<EOF)\nEOF");
+	INCOMPLETE("echo $(cat <<A)\n", 1, 12,
+		   "here-document at line 1 delimited by end-of-file (wanted `A')");
 }
 
 /* ---- function records ------------------------------------------------------ */
@@ -372,8 +385,8 @@ static void test_functions(void **state)
 	check_funcs("r() { :; } > /dev/null 2>&1\n", 0, redir, 1);
 	check_funcs("if a() { :; }; then b () { :; }; fi\n", 0, inif, 2);
 	check_funcs("for x in 1; do w() { :; }; done; case y in y) c() (:) ;; esac\n", 0, loops, 2);
-	check_funcs("{ k() if true; then :; fi\nm() ((1))\nn() [[ -f x ]]\no()\n{ :; }; }\n", 0, compound,
-		    4);
+	check_funcs("{ k() if true; then :; fi\nm() ((1))\nn() [[ -f x ]]\no()\n{ :; }; }\n", 0,
+		    compound, 4);
 	check_funcs("x\nfunction p\n{\n:\n}\n", 1, funckw_nl, 1);
 	check_funcs("a.b-c() { :; }\n", 0, odd, 1);
 	/* Definitions that do not outlive their subshell are not recorded. */
@@ -572,7 +585,10 @@ static void test_big_line(void **state)
 	(void)state;
 	strbuf_addstr(&sb, "echo ");
 	for (i = 0; sb.len < n; i++)
-		strbuf_addstr(&sb, i % 3 == 0 ? "word \"q $x\" " : i % 3 == 1 ? "${a[1]} " : "$(b) ");
+		strbuf_addstr(&sb,
+			      i % 3 == 0       ? "word \"q $x\" "
+				  : i % 3 == 1 ? "${a[1]} "
+					       : "$(b) ");
 	strbuf_addstr(&sb, "\nnext\n");
 	t0 = now();
 	assert_int_equal(shell_parse(&res, sb.buf, sb.len, 1), 0);
@@ -619,6 +635,47 @@ static void test_many_lines(void **state)
 	assert_int_equal(res.nr, 100000);
 	assert_int_equal(res.cmds[0].nfuncs, 1);
 	assert_int_equal(res.cmds[99999].line, 20000 * 3 + 20000 * 3 + 60000 - 1 + 1);
+	parse_result_release(&res);
+	strbuf_release(&sb);
+}
+
+static void test_dparen_rescans(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct parse_result res = PARSE_RESULT_INIT;
+	double t0;
+	int i;
+
+	(void)state;
+	/* Each `((' that turns out to be a subshell is scanned to its
+	 * matching `)' first; here every scan runs to the last line, which
+	 * must not make the whole parse quadratic. */
+	for (i = 0; i < 50000; i++)
+		strbuf_addstr(&sb, "((a #((\n))\n");
+	strbuf_addstr(&sb, "# ");
+	for (i = 0; i < 2 * 50000 + 1; i++)
+		strbuf_addstr(&sb, ") ");
+	strbuf_addch(&sb, '\n');
+	t0 = now();
+	assert_int_equal(shell_parse(&res, sb.buf, sb.len, 1), 0);
+	assert_true(now() - t0 < 2.0);
+	assert_int_equal(res.nr, 50000);
+	assert_int_equal(res.cmds[1].line, 3);
+	assert_int_equal(res.cmds[1].end_line, 4);
+	parse_result_release(&res);
+
+	/* Nested: 900 subshells around 1 MB. */
+	strbuf_reset(&sb);
+	for (i = 0; i < 900; i++)
+		strbuf_addch(&sb, '(');
+	for (i = 0; i < 500000; i++)
+		strbuf_addstr(&sb, "x ");
+	for (i = 0; i < 900; i++)
+		strbuf_addstr(&sb, ") ");
+	t0 = now();
+	assert_int_equal(shell_parse(&res, sb.buf, sb.len, 1), 0);
+	assert_true(now() - t0 < 2.0);
+	assert_int_equal(res.nr, 1);
 	parse_result_release(&res);
 	strbuf_release(&sb);
 }
@@ -670,8 +727,9 @@ static void test_unterminated_buffer(void **state)
 {
 	/* The input need not be NUL-terminated: parse from an exact-size
 	 * heap copy so ASan catches any read past the end. */
-	static const char *const srcs[] = { "echo a", "echo \"a", "cat <<E\nx\nE", "a\\",
-					    "f() { :; }", "#cairn: x", "[[ a", "$(", "x=(a" };
+	static const char *const srcs[] = { "echo a", "echo \"a",   "cat <<E\nx\nE",
+					    "a\\",    "f() { :; }", "#cairn: x",
+					    "[[ a",   "$(",	    "x=(a" };
 	size_t i;
 
 	(void)state;
@@ -711,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_big_line),
 		cmocka_unit_test(test_many_lines),
+		cmocka_unit_test(test_dparen_rescans),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_unterminated_buffer),
 	};

@@ -1,0 +1,3 @@
+((a #((
+) )
+case x in a) ;; esac

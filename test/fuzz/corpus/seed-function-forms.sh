@@ -1,0 +1,5 @@
+function f() ( echo h )
+function g
+{ :; }
+f () { :; }
+h() if :; then :; fi

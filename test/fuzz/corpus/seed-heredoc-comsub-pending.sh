@@ -1,0 +1,6 @@
+echo $(cat <<A) $(cat <<B) C
+a
+A
+b
+B
+echo next

@@ -1,0 +1,2 @@
+cat <((a)+(b)) >((c))
+echo $((echo a);(echo b))

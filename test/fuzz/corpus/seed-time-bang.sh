@@ -1,0 +1,4 @@
+time -p -- ls
+! time ! a | b
+time
+!
