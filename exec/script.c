@@ -738,13 +738,28 @@ static const struct exec_func *find_func(const struct exec_state *st, const char
 	return NULL;
 }
 
-/* The last definition of NAME in the step's text, if any. */
+/*
+ * Can TEXT be evaluated on its own to define the function?  A here-
+ * document attached to the whole definition (`f() { cat; } <<EOF`) has its
+ * body outside the recorded text: then the last "<<" has no line after it.
+ */
+static int usable_def(const struct exec_funcsrc *def)
+{
+	const char *p = def->text, *end = def->text + def->len, *last = NULL;
+	while ((p = memmem(p, (size_t)(end - p), "<<", 2))) {
+		last = p;
+		p += 2;
+	}
+	return !last || memchr(last, '\n', (size_t)(end - last)) != NULL;
+}
+
+/* The last usable definition of NAME in the step's text, if any. */
 static const struct exec_funcsrc *step_def(const struct exec_step *step, const char *name)
 {
 	size_t i;
 	for (i = step->nfuncs; i-- > 0;)
 		if (!strcmp(step->funcs[i].name, name))
-			return &step->funcs[i];
+			return usable_def(&step->funcs[i]) ? &step->funcs[i] : NULL;
 	return NULL;
 }
 

@@ -36,31 +36,31 @@
 
 /* A `#cairn: ...` line at top level, between two commands. */
 struct parse_directive {
-	char *text;    /* what follows "#cairn:", trimmed; owned */
+	char *text; /* what follows "#cairn:", trimmed; owned */
 	unsigned line; /* 1-based line of the '#' */
-	unsigned col;  /* 1-based column of the '#' */
+	unsigned col; /* 1-based column of the '#' */
 };
 
 /* A function definition found inside a command (not inside a subshell,
  * $( ), backquotes or process substitution, whose definitions do not
  * outlive them). */
 struct parse_funcdef {
-	char *name;    /* owned */
+	char *name; /* owned */
 	size_t offset; /* byte offset of the definition's first byte (the name,
-	                  or the `function` keyword) in the whole input */
-	size_t len;    /* through the end of the body's closing token and any
-	                  redirections attached to the body */
+			  or the `function` keyword) in the whole input */
+	size_t len; /* through the end of the body's closing token and any
+		       redirections attached to the body */
 	unsigned line; /* 1-based line of the first byte */
 };
 
 struct parse_cmd {
-	size_t offset;     /* first byte of the command in the input */
-	size_t len;        /* through the end of its last line: the newline
-	                      that ends it is not included; here-document
-	                      bodies (and their delimiter line) are; a
-	                      trailing comment on the last line may be */
-	unsigned line;     /* 1-based line of the first byte */
-	unsigned col;      /* 1-based column of the first byte */
+	size_t offset; /* first byte of the command in the input */
+	size_t len; /* through the end of its last line: the newline
+		       that ends it is not included; here-document
+		       bodies (and their delimiter line) are; a
+		       trailing comment on the last line may be */
+	unsigned line; /* 1-based line of the first byte */
+	unsigned col; /* 1-based column of the first byte */
 	unsigned end_line; /* line of the last byte */
 	struct parse_directive *directives; /* the #cairn: lines before it */
 	size_t ndirectives;
@@ -79,7 +79,10 @@ struct parse_result {
 	char *err_msg; /* owned; e.g. "syntax error near unexpected token `fi'" */
 };
 
-#define PARSE_RESULT_INIT { 0 }
+#define PARSE_RESULT_INIT                                                                          \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /*
  * Parse BUF (LEN bytes; it need not be NUL-terminated and may contain

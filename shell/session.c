@@ -115,7 +115,7 @@ int shell_run_input(struct exec_session *es, const struct shell_input *in, int *
 				isatty(2) && !getenv("NO_COLOR") ? "\033[2m" : "", es->seq,
 				(double)res.wall_ns / 1e9,
 				res.signal == SIGINT ? " · interrupted"
-				: res.ended	     ? " · shell ended"
+				    : res.ended	     ? " · shell ended"
 						     : "",
 				isatty(2) && !getenv("NO_COLOR") ? "\033[0m" : "");
 		if (res.ended) {
