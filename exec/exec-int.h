@@ -13,7 +13,6 @@
  */
 #define EXEC_FD_FIRST_PRIVATE 59 /* user descriptors from here on are not carried */
 #define EXEC_FD_STATE 60 /* write end of the pipe the epilogue writes to */
-#define EXEC_FD_NULL 61 /* /dev/null: where traces of the epilogue go */
 #define EXEC_FD_SYNC_W 62 /* prelude -> unmount helper */
 #define EXEC_FD_SYNC_R 63 /* unmount helper -> prelude */
 

@@ -183,7 +183,6 @@ struct exec_session {
 	struct exec_rlimit *taken_limits;
 	size_t ntaken_limits;
 	struct strvec taken_fds; /* their descriptions, for the state */
-	int devnull; /* fd on /dev/null passed to steps */
 };
 
 struct exec_result {

@@ -142,7 +142,6 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	strvec_init(&s->taken_fds);
 	s->lang = opts->lang;
 	s->mode = opts->mode;
-	s->devnull = -1;
 	s->started_ns = util_now_ns();
 	s->seconds_base = (long long)time(NULL);
 
@@ -209,12 +208,6 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		close(fd);
 	}
 
-	s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (s->devnull < 0) {
-		err_errno(CAIRN_ERROR, "/dev/null");
-		goto out;
-	}
-
 	for (i = 0; env[i]; i++) {
 		if (!strncmp(env[i], "SHLVL=", 6)) {
 			free(s->shlvl);
@@ -274,8 +267,6 @@ void exec_session_release(struct exec_session *s)
 	free(s->base_shopts);
 	if (s->tmpdir)
 		remove_tree(s->tmpdir);
-	if (s->devnull >= 0)
-		close(s->devnull);
 	free(s->shell);
 	free(s->argv0);
 	free(s->script_abs);
@@ -286,7 +277,6 @@ void exec_session_release(struct exec_session *s)
 	free(s->shlvl);
 	exec_state_release(&s->state);
 	memset(s, 0, sizeof(*s));
-	s->devnull = -1;
 }
 
 /* ---- the child ----------------------------------------------------------- */
@@ -407,7 +397,6 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	}
 
 	move_fd(a->state_w, EXEC_FD_STATE);
-	move_fd(s->devnull, EXEC_FD_NULL);
 	if (mounted) {
 		move_fd(a->sync_a[1], EXEC_FD_SYNC_W);
 		move_fd(a->sync_b[0], EXEC_FD_SYNC_R);
