@@ -177,6 +177,9 @@ struct exec_session {
 	struct strvec base_vars; /* sorted `declare -p` statements */
 	char *base_options, *base_shopts;
 	int have_base;
+	/* SIGINT and SIGQUIT as cairn found them: steps start with these (an
+	 * ignored signal stays ignored, as a shell's children find it). */
+	int int_ignored, quit_ignored;
 	/* The time (epoch seconds) at which $SECONDS was zero; -1: unset. */
 	long long seconds_base;
 	/* Resource limits read from the last step's shell when it stopped. */

@@ -144,6 +144,11 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	s->mode = opts->mode;
 	s->started_ns = util_now_ns();
 	s->seconds_base = (long long)time(NULL);
+	{
+		struct sigaction sa;
+		s->int_ignored = !sigaction(SIGINT, NULL, &sa) && sa.sa_handler == SIG_IGN;
+		s->quit_ignored = !sigaction(SIGQUIT, NULL, &sa) && sa.sa_handler == SIG_IGN;
+	}
 
 	if (opts->shell)
 		s->shell = path_lookup(opts->shell);
@@ -374,9 +379,8 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	int mounted = 0;
 	size_t i;
 
-	signal(SIGINT, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, s->int_ignored ? SIG_IGN : SIG_DFL);
+	signal(SIGQUIT, s->quit_ignored ? SIG_IGN : SIG_DFL);
 	umask(s->state.umask);
 	/* The prelude moves to the step's own working directory. */
 	dir = s->how == EXEC_HOW_STAGE ? s->stage_cwd : s->startdir;
