@@ -421,8 +421,8 @@ static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 	 * Last, $? and xtrace.  `set -x` is not traced itself, so with a zero
 	 * status it simply goes last.  A non-zero status comes from sourcing
 	 * a file that returns it (no fork; `&& :` keeps errexit quiet).  With
-	 * both, trace to /dev/null while setting the status and switch back in
-	 * an empty command, which prints no trace.
+	 * both, the two go in a group whose stderr is /dev/null, so that the
+	 * trace of setting the status does not show.
 	 */
 	if (st->pipestatus && !xtrace && memmem(step->text, step->len, "PIPESTATUS", 10)) {
 		/*
