@@ -20,6 +20,8 @@
 
 #include "util.h"
 
+#include <sys/resource.h>
+
 /* Which shell language runs the steps. */
 enum exec_lang {
 	EXEC_LANG_BASH = 0,
@@ -180,6 +182,8 @@ struct exec_session {
 	/* SIGINT and SIGQUIT as cairn found them: steps start with these (an
 	 * ignored signal stays ignored, as a shell's children find it). */
 	int int_ignored, quit_ignored;
+	/* cairn's own resource limits (RLIM_NLIMITS of them), read once. */
+	struct rlimit *own_limits;
 	/* The time (epoch seconds) at which $SECONDS was zero; -1: unset. */
 	long long seconds_base;
 	/* Resource limits read from the last step's shell when it stopped. */

@@ -144,6 +144,11 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	s->mode = opts->mode;
 	s->started_ns = util_now_ns();
 	s->seconds_base = (long long)time(NULL);
+	/* Ours do not change: read them once, not after every step. */
+	s->own_limits = xcalloc(RLIM_NLIMITS, sizeof(*s->own_limits));
+	for (i = 0; i < RLIM_NLIMITS; i++)
+		if (getrlimit((int)i, &s->own_limits[i]) < 0)
+			s->own_limits[i].rlim_cur = s->own_limits[i].rlim_max = RLIM_INFINITY;
 	{
 		struct sigaction sa;
 		s->int_ignored = !sigaction(SIGINT, NULL, &sa) && sa.sa_handler == SIG_IGN;
@@ -266,6 +271,7 @@ void exec_session_release(struct exec_session *s)
 {
 	fds_release(s->fds, s->nfds);
 	free(s->taken_limits);
+	free(s->own_limits);
 	strvec_clear(&s->base_vars);
 	strvec_clear(&s->taken_fds);
 	free(s->base_options);
@@ -596,10 +602,10 @@ static void take_limits(struct exec_session *s, pid_t pid)
 	s->taken_limits = NULL;
 	s->ntaken_limits = 0;
 	for (r = 0; r < RLIM_NLIMITS; r++) {
-		struct rlimit theirs, ours;
-		if (prlimit(pid, r, NULL, &theirs) < 0 || getrlimit(r, &ours) < 0)
+		struct rlimit theirs, *ours = &s->own_limits[r];
+		if (prlimit(pid, r, NULL, &theirs) < 0)
 			continue;
-		if (theirs.rlim_cur == ours.rlim_cur && theirs.rlim_max == ours.rlim_max)
+		if (theirs.rlim_cur == ours->rlim_cur && theirs.rlim_max == ours->rlim_max)
 			continue;
 		s->taken_limits =
 		    xrealloc(s->taken_limits, (s->ntaken_limits + 1) * sizeof(*s->taken_limits));
