@@ -5,6 +5,10 @@
 #define CAIRN_EXEC_INT_H
 
 #include "exec.h"
+#include "sandbox.h"
+
+#include <jansson.h>
+#include <sys/stat.h>
 
 /*
  * File descriptors a step's shell finds open (besides 0, 1, 2).  High
@@ -39,5 +43,107 @@ int exec__build_program(struct strbuf *out, const struct exec_session *s,
  */
 int exec__read_dump(struct exec_state *out, int *complete, struct exec_session *s,
 		    const struct exec_step *step, const char *buf, size_t len);
+
+/* ---- committing a step's writes (commit.c) ------------------------------ */
+
+enum exec_write_kind {
+	EXEC_WRITE_FILE = 0,
+	EXEC_WRITE_SYMLINK,
+	EXEC_WRITE_DIR,
+	EXEC_WRITE_DELETED,
+};
+
+/* One path the step changed, as the record shows it. */
+struct exec_write {
+	char *path; /* the record's name for it */
+	int kind;
+	unsigned mode;
+	uint64_t size;
+	char *target; /* SYMLINK: its text */
+	char *src; /* FILE, SYMLINK: where it lies in the upper directory */
+	char sha256[SHA256_HEX_LEN + 1];
+};
+
+struct exec_op {
+	int type;
+	char *src, *dst;
+	unsigned mode;
+};
+
+struct exec_commit {
+	struct exec_op *ops;
+	size_t nops, alloc_ops;
+	struct exec_write *writes;
+	size_t nwrites, alloc_writes;
+};
+
+void exec_commit_release(struct exec_commit *c);
+
+/* Plan how UPPER (an overlay's upper directory) changes TARGET; writes
+ * are named NAME/... in the record ("" for project-relative names). */
+int exec__commit_scan(struct exec_commit *c, const char *upper, const char *target,
+		      const char *name);
+
+/* Write the journal JOURNAL, then carry the plan out.  0 or -1. */
+int exec__commit_apply(const struct exec_commit *c, const char *journal);
+
+/* Finish the operations of an interrupted commit's JOURNAL. */
+int exec__commit_recover(const char *journal);
+
+/* ---- recorded steps (step.c, trace.c) ----------------------------------- */
+
+/* Everything about one recorded step while it runs. */
+struct exec_steprun {
+	char id[33];
+	struct sandbox_config cfg;
+	struct sandbox_layer *layers;
+	size_t nlayers;
+	struct sandbox_bind binds[3];
+	size_t nbinds;
+	struct strvec strings; /* owns the layers' paths */
+	char *stepdir; /* .cairn/tmp/<id>: the project's upper directory */
+	char *tstepdir; /* the scratch directory's part for /tmp */
+	uint64_t started_real;
+	json_t *record; /* being built */
+	json_t *start_state;
+	struct sandbox_result result;
+	struct sandbox_trace trace;
+	pid_t main_nspid;
+};
+
+int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts);
+void exec__record_release(struct exec_session *s);
+
+/* Lay out a step: its id, the start of its record, its sandbox
+ * configuration (layers, binds; the program bound over the script when
+ * S->how is MOUNT, detached through SYNC_R/SYNC_W). */
+int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
+			  const struct exec_step *step, const char *prog_path, int sync_r,
+			  int sync_w);
+/* The step has ended (S->state is the state it left when COMPLETE):
+ * finish the record, commit the outputs of a successful step, hand the
+ * record to the store.  0 or -1. */
+int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status, int sig,
+		      int complete, struct exec_result *out);
+void exec__steprun_release(struct exec_steprun *r);
+
+/* Fill RECORD's reads and exec_tree from trace T; *REFUSED: a new
+ * array of the paths whose writes the sandbox refused. */
+int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sandbox_trace *t,
+			 pid_t main_pid, json_t **refused);
+
+/* If PATH is DIR or below it, the rest ("" or "a/b"), else NULL. */
+const char *exec__under(const char *path, const char *dir);
+
+/* How records name PATH: relative to the project root, else absolute. */
+void exec__record_name(const struct exec_session *s, struct strbuf *out, const char *path);
+
+/* The SHA-256 of regular file PATH (lstat ST), through the session memo. */
+int exec__hash_file(struct exec_session *s, char out[SHA256_HEX_LEN + 1], const char *path,
+		    const struct stat *st);
+void exec_memo_free(struct exec_memo *m);
+
+/* rm -rf PATH. */
+int exec__remove_tree(const char *path);
 
 #endif

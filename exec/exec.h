@@ -133,6 +133,11 @@ struct exec_step {
 	struct exec_directives directives;
 };
 
+/* A step record (a jansson object, see docs/step-record.md) goes here:
+ * the store commits it.  RECORD is borrowed.  0 or -1 with err set. */
+struct json_t;
+typedef int (*exec_record_fn)(struct json_t *record, void *payload);
+
 struct exec_session_opts {
 	enum exec_lang lang;
 	enum exec_mode mode;
@@ -141,7 +146,20 @@ struct exec_session_opts {
 	const char *argv0; /* $0 for the other modes; NULL: the shell's */
 	const char *const *args; /* initial positional parameters */
 	const char *const *env; /* initial environment; NULL: environ */
+	/*
+	 * Where outputs go and records are made: the project root (the
+	 * directory holding .cairn/).  NULL: steps are plain processes and
+	 * nothing is recorded.
+	 */
+	const char *root;
+	int no_sandbox; /* with ROOT: run steps unsandboxed (the user asked) */
+	const char *const *writable; /* more directories steps may write */
+	int keep_failed; /* stage a failed step's outputs in .cairn/failed/ */
+	exec_record_fn record;
+	void *record_payload;
 };
+
+struct exec_memo;
 
 struct exec_session {
 	enum exec_lang lang;
@@ -190,6 +208,20 @@ struct exec_session {
 	struct exec_rlimit *taken_limits;
 	size_t ntaken_limits;
 	struct strvec taken_fds; /* their descriptions, for the state */
+
+	/* ---- recording (ROOT set) ---- */
+	char *root; /* project root, or NULL */
+	char *cairn_dir; /* ROOT/.cairn */
+	char *session_id;
+	int sandboxed;
+	int keep_failed;
+	char *tmp_lower; /* what the session's steps see as /tmp */
+	char *home, *home_upper, *home_work; /* the home layer, or NULL */
+	struct strvec writable;
+	exec_record_fn record;
+	void *record_payload;
+	struct exec_memo *memo; /* file hashes by stat */
+	char *image; /* a description of this host, for records */
 };
 
 struct exec_result {
@@ -198,7 +230,15 @@ struct exec_result {
 		      a fatal error): STATUS is the session's status */
 	int signal; /* the shell was killed by this signal, or 0 */
 	uint64_t wall_ns;
+	/* Recorded steps only: */
+	char id[33]; /* the step's id, "" when not recorded */
+	size_t nreads, nwrites;
+	struct strvec refused; /* writes the sandbox refused */
+	int timed_out;
+	int discarded; /* outputs were thrown away (failed step) */
 };
+
+void exec_result_release(struct exec_result *r);
 
 /* Set up a session: resolve the shell, make the scratch directory.
  * 0, or -1 with err set.  Release with exec_session_release(). */

@@ -234,6 +234,8 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	 * us, and a step ends when they have all exited.
 	 */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (opts->root && exec__record_init(s, opts) < 0)
+		goto out;
 	ret = 0;
 out:
 	free(status_file);
@@ -269,6 +271,7 @@ static void fds_release(struct exec_fd *fds, size_t n)
 
 void exec_session_release(struct exec_session *s)
 {
+	exec__record_release(s);
 	fds_release(s->fds, s->nfds);
 	free(s->taken_limits);
 	free(s->own_limits);
@@ -370,6 +373,7 @@ static void move_fd(int from, int to)
 
 struct child_args {
 	const struct exec_session *s;
+	int sandboxed; /* inside the sandbox, which binds and detaches */
 	const char *prog_path;
 	const char *program;
 	char *const *envp;
@@ -395,8 +399,10 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		_exit(126);
 	}
 
-	if (s->how == EXEC_HOW_MOUNT && a->sync_a[0] >= 0 &&
-	    !mount_program(a->prog_path, s->script_abs)) {
+	if (a->sandboxed) {
+		mounted = s->how == EXEC_HOW_MOUNT && a->sync_a[0] >= 0;
+	} else if (s->how == EXEC_HOW_MOUNT && a->sync_a[0] >= 0 &&
+		   !mount_program(a->prog_path, s->script_abs)) {
 		pid_t h = fork();
 		if (h == 0) {
 			close(a->sync_a[1]);
@@ -443,6 +449,11 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	execve(s->shell, argv.v, a->envp);
 	fprintf(stderr, "cairn: cannot run %s: %s\n", s->shell, strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static void sandbox_main(void *payload)
+{
+	child_main(payload);
 }
 
 /* The environment a step starts with: the state's exported variables. */
@@ -620,7 +631,8 @@ static void take_limits(struct exec_session *s, pid_t pid)
  * Read the dump until its end record; then the shell stops itself and
  * we take its descriptors and let it go on to exit.  Returns 0 or -1.
  */
-static int read_until_stop(struct exec_session *s, pid_t pid, int fd, struct strbuf *dump)
+static int read_until_stop(struct exec_session *s, pid_t pid, struct sandbox *sb, int fd,
+			   struct strbuf *dump)
 {
 	size_t pos = 0;
 	int st;
@@ -639,6 +651,16 @@ static int read_until_stop(struct exec_session *s, pid_t pid, int fd, struct str
 		if (dump_complete(dump, &pos))
 			break;
 	}
+	if (sb) {
+		/* The reaper in the sandbox is the shell's parent. */
+		if (sandbox_wait_stop(sb) != 1)
+			return 0;
+		pid = sandbox_main_pid(sb);
+		take_fds(s, pid);
+		take_limits(s, pid);
+		kill(pid, SIGCONT);
+		return 0;
+	}
 	while (waitpid(pid, &st, WUNTRACED) < 0)
 		if (errno != EINTR)
 			return 0;
@@ -651,8 +673,10 @@ static int read_until_stop(struct exec_session *s, pid_t pid, int fd, struct str
 }
 
 static int run_program(struct exec_session *s, const struct strbuf *prog, int use_sync,
-		       struct strbuf *dump, int *wstatus)
+		       struct strbuf *dump, int *wstatus, struct exec_steprun *sr,
+		       const struct exec_step *step)
 {
+	struct sandbox *sb = NULL;
 	struct child_args a = { 0 };
 	struct strvec env = STRVEC_INIT;
 	struct sigaction ign = { 0 }, old_int, old_quit;
@@ -686,13 +710,24 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		err_errno(CAIRN_ERROR, "fork");
-		goto restore;
+	if (sr && s->sandboxed) {
+		if (exec__steprun_prepare(sr, s, step, prog_path, a.sync_a[0], a.sync_b[1]) < 0)
+			goto restore;
+		a.sandboxed = 1;
+		if (sandbox_start(&sb, &sr->cfg, sandbox_main, &a) < 0)
+			goto restore;
+		pid = sandbox_main_pid(sb);
+	} else {
+		if (sr && exec__steprun_prepare(sr, s, step, prog_path, -1, -1) < 0)
+			goto restore;
+		pid = fork();
+		if (pid < 0) {
+			err_errno(CAIRN_ERROR, "fork");
+			goto restore;
+		}
+		if (pid == 0)
+			child_main(&a);
 	}
-	if (pid == 0)
-		child_main(&a);
 	/* Only the step may hold these now: EOF must mean it is gone. */
 	close(state[1]);
 	state[1] = -1;
@@ -703,11 +738,16 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 			close(a.sync_b[i]);
 		a.sync_a[i] = a.sync_b[i] = -1;
 	}
-	ret = read_until_stop(s, pid, state[0], dump);
+	ret = read_until_stop(s, pid, sb, state[0], dump);
 	if (ret == 0)
 		ret = strbuf_read_fd(dump, state[0]);
-	if (wait_all(pid, wstatus) < 0 && ret == 0)
+	if (sb) {
+		if (sandbox_finish(sb, &sr->result, &sr->trace) < 0 && ret == 0)
+			ret = -1;
+		*wstatus = sr->result.wstatus;
+	} else if (wait_all(pid, wstatus) < 0 && ret == 0) {
 		ret = err_errno(CAIRN_ERROR, "waitpid");
+	}
 restore:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
@@ -761,27 +801,44 @@ static int build(struct strbuf *prog, struct exec_session *s, const struct exec_
 	return exec__build_program(prog, s, step, use_sync);
 }
 
-int exec_step_run(struct exec_session *s, const struct exec_step *step, struct exec_result *out)
+/*
+ * Run one step, as a recorded step in the sandbox when the session has a
+ * project root.
+ */
+static int step_run(struct exec_session *s, const struct exec_step *step, struct exec_result *out,
+		    int finish)
 {
 	struct strbuf prog = STRBUF_INIT, dump = STRBUF_INIT;
 	struct exec_state next = EXEC_STATE_INIT;
+	struct exec_steprun sr = { 0 }, *srp = s->root ? &sr : NULL;
 	uint64_t t0 = util_now_ns();
 	int wstatus = 0, complete = 0, ret;
 	int use_sync = s->how == EXEC_HOW_MOUNT;
 
 	memset(out, 0, sizeof(*out));
+	strvec_init(&out->refused);
 	ret = build(&prog, s, step, use_sync);
+	if (ret == 0 && finish) {
+		/* Only the prelude: the shell runs the EXIT trap on reaching
+		 * the end of its input, with $? set. */
+		char *nl = memchr(prog.buf, '\n', prog.len);
+		if (nl)
+			strbuf_setlen(&prog, (size_t)(nl - prog.buf));
+		strbuf_addch(&prog, '\n');
+	}
 	if (ret == 0 && getenv("CAIRN_DEBUG_PROGRAM"))
 		fprintf(stderr, "--- cairn: program of step %u ---\n%s--- end ---\n", s->seq + 1,
 			prog.buf);
 	if (ret == 0)
-		ret = run_program(s, &prog, use_sync, &dump, &wstatus);
+		ret = run_program(s, &prog, use_sync, &dump, &wstatus, srp, step);
 	if (ret < 0)
 		goto out;
 	exec_state_init(&next);
-	ret = exec__read_dump(&next, &complete, s, step, dump.buf, dump.len);
-	if (ret < 0)
-		goto out;
+	if (!finish) {
+		ret = exec__read_dump(&next, &complete, s, step, dump.buf, dump.len);
+		if (ret < 0)
+			goto out;
+	}
 	out->wall_ns = util_now_ns() - t0;
 	s->seq++;
 	if (complete) {
@@ -803,11 +860,26 @@ int exec_step_run(struct exec_session *s, const struct exec_step *step, struct e
 			out->status = WEXITSTATUS(wstatus);
 		}
 	}
+	if (srp) {
+		ret = exec__steprun_end(srp, s, out->status, out->signal, complete, out);
+	}
 out:
+	if (srp)
+		exec__steprun_release(srp);
 	exec_state_release(&next);
 	strbuf_release(&prog);
 	strbuf_release(&dump);
 	return ret;
+}
+
+int exec_step_run(struct exec_session *s, const struct exec_step *step, struct exec_result *out)
+{
+	return step_run(s, step, out, 0);
+}
+
+void exec_result_release(struct exec_result *r)
+{
+	strvec_clear(&r->refused);
 }
 
 /* Does the state hold an EXIT trap? */
@@ -827,33 +899,17 @@ static int has_exit_trap(const struct exec_state *st)
 
 int exec_session_finish(struct exec_session *s, int *status)
 {
-	struct strbuf prog = STRBUF_INIT, dump = STRBUF_INIT;
-	struct exec_step none = { "", 0, 1, NULL, 0, { 0 } };
-	int wstatus = 0, ret;
-	int use_sync = s->how == EXEC_HOW_MOUNT;
+	static const char text[] = "# the EXIT trap";
+	struct exec_step none = { text, sizeof(text) - 1, 1, NULL, 0, { 0 } };
+	struct exec_result res;
+	int ret;
 
 	if (!has_exit_trap(&s->state))
 		return 0;
-	/*
-	 * A program that only restores the state and ends: the shell runs
-	 * the EXIT trap on reaching the end of its input, with $? set.
-	 */
 	s->state.status = *status;
-	if (build(&prog, s, &none, use_sync) < 0) {
-		strbuf_release(&prog);
-		return -1;
-	}
-	/* Drop the command line and the epilogue: only the prelude stays. */
-	{
-		char *nl = memchr(prog.buf, '\n', prog.len);
-		if (nl)
-			strbuf_setlen(&prog, (size_t)(nl - prog.buf));
-		strbuf_addch(&prog, '\n');
-	}
-	ret = run_program(s, &prog, use_sync, &dump, &wstatus);
+	ret = step_run(s, &none, &res, 1);
 	if (ret == 0)
-		*status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
-	strbuf_release(&prog);
-	strbuf_release(&dump);
+		*status = res.status;
+	exec_result_release(&res);
 	return ret;
 }

@@ -74,6 +74,9 @@ static void print_main_help(void)
 	       "  -c COMMANDS    run COMMANDS (one step per top-level command)\n"
 	       "  --store DIR    the cairn store to use (default: found from the working\n"
 	       "                 directory; also $CAIRN_STORE)\n"
+	       "  --no-sandbox   run steps without the sandbox (recorded as unsandboxed;\n"
+	       "                 nothing is traced)\n"
+	       "  --keep-failed  keep the outputs of a failed step in .cairn/failed/STEP/\n"
 	       "  -q, --quiet    print less\n"
 	       "  -v, --verbose  print more\n"
 	       "  -h, --help     this help; `cairn COMMAND --help` for one command\n"
@@ -130,6 +133,10 @@ int shell_main(int argc, char **argv)
 			shell_opts.quiet = 1;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			shell_opts.verbose = 1;
+		} else if (!strcmp(a, "--no-sandbox")) {
+			shell_opts.no_sandbox = 1;
+		} else if (!strcmp(a, "--keep-failed")) {
+			shell_opts.keep_failed = 1;
 		} else if (!strcmp(a, "--store")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "cairn: --store needs a directory\n%s", main_usage);

@@ -41,6 +41,44 @@ enum exec_lang shell_lang_of(const char *buf, size_t len)
 	return EXEC_LANG_BASH;
 }
 
+/*
+ * Say what the sandbox did to the step, on standard error: always that
+ * a time limit stopped it; with NOTES (the REPL, -v) also refused
+ * writes and discarded outputs, which a script run prints nothing about
+ * so that it prints what it would under the shell.
+ */
+static void report(const struct exec_session *s, const struct exec_step *step,
+		   const struct exec_result *out, int notes)
+{
+	size_t i;
+	if (out->timed_out)
+		fprintf(stderr, "cairn: the step was stopped after %u s (#cairn: timeout=%u)\n",
+			step->directives.timeout, step->directives.timeout);
+	if (!notes)
+		return;
+	if (step->directives.mem && out->status)
+		fprintf(stderr,
+			"cairn: the step failed with a memory limit of %llu bytes (#cairn: mem=); "
+			"if it ran out of memory, raise the limit\n",
+			(unsigned long long)step->directives.mem);
+	if (out->refused.nr) {
+		fprintf(stderr, "cairn: the sandbox refused writes outside the project:");
+		for (i = 0; i < out->refused.nr && i < 5; i++)
+			fprintf(stderr, " %s", out->refused.v[i]);
+		if (out->refused.nr > 5)
+			fprintf(stderr, " (and %zu more)", out->refused.nr - 5);
+		fprintf(stderr,
+			"\ncairn: to let steps write to a directory: git config --file "
+			"%s/config --add sandbox.writable DIR\n",
+			s->cairn_dir);
+	}
+	if (out->discarded && !s->keep_failed)
+		fprintf(stderr,
+			"cairn: the step failed (status %d): its outputs were discarded "
+			"(--keep-failed keeps them)\n",
+			out->status);
+}
+
 static void report_syntax(const struct shell_input *in, const struct parse_result *pr)
 {
 	fprintf(stderr, "%s:%u:%u: %s\n", in->name, pr->err_line, pr->err_col,
@@ -110,6 +148,7 @@ int shell_run_input(struct exec_session *es, const struct shell_input *in, int *
 			goto out;
 		}
 		status = res.status;
+		report(es, &step, &res, (in->summary && !shell_opts.quiet) || shell_opts.verbose);
 		if (in->summary && !shell_opts.quiet)
 			fprintf(stderr, "%s[step %u · ran · %.3f s%s]%s\n",
 				isatty(2) && !getenv("NO_COLOR") ? "\033[2m" : "", es->seq,
@@ -118,6 +157,7 @@ int shell_run_input(struct exec_session *es, const struct shell_input *in, int *
 				    : res.ended	     ? " · shell ended"
 						     : "",
 				isatty(2) && !getenv("NO_COLOR") ? "\033[0m" : "");
+		exec_result_release(&res);
 		if (res.ended) {
 			*ended = SHELL_ENDED;
 			*sig = res.signal;
@@ -140,10 +180,13 @@ int shell_run_text(const struct exec_session_opts *opts, const char *name, const
 int shell_run_session(const struct exec_session_opts *opts, const struct shell_input *in)
 {
 	struct exec_session es;
+	struct exec_session_opts o = *opts;
+	char *root = NULL;
 	int ended = 0, sig = 0, status;
 
-	if (exec_session_init(&es, opts) < 0) {
+	if (shell_project_setup(&o, &root) < 0 || exec_session_init(&es, &o) < 0) {
 		warn("%s", err_last());
+		free(root);
 		return 125;
 	}
 	status = shell_run_input(&es, in, &ended, &sig);
@@ -152,6 +195,7 @@ int shell_run_session(const struct exec_session_opts *opts, const struct shell_i
 		status = 125;
 	}
 	exec_session_release(&es);
+	free(root);
 	if (sig == SIGINT || sig == SIGQUIT || sig == SIGTERM || sig == SIGHUP) {
 		/* As bash: a step killed by a signal ends us the same way, so that
 		 * our parent sees the interruption. */

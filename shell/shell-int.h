@@ -14,7 +14,14 @@ struct shell_opts {
 	const char *store; /* --store DIR or $CAIRN_STORE */
 	int quiet; /* -q */
 	int verbose; /* -v */
+	int no_sandbox; /* --no-sandbox */
+	int keep_failed; /* --keep-failed */
 };
+
+/* Fill O's project fields (root, sandbox, record hook) for a session
+ * that records: finds or makes the store.  *ROOT: free after the
+ * session.  0 or -1. */
+int shell_project_setup(struct exec_session_opts *o, char **root);
 extern struct shell_opts shell_opts;
 
 /*

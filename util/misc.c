@@ -1,24 +1,69 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <openssl/evp.h>
 #include <time.h>
 #include <unistd.h>
 
+static void to_hex(char out[SHA256_HEX_LEN + 1], const unsigned char md[32]);
+
 void util_sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	size_t i;
 
 	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
 		die("SHA-256 failed in libcrypto");
+	to_hex(out, md);
+}
+
+static void to_hex(char out[SHA256_HEX_LEN + 1], const unsigned char md[32])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+int util_sha256_fd(char out[SHA256_HEX_LEN + 1], uint64_t *size, int fd)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	uint64_t total = 0;
+	char *buf = xmalloc(1 << 20);
+	ssize_t n;
+	int ret = -1;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		die("SHA-256 failed in libcrypto");
+	for (;;) {
+		n = read(fd, buf, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_errno(CAIRN_ERROR, "read");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
+		die("SHA-256 failed in libcrypto");
+	to_hex(out, md);
+	if (size)
+		*size = total;
+	ret = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return ret;
 }
 
 int util_write_all(int fd, const void *buf, size_t len)

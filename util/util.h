@@ -29,6 +29,7 @@ enum {
 	CAIRN_ESYNTAX = -6, /* input is not valid shell */
 	CAIRN_EINCOMPLETE = -7, /* input ends inside a command */
 	CAIRN_EUSAGE = -8, /* bad command line */
+	CAIRN_EUNSUPPORTED = -9, /* the system lacks what is needed */
 };
 
 /* Set the thread's error message; returns CODE so that callers can write
@@ -145,6 +146,10 @@ void strvec_copy(struct strvec *dst, const struct strvec *src);
 
 /* Write the SHA-256 of DATA as 64 lowercase hex digits plus NUL to OUT. */
 void util_sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t len);
+
+/* The SHA-256 of what FD reads from its offset to EOF; *SIZE (if not
+ * NULL) gets the byte count.  0, or -1 with err set. */
+int util_sha256_fd(char out[SHA256_HEX_LEN + 1], uint64_t *size, int fd);
 
 /* ---- files and paths ---------------------------------------------------- */
 

@@ -1,0 +1,440 @@
+/*
+ * commit.c - move a step's writes from its overlay upper directories into
+ * the real tree, all or nothing as far as a crash can tell.
+ *
+ * The upper directory of an overlay holds exactly what the step changed:
+ * new and modified files (whole: we mount without metacopy), symlinks,
+ * directories it made (opaque when it replaced one), and whiteouts
+ * (character devices 0/0) for what it deleted.  Committing is a list of
+ * operations -- delete, make a directory, rename a file from the upper
+ * directory into place -- written to a journal before the first one is
+ * done.  Each operation is atomic for the file it touches (rename(2)),
+ * and a progress counter in the journal says how many are done, so a
+ * cairn killed at any moment leaves every file old or new, and the next
+ * cairn finishes the job (exec_recover()).
+ */
+#include "exec-int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+enum op_type {
+	OP_DELETE = 'D', /* remove DST (a whole tree) if present */
+	OP_MKDIR = 'M', /* make directory DST with MODE if absent */
+	OP_RENAME = 'R', /* move SRC to DST (copy across filesystems) */
+	OP_CHMOD = 'C', /* set DST's mode */
+};
+
+static void add_op(struct exec_commit *c, int type, const char *src, const char *dst, unsigned mode)
+{
+	struct exec_op *op;
+	ALLOC_GROW(c->ops, c->nops + 1, c->alloc_ops);
+	op = &c->ops[c->nops++];
+	op->type = type;
+	op->src = src ? xstrdup(src) : NULL;
+	op->dst = xstrdup(dst);
+	op->mode = mode;
+}
+
+static struct exec_write *add_write(struct exec_commit *c, const char *path, int kind)
+{
+	struct exec_write *w;
+	ALLOC_GROW(c->writes, c->nwrites + 1, c->alloc_writes);
+	w = &c->writes[c->nwrites++];
+	memset(w, 0, sizeof(*w));
+	w->path = xstrdup(path);
+	w->kind = kind;
+	return w;
+}
+
+void exec_commit_release(struct exec_commit *c)
+{
+	size_t i;
+	for (i = 0; i < c->nops; i++) {
+		free(c->ops[i].src);
+		free(c->ops[i].dst);
+	}
+	for (i = 0; i < c->nwrites; i++) {
+		free(c->writes[i].path);
+		free(c->writes[i].target);
+		free(c->writes[i].src);
+	}
+	free(c->ops);
+	free(c->writes);
+	memset(c, 0, sizeof(*c));
+}
+
+static int is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static int is_opaque(const char *path)
+{
+	char v[4];
+	ssize_t n = lgetxattr(path, "user.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+static void join(struct strbuf *sb, const char *a, const char *b)
+{
+	strbuf_reset(sb);
+	strbuf_addstr(sb, a);
+	if (*b) {
+		if (sb->len && sb->buf[sb->len - 1] != '/')
+			strbuf_addch(sb, '/');
+		strbuf_addstr(sb, b);
+	}
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Walk UPPER/REL, planning the operations that bring TARGET/REL to the
+ * step's view; NAME/REL is how the record names it.
+ */
+static int scan_dir(struct exec_commit *c, const char *upper, const char *target, const char *name,
+		    const char *rel)
+{
+	struct strbuf up = STRBUF_INIT, dst = STRBUF_INIT, nm = STRBUF_INIT, sub = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	struct dirent *e;
+	DIR *d;
+	size_t i;
+	int ret = 0;
+
+	join(&up, upper, rel);
+	d = opendir(up.buf);
+	if (!d) {
+		ret = err_errno(CAIRN_ERROR, "%s", up.buf);
+		goto out;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	/* Sorted, so that records and journals do not depend on readdir. */
+	qsort(names.v, names.nr, sizeof(char *), cmp_name);
+
+	for (i = 0; i < names.nr && !ret; i++) {
+		struct stat st, old;
+		int have_old;
+
+		/* The project's store is never a step's output. */
+		if (!*rel && !*name && !strcmp(names.v[i], ".cairn"))
+			continue;
+		if (*rel)
+			strbuf_reset(&sub), strbuf_addf(&sub, "%s/%s", rel, names.v[i]);
+		else
+			strbuf_reset(&sub), strbuf_addstr(&sub, names.v[i]);
+		join(&up, upper, sub.buf);
+		join(&dst, target, sub.buf);
+		join(&nm, name, sub.buf);
+		if (lstat(up.buf, &st) < 0) {
+			ret = err_errno(CAIRN_ERROR, "%s", up.buf);
+			break;
+		}
+		have_old = !lstat(dst.buf, &old);
+
+		if (is_whiteout(&st)) {
+			if (have_old) {
+				add_op(c, OP_DELETE, NULL, dst.buf, 0);
+				add_write(c, nm.buf, EXEC_WRITE_DELETED);
+			}
+		} else if (S_ISDIR(st.st_mode)) {
+			int opaque = is_opaque(up.buf);
+			if (have_old && (opaque || !S_ISDIR(old.st_mode)))
+				add_op(c, OP_DELETE, NULL, dst.buf, 0);
+			if (!have_old || opaque || !S_ISDIR(old.st_mode)) {
+				struct exec_write *w;
+				add_op(c, OP_MKDIR, NULL, dst.buf, st.st_mode & 07777);
+				w = add_write(c, nm.buf, EXEC_WRITE_DIR);
+				w->mode = st.st_mode & 07777;
+			} else if ((old.st_mode & 07777) != (st.st_mode & 07777)) {
+				add_op(c, OP_CHMOD, NULL, dst.buf, st.st_mode & 07777);
+			}
+			ret = scan_dir(c, upper, target, name, sub.buf);
+		} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+			struct exec_write *w;
+			if (have_old && S_ISDIR(old.st_mode))
+				add_op(c, OP_DELETE, NULL, dst.buf, 0);
+			add_op(c, OP_RENAME, up.buf, dst.buf, 0);
+			w = add_write(c, nm.buf,
+				      S_ISLNK(st.st_mode) ? EXEC_WRITE_SYMLINK : EXEC_WRITE_FILE);
+			w->mode = st.st_mode & 07777;
+			w->size = (uint64_t)st.st_size;
+			w->src = xstrdup(up.buf);
+			if (S_ISLNK(st.st_mode)) {
+				char buf[PATH_MAX];
+				ssize_t n = readlink(up.buf, buf, sizeof(buf) - 1);
+				buf[n > 0 ? n : 0] = '\0';
+				w->target = xstrdup(buf);
+			}
+		}
+		/* FIFOs, sockets and devices made by a step are not carried. */
+	}
+out:
+	strvec_clear(&names);
+	strbuf_release(&up);
+	strbuf_release(&dst);
+	strbuf_release(&nm);
+	strbuf_release(&sub);
+	return ret;
+}
+
+int exec__commit_scan(struct exec_commit *c, const char *upper, const char *target,
+		      const char *name)
+{
+	struct stat st;
+	if (lstat(upper, &st) < 0)
+		return errno == ENOENT ? 0 : err_errno(CAIRN_ERROR, "%s", upper);
+	return scan_dir(c, upper, target, name, "");
+}
+
+/* ---- carrying the operations out ---------------------------------------- */
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int exec__remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+	/* Overlayfs leaves its work directory without permissions. */
+	chmod(path, 0700);
+	return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Copy SRC over DST through a temporary file beside DST (EXDEV). */
+static int copy_into_place(const char *src, const char *dst)
+{
+	struct stat st;
+	char *tmp = NULL;
+	int in = -1, out = -1, ret = -1;
+
+	if (lstat(src, &st) < 0)
+		return -1;
+	tmp = xstrfmt("%s.cairn-tmp", dst);
+	if (S_ISLNK(st.st_mode)) {
+		char buf[PATH_MAX];
+		ssize_t n = readlink(src, buf, sizeof(buf) - 1);
+		if (n < 0)
+			goto out;
+		buf[n] = '\0';
+		unlink(tmp);
+		if (symlink(buf, tmp) < 0)
+			goto out;
+	} else {
+		char buf[65536];
+		ssize_t n;
+		in = open(src, O_RDONLY | O_CLOEXEC);
+		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+		if (in < 0 || out < 0)
+			goto out;
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (util_write_all(out, buf, (size_t)n) < 0)
+				goto out;
+		if (n < 0 || fchmod(out, st.st_mode & 07777) < 0 || fsync(out) < 0)
+			goto out;
+	}
+	if (rename(tmp, dst) < 0)
+		goto out;
+	unlink(src);
+	ret = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (ret < 0 && tmp)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+/* Do one operation; each may be repeated after a crash. */
+static int do_op(const struct exec_op *op)
+{
+	struct stat st;
+	switch (op->type) {
+	case OP_DELETE:
+		if (exec__remove_tree(op->dst) < 0)
+			return err_errno(CAIRN_ERROR, "cannot remove %s", op->dst);
+		return 0;
+	case OP_MKDIR:
+		if (mkdir(op->dst, op->mode) < 0 && errno != EEXIST)
+			return err_errno(CAIRN_ERROR, "cannot create %s", op->dst);
+		chmod(op->dst, op->mode);
+		return 0;
+	case OP_CHMOD:
+		if (chmod(op->dst, op->mode) < 0 && errno != ENOENT)
+			return err_errno(CAIRN_ERROR, "cannot chmod %s", op->dst);
+		return 0;
+	case OP_RENAME:
+		if (lstat(op->src, &st) < 0)
+			return 0; /* done before a crash */
+		if (rename(op->src, op->dst) == 0)
+			return 0;
+		if (errno == EXDEV && copy_into_place(op->src, op->dst) == 0)
+			return 0;
+		return err_errno(CAIRN_ERROR, "cannot move %s into place", op->dst);
+	default:
+		return err_set(CAIRN_ERROR, "corrupt journal (operation %d)", op->type);
+	}
+}
+
+/*
+ * The journal: "cairn-journal 1\n", an 8-byte progress counter line
+ * ("%08zx\n", rewritten in place), then per operation TYPE, MODE (octal),
+ * SRC, DST, each NUL-terminated.
+ */
+#define JOURNAL_MAGIC "cairn-journal 1\n"
+#define PROGRESS_OFF (sizeof(JOURNAL_MAGIC) - 1)
+
+static int write_journal(const char *path, const struct exec_commit *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *tmp = xstrfmt("%s.tmp", path);
+	size_t i;
+	int fd, ret = -1;
+
+	strbuf_addstr(&sb, JOURNAL_MAGIC);
+	strbuf_addstr(&sb, "00000000\n");
+	for (i = 0; i < c->nops; i++) {
+		const struct exec_op *op = &c->ops[i];
+		strbuf_addf(&sb, "%c%o", op->type, op->mode);
+		strbuf_addch(&sb, '\0');
+		strbuf_addstr(&sb, op->src ? op->src : "");
+		strbuf_addch(&sb, '\0');
+		strbuf_addstr(&sb, op->dst);
+		strbuf_addch(&sb, '\0');
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || util_write_all(fd, sb.buf, sb.len) < 0 || fsync(fd) < 0) {
+		err_errno(CAIRN_ERROR, "cannot write the journal %s", tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		err_errno(CAIRN_ERROR, "cannot write the journal %s", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlink(tmp);
+	free(tmp);
+	strbuf_release(&sb);
+	return ret;
+}
+
+static int read_journal(struct exec_commit *c, size_t *done, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p, *end;
+	int ret = -1;
+
+	if (strbuf_read_file(&sb, path) < 0) {
+		err_errno(CAIRN_ERROR, "%s", path);
+		goto out;
+	}
+	if (sb.len < PROGRESS_OFF + 9 || memcmp(sb.buf, JOURNAL_MAGIC, PROGRESS_OFF)) {
+		err_set(CAIRN_ERROR, "%s: not a cairn journal", path);
+		goto out;
+	}
+	*done = strtoul(sb.buf + PROGRESS_OFF, NULL, 16);
+	p = sb.buf + PROGRESS_OFF + 9;
+	end = sb.buf + sb.len;
+	while (p < end) {
+		const char *f[3];
+		int k;
+		for (k = 0; k < 3; k++) {
+			const char *nul = memchr(p, '\0', (size_t)(end - p));
+			if (!nul) {
+				err_set(CAIRN_ERROR, "%s: truncated journal", path);
+				goto out;
+			}
+			f[k] = p;
+			p = nul + 1;
+		}
+		add_op(c, f[0][0], *f[1] ? f[1] : NULL, f[2], (unsigned)strtoul(f[0] + 1, NULL, 8));
+	}
+	ret = 0;
+out:
+	strbuf_release(&sb);
+	return ret;
+}
+
+static int run_ops(const struct exec_commit *c, size_t from, const char *journal)
+{
+	size_t i;
+	int fd = open(journal, O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return err_errno(CAIRN_ERROR, "%s", journal);
+	for (i = from; i < c->nops; i++) {
+		char num[24];
+		if ((ret = do_op(&c->ops[i])) < 0)
+			break;
+		snprintf(num, sizeof(num), "%08zx", i + 1);
+		if (pwrite(fd, num, 8, (off_t)PROGRESS_OFF) != 8) {
+			ret = err_errno(CAIRN_ERROR, "%s", journal);
+			break;
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+int exec__commit_apply(const struct exec_commit *c, const char *journal)
+{
+	if (!c->nops)
+		return 0;
+	if (write_journal(journal, c) < 0)
+		return -1;
+	if (getenv("CAIRN_TEST_CRASH_COMMIT")) {
+		/* Tests: die between the journal and the operations, or after
+		 * N of them, as a kill -9 would. */
+		size_t n = strtoul(getenv("CAIRN_TEST_CRASH_COMMIT"), NULL, 10);
+		if (n < c->nops) {
+			struct exec_commit part = *c;
+			part.nops = n;
+			run_ops(&part, 0, journal);
+			_exit(137);
+		}
+	}
+	return run_ops(c, 0, journal);
+}
+
+int exec__commit_recover(const char *journal)
+{
+	struct exec_commit c = { 0 };
+	size_t done = 0;
+	int ret = read_journal(&c, &done, journal);
+	if (!ret && done < c.nops)
+		ret = run_ops(&c, done, journal);
+	exec_commit_release(&c);
+	return ret;
+}

@@ -1,0 +1,696 @@
+/*
+ * step.c - recorded steps: the sandbox's layout for a step, its record,
+ * and committing its outputs.
+ *
+ * Where a step may write, it writes into overlay upper directories of
+ * its own: the project's in .cairn/tmp/ (the same filesystem, so that
+ * committing is renaming), the session /tmp's in the scratch directory.
+ * Only a step that succeeded has its writes committed; the record then
+ * describes exactly what is on disk.
+ */
+#include "exec-int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static int mkdir_p(const char *path, unsigned mode)
+{
+	char *p = xstrdup(path), *q;
+	int ret = 0;
+	for (q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			ret = -1;
+		*q = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		ret = -1;
+	free(p);
+	return ret ? err_errno(CAIRN_ERROR, "cannot create %s", path) : 0;
+}
+
+static char *host_image(void)
+{
+	struct utsname u;
+	struct strbuf sb = STRBUF_INIT, os = STRBUF_INIT;
+	const char *p;
+	if (!uname(&u))
+		strbuf_addf(&sb, "%s %s %s", u.sysname, u.release, u.machine);
+	if (!strbuf_read_file(&os, "/etc/os-release") && (p = strstr(os.buf, "PRETTY_NAME="))) {
+		const char *end;
+		p += 12;
+		if (*p == '"')
+			p++;
+		end = strpbrk(p, "\"\n");
+		strbuf_addstr(&sb, "; ");
+		strbuf_add(&sb, p, end ? (size_t)(end - p) : strlen(p));
+	}
+	strbuf_release(&os);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void random_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char buf[32];
+	size_t i;
+	if (nbytes > sizeof(buf))
+		nbytes = sizeof(buf);
+	if (getrandom(buf, nbytes, 0) != (ssize_t)nbytes) {
+		uint64_t t = util_now_ns() ^ (uint64_t)getpid();
+		for (i = 0; i < nbytes; i++)
+			buf[i] = (unsigned char)(t >> (8 * (i % 8)));
+	}
+	for (i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[buf[i] >> 4];
+		out[2 * i + 1] = hex[buf[i] & 15];
+	}
+	out[2 * nbytes] = '\0';
+}
+
+/* Finish the commits a killed cairn left half done (see commit.c). */
+static int recover(struct exec_session *s)
+{
+	char *dir = xstrfmt("%s/journal", s->cairn_dir);
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int ret = 0;
+
+	if (!d) {
+		free(dir);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char *journal, *rec, *upper;
+		if (n < 9 || strcmp(e->d_name + n - 8, ".journal"))
+			continue;
+		journal = xstrfmt("%s/%s", dir, e->d_name);
+		rec = xstrfmt("%s/%.*s.json", dir, (int)(n - 8), e->d_name);
+		upper = xstrfmt("%s/tmp/%.*s", s->cairn_dir, (int)(n - 8), e->d_name);
+		if (exec__commit_recover(journal) < 0) {
+			ret = -1;
+		} else {
+			json_t *r = json_load_file(rec, 0, NULL);
+			if (r && s->record && s->record(r, s->record_payload) < 0)
+				ret = -1;
+			json_decref(r);
+			if (!ret) {
+				unlink(rec);
+				unlink(journal);
+				exec__remove_tree(upper);
+				fprintf(
+				    stderr,
+				    "cairn: finished the commit of an interrupted step (%.*s)\n",
+				    (int)(n - 8), e->d_name);
+			}
+		}
+		free(journal);
+		free(rec);
+		free(upper);
+	}
+	closedir(d);
+	free(dir);
+	return ret;
+}
+
+/* A directory under the host's /tmp shows in the session's /tmp only if
+ * its path exists there to mount it on. */
+static void make_mountpoint(struct exec_session *s, const char *path)
+{
+	const char *rest = exec__under(path, "/tmp");
+	char *p;
+	if (!rest || !*rest)
+		return;
+	p = xstrfmt("%s/%s", s->tmp_lower, rest);
+	mkdir_p(p, 0755);
+	free(p);
+}
+
+int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts)
+{
+	char rnd[9];
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	const char *home = getenv("HOME");
+	struct stat st;
+	char *p;
+	size_t i;
+
+	s->root = realpath(opts->root, NULL);
+	if (!s->root)
+		return err_errno(CAIRN_ERROR, "%s", opts->root);
+	s->cairn_dir = xstrfmt("%s/.cairn", s->root);
+	s->sandboxed = !opts->no_sandbox;
+	s->keep_failed = opts->keep_failed;
+	s->record = opts->record;
+	s->record_payload = opts->record_payload;
+	s->image = host_image();
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	random_hex(rnd, 4);
+	s->session_id = xstrfmt("%s-%s", stamp, rnd);
+
+	p = xstrfmt("%s/tmp", s->cairn_dir);
+	if (mkdir_p(p, 0700) < 0) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	p = xstrfmt("%s/journal", s->cairn_dir);
+	if (mkdir_p(p, 0700) < 0) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	if (recover(s) < 0)
+		return -1;
+	if (!s->sandboxed)
+		return 0;
+
+	/* The session's /tmp, with mount points for what lives under the
+	 * host's /tmp and must stay visible: the project, our scratch. */
+	s->tmp_lower = xstrfmt("%s/tmp", s->tmpdir);
+	if (mkdir_p(s->tmp_lower, 01777) < 0 || chmod(s->tmp_lower, 01777) < 0)
+		return err_errno(CAIRN_ERROR, "%s", s->tmp_lower);
+	make_mountpoint(s, s->root);
+	make_mountpoint(s, s->tmpdir);
+	/* $HOME readable, its writes private to the session -- unless it
+	 * is or holds the project (the project layer covers it then). */
+	if (home && *home == '/' && strcmp(home, "/") && !stat(home, &st) && S_ISDIR(st.st_mode)) {
+		char *real = realpath(home, NULL);
+		if (real && strcmp(real, "/tmp") && !exec__under(real, s->root) &&
+		    !exec__under(s->tmpdir, real)) {
+			s->home = real;
+			real = NULL;
+			s->home_upper = xstrfmt("%s/home/u", s->tmpdir);
+			s->home_work = xstrfmt("%s/home/w", s->tmpdir);
+			if (mkdir_p(s->home_upper, 0755) < 0 || mkdir_p(s->home_work, 0755) < 0)
+				return -1;
+			make_mountpoint(s, s->home);
+		}
+		free(real);
+	}
+	for (i = 0; opts->writable && opts->writable[i]; i++) {
+		char *real = realpath(opts->writable[i], NULL);
+		if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			warn("sandbox.writable: %s is not a directory; ignored", opts->writable[i]);
+			free(real);
+			continue;
+		}
+		if (!exec__under(real, s->root) && !exec__under(real, "/tmp")) {
+			strvec_push(&s->writable, real);
+			make_mountpoint(s, real);
+		}
+		free(real);
+	}
+	return 0;
+}
+
+void exec__record_release(struct exec_session *s)
+{
+	free(s->root);
+	free(s->cairn_dir);
+	free(s->session_id);
+	free(s->tmp_lower);
+	free(s->home);
+	free(s->home_upper);
+	free(s->home_work);
+	free(s->image);
+	strvec_clear(&s->writable);
+	exec_memo_free(s->memo);
+}
+
+/* ---- one step -------------------------------------------------------------- */
+
+static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
+			  const struct exec_step *step);
+
+static int depth(const char *path)
+{
+	int n = 0;
+	for (; *path; path++)
+		n += *path == '/';
+	return n;
+}
+
+static int cmp_layer(const void *a, const void *b)
+{
+	return depth(((const struct sandbox_layer *)a)->path) -
+	    depth(((const struct sandbox_layer *)b)->path);
+}
+
+static void add_layer(struct exec_steprun *r, const char *path, const char *lower, const char *dir)
+{
+	struct sandbox_layer *l = &r->layers[r->nlayers++];
+	char *u = xstrfmt("%s/u", dir), *w = xstrfmt("%s/w", dir);
+	strvec_push_nodup(&r->strings, u);
+	strvec_push_nodup(&r->strings, w);
+	l->path = path;
+	l->lower = lower;
+	l->upper = u;
+	l->work = w;
+}
+
+int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
+			  const struct exec_step *step, const char *prog_path, int sync_r,
+			  int sync_w)
+{
+	size_t i;
+	char *d;
+
+	memset(r, 0, sizeof(*r));
+	strvec_init(&r->strings);
+	steprun_begin(r, s, step);
+	if (!s->sandboxed)
+		return 0;
+	r->layers = xcalloc(3 + s->writable.nr, sizeof(*r->layers));
+	r->stepdir = xstrfmt("%s/tmp/%s", s->cairn_dir, r->id);
+	r->tstepdir = xstrfmt("%s/steps/%u", s->tmpdir, s->seq + 1);
+	exec__remove_tree(r->stepdir);
+	exec__remove_tree(r->tstepdir);
+
+	d = xstrfmt("%s/p", r->stepdir);
+	add_layer(r, s->root, s->root, d);
+	free(d);
+	d = xstrfmt("%s/t", r->tstepdir);
+	add_layer(r, "/tmp", s->tmp_lower, d);
+	free(d);
+	if (s->home) {
+		struct sandbox_layer *l = &r->layers[r->nlayers++];
+		l->path = s->home;
+		l->lower = s->home;
+		l->upper = s->home_upper;
+		l->work = s->home_work;
+	}
+	for (i = 0; i < s->writable.nr; i++) {
+		d = xstrfmt("%s/w%zu", r->stepdir, i);
+		add_layer(r, s->writable.v[i], s->writable.v[i], d);
+		free(d);
+	}
+	for (i = 0; i < r->nlayers; i++) {
+		if (r->layers[i].upper == s->home_upper)
+			continue;
+		if (mkdir_p(r->layers[i].upper, 0755) < 0 || mkdir_p(r->layers[i].work, 0755) < 0)
+			return -1;
+	}
+	/* The store is not the step's business: a whiteout hides .cairn/
+	 * from the project's view (and commits never touch it). */
+	d = xstrfmt("%s/p/u/.cairn", r->stepdir);
+	if (mknod(d, S_IFCHR | 0000, 0) < 0) {
+		err_errno(CAIRN_ERROR, "cannot hide the store from the step (%s)", d);
+		free(d);
+		return -1;
+	}
+	free(d);
+	/* Outer layers first: /tmp before a project inside it, $HOME before
+	 * a project inside it. */
+	qsort(r->layers, r->nlayers, sizeof(*r->layers), cmp_layer);
+
+	r->binds[r->nbinds++] = (struct sandbox_bind){ s->tmpdir, s->tmpdir, 0 };
+	r->cfg.detach_fd = r->cfg.detach_ack = -1;
+	if (prog_path && s->how == EXEC_HOW_MOUNT) {
+		r->binds[r->nbinds++] = (struct sandbox_bind){ prog_path, s->script_abs, 0 };
+		r->cfg.detach_path = s->script_abs;
+		r->cfg.detach_fd = sync_r;
+		r->cfg.detach_ack = sync_w;
+	}
+	r->cfg.layers = r->layers;
+	r->cfg.nlayers = r->nlayers;
+	r->cfg.binds = r->binds;
+	r->cfg.nbinds = r->nbinds;
+	r->cfg.net = step->directives.net;
+	r->cfg.timeout = step->directives.timeout;
+	r->cfg.mem = step->directives.mem;
+	r->cfg.trace = !!getenv("CAIRN_TMP_TRACE");
+	return 0;
+}
+
+void exec__steprun_release(struct exec_steprun *r)
+{
+	if (r->stepdir)
+		exec__remove_tree(r->stepdir);
+	if (r->tstepdir)
+		exec__remove_tree(r->tstepdir);
+	free(r->stepdir);
+	free(r->tstepdir);
+	free(r->layers);
+	strvec_clear(&r->strings);
+	sandbox_trace_release(&r->trace);
+	json_decref(r->record);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- the record ---------------------------------------------------------- */
+
+static json_t *rfc3339(uint64_t ns)
+{
+	char buf[64];
+	time_t t = (time_t)(ns / 1000000000ULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return json_sprintf("%s.%03uZ", buf, (unsigned)(ns / 1000000ULL % 1000));
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static json_t *env_object(const struct strvec *env)
+{
+	json_t *o = json_object();
+	size_t i;
+	for (i = 0; i < env->nr; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		char *name;
+		if (!eq)
+			continue;
+		name = xstrndup(env->v[i], (size_t)(eq - env->v[i]));
+		json_object_set_new(o, name, json_string(eq + 1));
+		free(name);
+	}
+	return o;
+}
+
+static json_t *state_json(const struct exec_session *s, const struct exec_state *st)
+{
+	json_t *o = json_object(), *vars = json_array(), *funcs = json_object();
+	struct strbuf name = STRBUF_INIT;
+	char sha[SHA256_HEX_LEN + 1];
+	size_t i;
+
+	if (st->cwd) {
+		exec__record_name(s, &name, st->cwd);
+		json_object_set_new(o, "cwd", json_string(name.buf));
+	} else {
+		json_object_set_new(o, "cwd", json_null());
+	}
+	json_object_set_new(o, "env", env_object(&st->env));
+	for (i = 0; i < st->vars.nr; i++)
+		json_array_append_new(vars, json_string(st->vars.v[i]));
+	json_object_set_new(o, "vars", vars);
+	for (i = 0; i < st->nfuncs; i++)
+		json_object_set_new(funcs, st->funcs[i].name, json_string(st->funcs[i].body));
+	json_object_set_new(o, "functions", funcs);
+	json_object_set_new(o, "options", st->options ? json_string(st->options) : json_null());
+	exec_state_hash(sha, st);
+	json_object_set_new(o, "state_sha256", json_string(sha));
+	strbuf_release(&name);
+	return o;
+}
+
+/* What differs between two of state_json()'s objects, field by field. */
+static json_t *state_change(const json_t *a, const json_t *b)
+{
+	static const char *const fields[] = { "cwd", "env", "vars", "functions", "options" };
+	json_t *o = json_object();
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		json_t *x = json_object_get(a, fields[i]), *y = json_object_get(b, fields[i]);
+		if (json_equal(x, y)) {
+			json_object_set_new(o, fields[i], json_null());
+		} else if (json_is_object(y) && json_is_object(x)) {
+			json_t *d = json_object();
+			const char *k;
+			json_t *v;
+			json_object_foreach(y, k, v) if (!json_equal(v, json_object_get(x, k)))
+			    json_object_set(d, k, v);
+			json_object_foreach((json_t *)x, k, v) if (!json_object_get(y, k))
+			    json_object_set_new(d, k, json_null());
+			json_object_set_new(o, fields[i], d);
+		} else {
+			json_object_set(o, fields[i], y);
+		}
+	}
+	return o;
+}
+
+static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
+			  const struct exec_step *step)
+{
+	json_t *rec = json_object();
+	char buf[128], idsrc[256];
+	struct strbuf name = STRBUF_INIT;
+
+	r->started_real = realtime_ns();
+	snprintf(idsrc, sizeof(idsrc), "%s %u %llu %d", s->session_id, s->seq + 1,
+		 (unsigned long long)r->started_real, (int)getpid());
+	util_sha256_hex(buf, idsrc, strlen(idsrc));
+	buf[32] = '\0';
+	memcpy(r->id, buf, 33);
+
+	json_object_set_new(rec, "record_version", json_integer(1));
+	json_object_set_new(rec, "id", json_string(r->id));
+	json_object_set_new(rec, "session", json_string(s->session_id));
+	json_object_set_new(rec, "seq", json_integer(s->seq + 1));
+	json_object_set_new(rec, "command", json_stringn(step->text, step->len));
+	json_object_set_new(rec, "line", json_integer(step->line));
+	if (s->script_abs) {
+		exec__record_name(s, &name, s->script_abs);
+		json_object_set_new(rec, "script", json_string(name.buf));
+	} else {
+		json_object_set_new(rec, "script", json_null());
+	}
+	json_object_set_new(rec, "shell", json_string(s->lang == EXEC_LANG_SH ? "sh" : "bash"));
+	json_object_set_new(rec, "shell_path", json_string(s->shell));
+	r->start_state = state_json(s, &s->state);
+	json_object_set(rec, "start_state", r->start_state);
+	json_object_set_new(rec, "started", rfc3339(r->started_real));
+	r->record = rec;
+	strbuf_release(&name);
+}
+
+static const char *const write_kinds[] = { "file", "symlink", "dir", "deleted" };
+
+static json_t *writes_json(const struct exec_commit *c)
+{
+	json_t *a = json_array();
+	size_t i;
+	for (i = 0; i < c->nwrites; i++) {
+		const struct exec_write *w = &c->writes[i];
+		json_t *o = json_object();
+		char mode[16];
+		json_object_set_new(o, "path", json_string(w->path));
+		json_object_set_new(o, "kind", json_string(write_kinds[w->kind]));
+		if (w->kind == EXEC_WRITE_FILE) {
+			json_object_set_new(o, "sha256", json_string(w->sha256));
+			json_object_set_new(o, "size", json_integer((json_int_t)w->size));
+		} else {
+			json_object_set_new(o, "sha256", json_null());
+			json_object_set_new(o, "size", json_null());
+		}
+		if (w->kind != EXEC_WRITE_DELETED) {
+			snprintf(mode, sizeof(mode), "%04o", w->mode);
+			json_object_set_new(o, "mode", json_string(mode));
+		} else {
+			json_object_set_new(o, "mode", json_null());
+		}
+		if (w->kind == EXEC_WRITE_SYMLINK)
+			json_object_set_new(o, "target", json_string(w->target ? w->target : ""));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static int cmp_write(const void *a, const void *b)
+{
+	return strcmp(((const struct exec_write *)a)->path, ((const struct exec_write *)b)->path);
+}
+
+/* Keep a failed step's outputs for inspection: .cairn/failed/<id>/. */
+static void keep_failed(struct exec_session *s, struct exec_steprun *r)
+{
+	char *dir = xstrfmt("%s/failed/%s", s->cairn_dir, r->id), *up;
+	size_t i;
+	if (mkdir_p(dir, 0755) < 0) {
+		free(dir);
+		return;
+	}
+	for (i = 0; i < r->nlayers; i++) {
+		const struct sandbox_layer *l = &r->layers[i];
+		const char *rest;
+		char *dst;
+		if (l->upper == s->home_upper)
+			continue;
+		rest = exec__under(l->path, "/");
+		dst = strcmp(l->path, s->root) ? xstrfmt("%s/%s", dir, rest) : xstrdup(dir);
+		up = xstrdup(l->upper);
+		if (strcmp(l->path, s->root))
+			mkdir_p(dst, 0755), rmdir(dst);
+		else
+			rmdir(dst);
+		if (rename(up, dst) < 0)
+			warn("cannot keep %s: %s", dst, strerror(errno));
+		free(dst);
+		free(up);
+	}
+	fprintf(stderr, "cairn: outputs of the failed step are kept in %s\n", dir);
+	free(dir);
+}
+
+int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status, int sig,
+		      int complete, struct exec_result *out)
+{
+	json_t *rec = r->record, *refused = NULL, *sb, *res, *limits, *home_writes;
+	struct exec_commit c = { 0 };
+	const struct sandbox_usage *u = &r->result.usage;
+	char *journal = NULL, *pending = NULL;
+	int interrupted = r->result.timed_out || sig == SIGINT || sig == SIGKILL;
+	int ok = complete && status == 0 && !r->result.timed_out && !sig;
+	size_t i;
+	int ret = 0;
+
+	memcpy(out->id, r->id, 33);
+	out->timed_out = r->result.timed_out;
+	json_object_set_new(rec, "finished", rfc3339(realtime_ns()));
+	json_object_set_new(rec, "exit_status", json_integer(status));
+	json_object_set_new(rec, "signal", sig ? json_integer(sig) : json_null());
+	json_object_set_new(rec, "interrupted", json_boolean(interrupted));
+	json_object_set_new(rec, "cached", json_false());
+	if (complete) {
+		json_t *end = state_json(s, &s->state), *ch = state_change(r->start_state, end);
+		json_object_set_new(ch, "exit_status", json_integer(status));
+		json_object_set_new(rec, "state_change", ch);
+		json_decref(end);
+	} else {
+		json_object_set_new(rec, "state_change", json_null());
+	}
+
+	/* Reads, from the trace. */
+	if (s->sandboxed) {
+		exec__assemble_reads(rec, s, &r->trace, r->main_nspid, &refused);
+	} else {
+		json_object_set_new(rec, "reads", json_array());
+		json_object_set_new(rec, "exec_tree", json_array());
+		refused = json_array();
+	}
+	home_writes = json_array();
+	for (i = 0; s->home && i < r->trace.nevents; i++) {
+		const struct sandbox_event *e = &r->trace.events[i];
+		int w = e->op == SANDBOX_OP_OPEN
+		    ? ((e->flags & O_ACCMODE) != O_RDONLY || (e->flags & (O_CREAT | O_TRUNC)))
+		    : e->op >= SANDBOX_OP_UNLINK;
+		if (w && exec__under(e->path, s->home))
+			json_array_append_new(home_writes, json_string(e->path));
+	}
+
+	/* Writes, from the upper directories. */
+	for (i = 0; i < r->nlayers && s->sandboxed; i++) {
+		const struct sandbox_layer *l = &r->layers[i];
+		if (l->upper == s->home_upper)
+			continue;
+		if (exec__commit_scan(&c, l->upper,
+				      strcmp(l->path, "/tmp") ? l->path : s->tmp_lower,
+				      strcmp(l->path, s->root) ? l->path : "") < 0) {
+			ret = -1;
+			goto out;
+		}
+	}
+	for (i = 0; i < c.nwrites; i++) {
+		struct exec_write *w = &c.writes[i];
+		if (w->kind == EXEC_WRITE_FILE) {
+			int fd = open(w->src, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || util_sha256_fd(w->sha256, &w->size, fd) < 0)
+				warn("cannot hash %s: %s", w->path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	qsort(c.writes, c.nwrites, sizeof(*c.writes), cmp_write);
+	json_object_set_new(rec, "writes", writes_json(&c));
+
+	sb = json_object();
+	json_object_set_new(sb, "sandboxed", json_boolean(s->sandboxed));
+	json_object_set_new(sb, "network", json_boolean(r->cfg.net));
+	if (r->cfg.timeout || r->cfg.mem) {
+		limits = json_object();
+		json_object_set_new(limits, "timeout_s",
+				    r->cfg.timeout ? json_integer(r->cfg.timeout) : json_null());
+		json_object_set_new(limits, "mem_bytes",
+				    r->cfg.mem ? json_integer((json_int_t)r->cfg.mem)
+					       : json_null());
+		json_object_set_new(sb, "limits", limits);
+	} else {
+		json_object_set_new(sb, "limits", json_null());
+	}
+	json_object_set_new(sb, "image", json_string(s->image ? s->image : ""));
+	json_object_set(sb, "refused", refused);
+	json_object_set_new(sb, "home_writes", home_writes);
+	json_object_set_new(sb, "timed_out", json_boolean(r->result.timed_out));
+	json_object_set_new(sb, "intercepted", json_integer((json_int_t)r->trace.notifications));
+	json_object_set_new(rec, "sandbox", sb);
+	json_object_set_new(rec, "stdout_sha256", json_null());
+	json_object_set_new(rec, "stderr_sha256", json_null());
+	res = json_object();
+	json_object_set_new(res, "cpu_user_s", json_real(u->cpu_user_s));
+	json_object_set_new(res, "cpu_sys_s", json_real(u->cpu_sys_s));
+	json_object_set_new(res, "wall_s", json_real(u->wall_s));
+	json_object_set_new(res, "max_rss_kb", json_integer(u->max_rss_kb));
+	json_object_set_new(res, "read_bytes", json_integer((json_int_t)u->read_bytes));
+	json_object_set_new(res, "write_bytes", json_integer((json_int_t)u->write_bytes));
+	json_object_set_new(rec, "resources", res);
+	json_object_set_new(rec, "formats", json_object());
+	json_object_set_new(rec, "code", json_array());
+	json_object_set_new(rec, "git", json_null());
+	json_object_set_new(rec, "tags", json_object());
+
+	if (getenv("CAIRN_DEBUG_RECORD"))
+		json_dumpf(rec, stderr, JSON_INDENT(1)), fputc('\n', stderr);
+	out->nreads = json_array_size(json_object_get(rec, "reads"));
+	out->nwrites = c.nwrites;
+	for (i = 0; i < json_array_size(refused); i++)
+		strvec_push(&out->refused, json_string_value(json_array_get(refused, i)));
+
+	if (!ok) {
+		/* A failed step changes nothing; its record says what it did. */
+		out->discarded = c.nwrites > 0;
+		json_object_set_new(rec, "committed", json_false());
+		if (s->keep_failed && c.nwrites)
+			keep_failed(s, r);
+		if (s->record && s->record(rec, s->record_payload) < 0)
+			ret = -1;
+		goto out;
+	}
+	json_object_set_new(rec, "committed", json_true());
+	/* The record first, then the journal: after a crash, recovery
+	 * finishes the operations and then commits the record. */
+	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r->id);
+	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r->id);
+	if (c.nops && json_dump_file(rec, pending, JSON_COMPACT) < 0) {
+		ret = err_set(CAIRN_ERROR, "cannot write %s", pending);
+		goto out;
+	}
+	if (exec__commit_apply(&c, journal) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (s->record && s->record(rec, s->record_payload) < 0)
+		ret = -1;
+	if (c.nops && !ret) {
+		unlink(journal);
+		unlink(pending);
+	}
+out:
+	json_decref(refused);
+	exec_commit_release(&c);
+	free(journal);
+	free(pending);
+	return ret;
+}

@@ -1,0 +1,691 @@
+/*
+ * trace.c - from what the recorder saw to the record's reads.
+ *
+ * The recorder reports every path a step's processes named, made
+ * absolute, in the order first seen.  Here each becomes an input (or
+ * not): a path the step had written before reading it is not one; paths
+ * are resolved through symlinks (each link met is itself a read); what
+ * a path held is looked up where the step's view got it from, which is
+ * the state before the step ran, because the step's own writes went to
+ * its upper directories: the project and the session's /tmp as
+ * committed so far, the home layer, or the host.
+ */
+#include "exec-int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- a string set (open addressing) -------------------------------------- */
+
+struct strset {
+	char **slots;
+	int *vals;
+	size_t cap, nr;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot for S: its own, or the empty one where it would go. */
+static size_t strset_slot(const struct strset *set, const char *s)
+{
+	size_t i = (size_t)hash_str(s) & (set->cap - 1);
+	while (set->slots[i] && strcmp(set->slots[i], s))
+		i = (i + 1) & (set->cap - 1);
+	return i;
+}
+
+static int *strset_get(struct strset *set, const char *s)
+{
+	size_t i;
+	if (!set->cap)
+		return NULL;
+	i = strset_slot(set, s);
+	return set->slots[i] ? &set->vals[i] : NULL;
+}
+
+static int *strset_put(struct strset *set, const char *s, int val)
+{
+	size_t i;
+	if ((set->nr + 1) * 2 > set->cap) {
+		struct strset bigger = { 0 };
+		size_t j;
+		bigger.cap = set->cap ? set->cap * 2 : 64;
+		bigger.slots = xcalloc(bigger.cap, sizeof(char *));
+		bigger.vals = xcalloc(bigger.cap, sizeof(int));
+		for (j = 0; j < set->cap; j++) {
+			if (!set->slots[j])
+				continue;
+			i = strset_slot(&bigger, set->slots[j]);
+			bigger.slots[i] = set->slots[j];
+			bigger.vals[i] = set->vals[j];
+		}
+		bigger.nr = set->nr;
+		free(set->slots);
+		free(set->vals);
+		*set = bigger;
+	}
+	i = strset_slot(set, s);
+	if (!set->slots[i]) {
+		set->slots[i] = xstrdup(s);
+		set->vals[i] = val;
+		set->nr++;
+	}
+	return &set->vals[i];
+}
+
+static void strset_clear(struct strset *set)
+{
+	size_t i;
+	for (i = 0; i < set->cap; i++)
+		free(set->slots[i]);
+	free(set->slots);
+	free(set->vals);
+	memset(set, 0, sizeof(*set));
+}
+
+/* ---- the hash memo --------------------------------------------------------- */
+
+struct memo_entry {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	char sha[SHA256_HEX_LEN + 1];
+};
+
+struct exec_memo {
+	struct memo_entry *e;
+	size_t cap, nr;
+};
+
+static size_t memo_slot(const struct exec_memo *m, dev_t dev, ino_t ino)
+{
+	size_t i = (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev) & (m->cap - 1);
+	while (m->e[i].ino && !(m->e[i].ino == ino && m->e[i].dev == dev))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+void exec_memo_free(struct exec_memo *m)
+{
+	if (!m)
+		return;
+	free(m->e);
+	free(m);
+}
+
+/*
+ * The SHA-256 of the regular file PATH whose lstat is ST, from the memo
+ * when the file has not changed since it was hashed.  A file changed in
+ * the same clock tick as it was hashed could look unchanged: such
+ * "racily clean" entries (ctime not older than the time of hashing) are
+ * not kept.  0 or -1.
+ */
+int exec__hash_file(struct exec_session *s, char out[SHA256_HEX_LEN + 1], const char *path,
+		    const struct stat *st)
+{
+	struct exec_memo *m = s->memo;
+	struct timespec now;
+	uint64_t size;
+	size_t i;
+	int fd, ret;
+
+	if (!m)
+		m = s->memo = xcalloc(1, sizeof(*m));
+	if (m->cap) {
+		i = memo_slot(m, st->st_dev, st->st_ino);
+		if (m->e[i].ino && m->e[i].size == st->st_size &&
+		    m->e[i].mtime.tv_sec == st->st_mtim.tv_sec &&
+		    m->e[i].mtime.tv_nsec == st->st_mtim.tv_nsec &&
+		    m->e[i].ctime.tv_sec == st->st_ctim.tv_sec &&
+		    m->e[i].ctime.tv_nsec == st->st_ctim.tv_nsec) {
+			memcpy(out, m->e[i].sha, sizeof(m->e[i].sha));
+			return 0;
+		}
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_errno(CAIRN_ERROR, "%s", path);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ret = util_sha256_fd(out, &size, fd);
+	close(fd);
+	if (ret < 0)
+		return ret;
+	if (st->st_ctim.tv_sec >= now.tv_sec - 1 || st->st_ino == 0)
+		return 0; /* racily clean: do not remember */
+	if ((m->nr + 1) * 2 > m->cap) {
+		struct exec_memo bigger = { 0 };
+		size_t j;
+		bigger.cap = m->cap ? m->cap * 2 : 1024;
+		bigger.e = xcalloc(bigger.cap, sizeof(*bigger.e));
+		for (j = 0; j < m->cap; j++)
+			if (m->e[j].ino)
+				bigger.e[memo_slot(&bigger, m->e[j].dev, m->e[j].ino)] = m->e[j];
+		bigger.nr = m->nr;
+		free(m->e);
+		*m = bigger;
+	}
+	i = memo_slot(m, st->st_dev, st->st_ino);
+	if (!m->e[i].ino)
+		m->nr++;
+	m->e[i].dev = st->st_dev;
+	m->e[i].ino = st->st_ino;
+	m->e[i].size = st->st_size;
+	m->e[i].mtime = st->st_mtim;
+	m->e[i].ctime = st->st_ctim;
+	memcpy(m->e[i].sha, out, sizeof(m->e[i].sha));
+	return 0;
+}
+
+/* ---- paths -------------------------------------------------------------- */
+
+/* If PATH is DIR or below it, the rest ("" or "a/b"), else NULL. */
+const char *exec__under(const char *path, const char *dir)
+{
+	size_t n;
+	if (!dir)
+		return NULL;
+	n = strlen(dir);
+	if (n == 1 && dir[0] == '/')
+		return path + 1;
+	if (strncmp(path, dir, n))
+		return NULL;
+	if (path[n] == '\0')
+		return path + n;
+	if (path[n] == '/')
+		return path + n + 1;
+	return NULL;
+}
+
+/* Lexically normalise an absolute path in place: no ".", "..", "//". */
+static void normalise(struct strbuf *sb)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *p = sb->buf;
+	while (*p) {
+		const char *q;
+		size_t n;
+		while (*p == '/')
+			p++;
+		q = strchrnul(p, '/');
+		n = (size_t)(q - p);
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = strrchr(out.buf, '/');
+			strbuf_setlen(&out, slash ? (size_t)(slash - out.buf) : 0);
+		} else {
+			strbuf_addch(&out, '/');
+			strbuf_add(&out, p, n);
+		}
+		p = q;
+	}
+	if (!out.len)
+		strbuf_addch(&out, '/');
+	strbuf_reset(sb);
+	strbuf_addbuf(sb, &out);
+	strbuf_release(&out);
+}
+
+struct ctx {
+	struct exec_session *s;
+	struct strset links; /* symlinks met: path -> index into LINKTEXT */
+	struct strvec linktext;
+	struct strset realdirs; /* directories known to have no link on the way */
+};
+
+/*
+ * Where the content that the step saw at PATH (its view) was when it
+ * started.  Returns 0, or 1 when PATH was hidden (a whiteout in the home
+ * layer), so absent.
+ */
+static int host_path(struct ctx *c, const char *path, struct strbuf *out)
+{
+	struct exec_session *s = c->s;
+	const char *rest;
+	strbuf_reset(out);
+	if ((rest = exec__under(path, s->root))) {
+		strbuf_addstr(out, path);
+		return 0;
+	}
+	if ((rest = exec__under(path, "/tmp")) && s->tmp_lower) {
+		strbuf_addstr(out, s->tmp_lower);
+		if (*rest)
+			strbuf_addf(out, "/%s", rest);
+		return 0;
+	}
+	if (s->home && (rest = exec__under(path, s->home))) {
+		struct stat st;
+		strbuf_addstr(out, s->home_upper);
+		if (*rest)
+			strbuf_addf(out, "/%s", rest);
+		if (!lstat(out->buf, &st)) {
+			if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+				return 1;
+			return 0;
+		}
+		strbuf_reset(out);
+	}
+	strbuf_addstr(out, path);
+	return 0;
+}
+
+static int view_lstat(struct ctx *c, const char *path, struct stat *st, struct strbuf *host)
+{
+	if (host_path(c, path, host))
+		return -1;
+	return lstat(host->buf, st);
+}
+
+/*
+ * Resolve PATH as the kernel would in the step's view: every symlink on
+ * the way (and the last component unless NOFOLLOW) is followed and noted.
+ * OUT: the resolved path; *EXISTS and ST for what it names.
+ */
+static void resolve(struct ctx *c, const char *path, int nofollow, struct strbuf *out,
+		    struct stat *st, int *exists)
+{
+	struct strbuf todo = STRBUF_INIT, cand = STRBUF_INIT, host = STRBUF_INIT;
+	int hops = 0;
+
+	*exists = 0;
+	strbuf_addstr(&todo, path);
+	normalise(&todo);
+restart:
+	strbuf_reset(out);
+	{
+		const char *p = todo.buf;
+		while (*p) {
+			const char *q;
+			int last;
+			while (*p == '/')
+				p++;
+			if (!*p)
+				break;
+			q = strchrnul(p, '/');
+			last = !*q || !q[strspn(q, "/")];
+			strbuf_reset(&cand);
+			strbuf_addbuf(&cand, out);
+			strbuf_addch(&cand, '/');
+			strbuf_add(&cand, p, (size_t)(q - p));
+			if (!last && strset_get(&c->realdirs, cand.buf)) {
+				strbuf_reset(out);
+				strbuf_addbuf(out, &cand);
+				p = q;
+				continue;
+			}
+			if (view_lstat(c, cand.buf, st, &host) < 0) {
+				/* Absent from here on: the rest is named as given. */
+				strbuf_reset(out);
+				strbuf_addbuf(out, &cand);
+				strbuf_addstr(out, q);
+				normalise(out);
+				goto done;
+			}
+			if (S_ISLNK(st->st_mode) && !(last && nofollow)) {
+				char target[PATH_MAX];
+				ssize_t n = readlink(host.buf, target, sizeof(target) - 1);
+				struct strbuf next = STRBUF_INIT;
+				if (n < 0 || ++hops > 40) {
+					strbuf_reset(out);
+					strbuf_addbuf(out, &cand);
+					goto done;
+				}
+				target[n] = '\0';
+				if (!strset_get(&c->links, cand.buf)) {
+					strset_put(&c->links, cand.buf, (int)c->linktext.nr);
+					strvec_push(&c->linktext, target);
+				}
+				if (target[0] != '/')
+					strbuf_addbuf(&next, out), strbuf_addch(&next, '/');
+				strbuf_addstr(&next, target);
+				strbuf_addstr(&next, q);
+				strbuf_reset(&todo);
+				strbuf_addbuf(&todo, &next);
+				strbuf_release(&next);
+				normalise(&todo);
+				goto restart;
+			}
+			if (!last && S_ISDIR(st->st_mode))
+				strset_put(&c->realdirs, cand.buf, 1);
+			strbuf_reset(out);
+			strbuf_addbuf(out, &cand);
+			p = q;
+		}
+	}
+	if (!out->len)
+		strbuf_addch(out, '/');
+	*exists = !view_lstat(c, out->buf, st, &host);
+done:
+	strbuf_release(&todo);
+	strbuf_release(&cand);
+	strbuf_release(&host);
+}
+
+/* Paths that are not data: the kernel's, the devices, cairn's own. */
+static int ignored(const struct exec_session *s, const char *path)
+{
+	return exec__under(path, "/proc") || exec__under(path, "/sys") ||
+	    exec__under(path, "/dev") || exec__under(path, s->tmpdir) ||
+	    exec__under(path, s->cairn_dir);
+}
+
+/* Where may the step write?  (Elsewhere the sandbox refuses.) */
+static int writable(const struct exec_session *s, const char *path)
+{
+	size_t i;
+	if (exec__under(path, s->root) || exec__under(path, "/tmp") ||
+	    (s->home && exec__under(path, s->home)) || exec__under(path, "/dev") ||
+	    exec__under(path, "/proc"))
+		return 1;
+	for (i = 0; i < s->writable.nr; i++)
+		if (exec__under(path, s->writable.v[i]))
+			return 1;
+	return 0;
+}
+
+/* How the record names PATH: relative to the project root, else absolute. */
+void exec__record_name(const struct exec_session *s, struct strbuf *out, const char *path)
+{
+	const char *rest = exec__under(path, s->root);
+	strbuf_reset(out);
+	if (rest)
+		strbuf_addstr(out, *rest ? rest : ".");
+	else
+		strbuf_addstr(out, path);
+}
+
+enum read_kind { RK_ABSENT = 1, RK_STAT, RK_SYMLINK, RK_DIR, RK_FILE, RK_EXEC };
+static const char *const kind_names[] = { "", "absent", "stat", "symlink", "dir", "file", "exec" };
+
+struct read {
+	char *path; /* resolved, the step's view */
+	int kind;
+	int script; /* the shell reading its own program */
+};
+
+static int is_write_open(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC));
+}
+
+static int cmp_read(const void *a, const void *b)
+{
+	return strcmp(((const struct read *)a)->path, ((const struct read *)b)->path);
+}
+
+static int cmp_str_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A listed directory: the hash of its sorted entry names, and how many. */
+static void dir_entry(const char *host, json_t *o)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf all = STRBUF_INIT;
+	char sha[SHA256_HEX_LEN + 1];
+	struct dirent *e;
+	size_t i;
+	DIR *d = opendir(host);
+	if (d) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				strvec_push(&names, e->d_name);
+		closedir(d);
+	}
+	qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
+	for (i = 0; i < names.nr; i++) {
+		if (i)
+			strbuf_addch(&all, '\n');
+		strbuf_addstr(&all, names.v[i]);
+	}
+	util_sha256_hex(sha, all.buf, all.len);
+	json_object_set_new(o, "sha256", json_string(sha));
+	json_object_set_new(o, "entries", json_integer((json_int_t)names.nr));
+	json_object_set_new(o, "size", json_null());
+	strvec_clear(&names);
+	strbuf_release(&all);
+}
+
+/* Note a read of PATH (the step's view, unresolved) unless written first. */
+static void add_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
+		     size_t *alloc, const struct strset *written, const char *path, int kind,
+		     int nofollow, int script)
+{
+	struct strbuf res = STRBUF_INIT;
+	struct stat st;
+	int exists, *idx;
+
+	resolve(c, path, nofollow, &res, &st, &exists);
+	if (ignored(c->s, res.buf) || strset_get((struct strset *)written, res.buf))
+		goto out;
+	if (!exists)
+		kind = RK_ABSENT;
+	else if (S_ISDIR(st.st_mode) && kind != RK_DIR)
+		kind = RK_STAT;
+	else if (S_ISLNK(st.st_mode))
+		kind = RK_SYMLINK;
+	else if (!S_ISREG(st.st_mode) && (kind == RK_FILE || kind == RK_EXEC))
+		kind = RK_STAT; /* FIFOs, sockets, devices: no content to hash */
+	idx = strset_get(reads, res.buf);
+	if (idx) {
+		struct read *r = &(*arr)[*idx];
+		if (kind > r->kind)
+			r->kind = kind;
+		r->script &= script;
+		goto out;
+	}
+	ALLOC_GROW(*arr, *nr + 1, *alloc);
+	(*arr)[*nr].path = xstrdup(res.buf);
+	(*arr)[*nr].kind = kind;
+	(*arr)[*nr].script = script;
+	strset_put(reads, res.buf, (int)*nr);
+	(*nr)++;
+out:
+	strbuf_release(&res);
+}
+
+/* Note that the step wrote PATH (the last component not followed). */
+static void add_write(struct ctx *c, struct strset *written, json_t *refused, const char *path)
+{
+	struct strbuf res = STRBUF_INIT;
+	struct stat st;
+	int exists;
+	resolve(c, path, 1, &res, &st, &exists);
+	if (!strset_get(written, res.buf)) {
+		strset_put(written, res.buf, 1);
+		if (!writable(c->s, res.buf))
+			json_array_append_new(refused, json_string(res.buf));
+	}
+	strbuf_release(&res);
+}
+
+int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sandbox_trace *t,
+			 pid_t main_pid, json_t **out_refused)
+{
+	struct ctx c = { 0 };
+	struct strset reads = { 0 }, written = { 0 };
+	struct read *arr = NULL;
+	size_t nr = 0, alloc = 0, i;
+	json_t *jreads = json_array(), *refused = json_array(), *tree = json_array();
+	struct strbuf host = STRBUF_INIT, name = STRBUF_INIT;
+	int ret = 0;
+
+	c.s = s;
+	for (i = 0; i < t->nevents; i++) {
+		const struct sandbox_event *e = &t->events[i];
+		switch (e->op) {
+		case SANDBOX_OP_OPEN: {
+			/* Appending or updating in place depends on what was there. */
+			int trunc = (e->flags & O_TRUNC) ||
+			    (e->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+			int script =
+			    e->pid == main_pid && s->script_abs && !strcmp(e->path, s->script_abs);
+			if (!trunc)
+				add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path,
+					 (e->flags & O_DIRECTORY) ? RK_STAT : RK_FILE,
+					 !!(e->flags & O_NOFOLLOW), script);
+			if (is_write_open(e->flags))
+				add_write(&c, &written, refused, e->path);
+			break;
+		}
+		case SANDBOX_OP_EXEC:
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_EXEC, 0, 0);
+			break;
+		case SANDBOX_OP_STAT:
+		case SANDBOX_OP_ACCESS:
+		case SANDBOX_OP_CHDIR:
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_STAT,
+				 e->nofollow, 0);
+			break;
+		case SANDBOX_OP_READLINK:
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_SYMLINK, 1,
+				 0);
+			break;
+		case SANDBOX_OP_LIST:
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_DIR, 0, 0);
+			break;
+		case SANDBOX_OP_RENAME:
+		case SANDBOX_OP_LINK:
+			/* What moves on keeps what it held: that is read. */
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_FILE, 1, 0);
+			if (e->op == SANDBOX_OP_RENAME)
+				add_write(&c, &written, refused, e->path);
+			if (e->path2)
+				add_write(&c, &written, refused, e->path2);
+			break;
+		case SANDBOX_OP_UNLINK:
+		case SANDBOX_OP_RMDIR:
+		case SANDBOX_OP_MKDIR:
+		case SANDBOX_OP_SYMLINK:
+		case SANDBOX_OP_CHMOD:
+		case SANDBOX_OP_CHOWN:
+		case SANDBOX_OP_TRUNCATE:
+		case SANDBOX_OP_UTIME:
+		case SANDBOX_OP_MKNOD:
+		case SANDBOX_OP_XATTR:
+			add_write(&c, &written, refused, e->path);
+			break;
+		default:
+			break;
+		}
+	}
+	/* Every symlink met on the way is a read of its own. */
+	for (i = 0; i < c.links.cap; i++) {
+		const char *p = c.links.slots[i];
+		if (p && !ignored(s, p) && !strset_get(&reads, p)) {
+			ALLOC_GROW(arr, nr + 1, alloc);
+			arr[nr].path = xstrdup(p);
+			arr[nr].kind = RK_SYMLINK;
+			arr[nr].script = 0;
+			strset_put(&reads, p, (int)nr);
+			nr++;
+		}
+	}
+	qsort(arr, nr, sizeof(*arr), cmp_read);
+
+	for (i = 0; i < nr; i++) {
+		struct read *r = &arr[i];
+		json_t *o = json_object();
+		struct stat st;
+		exec__record_name(s, &name, r->path);
+		json_object_set_new(o, "path", json_string(name.buf));
+		json_object_set_new(o, "kind", json_string(kind_names[r->kind]));
+		host_path(&c, r->path, &host);
+		if (r->kind == RK_FILE || r->kind == RK_EXEC) {
+			char sha[SHA256_HEX_LEN + 1];
+			if (!lstat(host.buf, &st) && !exec__hash_file(s, sha, host.buf, &st)) {
+				json_object_set_new(o, "sha256", json_string(sha));
+				json_object_set_new(o, "size",
+						    json_integer((json_int_t)st.st_size));
+			} else {
+				json_object_set_new(o, "sha256", json_null());
+				json_object_set_new(o, "size", json_null());
+			}
+		} else if (r->kind == RK_DIR) {
+			dir_entry(host.buf, o);
+		} else if (r->kind == RK_STAT && !lstat(host.buf, &st)) {
+			json_object_set_new(o, "sha256", json_null());
+			json_object_set_new(o, "size",
+					    S_ISREG(st.st_mode)
+						? json_integer((json_int_t)st.st_size)
+						: json_null());
+			json_object_set_new(o, "type",
+					    json_string(S_ISDIR(st.st_mode)	  ? "dir"
+							    : S_ISREG(st.st_mode) ? "file"
+										  : "other"));
+		} else if (r->kind == RK_SYMLINK) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(host.buf, target, sizeof(target) - 1);
+			target[n > 0 ? n : 0] = '\0';
+			json_object_set_new(o, "target", json_string(target));
+			json_object_set_new(o, "sha256", json_null());
+			json_object_set_new(o, "size", json_null());
+		} else {
+			json_object_set_new(o, "sha256", json_null());
+			json_object_set_new(o, "size", json_null());
+		}
+		if (r->script)
+			json_object_set_new(o, "role", json_string("script"));
+		json_object_set_new(o, "producer", json_null());
+		json_array_append_new(jreads, o);
+	}
+	json_object_set_new(record, "reads", jreads);
+
+	/* The programs the step ran. */
+	for (i = 0; i < t->nprocs; i++) {
+		const struct sandbox_proc *p = &t->procs[i];
+		json_t *o = json_object(), *argv = json_array();
+		struct strbuf res = STRBUF_INIT;
+		struct stat st;
+		int exists;
+		size_t k;
+		json_object_set_new(o, "pid", json_integer(p->pid));
+		json_object_set_new(o, "ppid", json_integer(p->ppid));
+		for (k = 0; k < p->argv.nr; k++)
+			json_array_append_new(argv, json_string(p->argv.v[k]));
+		json_object_set_new(o, "argv", argv);
+		resolve(&c, p->exe ? p->exe : "/", 0, &res, &st, &exists);
+		json_object_set_new(o, "exe", json_string(res.buf));
+		if (exists && S_ISREG(st.st_mode)) {
+			char sha[SHA256_HEX_LEN + 1];
+			host_path(&c, res.buf, &host);
+			if (!exec__hash_file(s, sha, host.buf, &st))
+				json_object_set_new(o, "exe_sha256", json_string(sha));
+		}
+		if (!json_object_get(o, "exe_sha256"))
+			json_object_set_new(o, "exe_sha256", json_null());
+		json_array_append_new(tree, o);
+		strbuf_release(&res);
+	}
+	json_object_set_new(record, "exec_tree", tree);
+	*out_refused = refused;
+
+	for (i = 0; i < nr; i++)
+		free(arr[i].path);
+	free(arr);
+	strset_clear(&reads);
+	strset_clear(&written);
+	strset_clear(&c.links);
+	strset_clear(&c.realdirs);
+	strvec_clear(&c.linktext);
+	strbuf_release(&host);
+	strbuf_release(&name);
+	return ret;
+}

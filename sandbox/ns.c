@@ -1,0 +1,813 @@
+/*
+ * ns.c - the launcher: namespaces, the filesystem view, the reaper.
+ *
+ * One clone() makes the step's pid 1 (the "reaper") in new user, mount,
+ * pid, ipc, uts and, unless the step may use the network, network
+ * namespaces.  The reaper maps our own uid and gid, lays out the
+ * filesystem, forks the step's main process and then only reaps: it
+ * reports the main process's stops and exit, and when nothing is left,
+ * the step's I/O counters.  When it exits, the kernel kills whatever
+ * remains in the pid namespace; when cairn dies, PR_SET_PDEATHSIG kills
+ * the reaper.  No helper binary is exec'd: setting up in process costs
+ * about a millisecond where bwrap costs several.
+ */
+#include "sandbox-int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* What the reaper tells cairn, one message per write (< PIPE_BUF). */
+enum reaper_msg_type {
+	MSG_READY = 1, /* the main process runs */
+	MSG_FAILED, /* setting up failed: TEXT says why */
+	MSG_STOPPED, /* the main process stopped itself */
+	MSG_EXITED, /* the main process exited: WSTATUS */
+	MSG_DONE, /* every process has exited: the I/O counters */
+};
+
+struct reaper_msg {
+	int type;
+	int wstatus;
+	int timed_out;
+	int err; /* errno of a failure */
+	unsigned long long rchar, wchar;
+	char text[200];
+};
+
+struct sandbox {
+	pid_t reaper; /* pid 1 of the step, as we see it */
+	pid_t main_pid; /* the main process, as we see it */
+	int status_fd; /* the reaper's messages */
+	struct sandbox_tracer *tracer;
+	uint64_t started_ns;
+	int main_status, main_exited, timed_out;
+	struct reaper_msg done;
+	int have_done;
+};
+
+/* ---- in the reaper and the main process (single-threaded, after clone) -- */
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret;
+	if (fd < 0)
+		return -1;
+	ret = util_write_all(fd, text, strlen(text));
+	close(fd);
+	return ret;
+}
+
+/* Map our own uid and gid, the only ones an unprivileged user may map.
+ * Files owned by other ids show up as the overflow id ("nobody"). */
+static int map_self(uid_t uid, gid_t gid)
+{
+	char map[64];
+	if (write_text("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+	if (write_text("/proc/self/uid_map", map) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+	return write_text("/proc/self/gid_map", map);
+}
+
+struct setup_error {
+	int err;
+	char text[200];
+};
+
+static int fail(struct setup_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct setup_error *e, const char *fmt, ...)
+{
+	va_list ap;
+	e->err = errno;
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * The layer's directories are named through descriptors opened before
+ * any overlay was mounted: an earlier overlay (/tmp, say) may hide the
+ * host paths of a later one's directories.
+ */
+static int mount_layer(const struct sandbox_layer *l, const int fds[3], struct setup_error *e)
+{
+	struct strbuf opts = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&opts,
+		    "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
+		    fds[0], fds[1], fds[2]);
+	/*
+	 * userxattr: trusted.* is not ours in a user namespace.  No
+	 * redirects or metacopy: every write must show up in UPPER as a
+	 * whole file, so that committing it is a rename.
+	 */
+	strbuf_addstr(&opts, ",userxattr,index=off");
+	ret = mount("overlay", l->path, "overlay", 0, opts.buf);
+	strbuf_release(&opts);
+	if (ret < 0)
+		return fail(e, "cannot make %s writable (overlay)", l->path);
+	return 0;
+}
+
+/* A detached copy of the mount at PATH, to attach elsewhere later. */
+static int clone_tree(const char *path)
+{
+	return (int)syscall(SYS_open_tree, AT_FDCWD, path,
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+}
+
+static int attach(int tree, const char *dst, int readonly)
+{
+	if (readonly) {
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+			    sizeof(attr)) < 0)
+			return -1;
+	}
+	return (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+/*
+ * A minimal /dev: the harmless devices bound from the host, the host's
+ * terminals (so that `tty` and /dev/tty work for the user's own terminal),
+ * a private /dev/shm.  DEVS holds detached copies of the host's nodes,
+ * taken before this tmpfs hid them.
+ */
+static int make_dev(const int *devs, int pts, struct setup_error *e)
+{
+	size_t i;
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
+		return fail(e, "cannot mount /dev");
+	for (i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		char path[64];
+		int fd;
+		if (devs[i] < 0)
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return fail(e, "cannot create %s", path);
+		close(fd);
+		if (attach(devs[i], path, 0) < 0)
+			return fail(e, "cannot bind %s", path);
+	}
+	if (symlink("/proc/self/fd", "/dev/fd") < 0 ||
+	    symlink("/proc/self/fd/0", "/dev/stdin") < 0 ||
+	    symlink("/proc/self/fd/1", "/dev/stdout") < 0 ||
+	    symlink("/proc/self/fd/2", "/dev/stderr") < 0 || symlink("pts/ptmx", "/dev/ptmx") < 0)
+		return fail(e, "cannot populate /dev");
+	if (mkdir("/dev/shm", 01777) < 0 || mkdir("/dev/pts", 0755) < 0)
+		return fail(e, "cannot populate /dev");
+	if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return fail(e, "cannot mount /dev/shm");
+	if (pts >= 0 && attach(pts, "/dev/pts", 0) < 0)
+		return fail(e, "cannot bind /dev/pts");
+	return 0;
+}
+
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+}
+
+/*
+ * Lay out the step's filesystem.  Order matters:
+ *  - the copies of what will be hidden (devices, bind sources) are taken
+ *    first, while the host's paths still name them;
+ *  - the overlays are mounted while the host tree is still writable,
+ *    because overlayfs keeps a private copy of its upper directory's
+ *    mount as it is at mount time;
+ *  - then the whole tree goes read only, and only our overlays are made
+ *    writable again;
+ *  - /dev, /proc and the binds come last and are mounts of their own.
+ */
+static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
+{
+	int devs[ARRAY_SIZE(dev_nodes)], pts = -1, *binds = NULL, *layerfds = NULL;
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < ARRAY_SIZE(devs); i++)
+		devs[i] = -1;
+	/* Nothing we mount may ever propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		fail(e, "cannot make the mounts private");
+		goto out;
+	}
+	for (i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		devs[i] = clone_tree(path);
+	}
+	pts = clone_tree("/dev/pts");
+	binds = xcalloc(cfg->nbinds + 1, sizeof(*binds));
+	for (i = 0; i < cfg->nbinds; i++) {
+		binds[i] = clone_tree(cfg->binds[i].src);
+		if (binds[i] < 0) {
+			fail(e, "cannot bind %s", cfg->binds[i].src);
+			goto out;
+		}
+	}
+	layerfds = xcalloc(3 * cfg->nlayers + 1, sizeof(int));
+	for (i = 0; i < cfg->nlayers; i++) {
+		const char *dirs[3] = { cfg->layers[i].lower, cfg->layers[i].upper,
+					cfg->layers[i].work };
+		int k;
+		for (k = 0; k < 3; k++) {
+			layerfds[3 * i + k] = open(dirs[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (layerfds[3 * i + k] < 0) {
+				fail(e, "cannot open %s", dirs[k]);
+				goto out;
+			}
+		}
+	}
+	for (i = 0; i < cfg->nlayers; i++)
+		if (mount_layer(&cfg->layers[i], layerfds + 3 * i, e) < 0)
+			goto out;
+	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0) {
+		fail(e, "cannot make the host read only");
+		goto out;
+	}
+	for (i = 0; i < cfg->nlayers; i++)
+		if (syscall(SYS_mount_setattr, AT_FDCWD, cfg->layers[i].path, 0, &rw, sizeof(rw)) <
+		    0) {
+			fail(e, "cannot make %s writable", cfg->layers[i].path);
+			goto out;
+		}
+	if (make_dev(devs, pts, e) < 0)
+		goto out;
+	/* We are pid 1 of the new pid namespace: this /proc shows the step. */
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		fail(e, "cannot mount /proc");
+		goto out;
+	}
+	for (i = 0; i < cfg->nbinds; i++) {
+		if (attach(binds[i], cfg->binds[i].dst, !cfg->binds[i].writable) < 0) {
+			fail(e, "cannot bind %s at %s", cfg->binds[i].src, cfg->binds[i].dst);
+			goto out;
+		}
+	}
+	if (!cfg->net)
+		loopback_up();
+	ret = 0;
+out:
+	for (i = 0; i < ARRAY_SIZE(devs); i++)
+		if (devs[i] >= 0)
+			close(devs[i]);
+	if (pts >= 0)
+		close(pts);
+	for (i = 0; binds && i < cfg->nbinds; i++)
+		if (binds[i] >= 0)
+			close(binds[i]);
+	free(binds);
+	for (i = 0; layerfds && i < 3 * cfg->nlayers; i++)
+		if (layerfds[i] > 0)
+			close(layerfds[i]);
+	free(layerfds);
+	return ret;
+}
+
+static void send_msg(int fd, const struct reaper_msg *m)
+{
+	ssize_t n;
+	do
+		n = write(fd, m, sizeof(*m));
+	while (n < 0 && errno == EINTR);
+}
+
+/*
+ * The main process: a user namespace of its own, so that nothing it runs
+ * has the rights to change the mounts; no-new-privs; the recorder; then
+ * the caller's function.  Its first message to cairn (on SOCK) carries
+ * its credentials, from which cairn learns its pid, and the recorder's
+ * descriptor.
+ */
+static __attribute__((noreturn)) void main_process(const struct sandbox_config *cfg,
+						   sandbox_main_fn fn, void *payload, int sock,
+						   uid_t uid, gid_t gid)
+{
+	struct setup_error e = { 0 };
+	int listener = -1;
+	char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+	struct msghdr mh = { 0 };
+	struct iovec iov;
+	struct cmsghdr *cm;
+	struct ucred cred;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (unshare(CLONE_NEWUSER) < 0 || map_self(uid, gid) < 0)
+		fail(&e, "cannot enter the step's user namespace");
+	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail(&e, "cannot set no-new-privs");
+	else if (cfg->trace && (listener = sandbox_seccomp_install()) < 0) {
+		e.err = errno ? errno : EINVAL;
+		snprintf(e.text, sizeof(e.text), "%s", err_last());
+	}
+
+	memset(buf, 0, sizeof(buf));
+	iov.iov_base = &e;
+	iov.iov_len = sizeof(e);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = buf;
+	mh.msg_controllen = CMSG_SPACE(sizeof(struct ucred));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_CREDENTIALS;
+	cm->cmsg_len = CMSG_LEN(sizeof(cred));
+	cred.pid = getpid();
+	cred.uid = getuid();
+	cred.gid = getgid();
+	memcpy(CMSG_DATA(cm), &cred, sizeof(cred));
+	if (listener >= 0) {
+		cm = CMSG_NXTHDR(&mh, cm);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &listener, sizeof(int));
+		mh.msg_controllen += CMSG_SPACE(sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 || e.err)
+		_exit(125);
+	close(sock);
+	if (listener >= 0)
+		close(listener);
+	if (cfg->mem) {
+		/* Without a delegated cgroup: the data segment and anonymous
+		 * mappings, which is what "memory" means to most programs. */
+		struct rlimit rl = { cfg->mem, cfg->mem };
+		setrlimit(RLIMIT_DATA, &rl);
+	}
+	fn(payload);
+	_exit(126);
+}
+
+/* Detach the program bound over the script once the shell has opened it. */
+static void detach_helper(const struct sandbox_config *cfg)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(cfg->detach_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1) {
+		umount2(cfg->detach_path, MNT_DETACH);
+		if (write(cfg->detach_ack, "\n", 1) < 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static volatile sig_atomic_t alarm_rang;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_rang = 1;
+}
+
+static void read_io(unsigned long long *rchar, unsigned long long *wchar)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+	if (strbuf_read_file(&sb, "/proc/self/io") < 0) {
+		strbuf_release(&sb);
+		return;
+	}
+	if ((p = strstr(sb.buf, "rchar: ")))
+		*rchar = strtoull(p + 7, NULL, 10);
+	if ((p = strstr(sb.buf, "wchar: ")))
+		*wchar = strtoull(p + 7, NULL, 10);
+	strbuf_release(&sb);
+}
+
+static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg, sandbox_main_fn fn,
+					     void *payload, int status_w, int sock, uid_t uid,
+					     gid_t gid)
+{
+	struct reaper_msg m;
+	struct setup_error e = { 0 };
+	struct sigaction sa;
+	pid_t main_pid, helper = -1;
+	int st;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	memset(&m, 0, sizeof(m));
+	if (map_self(uid, gid) < 0) {
+		fail(&e, "cannot map the user and group ids");
+		goto failed;
+	}
+	if (setup_fs(cfg, &e) < 0)
+		goto failed;
+
+	if (cfg->detach_path) {
+		helper = fork();
+		if (helper == 0) {
+			close(status_w);
+			close(sock);
+			detach_helper(cfg);
+		}
+	}
+	main_pid = fork();
+	if (main_pid < 0) {
+		fail(&e, "cannot fork");
+		goto failed;
+	}
+	if (main_pid == 0) {
+		close(status_w);
+		main_process(cfg, fn, payload, sock, uid, gid);
+	}
+	/* The step's descriptors are its own: EOF on its pipes must mean
+	 * that the step has let go of them. */
+	if (status_w != 3) {
+		if (dup2(status_w, 3) < 0)
+			_exit(125);
+		status_w = 3;
+	}
+	syscall(SYS_close_range, 4, ~0U, 0);
+	syscall(SYS_close_range, 0, 2, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; /* no SA_RESTART: waitpid must return */
+	sigaction(SIGALRM, &sa, NULL);
+	if (cfg->timeout)
+		alarm(cfg->timeout);
+	m.type = MSG_READY;
+	send_msg(status_w, &m);
+
+	for (;;) {
+		pid_t r = waitpid(-1, &st, __WALL | WUNTRACED);
+		if (r < 0 && errno == EINTR) {
+			if (alarm_rang && !m.timed_out) {
+				m.timed_out = 1;
+				kill(-1, SIGKILL);
+			}
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (r != main_pid)
+			continue;
+		memset(m.text, 0, sizeof(m.text));
+		if (WIFSTOPPED(st)) {
+			m.type = MSG_STOPPED;
+			send_msg(status_w, &m);
+		} else {
+			m.type = MSG_EXITED;
+			m.wstatus = st;
+			send_msg(status_w, &m);
+		}
+	}
+	(void)helper;
+	m.type = MSG_DONE;
+	read_io(&m.rchar, &m.wchar);
+	send_msg(status_w, &m);
+	_exit(0);
+
+failed:
+	m.type = MSG_FAILED;
+	m.err = e.err;
+	memcpy(m.text, e.text, sizeof(m.text));
+	send_msg(status_w, &m);
+	_exit(125);
+}
+
+/* ---- in cairn ------------------------------------------------------------ */
+
+static int read_msg(int fd, struct reaper_msg *m)
+{
+	ssize_t n;
+	do
+		n = read(fd, m, sizeof(*m));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return err_errno(CAIRN_ERROR, "reading from the sandbox");
+	if (n == 0)
+		return 0;
+	if (n != sizeof(*m))
+		return err_set(CAIRN_ERROR, "short message from the sandbox");
+	return 1;
+}
+
+/* Receive the main process's first message: its pid and the recorder. */
+static int recv_hello(int sock, pid_t *pid, int *listener)
+{
+	struct setup_error e;
+	char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+	struct msghdr mh = { 0 };
+	struct iovec iov = { &e, sizeof(e) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*pid = -1;
+	*listener = -1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = buf;
+	mh.msg_controllen = sizeof(buf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return err_errno(CAIRN_ERROR, "sandbox");
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_RIGHTS)
+			memcpy(listener, CMSG_DATA(cm), sizeof(int));
+		else if (cm->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred c;
+			memcpy(&c, CMSG_DATA(cm), sizeof(c));
+			*pid = c.pid;
+		}
+	}
+	if (n != sizeof(e))
+		return err_set(CAIRN_ERROR, "the step's main process failed to start");
+	if (e.err) {
+		errno = e.err;
+		return err_errno(CAIRN_ERROR, "sandbox: %s", e.text);
+	}
+	if (*pid <= 0)
+		return err_set(CAIRN_ERROR, "sandbox: no credentials from the main process");
+	return 0;
+}
+
+int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbox_main_fn fn,
+		  void *payload)
+{
+	struct sandbox *sb = xcalloc(1, sizeof(*sb));
+	struct reaper_msg m;
+	int status[2] = { -1, -1 }, sock[2] = { -1, -1 }, one = 1, listener = -1;
+	unsigned long flags =
+	    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	pid_t pid;
+	int r;
+
+	*out = NULL;
+	sb->status_fd = -1;
+	sb->reaper = -1;
+	if (!cfg->net)
+		flags |= CLONE_NEWNET;
+	if (pipe2(status, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
+		err_errno(CAIRN_ERROR, "sandbox");
+		goto fail;
+	}
+	if (setsockopt(sock[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		err_errno(CAIRN_ERROR, "sandbox");
+		goto fail;
+	}
+	sb->started_ns = util_now_ns();
+	fflush(NULL);
+	/* A fork-like clone: the child runs on a copy of our stack. */
+	pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		int saved = errno;
+		sandbox_check();
+		errno = saved;
+		if (*err_last())
+			goto fail;
+		err_errno(CAIRN_EUNSUPPORTED, "cannot create the sandbox's namespaces");
+		goto fail;
+	}
+	if (pid == 0) {
+		close(status[0]);
+		close(sock[0]);
+		reaper(cfg, fn, payload, status[1], sock[1], uid, gid);
+	}
+	sb->reaper = pid;
+	close(status[1]);
+	close(sock[1]);
+	status[1] = sock[1] = -1;
+	sb->status_fd = status[0];
+	status[0] = -1;
+
+	r = read_msg(sb->status_fd, &m);
+	if (r <= 0 || m.type != MSG_READY) {
+		if (r > 0 && m.type == MSG_FAILED) {
+			errno = m.err;
+			if (m.err == EPERM && sandbox_check() < 0)
+				goto fail_reaped;
+			err_errno(CAIRN_EUNSUPPORTED, "sandbox: %s", m.text);
+		} else if (r >= 0) {
+			err_set(CAIRN_ERROR, "the sandbox failed to start");
+		}
+		goto fail_reaped;
+	}
+	if (recv_hello(sock[0], &sb->main_pid, &listener) < 0)
+		goto fail_reaped;
+	if (listener >= 0 && sandbox_tracer_start(&sb->tracer, listener) < 0)
+		goto fail_reaped;
+	close(sock[0]);
+	*out = sb;
+	return 0;
+
+fail_reaped:
+	kill(sb->reaper, SIGKILL);
+	while (waitpid(sb->reaper, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	sb->reaper = -1;
+fail:
+	for (r = 0; r < 2; r++) {
+		if (status[r] >= 0)
+			close(status[r]);
+		if (sock[r] >= 0)
+			close(sock[r]);
+	}
+	if (sb->status_fd >= 0)
+		close(sb->status_fd);
+	free(sb);
+	return -1;
+}
+
+pid_t sandbox_main_pid(const struct sandbox *sb)
+{
+	return sb->main_pid;
+}
+
+/* Take one message and note what it says.  1, 0 at EOF, -1. */
+static int next_msg(struct sandbox *sb, struct reaper_msg *m)
+{
+	int r = read_msg(sb->status_fd, m);
+	if (r <= 0)
+		return r;
+	if (m->timed_out)
+		sb->timed_out = 1;
+	if (m->type == MSG_EXITED) {
+		sb->main_status = m->wstatus;
+		sb->main_exited = 1;
+	} else if (m->type == MSG_DONE) {
+		sb->done = *m;
+		sb->have_done = 1;
+	}
+	return 1;
+}
+
+int sandbox_wait_stop(struct sandbox *sb)
+{
+	struct reaper_msg m;
+	int r;
+	while (!sb->main_exited && !sb->have_done) {
+		r = next_msg(sb, &m);
+		if (r <= 0)
+			return r;
+		if (m.type == MSG_STOPPED)
+			return 1;
+	}
+	return 0;
+}
+
+int sandbox_finish(struct sandbox *sb, struct sandbox_result *out, struct sandbox_trace *trace)
+{
+	struct reaper_msg m;
+	struct rusage ru;
+	int st = 0, ret = 0;
+	pid_t r;
+
+	memset(out, 0, sizeof(*out));
+	while (!sb->have_done && next_msg(sb, &m) > 0)
+		;
+	do
+		r = wait4(sb->reaper, &st, __WALL, &ru);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		ret = err_errno(CAIRN_ERROR, "waiting for the sandbox");
+		memset(&ru, 0, sizeof(ru));
+	}
+	/* The reaper never reports a main process killed with the whole
+	 * namespace (cairn's SIGKILL, Ctrl-C of the reaper): say so. */
+	out->wstatus = sb->main_exited ? sb->main_status : W_EXITCODE(0, SIGKILL);
+	out->timed_out = sb->timed_out;
+	out->usage.wall_s = (double)(util_now_ns() - sb->started_ns) / 1e9;
+	out->usage.cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	out->usage.cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	out->usage.max_rss_kb = ru.ru_maxrss;
+	out->usage.read_bytes = sb->done.rchar;
+	out->usage.write_bytes = sb->done.wchar;
+	if (sb->tracer) {
+		struct sandbox_trace t = { 0 };
+		if (sandbox_tracer_finish(sb->tracer, trace ? trace : &t, 0) < 0 && !ret)
+			ret = -1;
+		sandbox_trace_release(&t);
+	}
+	close(sb->status_fd);
+	free(sb);
+	return ret;
+}
+
+void sandbox_kill(struct sandbox *sb)
+{
+	if (sb && sb->reaper > 0)
+		kill(sb->reaper, SIGKILL);
+}
+
+/* ---- diagnosis ----------------------------------------------------------- */
+
+static int read_sysctl(const char *path, long *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret = strbuf_read_file(&sb, path);
+	if (!ret)
+		*out = strtol(sb.buf, NULL, 10);
+	strbuf_release(&sb);
+	return ret;
+}
+
+static const char no_sandbox_hint[] =
+    "; or run with --no-sandbox (steps are then recorded as unsandboxed)";
+
+int sandbox_check(void)
+{
+	long v;
+	pid_t pid;
+	int st;
+
+	if (!read_sysctl("/proc/sys/kernel/unprivileged_userns_clone", &v) && v == 0 &&
+	    geteuid() != 0)
+		return err_set(CAIRN_EUNSUPPORTED,
+			       "user namespaces are disabled (sysctl "
+			       "kernel.unprivileged_userns_clone = 0); enable them with "
+			       "`sudo sysctl -w kernel.unprivileged_userns_clone=1`%s",
+			       no_sandbox_hint);
+	if (!read_sysctl("/proc/sys/user/max_user_namespaces", &v) && v == 0)
+		return err_set(CAIRN_EUNSUPPORTED,
+			       "user namespaces are disabled (sysctl user.max_user_namespaces = "
+			       "0); enable them with `sudo sysctl -w "
+			       "user.max_user_namespaces=15000`%s",
+			       no_sandbox_hint);
+	/* Ubuntu 23.10 and later let the namespace be made, then deny it
+	 * every capability: only trying tells. */
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid == 0) {
+		if (map_self(geteuid(), getegid()) < 0)
+			_exit(1);
+		if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	if (pid < 0) {
+		if (errno == ENOSPC)
+			return err_set(CAIRN_EUNSUPPORTED,
+				       "the limit on user namespaces is reached (sysctl "
+				       "user.max_user_namespaces)%s",
+				       no_sandbox_hint);
+		return err_errno(CAIRN_EUNSUPPORTED, "cannot create a user namespace%s",
+				 no_sandbox_hint);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return err_errno(CAIRN_ERROR, "waitpid");
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (!read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", &v) && v == 1)
+		return err_set(CAIRN_EUNSUPPORTED,
+			       "AppArmor denies unprivileged user namespaces (sysctl "
+			       "kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 23.10 and "
+			       "later); allow them with `sudo sysctl -w "
+			       "kernel.apparmor_restrict_unprivileged_userns=0` or an AppArmor "
+			       "profile for cairn that grants `userns`%s",
+			       no_sandbox_hint);
+	return err_set(CAIRN_EUNSUPPORTED,
+		       "user namespaces do not work here (a new namespace has no rights to %s)%s",
+		       WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "map ids" : "mount",
+		       no_sandbox_hint);
+}

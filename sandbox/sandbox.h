@@ -1,0 +1,169 @@
+/*
+ * sandbox.h - run a step's processes in an unprivileged namespace sandbox.
+ *
+ * The launcher (ns.c) clones a process into new user, mount, pid, ipc, uts
+ * and (unless the step may use the network) network namespaces.  That
+ * process is pid 1 of the step: it lays out the filesystem (the host read
+ * only, overlays where the step may write), forks the step's main process
+ * and reaps every process of the step.  The main process enters a second
+ * user namespace (so nothing it runs can undo the mounts), sets
+ * no-new-privs, installs the seccomp recorder and runs the caller's
+ * function, which execs the shell.
+ *
+ * sandbox/ knows nothing of shells, caches or git.
+ */
+#ifndef CAIRN_SANDBOX_H
+#define CAIRN_SANDBOX_H
+
+#include "util.h"
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+/* ---- launcher ------------------------------------------------------------ */
+
+/*
+ * A directory the step may write to: an overlay at PATH showing LOWER
+ * with the step's writes going to UPPER (WORK is overlayfs's scratch
+ * directory, on the same filesystem as UPPER).  The caller reads the
+ * writes from UPPER afterwards.
+ */
+struct sandbox_layer {
+	const char *path;
+	const char *lower;
+	const char *upper, *work;
+};
+
+/* A host file or directory shown (read only unless WRITABLE) at DST. */
+struct sandbox_bind {
+	const char *src, *dst;
+	int writable;
+};
+
+struct sandbox_config {
+	/* Mounted in this order; a layer below another must come first. */
+	const struct sandbox_layer *layers;
+	size_t nlayers;
+	/* Bound after the layers and the fresh /dev and /proc. */
+	const struct sandbox_bind *binds;
+	size_t nbinds;
+	/*
+	 * A bind that the main process may ask to have detached again:
+	 * DETACH_PATH is unmounted as soon as a byte arrives on DETACH_FD
+	 * (the read end of a pipe whose write end the step holds), and a
+	 * byte is then written to DETACH_ACK.  -1: none.
+	 */
+	const char *detach_path;
+	int detach_fd, detach_ack;
+	int net; /* keep the host's network */
+	unsigned timeout; /* seconds of wall time, 0: none */
+	uint64_t mem; /* bytes of memory, 0: none */
+	int trace; /* install the seccomp recorder */
+};
+
+/* The main process's part: must exec or _exit; runs after the sandbox
+ * is complete. */
+typedef void (*sandbox_main_fn)(void *payload);
+
+struct sandbox;
+
+struct sandbox_usage {
+	double cpu_user_s, cpu_sys_s, wall_s;
+	long max_rss_kb;
+	unsigned long long read_bytes, write_bytes; /* bytes through read/write calls */
+};
+
+struct sandbox_result {
+	int wstatus; /* the main process's wait status */
+	int timed_out; /* the timeout ended the step */
+	int mem_limited; /* a memory limit was in force (rlimit) */
+	struct sandbox_usage usage;
+};
+
+/*
+ * Is the sandbox available here?  0, or CAIRN_EUNSUPPORTED with a
+ * message that names the setting that forbids user namespaces and how to
+ * enable it.  Cheap after the first call.
+ */
+int sandbox_check(void);
+
+/*
+ * Start the step: returns once the main process runs (or has failed).
+ * The main process inherits the caller's descriptors (the reaper keeps
+ * none of them).  0, or -1 with err set.
+ */
+int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbox_main_fn fn,
+		  void *payload);
+
+/* The main process's pid as the caller sees it (for pidfd_open, prlimit). */
+pid_t sandbox_main_pid(const struct sandbox *sb);
+
+/*
+ * Wait until the main process stops itself (SIGSTOP) or exits.  1 when
+ * it is stopped (continue it with kill(sandbox_main_pid(), SIGCONT)), 0
+ * when it has exited, -1 on error.
+ */
+int sandbox_wait_stop(struct sandbox *sb);
+
+/*
+ * Wait until every process of the step has exited (or the timeout hit),
+ * fill OUT, and free SB.  When TRACE is not NULL it receives what the
+ * recorder saw.  0 or -1.
+ */
+struct sandbox_trace;
+int sandbox_finish(struct sandbox *sb, struct sandbox_result *out, struct sandbox_trace *trace);
+
+/* Kill every process of the step now (SIGKILL to its pid 1). */
+void sandbox_kill(struct sandbox *sb);
+
+/* ---- recorder (seccomp user notification; trace.c, seccomp.c) ---------- */
+
+int sandbox_seccomp_install(void);
+
+enum sandbox_op {
+	SANDBOX_OP_OPEN,
+	SANDBOX_OP_EXEC,
+	SANDBOX_OP_STAT,
+	SANDBOX_OP_ACCESS,
+	SANDBOX_OP_READLINK,
+	SANDBOX_OP_LIST,
+	SANDBOX_OP_CHDIR,
+	SANDBOX_OP_UNLINK,
+	SANDBOX_OP_RMDIR,
+	SANDBOX_OP_MKDIR,
+	SANDBOX_OP_RENAME,
+	SANDBOX_OP_LINK,
+	SANDBOX_OP_SYMLINK,
+	SANDBOX_OP_CHMOD,
+	SANDBOX_OP_CHOWN,
+	SANDBOX_OP_TRUNCATE,
+	SANDBOX_OP_UTIME,
+	SANDBOX_OP_MKNOD,
+	SANDBOX_OP_XATTR,
+};
+struct sandbox_event {
+	enum sandbox_op op;
+	int flags;
+	int nofollow;
+	pid_t pid;
+	char *path;
+	char *path2;
+};
+struct sandbox_proc {
+	pid_t pid, ppid;
+	char *exe;
+	struct strvec argv;
+};
+struct sandbox_trace {
+	struct sandbox_event *events;
+	size_t nevents, alloc_events;
+	struct sandbox_proc *procs;
+	size_t nprocs, alloc_procs;
+	unsigned long long notifications;
+};
+void sandbox_trace_release(struct sandbox_trace *t);
+struct sandbox_tracer;
+int sandbox_tracer_start(struct sandbox_tracer **out, int listener);
+int sandbox_tracer_finish(struct sandbox_tracer *t, struct sandbox_trace *out, int force);
+
+#endif
