@@ -116,17 +116,53 @@ int sandbox_finish(struct sandbox *sb, struct sandbox_result *out, struct sandbo
 /* Kill every process of the step now (SIGKILL to its pid 1). */
 void sandbox_kill(struct sandbox *sb);
 
-/* ---- recorder (seccomp user notification; trace.c, seccomp.c) ---------- */
+/* ---- recorder (seccomp user notification; seccomp.c, trace.c) ---------- */
+/* ---- child side: the filter -------------------------------------------- */
 
+/*
+ * Child side: call in the process that will exec the step, after
+ * prctl(PR_SET_NO_NEW_PRIVS) (set here too if the caller forgot) and before
+ * execve.  Installs the filter (inherited by every descendant and thread)
+ * and returns the listener fd (SECCOMP_FILTER_FLAG_NEW_LISTENER), or -1 with
+ * err set.  The caller sends the fd to the supervisor (SCM_RIGHTS) and
+ * closes its copy.
+ *
+ * Until the supervisor serves the listener, every traced call of the
+ * process blocks: between this call and the hand-over only untraced calls
+ * (sendmsg, close, write...) may be made.
+ *
+ * This builds the filter with libseccomp, which allocates: after clone()
+ * in a multithreaded parent use sandbox_filter_build() before the clone and
+ * sandbox_filter_install() in the child.
+ */
 int sandbox_seccomp_install(void);
+
+/* A compiled filter (BPF program), built in advance. */
+struct sandbox_filter;
+
+/* Build the filter into *OUT (caller frees with sandbox_filter_free()).
+ * 0 or -1 with err set. */
+int sandbox_filter_build(struct sandbox_filter **out);
+
+/*
+ * Install F in the calling thread as sandbox_seccomp_install() does, and
+ * return the listener fd.  Async-signal-safe (system calls only, no
+ * allocation): fit for a child made by clone() or vfork().  On failure it
+ * returns -1 with errno set and does not touch err.
+ */
+int sandbox_filter_install(const struct sandbox_filter *f);
+
+void sandbox_filter_free(struct sandbox_filter *f);
+
+/* ---- supervisor side: the trace ----------------------------------------- */
 
 enum sandbox_op {
 	SANDBOX_OP_OPEN,
-	SANDBOX_OP_EXEC,
+	SANDBOX_OP_EXEC, /* execve/execveat, failed ones (PATH search) included */
 	SANDBOX_OP_STAT,
 	SANDBOX_OP_ACCESS,
 	SANDBOX_OP_READLINK,
-	SANDBOX_OP_LIST,
+	SANDBOX_OP_LIST, /* getdents of a directory fd: path is the directory */
 	SANDBOX_OP_CHDIR,
 	SANDBOX_OP_UNLINK,
 	SANDBOX_OP_RMDIR,
@@ -141,29 +177,75 @@ enum sandbox_op {
 	SANDBOX_OP_MKNOD,
 	SANDBOX_OP_XATTR,
 };
+
+/* The op's name ("open", "exec", ...); static storage. */
+const char *sandbox_op_name(enum sandbox_op op);
+
 struct sandbox_event {
 	enum sandbox_op op;
+	/* OPEN: the open flags (O_ACCMODE, O_CREAT, O_TRUNC, O_DIRECTORY...) */
 	int flags;
+	/* the last component is not followed (lstat, O_NOFOLLOW,
+	 * AT_SYMLINK_NOFOLLOW, readlink, unlink, rename...) */
 	int nofollow;
+	/* process (thread group) id as seen inside the step's pid namespace
+	 * (NStgid last field); 0 if it could not be read */
 	pid_t pid;
+	/* absolute, lexically normalised (no ".", "..", "//"), as the traced
+	 * process sees it; owned by the trace */
 	char *path;
+	/* RENAME/LINK: the new path; SYMLINK: path is the link's location and
+	 * path2 the target text, verbatim; NULL otherwise */
 	char *path2;
 };
+
 struct sandbox_proc {
-	pid_t pid, ppid;
-	char *exe;
-	struct strvec argv;
+	pid_t pid, ppid; /* inside the step's pid namespace; ppid 0 when the
+			  * parent is outside it */
+	char *exe; /* absolute path given to execve, resolved like event paths */
+	struct strvec argv; /* bounded: see trace.c (ARGV_MAX_*) */
 };
+
 struct sandbox_trace {
+	/* first occurrence of each distinct (op, write intent, nofollow, path,
+	 * path2), in order */
 	struct sandbox_event *events;
 	size_t nevents, alloc_events;
+	/* one per successful-looking execve (the file exists and is an
+	 * executable regular file), in order */
 	struct sandbox_proc *procs;
 	size_t nprocs, alloc_procs;
-	unsigned long long notifications;
+	unsigned long long notifications; /* intercepted calls */
+	unsigned long long lost; /* calls whose arguments could not be read */
 };
+
+#define SANDBOX_TRACE_INIT                                                                         \
+	{                                                                                          \
+		0                                                                                  \
+	}
+
+/* Does EV (an OPEN) ask for writing: write access mode, O_CREAT or O_TRUNC? */
+int sandbox_event_writes(const struct sandbox_event *ev);
+
+/* Free the contents; T is left as SANDBOX_TRACE_INIT. */
 void sandbox_trace_release(struct sandbox_trace *t);
+
 struct sandbox_tracer;
+
+/*
+ * Supervisor side: start a thread serving LISTENER (takes ownership, also
+ * on failure).  0 or -1 with err set.
+ */
 int sandbox_tracer_start(struct sandbox_tracer **out, int listener);
+
+/*
+ * Wait until every process using the filter is gone (the listener reports
+ * POLLHUP; processes count until they are reaped) — or, if FORCE, stop now:
+ * the listener is closed, and calls still waiting fail with ENOSYS, so
+ * kill the step first — join the thread, move the trace into OUT, free the
+ * tracer.  0, or -1 with err set when the thread failed (OUT still gets
+ * what was recorded).
+ */
 int sandbox_tracer_finish(struct sandbox_tracer *t, struct sandbox_trace *out, int force);
 
 #endif

@@ -1,0 +1,1007 @@
+/*
+ * test_trace.c - the seccomp recorder end to end: a forked child installs
+ * the filter and hands the listener over a socketpair; this process
+ * traces it and checks what was recorded.
+ *
+ * The binary is also its own probe program: `test_trace --probe WHAT ...`
+ * (see probe_main()) is what the traced children exec.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+extern char **environ;
+
+static char self_exe[PATH_MAX]; /* this binary, for the probes */
+static char tmp[PATH_MAX]; /* a fresh directory, symlinks resolved */
+
+/* ---- plumbing ------------------------------------------------------------- */
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 0, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cmsg;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char byte, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cmsg;
+	int fd;
+
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
+/* Runs in the traced child after the filter is in; returns the exit code. */
+typedef int child_fn(void *arg);
+
+struct traced {
+	struct sandbox_trace tr;
+	pid_t pid;
+	int status;
+};
+
+/*
+ * Fork a child that installs the filter, hands the listener over and
+ * runs FN; trace it and every descendant (we are their subreaper) until
+ * all are reaped.
+ */
+static void run_traced(struct traced *out, child_fn *fn, void *arg)
+{
+	struct sandbox_tracer *t = NULL;
+	int sv[2], lfd;
+	pid_t pid;
+
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+		close(sv[0]);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			_exit(120);
+		fd = sandbox_seccomp_install();
+		if (fd < 0) {
+			fprintf(stderr, "install: %s\n", err_last());
+			_exit(121);
+		}
+		if (send_fd(sv[1], fd) < 0)
+			_exit(122);
+		close(fd);
+		close(sv[1]);
+		_exit(fn(arg));
+	}
+	close(sv[1]);
+	lfd = recv_fd(sv[0]);
+	close(sv[0]);
+	out->pid = pid;
+	if (lfd < 0) {
+		waitpid(pid, &out->status, 0);
+		fail_msg("no listener from the child (status %#x)", out->status);
+	}
+	assert_int_equal(sandbox_tracer_start(&t, lfd), 0);
+	assert_int_equal(waitpid(pid, &out->status, 0), pid);
+	/* Orphans were reparented to us: reap them too, so that the filter
+	 * loses its last user and the listener reports POLLHUP. */
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	assert_int_equal(sandbox_tracer_finish(t, &out->tr, 0), 0);
+}
+
+static void dump(const struct sandbox_trace *tr)
+{
+	size_t i, j;
+	for (i = 0; i < tr->nevents; i++) {
+		const struct sandbox_event *e = &tr->events[i];
+		print_message("  %-8s pid=%d fl=%#x nf=%d %s%s%s\n", sandbox_op_name(e->op),
+			      (int)e->pid, e->flags, e->nofollow, e->path, e->path2 ? " -> " : "",
+			      e->path2 ? e->path2 : "");
+	}
+	for (i = 0; i < tr->nprocs; i++) {
+		print_message("  proc pid=%d ppid=%d %s:", (int)tr->procs[i].pid,
+			      (int)tr->procs[i].ppid, tr->procs[i].exe);
+		for (j = 0; j < tr->procs[i].argv.nr; j++)
+			print_message(" [%s]", tr->procs[i].argv.v[j]);
+		print_message("\n");
+	}
+}
+
+static const struct sandbox_event *find2(const struct sandbox_trace *tr, enum sandbox_op op,
+					 const char *path, const char *path2)
+{
+	size_t i;
+	for (i = 0; i < tr->nevents; i++) {
+		const struct sandbox_event *e = &tr->events[i];
+		if (e->op == op && !strcmp(e->path, path) &&
+		    (!path2 || (e->path2 && !strcmp(e->path2, path2))))
+			return e;
+	}
+	return NULL;
+}
+
+static const struct sandbox_event *find(const struct sandbox_trace *tr, enum sandbox_op op,
+					const char *path)
+{
+	return find2(tr, op, path, NULL);
+}
+
+/* Assert that TR has an event OP on PATH (a printf format under tmp). */
+#define expect_event(tr, op, ...)                                                                  \
+	({                                                                                         \
+		char *p_ = xstrfmt(__VA_ARGS__);                                                   \
+		const struct sandbox_event *e_ = find((tr), (op), p_);                             \
+		if (!e_) {                                                                         \
+			dump(tr);                                                                  \
+			fail_msg("no %s event for %s", sandbox_op_name(op), p_);                   \
+		}                                                                                  \
+		free(p_);                                                                          \
+		e_;                                                                                \
+	})
+
+static char *tmp_path(const char *name)
+{
+	return xstrfmt("%s/%s", tmp, name);
+}
+
+static void touch(const char *name)
+{
+	char *p = tmp_path(name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	free(p);
+}
+
+static void mkdir_tmp(const char *name)
+{
+	char *p = tmp_path(name);
+	assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
+	free(p);
+}
+
+static void assert_exit0(const struct traced *r)
+{
+	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status)) {
+		dump(&r->tr);
+		fail_msg("traced child ended with status %#x", r->status);
+	}
+}
+
+/* ---- opens, relative paths, stat, readlink, listing ------------------------ */
+
+static int child_open(void *arg)
+{
+	int fd, dfd;
+	(void)arg;
+	if (chdir(tmp) < 0)
+		return 1;
+	fd = open(tmp_path("a.txt"), O_RDONLY); /* absolute */
+	close(fd);
+	if (chdir("sub") < 0) /* relative chdir */
+		return 2;
+	close(open("rel.txt", O_RDONLY)); /* relative to the new cwd */
+	close(open("./../sub//./rel2.txt", O_RDONLY)); /* normalised */
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY);
+	close(openat(dfd, "dirfd.txt", O_RDONLY)); /* relative to a dirfd */
+	close(openat(dfd, "new.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	close(openat(dfd, "new.txt", O_RDONLY));
+	close(openat(dfd, "new.txt", O_RDONLY)); /* a duplicate */
+	close(dfd);
+	return fd < 0 ? 3 : 0;
+}
+
+static void test_open(void **state)
+{
+	struct traced r;
+	const struct sandbox_event *e;
+	(void)state;
+	touch("a.txt");
+	mkdir_tmp("sub");
+	touch("sub/rel.txt");
+	touch("dirfd.txt");
+
+	run_traced(&r, child_open, NULL);
+	assert_exit0(&r);
+	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/a.txt", tmp);
+	assert_int_equal(e->pid, r.pid);
+	assert_int_equal(e->flags & O_ACCMODE, O_RDONLY);
+	assert_false(sandbox_event_writes(e));
+	expect_event(&r.tr, SANDBOX_OP_CHDIR, "%s/sub", tmp);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/sub/rel.txt", tmp);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/sub/rel2.txt", tmp);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/dirfd.txt", tmp);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s", tmp);
+
+	/* new.txt: one write-intent event (first), one read event, no more */
+	{
+		char *p = tmp_path("new.txt");
+		size_t i, n = 0, writes = 0;
+		for (i = 0; i < r.tr.nevents; i++)
+			if (!strcmp(r.tr.events[i].path, p)) {
+				n++;
+				if (sandbox_event_writes(&r.tr.events[i])) {
+					assert_int_equal(n, 1);
+					assert_true(r.tr.events[i].flags & O_CREAT);
+					writes++;
+				}
+			}
+		assert_int_equal(n, 2);
+		assert_int_equal(writes, 1);
+		free(p);
+	}
+	assert_true(r.tr.notifications >= 10);
+	assert_int_equal(r.tr.lost, 0);
+	sandbox_trace_release(&r.tr);
+}
+
+static int child_lookups(void *arg)
+{
+	struct stat st;
+	char buf[64];
+	DIR *d;
+	(void)arg;
+	if (stat(tmp_path("absent"), &st) == 0)
+		return 1;
+	if (lstat(tmp_path("link"), &st) < 0)
+		return 2;
+	if (readlink(tmp_path("link"), buf, sizeof(buf)) < 0)
+		return 3;
+	if (access(tmp_path("a.txt"), R_OK) < 0)
+		return 4;
+	if (faccessat(AT_FDCWD, tmp_path("absent2"), F_OK, 0) == 0)
+		return 5;
+	d = opendir(tmp_path("listed"));
+	if (!d)
+		return 6;
+	while (readdir(d))
+		;
+	closedir(d);
+	return 0;
+}
+
+static void test_lookups(void **state)
+{
+	struct traced r;
+	const struct sandbox_event *e;
+	char *target;
+	(void)state;
+	touch("a.txt");
+	mkdir_tmp("listed");
+	touch("listed/one");
+	target = tmp_path("link");
+	unlink(target);
+	assert_int_equal(symlink("a.txt", target), 0);
+	free(target);
+
+	run_traced(&r, child_lookups, NULL);
+	assert_exit0(&r);
+	e = expect_event(&r.tr, SANDBOX_OP_STAT, "%s/absent", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_STAT, "%s/link", tmp);
+	assert_true(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_READLINK, "%s/link", tmp);
+	assert_true(e->nofollow);
+	expect_event(&r.tr, SANDBOX_OP_ACCESS, "%s/a.txt", tmp);
+	expect_event(&r.tr, SANDBOX_OP_ACCESS, "%s/absent2", tmp);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/listed", tmp);
+	expect_event(&r.tr, SANDBOX_OP_LIST, "%s/listed", tmp);
+	sandbox_trace_release(&r.tr);
+}
+
+/* ---- exec --------------------------------------------------------------------- */
+
+static int child_exec(void *arg)
+{
+	char *argv[] = { self_exe, "--probe", "spawn", "/bin/true", "true", "x y", NULL };
+	(void)arg;
+	/* a failed exec, as in a PATH search */
+	execv(tmp_path("no-such-program"), argv);
+	execv(self_exe, argv);
+	return 99;
+}
+
+static void test_exec(void **state)
+{
+	struct traced r;
+	const struct sandbox_proc *p;
+	size_t i;
+	int interp = 0;
+	(void)state;
+
+	run_traced(&r, child_exec, NULL);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s/no-such-program", tmp);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", self_exe);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "/bin/true");
+	if (r.tr.nprocs != 2) {
+		dump(&r.tr);
+		fail_msg("%zu procs, expected 2", r.tr.nprocs);
+	}
+	p = &r.tr.procs[0];
+	assert_string_equal(p->exe, self_exe);
+	assert_int_equal(p->pid, r.pid);
+	assert_int_equal(p->ppid, getpid());
+	assert_int_equal(p->argv.nr, 6);
+	assert_string_equal(p->argv.v[2], "spawn");
+	assert_string_equal(p->argv.v[5], "x y");
+	p = &r.tr.procs[1];
+	assert_string_equal(p->exe, "/bin/true");
+	assert_int_equal(p->ppid, r.pid);
+	assert_true(p->pid > 0 && p->pid != r.pid);
+	assert_int_equal(p->argv.nr, 2);
+	assert_string_equal(p->argv.v[0], "true");
+	assert_string_equal(p->argv.v[1], "x y");
+	/* the dynamic loader the kernel opens by itself */
+	for (i = 0; i < r.tr.nevents; i++)
+		if (r.tr.events[i].op == SANDBOX_OP_OPEN && strstr(r.tr.events[i].path, "/ld-"))
+			interp = 1;
+	if (!interp) {
+		dump(&r.tr);
+		fail_msg("no OPEN of the ELF interpreter");
+	}
+	sandbox_trace_release(&r.tr);
+}
+
+static int child_script(void *arg)
+{
+	char *argv[] = { arg, NULL };
+	execv(arg, argv);
+	return 99;
+}
+
+static void test_exec_script(void **state)
+{
+	struct traced r;
+	char *script = tmp_path("script.sh");
+	FILE *f;
+	(void)state;
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh -e\nexit 0\n");
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	run_traced(&r, child_script, script);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", script);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "/bin/sh");
+	assert_true(r.tr.nprocs >= 1);
+	assert_string_equal(r.tr.procs[0].exe, script);
+	free(script);
+	sandbox_trace_release(&r.tr);
+}
+
+static int child_execv(void *arg)
+{
+	char **argv = arg;
+	execv(argv[0], argv);
+	return 99;
+}
+
+/* A static binary (as Go makes them): no libc wrapper to hook, the filter
+ * sees it all the same. */
+static void test_static_binary(void **state)
+{
+	struct traced r;
+	char *src = tmp_path("static.c"), *bin = tmp_path("static-probe"), *cmd;
+	char *argv[4];
+	FILE *f;
+	int rc;
+	(void)state;
+
+	f = fopen(src, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"#include <fcntl.h>\n#include <sys/stat.h>\n"
+		"int main(int c, char **v) { struct stat st; (void)c;\n"
+		"  stat(v[2], &st); return open(v[1], O_RDONLY) < 0; }\n");
+	fclose(f);
+	cmd = xstrfmt("gcc -static -O0 -o '%s' '%s' 2>/dev/null", bin, src);
+	rc = system(cmd);
+	free(cmd);
+	free(src);
+	if (rc != 0) {
+		free(bin);
+		print_message("gcc -static is not available: skipping\n");
+		skip();
+	}
+	touch("a.txt");
+	argv[0] = bin;
+	argv[1] = tmp_path("a.txt");
+	argv[2] = tmp_path("static-absent");
+	argv[3] = NULL;
+	run_traced(&r, child_execv, argv);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s", argv[1]);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s", argv[2]);
+	assert_int_equal(r.tr.nprocs, 1);
+	assert_string_equal(r.tr.procs[0].exe, bin);
+	free(argv[1]);
+	free(argv[2]);
+	free(bin);
+	sandbox_trace_release(&r.tr);
+}
+
+/* ---- threads, vfork, orphans ---------------------------------------------------- */
+
+static void *thread_open(void *arg)
+{
+	close(open(arg, O_RDONLY));
+	return NULL;
+}
+
+static void *thread_exec(void *arg)
+{
+	char *argv[] = { self_exe, "--probe", "open", arg, NULL };
+	execv(self_exe, argv);
+	return NULL;
+}
+
+static int child_threads(void *arg)
+{
+	pthread_t th[4];
+	char *names[4];
+	int i;
+	(void)arg;
+	for (i = 0; i < 4; i++) {
+		names[i] = xstrfmt("%s/thread-%d", tmp, i);
+		if (pthread_create(&th[i], NULL, thread_open, names[i]))
+			return 1;
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	/* exec from a thread that is not the leader */
+	if (pthread_create(&th[0], NULL, thread_exec, tmp_path("from-thread")))
+		return 2;
+	pthread_join(th[0], NULL); /* not reached: the exec ends us */
+	return 3;
+}
+
+static void test_threads(void **state)
+{
+	struct traced r;
+	const struct sandbox_event *e;
+	int i;
+	(void)state;
+
+	run_traced(&r, child_threads, NULL);
+	assert_exit0(&r);
+	for (i = 0; i < 4; i++) {
+		e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/thread-%d", tmp, i);
+		assert_int_equal(e->pid, r.pid); /* the process, not the thread */
+	}
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/from-thread", tmp);
+	assert_int_equal(r.tr.nprocs, 1);
+	assert_int_equal(r.tr.procs[0].pid, r.pid);
+	assert_int_equal(r.tr.procs[0].ppid, getpid());
+	assert_string_equal(r.tr.procs[0].argv.v[2], "open");
+	sandbox_trace_release(&r.tr);
+}
+
+static int child_spawn(void *arg)
+{
+	char *argv[] = { self_exe, "--probe", "open", tmp_path("spawned"), NULL };
+	char *argv2[] = { self_exe, "--probe", "open", tmp_path("vforked"), NULL };
+	pid_t pid;
+	int st;
+	(void)arg;
+	if (posix_spawn(&pid, self_exe, NULL, NULL, argv, environ))
+		return 1;
+	if (waitpid(pid, &st, 0) != pid || st)
+		return 2;
+	pid = vfork();
+	if (pid == 0) {
+		execve(self_exe, argv2, environ);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+		return 3;
+	return 0;
+}
+
+static void test_spawn(void **state)
+{
+	struct traced r;
+	size_t i;
+	(void)state;
+	run_traced(&r, child_spawn, NULL);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/spawned", tmp);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/vforked", tmp);
+	assert_int_equal(r.tr.nprocs, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(r.tr.procs[i].ppid, r.pid);
+		assert_true(r.tr.procs[i].pid != r.pid);
+	}
+	sandbox_trace_release(&r.tr);
+}
+
+static int child_orphan(void *arg)
+{
+	pid_t parent = getpid(), pid;
+	(void)arg;
+	pid = fork();
+	if (pid == 0) {
+		int i;
+		/* wait until the parent is gone, then look something up */
+		for (i = 0; i < 5000 && getppid() == parent; i++)
+			usleep(1000);
+		close(open(tmp_path("orphan"), O_RDONLY));
+		_exit(0);
+	}
+	return pid < 0;
+}
+
+static void test_orphan(void **state)
+{
+	struct traced r;
+	const struct sandbox_event *e;
+	(void)state;
+	run_traced(&r, child_orphan, NULL);
+	assert_exit0(&r);
+	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/orphan", tmp);
+	assert_true(e->pid != r.pid && e->pid > 0);
+	sandbox_trace_release(&r.tr);
+}
+
+/* ---- openat2, writes, descriptors named as paths -------------------------------- */
+
+static int child_openat2(void *arg)
+{
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC };
+	int dfd;
+	(void)arg;
+	if (chdir(tmp) < 0)
+		return 1;
+	close((int)syscall(SYS_openat2, AT_FDCWD, "a.txt", &how, sizeof(how)));
+	dfd = open("sub", O_PATH | O_DIRECTORY);
+	how.flags = O_WRONLY | O_CREAT | O_NOFOLLOW;
+	how.mode = 0644;
+	close((int)syscall(SYS_openat2, dfd, "o2.txt", &how, sizeof(how)));
+	return 0;
+}
+
+static void test_openat2(void **state)
+{
+	struct traced r;
+	const struct sandbox_event *e;
+	(void)state;
+	touch("a.txt");
+	mkdir_tmp("sub");
+	run_traced(&r, child_openat2, NULL);
+	assert_exit0(&r);
+	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/a.txt", tmp);
+	assert_false(sandbox_event_writes(e));
+	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/sub/o2.txt", tmp);
+	assert_true(sandbox_event_writes(e));
+	assert_true(e->nofollow);
+	sandbox_trace_release(&r.tr);
+}
+
+static int child_writes(void *arg)
+{
+	int dfd;
+	(void)arg;
+	if (chdir(tmp) < 0)
+		return 1;
+	if (mkdir("w", 0755) < 0)
+		return 2;
+	close(creat("w/f1", 0644));
+	if (rename("w/f1", "w/f2") < 0)
+		return 3;
+	dfd = open("w", O_PATH | O_DIRECTORY);
+	if (renameat(dfd, "f2", AT_FDCWD, "w/f3") < 0)
+		return 4;
+	if (link("w/f3", "w/hard") < 0)
+		return 5;
+	if (symlink("../some target", "w/sl") < 0)
+		return 6;
+	if (chmod("w/f3", 0600) < 0 || truncate("w/f3", 0) < 0)
+		return 7;
+	if (unlink("w/f3") < 0 || unlinkat(dfd, "hard", 0) < 0 || unlink("w/sl") < 0)
+		return 8;
+	if (mkdirat(dfd, "d", 0755) < 0 || unlinkat(dfd, "d", AT_REMOVEDIR) < 0)
+		return 9;
+	if (rmdir("w") < 0)
+		return 10;
+	return 0;
+}
+
+static void test_writes(void **state)
+{
+	struct traced r;
+	const struct sandbox_event *e;
+	char *a, *b;
+	(void)state;
+	run_traced(&r, child_writes, NULL);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_MKDIR, "%s/w", tmp);
+	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/w/f1", tmp);
+	assert_true(sandbox_event_writes(e));
+	a = xstrfmt("%s/w/f1", tmp);
+	b = xstrfmt("%s/w/f2", tmp);
+	assert_non_null(find2(&r.tr, SANDBOX_OP_RENAME, a, b));
+	free(a);
+	a = xstrfmt("%s/w/f3", tmp);
+	assert_non_null(find2(&r.tr, SANDBOX_OP_RENAME, b, a));
+	free(b);
+	b = xstrfmt("%s/w/hard", tmp);
+	assert_non_null(find2(&r.tr, SANDBOX_OP_LINK, a, b));
+	free(b);
+	e = expect_event(&r.tr, SANDBOX_OP_SYMLINK, "%s/w/sl", tmp);
+	assert_string_equal(e->path2, "../some target");
+	expect_event(&r.tr, SANDBOX_OP_CHMOD, "%s/w/f3", tmp);
+	expect_event(&r.tr, SANDBOX_OP_TRUNCATE, "%s/w/f3", tmp);
+	expect_event(&r.tr, SANDBOX_OP_UNLINK, "%s/w/f3", tmp);
+	expect_event(&r.tr, SANDBOX_OP_UNLINK, "%s/w/hard", tmp);
+	expect_event(&r.tr, SANDBOX_OP_MKDIR, "%s/w/d", tmp);
+	expect_event(&r.tr, SANDBOX_OP_RMDIR, "%s/w/d", tmp);
+	expect_event(&r.tr, SANDBOX_OP_RMDIR, "%s/w", tmp);
+	free(a);
+	sandbox_trace_release(&r.tr);
+}
+
+static int child_procfd(void *arg)
+{
+	struct stat st;
+	char p[PATH_MAX];
+	int dfd, nul;
+	(void)arg;
+	dfd = open(tmp_path("sub"), O_RDONLY | O_DIRECTORY);
+	snprintf(p, sizeof(p), "/proc/self/fd/%d/via-self", dfd);
+	stat(p, &st);
+	snprintf(p, sizeof(p), "/dev/fd/%d/via-devfd", dfd);
+	stat(p, &st);
+	snprintf(p, sizeof(p), "/proc/%d/fd/%d/../via-pid", (int)getpid(), dfd);
+	stat(p, &st);
+	if (fchdir(dfd) < 0)
+		return 1;
+	stat("/proc/thread-self/cwd/via-cwd", &st);
+	nul = open("/dev/null", O_RDONLY);
+	if (dup2(nul, 0) < 0)
+		return 2;
+	stat("/dev/stdin", &st);
+	return 0;
+}
+
+static void test_procfd(void **state)
+{
+	struct traced r;
+	(void)state;
+	mkdir_tmp("sub");
+	run_traced(&r, child_procfd, NULL);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/sub/via-self", tmp);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/sub/via-devfd", tmp);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/via-pid", tmp);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/sub/via-cwd", tmp);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "/dev/null");
+	sandbox_trace_release(&r.tr);
+}
+
+/* ---- volume: dedupe, fstat not traced ------------------------------------------ */
+
+static int child_volume(void *arg)
+{
+	struct stat st;
+	char *p = tmp_path("a.txt");
+	int i, fd;
+	(void)arg;
+	for (i = 0; i < 10000; i++)
+		stat(p, &st);
+	fd = open(p, O_RDONLY);
+	for (i = 0; i < 10000; i++)
+		if (fstat(fd, &st) < 0)
+			return 1;
+	return 0;
+}
+
+static void test_volume(void **state)
+{
+	struct traced r;
+	size_t i, n = 0;
+	(void)state;
+	touch("a.txt");
+	run_traced(&r, child_volume, NULL);
+	assert_exit0(&r);
+	for (i = 0; i < r.tr.nevents; i++)
+		n += r.tr.events[i].op == SANDBOX_OP_STAT;
+	assert_int_equal(n, 1);
+	assert_true(r.tr.notifications >= 10000);
+	/* fstat() must not come through: 10000 stats plus a handful */
+	if (r.tr.notifications > 10100)
+		fail_msg("%llu notifications: fstat is traced", r.tr.notifications);
+	sandbox_trace_release(&r.tr);
+}
+
+/* ---- refused calls and foreign ABIs --------------------------------------------- */
+
+static int child_refused(void *arg)
+{
+	long rc;
+	(void)arg;
+	/* io_uring_setup(1, NULL) would fail EFAULT if it reached the kernel */
+	rc = syscall(SYS_io_uring_setup, 1, NULL);
+	if (rc != -1 || errno != ENOSYS)
+		return 1;
+	rc = syscall(SYS_bpf, 0, NULL, 0);
+	if (rc != -1 || errno != EPERM)
+		return 2;
+	rc = syscall(SYS_keyctl, 0, 0, 0, 0, 0);
+	if (rc != -1 || errno != EPERM)
+		return 3;
+	rc = syscall(SYS_setns, -1, 0);
+	if (rc != -1 || errno != EPERM)
+		return 4;
+	return 0;
+}
+
+static void test_refused(void **state)
+{
+	struct traced r;
+	(void)state;
+	run_traced(&r, child_refused, NULL);
+	assert_exit0(&r);
+	assert_int_equal(r.tr.notifications, 0); /* refused in the filter */
+	sandbox_trace_release(&r.tr);
+}
+
+static int child_mount(void *arg)
+{
+	if (mount("cairn-test", arg, "tmpfs", 0, "size=64k") == 0) {
+		umount2(arg, MNT_DETACH);
+		return 2;
+	}
+	return errno == EPERM ? 0 : 1;
+}
+
+static void test_mount(void **state)
+{
+	struct traced r;
+	char *dir = tmp_path("mnt");
+	(void)state;
+	mkdir_tmp("mnt");
+	run_traced(&r, child_mount, dir);
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 2)
+		umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	free(dir);
+	assert_exit0(&r);
+	sandbox_trace_release(&r.tr);
+}
+
+/* Run FN in a child without the filter; its wait status. */
+static int run_bare(child_fn *fn)
+{
+	int st;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn(NULL));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+#if defined(__x86_64__)
+/* getpid() through the x32 ABI: harmless if it runs (ENOSYS where x32 is
+ * off, the pid where it is on). */
+static int child_x32(void *arg)
+{
+	(void)arg;
+	syscall(0x40000000 /* __X32_SYSCALL_BIT */ + SYS_getpid);
+	return 0;
+}
+
+static void test_x32_killed(void **state)
+{
+	struct traced r;
+	(void)state;
+	assert_int_equal(run_bare(child_x32), 0);
+	run_traced(&r, child_x32, NULL);
+	if (!WIFSIGNALED(r.status) || WTERMSIG(r.status) != SIGSYS)
+		fail_msg("x32 call not killed: status %#x", r.status);
+	sandbox_trace_release(&r.tr);
+}
+
+/* getpid() through the i386 ABI (int 0x80, number 20): harmless. */
+static int child_int80(void *arg)
+{
+	long ret;
+	(void)arg;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
+	return ret > 0 ? 0 : 1;
+}
+
+static void test_int80_killed(void **state)
+{
+	struct traced r;
+	int st;
+	(void)state;
+	st = run_bare(child_int80);
+	if (WIFSIGNALED(st)) {
+		print_message("no i386 emulation in this kernel (signal %d): skipping\n",
+			      WTERMSIG(st));
+		skip();
+	}
+	run_traced(&r, child_int80, NULL);
+	if (!WIFSIGNALED(r.status) || WTERMSIG(r.status) != SIGSYS)
+		fail_msg("i386 call not killed: status %#x", r.status);
+	sandbox_trace_release(&r.tr);
+}
+#endif
+
+/* ---- stopping early ---------------------------------------------------------------- */
+
+static void test_force(void **state)
+{
+	struct sandbox_tracer *t;
+	struct sandbox_trace tr;
+	int sv[2], ready[2], lfd, st;
+	char c;
+	pid_t pid;
+	(void)state;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = sandbox_seccomp_install();
+		if (fd < 0 || send_fd(sv[1], fd) < 0)
+			_exit(1);
+		close(fd);
+		close(open(tmp_path("before-force"), O_RDONLY));
+		if (write(ready[1], "x", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	close(sv[1]);
+	close(ready[1]);
+	lfd = recv_fd(sv[0]);
+	close(sv[0]);
+	assert_true(lfd >= 0);
+	assert_int_equal(sandbox_tracer_start(&t, lfd), 0);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	/* the child is alive: only FORCE can end the wait */
+	assert_int_equal(sandbox_tracer_finish(t, &tr, 1), 0);
+	expect_event(&tr, SANDBOX_OP_OPEN, "%s/before-force", tmp);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	sandbox_trace_release(&tr);
+}
+
+/* ---- probes: what the traced children exec ---------------------------------------- */
+
+static int probe_main(int argc, char **argv)
+{
+	int i, st;
+	pid_t pid;
+
+	if (argc >= 3 && !strcmp(argv[2], "open")) {
+		for (i = 3; i < argc; i++)
+			close(open(argv[i], O_RDONLY));
+		return 0;
+	}
+	if (argc >= 5 && !strcmp(argv[2], "spawn")) {
+		/* fork and exec argv[3] with argv[4...] */
+		pid = fork();
+		if (pid == 0) {
+			execv(argv[3], argv + 4);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid)
+			return 1;
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	}
+	fprintf(stderr, "unknown probe\n");
+	return 2;
+}
+
+static int setup(void **state)
+{
+	char t[] = "/tmp/cairn-trace-XXXXXX";
+	(void)state;
+	if (!mkdtemp(t) || !realpath(t, tmp))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = xstrfmt("rm -rf '%s'", tmp);
+	int rc;
+	(void)state;
+	rc = system(cmd);
+	free(cmd);
+	return rc == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_exec_script),
+		cmocka_unit_test(test_static_binary),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_spawn),
+		cmocka_unit_test(test_orphan),
+		cmocka_unit_test(test_openat2),
+		cmocka_unit_test(test_writes),
+		cmocka_unit_test(test_procfd),
+		cmocka_unit_test(test_volume),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_mount),
+#if defined(__x86_64__)
+		cmocka_unit_test(test_x32_killed),
+		cmocka_unit_test(test_int80_killed),
+#endif
+		cmocka_unit_test(test_force),
+	};
+	ssize_t n;
+
+	if (argc >= 2 && !strcmp(argv[1], "--probe"))
+		return probe_main(argc, argv);
+	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	if (n <= 0)
+		return 1;
+	self_exe[n] = '\0';
+	/* Orphaned grandchildren come to us, so that the tests can reap them
+	 * (the filter counts a process as a user until it is reaped). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	alarm(300);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
