@@ -57,8 +57,9 @@ const char *lineage__format_summary(const json_t *record, const char *path);
 const char *lineage__user(const json_t *record);
 
 /* Basename of the main program a step ran: the first process of its
- * exec_tree that is not a shell or a wrapper (env, nice, time, ...), else
- * the first word of its command.  Appends to OUT; sets *EXE to the
+ * exec_tree that is not a shell or a wrapper (env, nice, time, ...) -- or
+ * the script such a process runs when it is an interpreter (python3
+ * slope.py: slope.py) -- else the first word of its command.  Appends to OUT; sets *EXE to the
  * program's path (borrowed) or NULL, *EXE_SHA to its hash or NULL. */
 void lineage__main_program(struct strbuf *out, const json_t *record, const char **exe,
 			   const char **exe_sha);

@@ -128,6 +128,18 @@ static int is_wrapper(const char *name)
 	return 0;
 }
 
+static int is_interpreter(const char *name)
+{
+	static const char *const interp[] = {
+		"python", "perl", "ruby", "Rscript", "node", "julia"
+	};
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(interp); i++)
+		if (!strncmp(name, interp[i], strlen(interp[i])))
+			return 1;
+	return 0;
+}
+
 void lineage__main_program(struct strbuf *out, const json_t *record, const char **exe,
 			   const char **exe_sha)
 {
@@ -144,8 +156,16 @@ void lineage__main_program(struct strbuf *out, const json_t *record, const char 
 		const char *path = lineage__str(p, "exe");
 		const char *name = path ? path : json_string_value(json_array_get(argv, 0));
 
+		const char *script = json_string_value(json_array_get(argv, 1));
+
 		if (!name || is_wrapper(base_name(name)))
 			continue;
+		/* An interpreter running a script: the script is the program. */
+		if (is_interpreter(base_name(name)) && script && script[0] != '-') {
+			strbuf_addstr(out, base_name(script));
+			*exe = script;
+			return;
+		}
 		strbuf_addstr(out, base_name(name));
 		*exe = path;
 		*exe_sha = lineage__str(p, "exe_sha256");
