@@ -18,6 +18,7 @@ const char shell_version[] = CAIRN_VERSION;
 /* Every subcommand; a new one is a file plus a line here. */
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_run_entry,
+	&cmd_lineage_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,
 	NULL,

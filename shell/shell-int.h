@@ -40,6 +40,7 @@ int cmd_wants_help(int argc, char **argv);
 
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_lineage_entry;
 extern const struct cmd_entry cmd_version_entry;
 
 /* directive.c: turn `#cairn:` lines into settings.  0, or CAIRN_ESYNTAX
