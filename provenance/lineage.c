@@ -798,7 +798,7 @@ static void tree_file_label(struct tree *t, const json_t *file)
 		strbuf_addf(t->out, "  %s", fmt);
 	if (role && !strcmp(role, "code"))
 		strbuf_addstr(t->out, "  (code)");
-	if (!lineage__str(file, "producer"))
+	else if (!lineage__str(file, "producer"))
 		tree_styled(t, SGR_GREEN, "  (raw input)");
 	strbuf_addch(t->out, '\n');
 }
@@ -835,16 +835,15 @@ static void tree_step(struct tree *t, const char *id)
 	strbuf_addch(t->out, '\n');
 	json_object_set_new(t->shown, id, json_true());
 
-	/* Children: data inputs, and code inputs that a step produced. */
+	/* Children: every input kept, code included -- the store counts any
+	 * small text file as code, and a CSV read as data must not vanish. */
 	inputs = json_array();
 	used = json_object_get(t->v->used_by_step, id);
 	json_array_foreach(used, i, e)
 	{
 		json_t *f = lineage__edge_file(t->v, e);
-		const char *role = lineage__str(f, "role");
-		if (!f || (role && !strcmp(role, "code") && !lineage__str(f, "producer")))
-			continue;
-		json_array_append(inputs, f);
+		if (f)
+			json_array_append(inputs, f);
 	}
 	n = json_array_size(inputs);
 
