@@ -7,7 +7,6 @@
 #include "provenance-lineage.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
@@ -151,18 +150,6 @@ static int tree_flags(void)
 	return flags;
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "cairn lineage: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", cmd_lineage_entry.usage);
-	return 2;
-}
-
 static int cmd_lineage_exec(int argc, char **argv)
 {
 	const char *path = NULL, *fmt_name = "tree";
@@ -170,7 +157,7 @@ static int cmd_lineage_exec(int argc, char **argv)
 	struct prov_store *st = NULL;
 	struct prov_source src;
 	struct strbuf out = STRBUF_INIT;
-	char *root = NULL, *rel = NULL, *end, cwd[PATH_MAX];
+	char *rel = NULL, *end;
 	json_t *graph = NULL;
 	long depth = 0;
 	int i, ret, status = 0, found = 0;
@@ -186,7 +173,7 @@ static int cmd_lineage_exec(int argc, char **argv)
 
 		if (!strcmp(a, "--format") || !strcmp(a, "-f") || !strcmp(a, "--depth")) {
 			if (i + 1 >= argc)
-				return usage_error("%s needs a value", a);
+				return shell_usage_error(&cmd_lineage_entry, "%s needs a value", a);
 			val = argv[++i];
 		} else if (!strncmp(a, "--format=", 9)) {
 			val = a + 9;
@@ -197,7 +184,8 @@ static int cmd_lineage_exec(int argc, char **argv)
 			errno = 0;
 			depth = strtol(val, &end, 10);
 			if (errno || end == val || *end || depth < 1 || depth > INT_MAX)
-				return usage_error(
+				return shell_usage_error(
+				    &cmd_lineage_entry,
 				    "--depth needs a whole number of steps >= 1, not "
 				    "'%s'",
 				    val);
@@ -207,19 +195,21 @@ static int cmd_lineage_exec(int argc, char **argv)
 			if (i + 1 < argc && !path)
 				path = argv[++i];
 			if (i + 1 < argc)
-				return usage_error("one path at a time: '%s' is one too many",
-						   argv[i + 1]);
+				return shell_usage_error(&cmd_lineage_entry,
+							 "one path at a time: '%s' is one too many",
+							 argv[i + 1]);
 			break;
 		} else if (a[0] == '-' && a[1]) {
-			return usage_error("unknown option '%s'", a);
+			return shell_usage_error(&cmd_lineage_entry, "unknown option '%s'", a);
 		} else if (path) {
-			return usage_error("one path at a time: '%s' is one too many", a);
+			return shell_usage_error(&cmd_lineage_entry,
+						 "one path at a time: '%s' is one too many", a);
 		} else {
 			path = a;
 		}
 	}
 	if (!path || !*path)
-		return usage_error("%s", "which file? give a PATH");
+		return shell_usage_error(&cmd_lineage_entry, "%s", "which file? give a PATH");
 	for (k = 0; k < ARRAY_SIZE(formats); k++) {
 		if (!strcmp(formats[k].name, fmt_name)) {
 			fmt = formats[k].fmt;
@@ -227,38 +217,14 @@ static int cmd_lineage_exec(int argc, char **argv)
 		}
 	}
 	if (!found)
-		return usage_error("unknown format '%s' (tree, dot, svg, json, prov-json, "
-				   "ro-crate)",
-				   fmt_name);
+		return shell_usage_error(&cmd_lineage_entry,
+					 "unknown format '%s' (tree, dot, svg, json, prov-json, "
+					 "ro-crate)",
+					 fmt_name);
 
 	/* The store: --store / $CAIRN_STORE, else found from here up. */
-	if (shell_opts.store) {
-		root = xstrdup(shell_opts.store);
-	} else {
-		if (!getcwd(cwd, sizeof(cwd))) {
-			fprintf(stderr, "cairn lineage: %s\n", strerror(errno));
-			return 125;
-		}
-		ret = provenance_find_root(&root, cwd);
-		if (ret == CAIRN_ENOTFOUND) {
-			fprintf(stderr,
-				"cairn lineage: no cairn store here or above (%s): nothing has "
-				"been recorded\n",
-				cwd);
-			status = 1;
-			goto out;
-		}
-		if (ret < 0)
-			goto fail;
-	}
-	ret = provenance_store_open(&st, root, 0);
-	if (ret == CAIRN_ENOTFOUND) {
-		fprintf(stderr, "cairn lineage: %s\n", err_last());
-		status = 1;
+	if ((status = shell_store_open(&st, &cmd_lineage_entry)) != 0)
 		goto out;
-	}
-	if (ret < 0)
-		goto fail;
 
 	rel = record_path(provenance_store_root(st), path);
 	src.get = store_get;
@@ -312,7 +278,6 @@ out:
 	if (st)
 		provenance_store_free(st);
 	strbuf_release(&out);
-	free(root);
 	free(rel);
 	return status;
 }

@@ -1,7 +1,10 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +22,68 @@ void util_sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t len)
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+int util_sha256_file(char out[SHA256_HEX_LEN + 1], uint64_t *size, const char *path)
+{
+	static const char hex[] = "0123456789abcdef";
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char *buf = NULL;
+	uint64_t total = 0;
+	int fd = -1, ret = -1;
+	size_t i;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = err_errno(errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_ERROR, "cannot open %s",
+				path);
+		goto out;
+	}
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		die("SHA-256 failed in libcrypto");
+	buf = xmalloc(1 << 17);
+	for (;;) {
+		ssize_t n = read(fd, buf, 1 << 17);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = err_errno(CAIRN_ERROR, "cannot read %s", path);
+			goto out;
+		}
+		if (!n)
+			break;
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
+			die("SHA-256 failed in libcrypto");
+		total += (uint64_t)n;
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
+		die("SHA-256 failed in libcrypto");
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	if (size)
+		*size = total;
+	ret = 0;
+out:
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int util_is_sha256_hex(const char *s)
+{
+	size_t i;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
 }
 
 int util_write_all(int fd, const void *buf, size_t len)

@@ -1,10 +1,10 @@
 #!/bin/bash
 # cairn lineage on a real store: a three-step pipeline recorded through
-# provenance_record_step() (record_steps), then every format checked --
+# provenance_record_step() (prov-fixture record), then every format checked --
 # the tree's shape, Graphviz accepting the DOT, python3-prov loading the
 # PROV-JSON, the RO-Crate's profile entities -- and the exit statuses.
 . "$TEST_SRC/test/integration/lib.sh"
-: "${CAIRN_RECORD_STEPS:?CAIRN_RECORD_STEPS must name the record_steps tool}"
+: "${PROV_FIXTURE:?PROV_FIXTURE must name the prov-fixture tool}"
 checks=$TEST_SRC/test/unit/provenance
 
 py=
@@ -63,7 +63,10 @@ c = step(3, "gdal_calc.py -A slope.tif -B dem.tif --outfile=habitat.tif --calc=A
 for r in (a, b, c):
     json.dump(r, open(os.path.join(root, "..", "step%d.json" % r["seq"]), "w"))
 PY
-"$CAIRN_RECORD_STEPS" "$PWD" ../step1.json ../step2.json ../step3.json || fail "record_steps failed"
+"$PROV_FIXTURE" -C "$PWD" init >/dev/null || fail "prov-fixture init"
+for n in 1 2 3; do
+	"$PROV_FIXTURE" -C "$PWD" record ../step$n.json || fail "prov-fixture record step $n"
+done
 A=11111111 B=22222222 C=33333333
 
 # --- tree -------------------------------------------------------------------
