@@ -10,6 +10,8 @@
  */
 #include "exec-int.h"
 
+#include "cache.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -609,14 +611,19 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 			goto out;
 		}
 	}
+	/* The bytes of a committed output go to the content store (for
+	 * `cairn checkout`); a failed step's are only hashed. */
 	for (i = 0; i < c.nwrites; i++) {
 		struct exec_write *w = &c.writes[i];
-		if (w->kind == EXEC_WRITE_FILE) {
-			int fd = open(w->src, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || util_sha256_fd(w->sha256, &w->size, fd) < 0)
-				warn("cannot hash %s: %s", w->path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
+		if (w->kind != EXEC_WRITE_FILE)
+			continue;
+		if (ok) {
+			if (cache_cas_put_file(w->sha256, s->cairn_dir, w->src) < 0) {
+				ret = -1;
+				goto out;
+			}
+		} else if (util_sha256_file(w->sha256, &w->size, w->src) < 0) {
+			warn("%s", err_last());
 		}
 	}
 	qsort(c.writes, c.nwrites, sizeof(*c.writes), cmp_write);

@@ -643,7 +643,6 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		}
 		if (r->script)
 			json_object_set_new(o, "role", json_string("script"));
-		json_object_set_new(o, "producer", json_null());
 		json_array_append_new(jreads, o);
 	}
 	json_object_set_new(record, "reads", jreads);

@@ -1,75 +1,60 @@
 /*
- * project.c - which project a session records into, and how.
+ * project.c - which project a session records into, and how: the store
+ * is found (or made) before the first step, and each step's record is
+ * committed to it as the step ends.
  */
 #include "shell-int.h"
 
+#include "provenance.h"
+
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The directory holding .cairn/: --store, else the nearest one up from
- * the working directory, else the working directory, where the store is
- * made (and we say so). */
-static int find_root(char **out)
+static int record_step(struct json_t *record, void *payload)
 {
-	struct strbuf dir = STRBUF_INIT;
-	struct stat st;
-	char *cwd;
-
-	if (shell_opts.store) {
-		*out = xstrdup(shell_opts.store);
-		return 0;
-	}
-	cwd = getcwd(NULL, 0);
-	if (!cwd)
-		return err_errno(CAIRN_ERROR, "cannot determine the working directory");
-	strbuf_addstr(&dir, cwd);
-	for (;;) {
-		size_t len = dir.len;
-		strbuf_addstr(&dir, "/.cairn");
-		if (!stat(dir.buf, &st) && S_ISDIR(st.st_mode)) {
-			strbuf_setlen(&dir, len);
-			*out = strbuf_detach(&dir, NULL);
-			free(cwd);
-			return 0;
-		}
-		strbuf_setlen(&dir, len);
-		if (len <= 1)
-			break;
-		while (dir.len > 1 && dir.buf[dir.len - 1] != '/')
-			strbuf_setlen(&dir, dir.len - 1);
-		if (dir.len > 1)
-			strbuf_setlen(&dir, dir.len - 1);
-	}
-	strbuf_release(&dir);
-	*out = cwd;
-	return 1;
+	return provenance_record_step(payload, record);
 }
 
-int shell_project_setup(struct exec_session_opts *o, char **root_out)
+int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 {
-	char *root = NULL, *cdir;
-	int r = find_root(&root);
+	char *root = shell_store_root(), *cdir;
+	struct stat st;
+	int ret;
 
-	*root_out = NULL;
-	if (r < 0)
-		return -1;
-	cdir = xstrfmt("%s/.cairn", root);
-	if (mkdir(cdir, 0755) == 0 && !shell_opts.quiet)
-		fprintf(stderr, "cairn: recording into a new store in %s\n", cdir);
-	else if (errno != EEXIST) {
-		err_errno(CAIRN_ERROR, "cannot create the store %s", cdir);
-		free(cdir);
-		free(root);
-		return -1;
+	memset(p, 0, sizeof(*p));
+	strvec_init(&p->writable);
+	/* --store, else the nearest project up from here, else a new one
+	 * here (said in one line). */
+	if (!root && provenance_find_root(&root, ".") < 0) {
+		root = getcwd(NULL, 0);
+		if (!root)
+			return err_errno(CAIRN_ERROR, "cannot determine the working directory");
 	}
+	cdir = xstrfmt("%s/.cairn", root);
+	if (stat(cdir, &st) < 0 && !shell_opts.quiet)
+		fprintf(stderr, "cairn: recording into a new store in %s\n", cdir);
 	free(cdir);
-	o->root = root;
+	ret = provenance_store_open(&p->store, root, 1);
+	free(root);
+	if (ret < 0)
+		return ret;
+	if ((ret = provenance_config_values(&p->writable, p->store, "sandbox.writable")) < 0)
+		return ret;
+	o->root = provenance_store_root(p->store);
 	o->no_sandbox = shell_opts.no_sandbox;
 	o->keep_failed = shell_opts.keep_failed;
-	*root_out = root;
+	o->writable = (const char *const *)p->writable.v;
+	o->record = record_step;
+	o->record_payload = p->store;
 	return 0;
+}
+
+void shell_project_release(struct shell_project *p)
+{
+	provenance_store_free(p->store);
+	strvec_clear(&p->writable);
+	memset(p, 0, sizeof(*p));
 }

@@ -227,16 +227,16 @@ int shell_repl(const struct exec_session_opts *opts_in)
 	struct strbuf pending = STRBUF_INIT;
 	struct sigaction sa = { 0 };
 	char *hist = history_path();
-	char *root = NULL;
+	struct shell_project proj = { 0 };
 	unsigned lines_done = 0;
 	int status = 0, ended = 0;
 
 	opts.mode = EXEC_MODE_REPL;
 	opts.argv0 = "cairn";
-	if (shell_project_setup(&opts, &root) < 0 || exec_session_init(&es, &opts) < 0) {
+	if (shell_project_setup(&opts, &proj) < 0 || exec_session_init(&es, &opts) < 0) {
 		warn("%s", err_last());
 		free(hist);
-		free(root);
+		shell_project_release(&proj);
 		return 125;
 	}
 	rl_readline_name = "cairn";
@@ -323,7 +323,7 @@ int shell_repl(const struct exec_session_opts *opts_in)
 	if (!ended)
 		exec_session_finish(&es, &status);
 	exec_session_release(&es);
-	free(root);
+	shell_project_release(&proj);
 	strbuf_release(&pending);
 	strvec_clear(&completion_words);
 	free(hist);

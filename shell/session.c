@@ -181,12 +181,12 @@ int shell_run_session(const struct exec_session_opts *opts, const struct shell_i
 {
 	struct exec_session es;
 	struct exec_session_opts o = *opts;
-	char *root = NULL;
+	struct shell_project proj = { 0 };
 	int ended = 0, sig = 0, status;
 
-	if (shell_project_setup(&o, &root) < 0 || exec_session_init(&es, &o) < 0) {
+	if (shell_project_setup(&o, &proj) < 0 || exec_session_init(&es, &o) < 0) {
 		warn("%s", err_last());
-		free(root);
+		shell_project_release(&proj);
 		return 125;
 	}
 	status = shell_run_input(&es, in, &ended, &sig);
@@ -195,7 +195,7 @@ int shell_run_session(const struct exec_session_opts *opts, const struct shell_i
 		status = 125;
 	}
 	exec_session_release(&es);
-	free(root);
+	shell_project_release(&proj);
 	if (sig == SIGINT || sig == SIGQUIT || sig == SIGTERM || sig == SIGHUP) {
 		/* As bash: a step killed by a signal ends us the same way, so that
 		 * our parent sees the interruption. */

@@ -18,10 +18,19 @@ struct shell_opts {
 	int keep_failed; /* --keep-failed */
 };
 
-/* Fill O's project fields (root, sandbox, record hook) for a session
- * that records: finds or makes the store.  *ROOT: free after the
- * session.  0 or -1. */
-int shell_project_setup(struct exec_session_opts *o, char **root);
+struct prov_store;
+
+/* The store a session records into. */
+struct shell_project {
+	struct prov_store *store;
+	struct strvec writable; /* sandbox.writable from .cairn/config */
+};
+
+/* Fill O's project fields (root, sandbox, record hook) for a session:
+ * find or make the store.  O borrows from P until
+ * shell_project_release().  0 or -1 (err set). */
+int shell_project_setup(struct exec_session_opts *o, struct shell_project *p);
+void shell_project_release(struct shell_project *p);
 extern struct shell_opts shell_opts;
 
 /*
@@ -47,7 +56,39 @@ int cmd_wants_help(int argc, char **argv);
 
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_lineage_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_log_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_tag_entry;
+extern const struct cmd_entry cmd_find_entry;
+extern const struct cmd_entry cmd_checkout_entry;
+
+/* store.c: what the store subcommands share. */
+struct prov_store;
+
+/* The project root that --store DIR or $CAIRN_STORE names (DIR is the
+ * root or its .cairn directory), or NULL when neither is set; malloc'd. */
+char *shell_store_root(void);
+
+/* Open the store of --store/$CAIRN_STORE, else the one found from the
+ * working directory.  0, or the exit status after printing why (1 when
+ * there is no store, 125 when it cannot be opened). */
+int shell_store_open(struct prov_store **out, const struct cmd_entry *cmd);
+
+/* Print "cairn NAME: <err_last()>" and return the exit status for error
+ * CODE: 2 for usage errors, 1 for not found or ambiguous, 125 else. */
+int shell_store_fail(const struct cmd_entry *cmd, int code);
+
+/* Print "cairn NAME: message" and the usage line to stderr; returns 2. */
+int shell_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "2026-12-02 13:30:00" from an RFC 3339 time (the string itself when it
+ * does not parse). */
+void shell_format_time(char out[32], const char *rfc3339);
 
 /* directive.c: turn `#cairn:` lines into settings.  0, or CAIRN_ESYNTAX
  * after printing "FILE:LINE:COL: message" to stderr. */

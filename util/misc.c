@@ -1,8 +1,10 @@
 #include "util.h"
 
 #include <errno.h>
-#include <stdlib.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +66,26 @@ out:
 	EVP_MD_CTX_free(ctx);
 	free(buf);
 	return ret;
+}
+
+int util_sha256_file(char out[SHA256_HEX_LEN + 1], uint64_t *size, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	if (fd < 0)
+		return err_errno(errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_ERROR, "cannot open %s",
+				 path);
+	ret = util_sha256_fd(out, size, fd);
+	close(fd);
+	return ret;
+}
+
+int util_is_sha256_hex(const char *s)
+{
+	size_t i;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
 }
 
 int util_write_all(int fd, const void *buf, size_t len)

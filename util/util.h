@@ -151,6 +151,14 @@ void util_sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t len)
  * NULL) gets the byte count.  0, or -1 with err set. */
 int util_sha256_fd(char out[SHA256_HEX_LEN + 1], uint64_t *size, int fd);
 
+/* Write the SHA-256 of the file at PATH (read in a streaming fashion) to
+ * OUT, and its size to *SIZE when SIZE is not NULL.  0, CAIRN_ENOTFOUND
+ * when PATH does not exist, or -1 (err set). */
+int util_sha256_file(char out[SHA256_HEX_LEN + 1], uint64_t *size, const char *path);
+
+/* Is S exactly 64 lowercase hex digits? */
+int util_is_sha256_hex(const char *s);
+
 /* ---- files and paths ---------------------------------------------------- */
 
 /* Write all of BUF to FD, retrying on EINTR and short writes. 0 or -1. */

@@ -1,0 +1,535 @@
+/*
+ * index.c - refs/cairn/index: the id -> commit and path -> latest writer
+ * maps, and the recording order.
+ *
+ * Each recorded step adds one commit to refs/cairn/index whose parents
+ * are the previous index commit and the step's own commit, and whose tree
+ * is the previous tree updated with
+ *   ids/<2 hex>/<30 hex>           a gitlink to the step's commit
+ *   paths/<2 hex>/<62 hex>         a JSON blob {path, step, sha256, kind,
+ *                                  size, mode} for each path it wrote,
+ *                                  keyed by the SHA-256 of the path
+ * Lookups read one or two trees and a blob whatever the store's size;
+ * `@N` and `log` walk the first parents.  Keeping the index in git (not
+ * in a file beside it) means it travels with the lineage refs and gets
+ * git's crash safety: objects first, the ref last.
+ */
+#include "prov-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int prov__index_tip(git_commit **out, struct prov_store *st)
+{
+	git_oid oid;
+	int e;
+
+	*out = NULL;
+	e = git_reference_name_to_id(&oid, st->repo, PROV_REF_INDEX);
+	if (e == GIT_ENOTFOUND)
+		return 0;
+	if (e < 0 || git_commit_lookup(out, st->repo, &oid) < 0)
+		return prov__git_err(CAIRN_ERROR, "cannot read %s", PROV_REF_INDEX);
+	return 0;
+}
+
+const git_oid *prov__index_step(const git_commit *idx)
+{
+	unsigned n = git_commit_parentcount(idx);
+	return n ? git_commit_parent_id(idx, n - 1) : NULL;
+}
+
+/* A short description of step commit OID for messages: "3f9c2a1b (cmd)". */
+static void describe_step(struct strbuf *out, struct prov_store *st, const char *id,
+			  const git_oid *oid)
+{
+	json_t *rec = NULL;
+	const char *cmd;
+
+	strbuf_addf(out, "%.12s", id);
+	if (prov__load_record(&rec, st, oid) < 0) {
+		err_clear();
+		return;
+	}
+	cmd = json_string_value(json_object_get(rec, "command"));
+	if (cmd) {
+		size_t n = strcspn(cmd, "\n");
+		strbuf_addf(out, " (%.*s%s)", (int)(n > 40 ? 40 : n), cmd, n > 40 ? "..." : "");
+	}
+	json_decref(rec);
+}
+
+int prov__index_find_id(char full[PROV_ID_LEN + 1], git_oid *commit, struct prov_store *st,
+			git_tree *idx_tree, const char *prefix)
+{
+	git_tree_entry *dir = NULL;
+	git_tree *sub = NULL;
+	struct strbuf msg = STRBUF_INIT;
+	const git_tree_entry *found = NULL;
+	size_t n = strlen(prefix), i, count, matches = 0;
+	char path[16];
+	int rc, ret = 0;
+
+	if (n < 2 || n > PROV_ID_LEN)
+		return err_set(CAIRN_EUSAGE, "'%s' is not a step id", prefix);
+	if (!idx_tree)
+		return err_set(CAIRN_ENOTFOUND, "no step %s: the store has no steps yet", prefix);
+	snprintf(path, sizeof(path), "ids/%.2s", prefix);
+	rc = git_tree_entry_bypath(&dir, idx_tree, path);
+	if (rc == GIT_ENOTFOUND)
+		return err_set(CAIRN_ENOTFOUND, "no step %s", prefix);
+	if (rc < 0 || git_tree_lookup(&sub, st->repo, git_tree_entry_id(dir)) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot read the step index");
+		goto out;
+	}
+	count = git_tree_entrycount(sub);
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(sub, i);
+		if (strncmp(git_tree_entry_name(e), prefix + 2, n - 2))
+			continue;
+		if (++matches == 1)
+			found = e;
+		if (matches == 2) {
+			char fid[PROV_ID_LEN + 1];
+			snprintf(fid, sizeof(fid), "%.2s%s", prefix, git_tree_entry_name(found));
+			strbuf_addf(&msg, "step id %s is ambiguous; it could be: ", prefix);
+			describe_step(&msg, st, fid, git_tree_entry_id(found));
+		}
+		if (matches >= 2 && matches <= 8) {
+			char fid[PROV_ID_LEN + 1];
+			snprintf(fid, sizeof(fid), "%.2s%s", prefix, git_tree_entry_name(e));
+			strbuf_addstr(&msg, ", ");
+			describe_step(&msg, st, fid, git_tree_entry_id(e));
+		}
+	}
+	if (!matches) {
+		ret = err_set(CAIRN_ENOTFOUND, "no step %s", prefix);
+		goto out;
+	}
+	if (matches > 1) {
+		if (matches > 8)
+			strbuf_addf(&msg, " and %zu more", matches - 8);
+		ret = err_set(CAIRN_ECONFLICT, "%s", msg.buf);
+		goto out;
+	}
+	if (full)
+		snprintf(full, PROV_ID_LEN + 1, "%.2s%s", prefix, git_tree_entry_name(found));
+	if (commit)
+		git_oid_cpy(commit, git_tree_entry_id(found));
+out:
+	strbuf_release(&msg);
+	git_tree_free(sub);
+	git_tree_entry_free(dir);
+	return ret;
+}
+
+/* "paths/ab/cdef..." for PATH. */
+static void path_key(char out[80], const char *path)
+{
+	char h[SHA256_HEX_LEN + 1];
+	util_sha256_hex(h, path, strlen(path));
+	snprintf(out, 80, "paths/%.2s/%s", h, h + 2);
+}
+
+int prov__index_path(json_t **out, struct prov_store *st, git_tree *idx_tree, const char *path)
+{
+	char key[80];
+	json_t *e = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!idx_tree)
+		return err_set(CAIRN_ENOTFOUND, "no step wrote %s", path);
+	path_key(key, path);
+	ret = prov__tree_json(&e, st, idx_tree, key);
+	if (ret == CAIRN_ENOTFOUND)
+		return err_set(CAIRN_ENOTFOUND, "no step wrote %s", path);
+	if (ret < 0)
+		return ret;
+	if (!json_is_object(e) ||
+	    strcmp(json_string_value(json_object_get(e, "path")) ?: "", path)) {
+		json_decref(e);
+		return err_set(CAIRN_ERROR, "the path index entry of %s is damaged", path);
+	}
+	*out = e;
+	return 0;
+}
+
+int prov__index_all_paths(json_t **out, struct prov_store *st, git_tree *idx_tree)
+{
+	git_tree_entry *top = NULL;
+	git_tree *paths = NULL;
+	json_t *all = json_object();
+	size_t i, j;
+	int rc, ret = 0;
+
+	*out = NULL;
+	if (!idx_tree)
+		goto done;
+	rc = git_tree_entry_bypath(&top, idx_tree, "paths");
+	if (rc == GIT_ENOTFOUND)
+		goto done;
+	if (rc < 0 || git_tree_lookup(&paths, st->repo, git_tree_entry_id(top)) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot read the path index");
+		goto out;
+	}
+	for (i = 0; i < git_tree_entrycount(paths); i++) {
+		const git_tree_entry *fan = git_tree_entry_byindex(paths, i);
+		git_tree *sub = NULL;
+		if (git_tree_lookup(&sub, st->repo, git_tree_entry_id(fan)) < 0) {
+			ret = prov__git_err(CAIRN_ERROR, "cannot read the path index");
+			goto out;
+		}
+		for (j = 0; j < git_tree_entrycount(sub); j++) {
+			const git_tree_entry *e = git_tree_entry_byindex(sub, j);
+			git_blob *blob = NULL;
+			json_t *v;
+			const char *p;
+			if (git_blob_lookup(&blob, st->repo, git_tree_entry_id(e)) < 0) {
+				git_tree_free(sub);
+				ret = prov__git_err(CAIRN_ERROR, "cannot read the path index");
+				goto out;
+			}
+			v = json_loadb(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), 0,
+				       NULL);
+			git_blob_free(blob);
+			p = json_string_value(json_object_get(v, "path"));
+			if (p)
+				json_object_set(all, p, v);
+			json_decref(v);
+		}
+		git_tree_free(sub);
+	}
+done:
+	*out = all;
+	all = NULL;
+out:
+	json_decref(all);
+	git_tree_free(paths);
+	git_tree_entry_free(top);
+	return ret;
+}
+
+int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
+{
+	git_commit *tip = NULL, *step_commit = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_signature *sig = NULL;
+	git_tree_update *up = NULL;
+	struct strvec paths = STRVEC_INIT;
+	json_t *byp = json_object(), *w, *v;
+	const char *id = json_string_value(json_object_get(record, "id"));
+	const char *p;
+	const git_commit *parents[2];
+	git_oid tree_oid, commit_oid;
+	size_t i, n = 0, nparents = 0;
+	int64_t when = 0;
+	char *msg = NULL;
+	int ret = -1;
+
+	if (!id || strlen(id) != PROV_ID_LEN) {
+		ret = err_set(CAIRN_ERROR, "cannot index a step without an id");
+		goto out;
+	}
+	if ((ret = prov__index_tip(&tip, st)) < 0)
+		goto out;
+	/* Without a tip the baseline is NULL: the empty tree. */
+	if (tip && git_commit_tree(&base, tip) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", PROV_REF_INDEX);
+		goto out;
+	}
+
+	/* The last write of a path in one record wins. */
+	json_array_foreach(json_object_get(record, "writes"), i, w)
+	{
+		if ((p = json_string_value(json_object_get(w, "path"))))
+			json_object_set(byp, p, w);
+	}
+	up = xcalloc(json_object_size(byp) + 1, sizeof(*up));
+	strvec_pushf(&paths, "ids/%.2s/%s", id, id + 2);
+	up[n].action = GIT_TREE_UPDATE_UPSERT;
+	up[n].filemode = GIT_FILEMODE_COMMIT;
+	git_oid_cpy(&up[n].id, step);
+	n++;
+	json_object_foreach(byp, p, w)
+	{
+		json_t *entry = json_object();
+		char key[80];
+		char *text;
+		json_object_set_new(entry, "path", json_string(p));
+		json_object_set_new(entry, "step", json_string(id));
+		v = json_object_get(w, "sha256");
+		json_object_set_new(entry, "sha256",
+				    json_is_string(v) ? json_copy(v) : json_null());
+		v = json_object_get(w, "kind");
+		json_object_set_new(entry, "kind",
+				    json_is_string(v) ? json_copy(v) : json_string("file"));
+		if ((v = json_object_get(w, "size")))
+			json_object_set(entry, "size", v);
+		if ((v = json_object_get(w, "mode")))
+			json_object_set(entry, "mode", v);
+		if ((v = json_object_get(w, "target")))
+			json_object_set(entry, "target", v);
+		text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(entry);
+		if (git_blob_create_from_buffer(&up[n].id, st->repo, text, strlen(text)) < 0) {
+			free(text);
+			ret = prov__git_err(CAIRN_ERROR, "cannot write the path index");
+			goto out;
+		}
+		free(text);
+		path_key(key, p);
+		strvec_push(&paths, key);
+		up[n].action = GIT_TREE_UPDATE_UPSERT;
+		up[n].filemode = GIT_FILEMODE_BLOB;
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		up[i].path = paths.v[i];
+	if (git_tree_create_updated(&tree_oid, st->repo, base, n, up) < 0 ||
+	    git_tree_lookup(&tree, st->repo, &tree_oid) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot update the index of step %s", id);
+		goto out;
+	}
+
+	if (git_commit_lookup(&step_commit, st->repo, step) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot read the commit of step %s", id);
+		goto out;
+	}
+	if (tip)
+		parents[nparents++] = tip;
+	parents[nparents++] = step_commit;
+	if (prov__parse_time(&when, json_string_value(json_object_get(record, "finished"))) < 0)
+		when = (int64_t)git_commit_time(step_commit);
+	if ((ret = prov__signature(&sig, st, when)) < 0)
+		goto out;
+	msg = xstrfmt("index step %s\n", id);
+	/* update_ref makes libgit2 check that the ref still points at TIP. */
+	if (git_commit_create(&commit_oid, st->repo, PROV_REF_INDEX, sig, sig, NULL, msg, tree,
+			      nparents, parents) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot commit the index of step %s", id);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(msg);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_tree_free(base);
+	git_commit_free(step_commit);
+	git_commit_free(tip);
+	strvec_clear(&paths);
+	free(up);
+	json_decref(byp);
+	return ret;
+}
+
+/* Is the step with full id ID in the index tree IDX_TREE?  1, 0 or -1. */
+static int indexed(struct prov_store *st, git_tree *idx_tree, const char *id)
+{
+	int rc = prov__index_find_id(NULL, NULL, st, idx_tree, id);
+	if (rc == CAIRN_ENOTFOUND) {
+		err_clear();
+		return 0;
+	}
+	return rc < 0 ? rc : 1;
+}
+
+int prov__index_catch_up(struct prov_store *st, const git_oid *tip)
+{
+	git_commit *idx = NULL, *c = NULL;
+	git_tree *idx_tree = NULL;
+	git_oid *todo = NULL;
+	json_t **recs = NULL;
+	size_t nr = 0, alloc = 0, alloc2 = 0;
+	git_oid cur;
+	int ret;
+
+	if ((ret = prov__index_tip(&idx, st)) < 0)
+		goto out;
+	if (idx && git_commit_tree(&idx_tree, idx) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", PROV_REF_INDEX);
+		goto out;
+	}
+	git_oid_cpy(&cur, tip);
+	for (;;) {
+		json_t *rec = NULL;
+		const char *id;
+		if ((ret = prov__load_record(&rec, st, &cur)) < 0)
+			goto out;
+		id = json_string_value(json_object_get(rec, "id"));
+		ret = id ? indexed(st, idx_tree, id) : 1;
+		if (ret != 0) {
+			json_decref(rec);
+			if (ret < 0)
+				goto out;
+			break;
+		}
+		ALLOC_GROW(todo, nr + 1, alloc);
+		ALLOC_GROW(recs, nr + 1, alloc2);
+		git_oid_cpy(&todo[nr], &cur);
+		recs[nr++] = rec;
+		if (git_commit_lookup(&c, st->repo, &cur) < 0) {
+			ret = prov__git_err(CAIRN_ERROR, "cannot read a session commit");
+			goto out;
+		}
+		if (!git_commit_parentcount(c))
+			break;
+		git_oid_cpy(&cur, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		c = NULL;
+	}
+	while (nr) {
+		nr--;
+		if ((ret = prov__index_add(st, &todo[nr], recs[nr])) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	while (nr)
+		json_decref(recs[--nr]);
+	free(recs);
+	free(todo);
+	git_commit_free(c);
+	git_tree_free(idx_tree);
+	git_commit_free(idx);
+	return ret;
+}
+
+int prov__latest_repair(struct prov_store *st)
+{
+	git_commit *idx = NULL;
+	git_reference *ref = NULL;
+	git_oid latest;
+	int have_latest, ret = 0;
+
+	have_latest = git_reference_name_to_id(&latest, st->repo, PROV_REF_LATEST) == 0;
+	if (have_latest && (ret = prov__index_catch_up(st, &latest)) < 0)
+		goto out;
+	if ((ret = prov__index_tip(&idx, st)) < 0 || !idx)
+		goto out;
+	if (have_latest && git_oid_equal(&latest, prov__index_step(idx)))
+		goto out;
+	if (git_reference_create(&ref, st->repo, PROV_REF_LATEST, prov__index_step(idx), 1,
+				 "cairn: newest indexed step") < 0)
+		ret = prov__git_err(CAIRN_ERROR, "cannot update %s", PROV_REF_LATEST);
+out:
+	git_reference_free(ref);
+	git_commit_free(idx);
+	return ret;
+}
+
+int provenance_latest_writer(char out_id[PROV_ID_LEN + 1], char out_sha[SHA256_HEX_LEN + 1],
+			     struct prov_store *st, const char *path)
+{
+	git_tree *t = NULL;
+	json_t *e = NULL;
+	const char *id, *sha;
+	int ret;
+
+	if ((ret = prov__ref_tree(&t, st, PROV_REF_INDEX)) < 0)
+		goto out;
+	if ((ret = prov__index_path(&e, st, t, path)) < 0)
+		goto out;
+	id = json_string_value(json_object_get(e, "step"));
+	sha = json_string_value(json_object_get(e, "sha256"));
+	if (!id || strlen(id) != PROV_ID_LEN) {
+		ret = err_set(CAIRN_ERROR, "the path index entry of %s is damaged", path);
+		goto out;
+	}
+	if (out_id)
+		snprintf(out_id, PROV_ID_LEN + 1, "%s", id);
+	if (out_sha)
+		snprintf(out_sha, SHA256_HEX_LEN + 1, "%s", sha ? sha : "");
+out:
+	json_decref(e);
+	git_tree_free(t);
+	return ret;
+}
+
+/* For sorting records by finish time, then session and sequence. */
+struct reidx {
+	git_oid oid;
+	json_t *rec;
+};
+
+static int reidx_cmp(const void *a, const void *b)
+{
+	const struct reidx *x = a, *y = b;
+	int c = strcmp(json_string_value(json_object_get(x->rec, "finished")) ?: "",
+		       json_string_value(json_object_get(y->rec, "finished")) ?: "");
+	if (c)
+		return c;
+	c = strcmp(json_string_value(json_object_get(x->rec, "session")) ?: "",
+		   json_string_value(json_object_get(y->rec, "session")) ?: "");
+	if (c)
+		return c;
+	return (int)(json_integer_value(json_object_get(x->rec, "seq")) -
+		     json_integer_value(json_object_get(y->rec, "seq")));
+}
+
+int provenance_reindex(struct prov_store *st)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_commit *c = NULL;
+	struct reidx *all = NULL;
+	size_t nr = 0, alloc = 0, i;
+	int lock = -1, ret, rc;
+
+	if ((ret = prov__lock(st, &lock)) < 0)
+		return ret;
+	if (git_reference_iterator_glob_new(&it, st->repo, PROV_REF_SESSIONS "*") < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot list the sessions");
+		goto out;
+	}
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		git_oid cur;
+		int more = git_reference_target(ref) != NULL;
+		if (more)
+			git_oid_cpy(&cur, git_reference_target(ref));
+		git_reference_free(ref);
+		ref = NULL;
+		while (more) {
+			ALLOC_GROW(all, nr + 1, alloc);
+			git_oid_cpy(&all[nr].oid, &cur);
+			if ((ret = prov__load_record(&all[nr].rec, st, &cur)) < 0)
+				goto out;
+			nr++;
+			if (git_commit_lookup(&c, st->repo, &cur) < 0) {
+				ret = prov__git_err(CAIRN_ERROR, "cannot read a session commit");
+				goto out;
+			}
+			more = git_commit_parentcount(c) > 0;
+			if (more)
+				git_oid_cpy(&cur, git_commit_parent_id(c, 0));
+			git_commit_free(c);
+			c = NULL;
+		}
+	}
+	if (rc != GIT_ITEROVER) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot list the sessions");
+		goto out;
+	}
+	qsort(all, nr, sizeof(*all), reidx_cmp);
+	rc = git_reference_lookup(&ref, st->repo, PROV_REF_INDEX);
+	if (rc == 0 && git_reference_delete(ref) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot reset %s", PROV_REF_INDEX);
+		goto out;
+	}
+	git_reference_free(ref);
+	ref = NULL;
+	for (i = 0; i < nr; i++)
+		if ((ret = prov__index_add(st, &all[i].oid, all[i].rec)) < 0)
+			goto out;
+	ret = prov__latest_repair(st);
+out:
+	for (i = 0; i < nr; i++)
+		json_decref(all[i].rec);
+	free(all);
+	git_commit_free(c);
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	prov__unlock(lock);
+	return ret;
+}

@@ -1,0 +1,93 @@
+/*
+ * prov-int.h - internals shared by the files of provenance/.
+ */
+#ifndef CAIRN_PROV_INT_H
+#define CAIRN_PROV_INT_H
+
+#include <git2.h>
+#include <stdint.h>
+
+#include "provenance.h"
+
+#define PROV_REF_SESSIONS "refs/cairn/sessions/"
+#define PROV_REF_LATEST "refs/cairn/latest"
+#define PROV_REF_INDEX "refs/cairn/index"
+#define PROV_REF_TAGS "refs/cairn/tags"
+
+/* Code files larger than this are data: recorded by hash only. */
+#define PROV_CODE_MAX (1024 * 1024)
+/* A NUL byte in this many leading bytes makes a file binary. */
+#define PROV_TEXT_PROBE 8192
+
+struct prov_store {
+	char *root; /* absolute, resolved */
+	char *dir; /* ROOT/.cairn */
+	git_repository *repo; /* .cairn/lineage.git */
+	/* The project's own git work tree, opened on first need. */
+	git_repository *work;
+	int work_tried;
+	char *work_prefix; /* ROOT relative to the work tree: "" or "sub/dir/" */
+};
+
+/* err_set() CODE with MSG followed by libgit2's last message. */
+int prov__git_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Serialise writers: an exclusive flock on .cairn/lock.  *FD for unlock. */
+int prov__lock(struct prov_store *st, int *fd);
+void prov__unlock(int fd);
+
+/* Parse an RFC 3339 time ("2026-12-02T13:30:00.123Z", or with +hh:mm)
+ * to seconds since the epoch.  0 or -1. */
+int prov__parse_time(int64_t *out, const char *s);
+
+/* The author/committer for commits at time WHEN: git config's user, else
+ * $USER@hostname. */
+int prov__signature(git_signature **out, struct prov_store *st, int64_t when);
+
+/* Read the tree of refs/TIP's commit (*OUT NULL when REF does not exist). */
+int prov__ref_tree(git_tree **out, struct prov_store *st, const char *ref);
+
+/* Parse the JSON blob at PATH in TREE.  CAIRN_ENOTFOUND when absent. */
+int prov__tree_json(json_t **out, struct prov_store *st, git_tree *tree, const char *path);
+
+/* Load step.json of step commit COMMIT (no tags merged). */
+int prov__load_record(json_t **out, struct prov_store *st, const git_oid *commit);
+
+/* Merge the tags of RECORD's step from TAGS_TREE (may be NULL). */
+int prov__overlay_tags(json_t *record, struct prov_store *st, git_tree *tags_tree);
+
+/* ---- index.c ---------------------------------------------------------- */
+
+/* The tip of refs/cairn/index, or *OUT NULL when nothing is indexed. */
+int prov__index_tip(git_commit **out, struct prov_store *st);
+
+/* The step commit that index commit IDX added (its last parent). */
+const git_oid *prov__index_step(const git_commit *idx);
+
+/*
+ * Find the step whose id starts with PREFIX (4 to 32 lowercase hex) in
+ * the index tree IDX_TREE (may be NULL: nothing indexed).  Fills FULL and
+ * COMMIT (either may be NULL).  CAIRN_ENOTFOUND or CAIRN_ECONFLICT.
+ */
+int prov__index_find_id(char full[PROV_ID_LEN + 1], git_oid *commit, struct prov_store *st,
+			git_tree *idx_tree, const char *prefix);
+
+/* The index entry of PATH ({path, step, sha256, kind, size, mode}) as a
+ * new reference, or CAIRN_ENOTFOUND. */
+int prov__index_path(json_t **out, struct prov_store *st, git_tree *idx_tree, const char *path);
+
+/* Every path entry of the index, as an object path -> entry. */
+int prov__index_all_paths(json_t **out, struct prov_store *st, git_tree *idx_tree);
+
+/* Index the step commit STEP whose record is RECORD (under the lock). */
+int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record);
+
+/* Index the steps of the chain ending at session tip TIP that the index
+ * lacks (under the lock). */
+int prov__index_catch_up(struct prov_store *st, const git_oid *tip);
+
+/* Point refs/cairn/latest at the index's newest step when they differ
+ * (after a crash between the two updates); under the lock. */
+int prov__latest_repair(struct prov_store *st);
+
+#endif

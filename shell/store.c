@@ -1,0 +1,75 @@
+/*
+ * store.c - what the store subcommands (init, log, show, status, tag,
+ * find, checkout) share: finding the store, reporting errors.
+ */
+#include "shell-int.h"
+
+#include "provenance.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+char *shell_store_root(void)
+{
+	const char *s = shell_opts.store;
+	size_t n;
+
+	if (!s || !*s)
+		return NULL;
+	n = strlen(s);
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	/* DIR/.cairn names the store itself: the project is its parent. */
+	if (n >= 6 && !strncmp(s + n - 6, ".cairn", 6) && (n == 6 || s[n - 7] == '/'))
+		return n == 6 ? xstrdup(".") : n == 7 ? xstrdup("/") : xstrndup(s, n - 7);
+	return xstrndup(s, n);
+}
+
+int shell_store_open(struct prov_store **out, const struct cmd_entry *cmd)
+{
+	char *root = shell_store_root();
+	int ret;
+
+	if (!root && (ret = provenance_find_root(&root, ".")) < 0)
+		return shell_store_fail(cmd, ret);
+	ret = provenance_store_open(out, root, 0);
+	free(root);
+	return ret < 0 ? shell_store_fail(cmd, ret) : 0;
+}
+
+int shell_store_fail(const struct cmd_entry *cmd, int code)
+{
+	fprintf(stderr, "cairn %s: %s\n", cmd->name, err_last());
+	switch (code) {
+	case CAIRN_EUSAGE:
+		return 2;
+	case CAIRN_ENOTFOUND:
+	case CAIRN_ECONFLICT:
+		return 1;
+	default:
+		return 125;
+	}
+}
+
+int shell_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "cairn %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", cmd->usage);
+	return 2;
+}
+
+void shell_format_time(char out[32], const char *rfc3339)
+{
+	struct tm tm = { 0 };
+	const char *p = rfc3339 ? strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p) {
+		snprintf(out, 32, "%s", rfc3339 ? rfc3339 : "?");
+		return;
+	}
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+}
