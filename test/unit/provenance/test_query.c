@@ -156,6 +156,29 @@ static void test_status(void **state)
 	free(s);
 }
 
+/* A step that reproduces an input byte for byte from changed sources
+ * vouches for it: what was derived from those bytes stays fresh. */
+static void test_status_cutoff(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	write_file(f, "raw", "r1\n");
+	step(f, "30000000000000000000000000000001", "2026-12-07T10:00:00Z", "raw", "r1\n", "mid",
+	     "m\n", NULL);
+	step(f, "30000000000000000000000000000002", "2026-12-07T10:01:00Z", "mid", "m\n", "out",
+	     "o\n", NULL);
+	write_file(f, "raw", "r2\n");
+	s = status_of(f);
+	assert_string_equal(s, "mid=stale;out=stale;raw=untracked;");
+	free(s);
+	step(f, "30000000000000000000000000000003", "2026-12-07T10:02:00Z", "raw", "r2\n", "mid",
+	     "m\n", NULL);
+	s = status_of(f);
+	assert_string_equal(s, "mid=fresh;out=fresh;raw=untracked;");
+	free(s);
+}
+
 struct found {
 	struct strbuf ids;
 };
@@ -272,6 +295,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_cutoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
