@@ -381,7 +381,9 @@ int prov__index_catch_up(struct prov_store *st, const git_oid *tip)
 	}
 	while (nr) {
 		nr--;
-		if ((ret = prov__index_add(st, &todo[nr], recs[nr])) < 0)
+		ret = prov__index_add(st, &todo[nr], recs[nr]);
+		json_decref(recs[nr]);
+		if (ret < 0)
 			goto out;
 	}
 	ret = 0;

@@ -15,10 +15,11 @@ static int nth_step(git_oid *out, struct prov_store *st, unsigned long n)
 {
 	git_commit *idx = NULL, *prev = NULL;
 	unsigned long i;
-	int ret;
+	int ret, had_tip;
 
 	if ((ret = prov__index_tip(&idx, st)) < 0)
 		return ret;
+	had_tip = idx != NULL;
 	for (i = 1; idx && i < n; i++) {
 		if (git_commit_parentcount(idx) < 2) {
 			git_commit_free(idx);
@@ -34,9 +35,11 @@ static int nth_step(git_oid *out, struct prov_store *st, unsigned long n)
 		prev = NULL;
 	}
 	if (!idx) {
-		ret = err_set(CAIRN_ENOTFOUND, "no step @%lu: the store holds %lu step%s", n, i - 1,
-			      i - 1 == 1 ? "" : "s");
-		if (i == 1)
+		/* The walk saw I steps before it ran out. */
+		if (had_tip)
+			ret = err_set(CAIRN_ENOTFOUND, "no step @%lu: the store holds %lu step%s",
+				      n, i, i == 1 ? "" : "s");
+		else
 			ret =
 			    err_set(CAIRN_ENOTFOUND, "no step @%lu: the store has no steps yet", n);
 		goto out;

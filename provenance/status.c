@@ -88,6 +88,12 @@ static char *input_reason(struct status_ctx *c, const char *id, json_t *r, json_
 			return xstrfmt("input %s was rewritten by step %.8s", path,
 				       json_string_value(json_object_get(latest, "step")) ?: "?");
 	}
+	/* When a later step wrote the very bytes read, that step vouches for
+	 * them now: an input reproduced unchanged by a fresh step is fresh. */
+	latest = json_object_get(c->paths, path);
+	if (latest && !strcmp(json_string_value(json_object_get(latest, "sha256")) ?: "", sha) &&
+	    json_is_string(json_object_get(latest, "step")))
+		producer = json_string_value(json_object_get(latest, "step"));
 	if (producer && strcmp(producer, id) && step_stale(&sub, c, producer) == 0 && sub)
 		return xstrfmt("input %s is stale: %s", path, sub);
 	return NULL;
