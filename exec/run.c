@@ -717,6 +717,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		if (sandbox_start(&sb, &sr->cfg, sandbox_main, &a) < 0)
 			goto restore;
 		pid = sandbox_main_pid(sb);
+		sr->main_nspid = sandbox_main_nspid(sb);
 	} else {
 		if (sr && exec__steprun_prepare(sr, s, step, prog_path, -1, -1) < 0)
 			goto restore;

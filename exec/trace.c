@@ -586,6 +586,25 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			break;
 		}
 	}
+	/* The script is the steps' code, whichever way the shell got it. */
+	if (s->script_abs) {
+		struct strbuf res = STRBUF_INIT;
+		struct stat st;
+		int exists, *idx;
+		resolve(&c, s->script_abs, 0, &res, &st, &exists);
+		idx = strset_get(&reads, res.buf);
+		if (idx) {
+			arr[*idx].script = 1;
+		} else if (exists && S_ISREG(st.st_mode)) {
+			ALLOC_GROW(arr, nr + 1, alloc);
+			arr[nr].path = xstrdup(res.buf);
+			arr[nr].kind = RK_FILE;
+			arr[nr].script = 1;
+			strset_put(&reads, res.buf, (int)nr);
+			nr++;
+		}
+		strbuf_release(&res);
+	}
 	/* Every symlink met on the way is a read of its own. */
 	for (i = 0; i < c.links.cap; i++) {
 		const char *p = c.links.slots[i];
@@ -657,8 +676,14 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		size_t k;
 		json_object_set_new(o, "pid", json_integer(p->pid));
 		json_object_set_new(o, "ppid", json_integer(p->ppid));
-		for (k = 0; k < p->argv.nr; k++)
-			json_array_append_new(argv, json_string(p->argv.v[k]));
+		for (k = 0; k < p->argv.nr; k++) {
+			/* The step's own shell runs cairn's program: name it, do
+			 * not copy it (the record has the command). */
+			if (p->pid == main_pid && k == 2 && !strcmp(p->argv.v[1], "-c"))
+				json_array_append_new(argv, json_string("(the step's program)"));
+			else
+				json_array_append_new(argv, json_string(p->argv.v[k]));
+		}
 		json_object_set_new(o, "argv", argv);
 		resolve(&c, p->exe ? p->exe : "/", 0, &res, &st, &exists);
 		json_object_set_new(o, "exe", json_string(res.buf));

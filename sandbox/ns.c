@@ -55,6 +55,7 @@ struct reaper_msg {
 struct sandbox {
 	pid_t reaper; /* pid 1 of the step, as we see it */
 	pid_t main_pid; /* the main process, as we see it */
+	pid_t main_nspid; /* ... and as the step sees it */
 	int status_fd; /* the reaper's messages */
 	struct sandbox_tracer *tracer;
 	uint64_t started_ns;
@@ -475,7 +476,9 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg, s
 	if (cfg->timeout)
 		alarm(cfg->timeout);
 	m.type = MSG_READY;
+	m.wstatus = main_pid; /* its pid in here */
 	send_msg(status_w, &m);
+	m.wstatus = 0;
 
 	for (;;) {
 		pid_t r = waitpid(-1, &st, __WALL | WUNTRACED);
@@ -638,6 +641,7 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 		}
 		goto fail_reaped;
 	}
+	sb->main_nspid = m.wstatus;
 	if (recv_hello(sock[0], &sb->main_pid, &listener) < 0)
 		goto fail_reaped;
 	if (listener >= 0 && sandbox_tracer_start(&sb->tracer, listener) < 0)
@@ -667,6 +671,11 @@ fail:
 pid_t sandbox_main_pid(const struct sandbox *sb)
 {
 	return sb->main_pid;
+}
+
+pid_t sandbox_main_nspid(const struct sandbox *sb)
+{
+	return sb->main_nspid;
 }
 
 /* Take one message and note what it says.  1, 0 at EOF, -1. */

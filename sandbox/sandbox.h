@@ -97,6 +97,8 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 
 /* The main process's pid as the caller sees it (for pidfd_open, prlimit). */
 pid_t sandbox_main_pid(const struct sandbox *sb);
+/* ... and as the step's processes see it (in records). */
+pid_t sandbox_main_nspid(const struct sandbox *sb);
 
 /*
  * Wait until the main process stops itself (SIGSTOP) or exits.  1 when

@@ -149,14 +149,22 @@ int shell_run_input(struct exec_session *es, const struct shell_input *in, int *
 		}
 		status = res.status;
 		report(es, &step, &res, (in->summary && !shell_opts.quiet) || shell_opts.verbose);
-		if (in->summary && !shell_opts.quiet)
-			fprintf(stderr, "%s[step %u · ran · %.3f s%s]%s\n",
-				isatty(2) && !getenv("NO_COLOR") ? "\033[2m" : "", es->seq,
-				(double)res.wall_ns / 1e9,
+		if (in->summary && !shell_opts.quiet) {
+			int color = isatty(2) && !getenv("NO_COLOR");
+			fprintf(stderr, "%s[step %u", color ? "\033[2m" : "", es->seq);
+			if (*res.id)
+				fprintf(stderr, " %.8s", res.id);
+			fprintf(stderr, " · ran · %.3f s", (double)res.wall_ns / 1e9);
+			if (*res.id)
+				fprintf(stderr, " · %zu read, %zu written%s", res.nreads,
+					res.nwrites, res.discarded ? " (discarded)" : "");
+			fprintf(stderr, "%s]%s\n",
 				res.signal == SIGINT ? " · interrupted"
+				    : res.timed_out  ? " · timed out"
 				    : res.ended	     ? " · shell ended"
 						     : "",
-				isatty(2) && !getenv("NO_COLOR") ? "\033[0m" : "");
+				color ? "\033[0m" : "");
+		}
 		exec_result_release(&res);
 		if (res.ended) {
 			*ended = SHELL_ENDED;
