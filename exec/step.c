@@ -522,34 +522,42 @@ static int cmp_write(const void *a, const void *b)
 	return strcmp(((const struct exec_write *)a)->path, ((const struct exec_write *)b)->path);
 }
 
-/* Keep a failed step's outputs for inspection: .cairn/failed/<id>/. */
+/* Keep a failed step's outputs for inspection: the project's upper
+ * directory becomes .cairn/failed/<id>/, the others go below its
+ * .outside/ by their absolute paths. */
 static void keep_failed(struct exec_session *s, struct exec_steprun *r)
 {
-	char *dir = xstrfmt("%s/failed/%s", s->cairn_dir, r->id), *up;
-	size_t i;
-	if (mkdir_p(dir, 0755) < 0) {
-		free(dir);
-		return;
-	}
-	for (i = 0; i < r->nlayers; i++) {
-		const struct sandbox_layer *l = &r->layers[i];
-		const char *rest;
-		char *dst;
-		if (l->upper == s->home_upper)
-			continue;
-		rest = exec__under(l->path, "/");
-		dst = strcmp(l->path, s->root) ? xstrfmt("%s/%s", dir, rest) : xstrdup(dir);
-		up = xstrdup(l->upper);
-		if (strcmp(l->path, s->root))
-			mkdir_p(dst, 0755), rmdir(dst);
-		else
-			rmdir(dst);
-		if (rename(up, dst) < 0)
-			warn("cannot keep %s: %s", dst, strerror(errno));
-		free(dst);
-		free(up);
+	char *base = xstrfmt("%s/failed", s->cairn_dir);
+	char *dir = xstrfmt("%s/%s", base, r->id);
+	size_t i, pass;
+
+	if (mkdir_p(base, 0755) < 0)
+		goto out;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < r->nlayers; i++) {
+			const struct sandbox_layer *l = &r->layers[i];
+			int project = !strcmp(l->path, s->root);
+			char *dst, *hider;
+			if (l->upper == s->home_upper || project != !pass)
+				continue;
+			if (project) {
+				hider = xstrfmt("%s/.cairn", l->upper);
+				unlink(hider);
+				free(hider);
+				dst = xstrdup(dir);
+			} else {
+				dst = xstrfmt("%s/.outside%s", dir, l->path);
+				mkdir_p(dst, 0755);
+				rmdir(dst);
+			}
+			if (rename(l->upper, dst) < 0)
+				warn("cannot keep %s: %s", dst, strerror(errno));
+			free(dst);
+		}
 	}
 	fprintf(stderr, "cairn: outputs of the failed step are kept in %s\n", dir);
+out:
+	free(base);
 	free(dir);
 }
 

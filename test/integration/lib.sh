@@ -40,6 +40,20 @@ run_cairn() {
 	ERR=$(cat "$T_DIR/.err")
 }
 
+# rec STEP EXPR: evaluate the Python expression EXPR on step STEP's record
+# (`cairn show STEP --json`, bound to r); prints the result.  Helpers in
+# scope: reads(kind) -> {path: entry}, writes() -> {path: entry}.
+rec() {
+	"$CAIRN" show "$1" --json 2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+def reads(kind=None):
+    return {x["path"]: x for x in r["reads"] if kind is None or x["kind"] == kind}
+def writes():
+    return {x["path"]: x for x in r["writes"]}
+print(eval(sys.argv[1]))' "$2"
+}
+
 done_testing() {
 	if [ "$T_FAILS" -ne 0 ]; then
 		echo "$T_NAME: $T_FAILS failure(s)" >&2

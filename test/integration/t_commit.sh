@@ -1,0 +1,98 @@
+#!/bin/bash
+# Outputs reach the project only when a step succeeds, all at once as far
+# as a crash can tell; a killed cairn's half-done commit is finished by
+# the next one.
+. "$TEST_SRC/test/integration/lib.sh"
+
+echo old > f.txt
+mkdir -p keep/sub && echo k > keep/sub/k.txt && echo gone > keep/gone.txt
+ln -s f.txt oldlink
+
+# A failed step changes nothing.
+run_cairn -c 'echo new > f.txt; echo born > born.txt; rm keep/gone.txt; false'
+expect_eq "failed step: status" 1 "$RC"
+expect_eq "failed step: file unchanged" old "$(cat f.txt)"
+[ -e born.txt ] && fail "failed step: a new file appeared"
+[ -e keep/gone.txt ] || fail "failed step: a deletion was applied"
+expect_eq "failed step: recorded, not committed" "(False, 1)" \
+	"$(rec @1 'r["committed"], r["exit_status"]')"
+expect_eq "failed step: its writes are still listed" "['born.txt', 'f.txt', 'keep/gone.txt']" \
+	"$(rec @1 'sorted(writes())')"
+
+# --keep-failed stages them for inspection.
+run_cairn --keep-failed -c 'echo new > f.txt; exit 3'
+expect_eq "keep-failed: status" 3 "$RC"
+id=$(rec @1 'r["id"]')
+expect_eq "keep-failed: staged" new "$(cat ".cairn/failed/$id/f.txt" 2>/dev/null)"
+expect_eq "keep-failed: project untouched" old "$(cat f.txt)"
+expect_match "keep-failed: says where" "\.cairn/failed/$id" "$ERR"
+
+# A successful step: every kind of change, committed.
+chmod 644 f.txt
+run_cairn -c 'echo new > f.txt && mv keep/sub moved && rm keep/gone.txt && ln -sf f.txt newlink && chmod 600 f.txt && mkdir -p d/e && echo deep > d/e/x && rm oldlink'
+expect_eq "commit: status" 0 "$RC"
+expect_eq "commit: modified" new "$(cat f.txt)"
+expect_eq "commit: mode" 600 "$(stat -c %a f.txt)"
+expect_eq "commit: renamed dir" k "$(cat moved/k.txt 2>/dev/null)"
+[ -e keep/sub ] && fail "commit: renamed dir still at its old place"
+[ -e keep/gone.txt ] && fail "commit: deleted file still there"
+expect_eq "commit: symlink" f.txt "$(readlink newlink)"
+[ -L oldlink ] && fail "commit: deleted symlink still there"
+expect_eq "commit: new tree" deep "$(cat d/e/x)"
+expect_eq "commit: record kinds" \
+	"[('d', 'dir'), ('d/e', 'dir'), ('d/e/x', 'file'), ('f.txt', 'file'), ('keep/gone.txt', 'deleted'), ('keep/sub', 'deleted'), ('moved', 'dir'), ('moved/k.txt', 'file'), ('newlink', 'symlink'), ('oldlink', 'deleted')]" \
+	"$(rec @1 'sorted((p, w["kind"]) for p, w in writes().items())')"
+expect_eq "commit: hash of the new content" "$(sha256sum < f.txt | cut -c1-64)" \
+	"$(rec @1 'writes()["f.txt"]["sha256"]')"
+expect_eq "commit: symlink target recorded" f.txt "$(rec @1 'writes()["newlink"]["target"]')"
+expect_eq "commit: mode recorded" 0600 "$(rec @1 'writes()["f.txt"]["mode"]')"
+
+# A directory replaced whole (an opaque directory in the overlay).
+mkdir -p op && echo a > op/a && echo b > op/b
+run_cairn -c 'rm -rf op && mkdir op && echo c > op/c'
+expect_eq "opaque dir: contents" "c" "$(ls op | tr '\n' ' ' | sed 's/ $//')"
+
+# Crash in the middle of a commit: cairn dies after one of the renames
+# (as kill -9 would); every file is old or new, and the next cairn
+# finishes the commit and records the step.
+printf 1 > c1; printf 1 > c2; printf 1 > c3
+nsteps=$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+CAIRN_TEST_CRASH_COMMIT=1 "$CAIRN" -c 'printf 2 > c1; printf 2 > c2; printf 2 > c3' >/dev/null 2>&1
+expect_eq "crash: cairn died" 137 "$?"
+for f in c1 c2 c3; do
+	case $(cat $f) in 1 | 2) ;; *) fail "crash: $f is neither old nor new: $(cat $f)" ;; esac
+done
+expect_eq "crash: half done" "2 1 1" "$(cat c1) $(cat c2) $(cat c3)"
+ls .cairn/journal/*.journal >/dev/null 2>&1 || fail "crash: no journal left to finish"
+run_cairn -c 'cat c1 c2 c3'
+expect_eq "recovery: the commit was finished first" "222" "$OUT"
+expect_match "recovery: said so" "finished the commit of an interrupted step" "$ERR"
+ls .cairn/journal/*.journal >/dev/null 2>&1 && fail "recovery: journal left behind"
+expect_eq "recovery: the interrupted step was recorded" $((nsteps + 2)) \
+	"$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+expect_eq "recovery: its record names what is on disk" "$(sha256sum < c2 | cut -c1-64)" \
+	"$(rec @2 'writes()["c2"]["sha256"]')"
+
+# Crash right after the journal, before any rename.
+CAIRN_TEST_CRASH_COMMIT=0 "$CAIRN" -c 'printf 3 > c1' >/dev/null 2>&1
+expect_eq "crash before renames: file old" 2 "$(cat c1)"
+run_cairn -c 'cat c1'
+expect_eq "crash before renames: finished" 3 "$OUT"
+
+# kill -9 of cairn while a step runs: nothing of the step lands.
+"$CAIRN" -c 'echo partial > during.txt; sleep 30.7357' >/dev/null 2>&1 &
+cpid=$!
+for _ in $(seq 50); do pgrep -f 'sleep 30.7357' >/dev/null && break; sleep 0.1; done
+kill -9 $cpid
+wait $cpid 2>/dev/null
+sleep 0.3
+[ -e during.txt ] && fail "killed step: its output landed"
+if pgrep -f 'sleep 30.7357' >/dev/null; then
+	fail "killed step: its process outlived cairn"
+	pkill -9 -f 'sleep 30.7357'
+fi
+run_cairn -c 'echo after'
+expect_eq "after a killed step: cairn works" after "$OUT"
+git --git-dir .cairn/lineage.git fsck --no-progress >/dev/null 2>&1 || fail "store not consistent"
+
+done_testing

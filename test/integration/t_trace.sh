@@ -1,0 +1,88 @@
+#!/bin/bash
+# What a step read and wrote, as its record shows: every kind of read,
+# reads through descriptors and symlinks, static binaries, threads, the
+# exec tree, /tmp and $HOME.
+. "$TEST_SRC/test/integration/lib.sh"
+
+echo data > in.txt
+mkdir -p dir && touch dir/a dir/b
+ln -s in.txt link
+echo log > log.txt
+
+run_cairn -c 'cat link > out.txt; ls dir > /dev/null; [ -e missing.txt ]; readlink link >/dev/null; test -s in.txt; echo more >> log.txt; exec 3<in.txt; cat /dev/fd/3 > /dev/null'
+expect_eq "status" 0 "$RC"
+expect_eq "file read through a symlink" "file" "$(rec @1 'reads()["in.txt"]["kind"]')"
+expect_eq "its hash" "$(sha256sum < in.txt | cut -c1-64)" "$(rec @1 'reads()["in.txt"]["sha256"]')"
+expect_eq "the symlink is a read" "symlink in.txt" "$(rec @1 'reads()["link"]["kind"] + " " + reads()["link"]["target"]')"
+expect_eq "listed directory" "dir 2" "$(rec @1 'reads()["dir"]["kind"] + " " + str(reads()["dir"]["entries"])')"
+expect_eq "listing hash (sorted names)" "$(printf 'a\nb' | sha256sum | cut -c1-64)" \
+	"$(rec @1 'reads()["dir"]["sha256"]')"
+expect_eq "absent path" absent "$(rec @1 'reads()["missing.txt"]["kind"]')"
+expect_eq "appended file is read first" file "$(rec @1 'reads()["log.txt"]["kind"]')"
+expect_eq "appended file is written" file "$(rec @1 'writes()["log.txt"]["kind"]')"
+expect_eq "outputs are not inputs" False "$(rec @1 '"out.txt" in reads()')"
+expect_eq "programs executed" True "$(rec @1 'any(x["path"].endswith("/cat") and x["kind"] == "exec" for x in r["reads"])')"
+expect_eq "the store is never a read" False "$(rec @1 'any(p.startswith(".cairn") for p in reads())')"
+expect_eq "exec tree: cat under the shell" True \
+	"$(rec @1 'any(p["argv"][:1] == ["cat"] and p["ppid"] == r["exec_tree"][0]["pid"] for p in r["exec_tree"])')"
+expect_eq "exec tree: exe hashed" True "$(rec @1 'all(len(p["exe_sha256"] or "") == 64 for p in r["exec_tree"])')"
+expect_eq "resources" True "$(rec @1 'r["resources"]["wall_s"] > 0 and r["resources"]["max_rss_kb"] > 0')"
+
+# A read through a descriptor (named by /proc/self/fd).
+run_cairn -c 'exec 4<dir/a; cat /proc/self/fd/4 >/dev/null'
+expect_eq "read through /proc/self/fd" file "$(rec @1 'reads()["dir/a"]["kind"]')"
+
+# Nested programs: the tree links each to its parent.
+run_cairn -c 'sh -c "sh -c true"'
+expect_eq "nested exec tree" "['bash', 'sh', 'sh']" \
+	"$(rec @1 'sorted(p["argv"][0] for p in r["exec_tree"])')"
+expect_eq "parents" True "$(rec @1 'len({p["ppid"] for p in r["exec_tree"]}) == 3')"
+
+# Threads and a static binary.
+if command -v python3 >/dev/null; then
+	run_cairn -c "python3 -c 'import threading
+def f(n): open(\"dir/\" + n).read()
+ts = [threading.Thread(target=f, args=(n,)) for n in \"ab\"]
+[t.start() for t in ts]; [t.join() for t in ts]'"
+	expect_eq "threads: both reads" "file file" "$(rec @1 'reads()["dir/a"]["kind"] + " " + reads()["dir/b"]["kind"]')"
+fi
+if command -v cc >/dev/null && printf 'int main(){return 0;}' | cc -static -x c -o /dev/null - 2>/dev/null; then
+	cat > st.c <<'C'
+#include <fcntl.h>
+#include <unistd.h>
+int main(void) { char b[8]; int fd = open("in.txt", O_RDONLY); return read(fd, b, 8) > 0 ? 0 : 1; }
+C
+	cc -static -o st st.c
+	rm -f st.c
+	run_cairn -c './st'
+	expect_eq "static binary: status" 0 "$RC"
+	expect_eq "static binary: its read" file "$(rec @1 'reads()["in.txt"]["kind"]')"
+	expect_eq "static binary: executed" exec "$(rec @1 'reads()["st"]["kind"]')"
+else
+	echo "t_trace: no static linking here; the static binary probe is skipped" >&2
+fi
+
+# /tmp is the session's: shared by its steps, recorded, gone afterwards.
+run_cairn -c 'echo t > /tmp/cairn-trace-probe.txt
+cat /tmp/cairn-trace-probe.txt'
+expect_eq "/tmp: shared between steps" t "$OUT"
+expect_eq "/tmp: the write is recorded" file "$(rec @2 'writes()["/tmp/cairn-trace-probe.txt"]["kind"]')"
+expect_eq "/tmp: the read too" file "$(rec @1 'reads()["/tmp/cairn-trace-probe.txt"]["kind"]')"
+[ -e /tmp/cairn-trace-probe.txt ] && { fail "/tmp: a step's file reached the host's /tmp"; rm -f /tmp/cairn-trace-probe.txt; }
+
+# $HOME: readable, writes private to the session and listed.
+home=$(mktemp -d /tmp/cairn-home.XXXXXX)
+echo cfg > "$home/.toolrc"
+out=$(HOME=$home "$CAIRN" -c 'cat ~/.toolrc; echo w > ~/.written; cat ~/.written' 2>&1)
+expect_eq "home: read and write within the session" "cfg
+w" "$out"
+[ -e "$home/.written" ] && fail "home: a step's write reached the real home"
+expect_eq "home: the write is listed" True "$(rec @1 'any(p.endswith("/.written") for p in r["sandbox"]["home_writes"])')"
+rm -rf "$home"
+
+# Unsandboxed only when asked, and the record says so.
+run_cairn --no-sandbox -c 'echo u > u.txt'
+expect_eq "--no-sandbox: ran" u "$(cat u.txt)"
+expect_eq "--no-sandbox: recorded as such" False "$(rec @1 'r["sandbox"]["sandboxed"]')"
+
+done_testing
