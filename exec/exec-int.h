@@ -109,6 +109,7 @@ struct exec_steprun {
 	struct sandbox_result result;
 	struct sandbox_trace trace;
 	pid_t main_nspid;
+	uint64_t t_prepared, t_started, t_dumped; /* CAIRN_DEBUG_TIMING */
 };
 
 int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts);

@@ -714,8 +714,10 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		if (exec__steprun_prepare(sr, s, step, prog_path, a.sync_a[0], a.sync_b[1]) < 0)
 			goto restore;
 		a.sandboxed = 1;
+		sr->t_prepared = util_now_ns();
 		if (sandbox_start(&sb, &sr->cfg, sandbox_main, &a) < 0)
 			goto restore;
+		sr->t_started = util_now_ns();
 		pid = sandbox_main_pid(sb);
 		sr->main_nspid = sandbox_main_nspid(sb);
 	} else {
@@ -743,6 +745,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 	if (ret == 0)
 		ret = strbuf_read_fd(dump, state[0]);
 	if (sb) {
+		sr->t_dumped = util_now_ns();
 		if (sandbox_finish(sb, &sr->result, &sr->trace) < 0 && ret == 0)
 			ret = -1;
 		*wstatus = sr->result.wstatus;
@@ -862,7 +865,17 @@ static int step_run(struct exec_session *s, const struct exec_step *step, struct
 		}
 	}
 	if (srp) {
+		uint64_t t_end0 = util_now_ns();
 		ret = exec__steprun_end(srp, s, out->status, out->signal, complete, out);
+		if (getenv("CAIRN_DEBUG_TIMING"))
+			fprintf(stderr,
+				"cairn: timing: prepare %.2f start %.2f run %.2f finish %.2f "
+				"record %.2f ms\n",
+				(double)(srp->t_prepared - t0) / 1e6,
+				(double)(srp->t_started - srp->t_prepared) / 1e6,
+				(double)(srp->t_dumped - srp->t_started) / 1e6,
+				(double)(t_end0 - srp->t_dumped) / 1e6,
+				(double)(util_now_ns() - t_end0) / 1e6);
 	}
 out:
 	if (srp)
