@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -339,6 +340,41 @@ static void test_lookups(void **state)
 	sandbox_trace_release(&r.tr);
 }
 
+static int child_normalise(void *arg)
+{
+	struct stat st;
+	char deep[PATH_MAX + 16];
+	(void)arg;
+	if (chdir(tmp) < 0)
+		return 1;
+	stat("/../..//", &st);
+	stat("x/../y/./", &st);
+	stat("../../../../../../../../../../etc/./hostname-absent", &st);
+	stat(".", &st);
+	stat("/proc/self/fd/999/gone", &st); /* no such fd: kept as named */
+	/* longer than PATH_MAX: the kernel refuses it (ENAMETOOLONG) before
+	 * any lookup; we cannot read it whole either */
+	memset(deep, 'a', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	stat(deep, &st);
+	return 0;
+}
+
+static void test_normalise(void **state)
+{
+	struct traced r;
+	(void)state;
+	run_traced(&r, child_normalise, NULL);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "/");
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/y", tmp);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "/etc/hostname-absent");
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s", tmp);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "/proc/self/fd/999/gone");
+	assert_int_equal(r.tr.lost, 1); /* the over-long path */
+	sandbox_trace_release(&r.tr);
+}
+
 /* ---- exec --------------------------------------------------------------------- */
 
 static int child_exec(void *arg)
@@ -591,6 +627,53 @@ static void test_orphan(void **state)
 	assert_exit0(&r);
 	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/orphan", tmp);
 	assert_true(e->pid != r.pid && e->pid > 0);
+	sandbox_trace_release(&r.tr);
+}
+
+/* In a new pid namespace the step's first process is pid 1, its parent
+ * is outside (ppid 0), and its child is pid 2. */
+static int child_pidns(void *arg)
+{
+	char *argv[] = { self_exe,  "--probe", "spawn", self_exe, self_exe,
+			 "--probe", "open",    arg,	NULL };
+	pid_t pid;
+	int st;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
+		return 77;
+	pid = fork();
+	if (pid == 0) {
+		execv(self_exe, argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+
+static void test_pidns(void **state)
+{
+	struct traced r;
+	const struct sandbox_event *e;
+	char *file = tmp_path("pidns");
+	(void)state;
+	run_traced(&r, child_pidns, file);
+	free(file);
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77) {
+		sandbox_trace_release(&r.tr);
+		print_message("no user namespaces here: skipping\n");
+		skip();
+	}
+	assert_exit0(&r);
+	if (r.tr.nprocs != 2) {
+		dump(&r.tr);
+		fail_msg("%zu procs, expected 2", r.tr.nprocs);
+	}
+	assert_int_equal(r.tr.procs[0].pid, 1);
+	assert_int_equal(r.tr.procs[0].ppid, 0);
+	assert_int_equal(r.tr.procs[1].pid, 2);
+	assert_int_equal(r.tr.procs[1].ppid, 1);
+	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/pidns", tmp);
+	assert_int_equal(e->pid, 2);
 	sandbox_trace_release(&r.tr);
 }
 
@@ -886,7 +969,7 @@ static void test_force(void **state)
 {
 	struct sandbox_tracer *t;
 	struct sandbox_trace tr;
-	int sv[2], ready[2], lfd, st;
+	int sv[2], ready[2], lfd, st, rc;
 	char c;
 	pid_t pid;
 	(void)state;
@@ -915,10 +998,12 @@ static void test_force(void **state)
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	close(ready[0]);
 	/* the child is alive: only FORCE can end the wait */
-	assert_int_equal(sandbox_tracer_finish(t, &tr, 1), 0);
-	expect_event(&tr, SANDBOX_OP_OPEN, "%s/before-force", tmp);
+	rc = sandbox_tracer_finish(t, &tr, 1);
+	/* reap it before any assertion can leave it behind */
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(rc, 0);
+	expect_event(&tr, SANDBOX_OP_OPEN, "%s/before-force", tmp);
 	sandbox_trace_release(&tr);
 }
 
@@ -973,12 +1058,14 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_exec_script),
 		cmocka_unit_test(test_static_binary),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_spawn),
 		cmocka_unit_test(test_orphan),
+		cmocka_unit_test(test_pidns),
 		cmocka_unit_test(test_openat2),
 		cmocka_unit_test(test_writes),
 		cmocka_unit_test(test_procfd),
