@@ -464,6 +464,57 @@ static int child_execv(void *arg)
 	return 99;
 }
 
+/* exec of a FIFO fails (EACCES); looking at it must not block the tracer
+ * (a FIFO opened for reading waits for a writer). */
+static void test_exec_fifo(void **state)
+{
+	struct traced r;
+	char *fifo = tmp_path("fifo");
+	(void)state;
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0755), 0);
+	run_traced(&r, child_script, fifo);
+	assert_true(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 99);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", fifo);
+	assert_int_equal(r.tr.nprocs, 0);
+	free(fifo);
+	sandbox_trace_release(&r.tr);
+}
+
+/* A process killed while its threads wait for the tracer: the tracer
+ * sees the calls go away (ENOENT) and the listener hang up. */
+static void *thread_stat_forever(void *arg)
+{
+	struct stat st;
+	for (;;)
+		stat(arg, &st);
+	return NULL;
+}
+
+static int child_killed(void *arg)
+{
+	pthread_t th;
+	int i;
+	(void)arg;
+	for (i = 0; i < 4; i++)
+		if (pthread_create(&th, NULL, thread_stat_forever, tmp_path("busy")))
+			return 1;
+	usleep(50 * 1000);
+	kill(getpid(), SIGKILL);
+	return 2;
+}
+
+static void test_killed_midway(void **state)
+{
+	struct traced r;
+	(void)state;
+	run_traced(&r, child_killed, NULL);
+	assert_true(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/busy", tmp);
+	assert_true(r.tr.notifications > 4);
+	sandbox_trace_release(&r.tr);
+}
+
 /* A static binary (as Go makes them): no libc wrapper to hook, the filter
  * sees it all the same. */
 static void test_static_binary(void **state)
@@ -1061,6 +1112,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_exec_script),
+		cmocka_unit_test(test_exec_fifo),
+		cmocka_unit_test(test_killed_midway),
 		cmocka_unit_test(test_static_binary),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_spawn),
