@@ -772,7 +772,8 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	const struct sandbox__sys *s;
 	const __u64 *args = req->data.args;
 	pid_t tid = (pid_t)req->pid;
-	int flags = 0, nofollow, empty_ok = 0, fl = 0, dirfd;
+	int flags = 0, nofollow, empty_ok = 0, in_root = 0, fl = 0, dirfd;
+	const char *rel;
 	enum sandbox_op op;
 	struct sandbox_event ev;
 
@@ -790,10 +791,11 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 		flags = O_CREAT | O_WRONLY | O_TRUNC;
 	} else if (s->how & SANDBOX__OPENAT2) {
 		struct open_how how;
-		if (read_mem(tid, args[s->flags], &how, sizeof(how.flags)) < 0)
+		if (read_mem(tid, args[s->flags], &how, sizeof(how)) < 0)
 			return -1;
 		flags = (int)how.flags;
-		nofollow = !!(how.flags & O_NOFOLLOW);
+		nofollow = !!(how.flags & O_NOFOLLOW) || !!(how.resolve & RESOLVE_NO_SYMLINKS);
+		in_root = !!(how.resolve & RESOLVE_IN_ROOT);
 	} else if (s->how & SANDBOX__ATFLAGS) {
 		nofollow = !!(fl & AT_SYMLINK_NOFOLLOW);
 		empty_ok = !!(fl & AT_EMPTY_PATH);
@@ -823,8 +825,16 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 				return 0;
 			if (dir_path(tid, dirfd, &t->path) < 0)
 				return -1;
-		} else if (make_absolute(t, tid, dirfd, t->raw.buf, &t->path) < 0) {
-			return -1;
+		} else {
+			/* RESOLVE_IN_ROOT: "/" is the directory fd (".." is
+			 * clamped there too, which lexical normalisation of the
+			 * joined path does not know) */
+			for (rel = t->raw.buf; in_root && *rel == '/'; rel++)
+				;
+			if (!*rel)
+				rel = ".";
+			if (make_absolute(t, tid, dirfd, rel, &t->path) < 0)
+				return -1;
 		}
 	}
 

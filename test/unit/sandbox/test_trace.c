@@ -742,6 +742,10 @@ static int child_openat2(void *arg)
 	how.flags = O_WRONLY | O_CREAT | O_NOFOLLOW;
 	how.mode = 0644;
 	close((int)syscall(SYS_openat2, dfd, "o2.txt", &how, sizeof(how)));
+	how.flags = O_RDONLY;
+	how.mode = 0;
+	how.resolve = RESOLVE_IN_ROOT;
+	close((int)syscall(SYS_openat2, dfd, "/in-root", &how, sizeof(how)));
 	return 0;
 }
 
@@ -759,6 +763,7 @@ static void test_openat2(void **state)
 	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/sub/o2.txt", tmp);
 	assert_true(sandbox_event_writes(e));
 	assert_true(e->nofollow);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/sub/in-root", tmp);
 	sandbox_trace_release(&r.tr);
 }
 
