@@ -237,6 +237,14 @@ struct sandbox_tracer;
 /*
  * Supervisor side: start a thread serving LISTENER (takes ownership, also
  * on failure).  0 or -1 with err set.
+ *
+ * The supervisor must sit in an ancestor of the step's pid namespace and
+ * its /proc must be of its own pid namespace: notifications carry thread
+ * ids as the supervisor sees them, and paths are read through
+ * /proc/TID/{cwd,fd,root,status}.  Those links name paths as the step's
+ * mount namespace sees them when its root is not the supervisor's.  Read
+ * access needs ptrace read/attach rights over the step (same uid, no
+ * Yama restriction against non-descendants: keep the step a descendant).
  */
 int sandbox_tracer_start(struct sandbox_tracer **out, int listener);
 

@@ -661,27 +661,29 @@ static int read_argv(struct sandbox_tracer *t, pid_t tid, uint64_t addr)
  */
 static int inspect_exec(struct sandbox_tracer *t, pid_t tid, const char *path)
 {
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	/* O_PATH first: opening a FIFO for reading would block this thread
+	 * and opening a device can have effects; only a regular file is
+	 * opened for reading, through its O_PATH descriptor. */
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	char root[64], head[4096];
 	struct stat st;
-	int rootfd = -1, fd = -1, ok = 0;
+	int rootfd = -1, pfd = -1, fd = -1, ok = 0;
 	ssize_t n;
 
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)tid);
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		goto out;
-	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd < 0 && errno == EACCES) {
-		/* executable but not readable: still a program */
-		how.flags = O_PATH | O_CLOEXEC;
-		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	}
-	if (fd < 0 || fstat(fd, &st) < 0)
+	pfd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (pfd < 0 || fstat(pfd, &st) < 0)
 		goto out;
 	ok = S_ISREG(st.st_mode) && (st.st_mode & 0111);
-	if (!ok || how.flags & O_PATH)
+	if (!ok)
 		goto out;
+	snprintf(root, sizeof(root), "/proc/self/fd/%d", pfd);
+	fd = open(root, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		goto out; /* executable but not readable: still a program */
 	n = pread(fd, head, sizeof(head) - 1, 0);
 	if (n < 4)
 		goto out;
@@ -722,6 +724,8 @@ static int inspect_exec(struct sandbox_tracer *t, pid_t tid, const char *path)
 out:
 	if (fd >= 0)
 		close(fd);
+	if (pfd >= 0)
+		close(pfd);
 	if (rootfd >= 0)
 		close(rootfd);
 	return ok;
@@ -768,7 +772,8 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	const struct sandbox__sys *s;
 	const __u64 *args = req->data.args;
 	pid_t tid = (pid_t)req->pid;
-	int flags = 0, nofollow, empty_ok = 0, fl = 0, dirfd;
+	int flags = 0, nofollow, empty_ok = 0, in_root = 0, fl = 0, dirfd;
+	const char *rel;
 	enum sandbox_op op;
 	struct sandbox_event ev;
 
@@ -786,10 +791,11 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 		flags = O_CREAT | O_WRONLY | O_TRUNC;
 	} else if (s->how & SANDBOX__OPENAT2) {
 		struct open_how how;
-		if (read_mem(tid, args[s->flags], &how, sizeof(how.flags)) < 0)
+		if (read_mem(tid, args[s->flags], &how, sizeof(how)) < 0)
 			return -1;
 		flags = (int)how.flags;
-		nofollow = !!(how.flags & O_NOFOLLOW);
+		nofollow = !!(how.flags & O_NOFOLLOW) || !!(how.resolve & RESOLVE_NO_SYMLINKS);
+		in_root = !!(how.resolve & RESOLVE_IN_ROOT);
 	} else if (s->how & SANDBOX__ATFLAGS) {
 		nofollow = !!(fl & AT_SYMLINK_NOFOLLOW);
 		empty_ok = !!(fl & AT_EMPTY_PATH);
@@ -819,8 +825,16 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 				return 0;
 			if (dir_path(tid, dirfd, &t->path) < 0)
 				return -1;
-		} else if (make_absolute(t, tid, dirfd, t->raw.buf, &t->path) < 0) {
-			return -1;
+		} else {
+			/* RESOLVE_IN_ROOT: "/" is the directory fd (".." is
+			 * clamped there too, which lexical normalisation of the
+			 * joined path does not know) */
+			for (rel = t->raw.buf; in_root && *rel == '/'; rel++)
+				;
+			if (!*rel)
+				rel = ".";
+			if (make_absolute(t, tid, dirfd, rel, &t->path) < 0)
+				return -1;
 		}
 	}
 

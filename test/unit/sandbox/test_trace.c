@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -339,6 +340,41 @@ static void test_lookups(void **state)
 	sandbox_trace_release(&r.tr);
 }
 
+static int child_normalise(void *arg)
+{
+	struct stat st;
+	char deep[PATH_MAX + 16];
+	(void)arg;
+	if (chdir(tmp) < 0)
+		return 1;
+	stat("/../..//", &st);
+	stat("x/../y/./", &st);
+	stat("../../../../../../../../../../etc/./hostname-absent", &st);
+	stat(".", &st);
+	stat("/proc/self/fd/999/gone", &st); /* no such fd: kept as named */
+	/* longer than PATH_MAX: the kernel refuses it (ENAMETOOLONG) before
+	 * any lookup; we cannot read it whole either */
+	memset(deep, 'a', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	stat(deep, &st);
+	return 0;
+}
+
+static void test_normalise(void **state)
+{
+	struct traced r;
+	(void)state;
+	run_traced(&r, child_normalise, NULL);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "/");
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/y", tmp);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "/etc/hostname-absent");
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s", tmp);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "/proc/self/fd/999/gone");
+	assert_int_equal(r.tr.lost, 1); /* the over-long path */
+	sandbox_trace_release(&r.tr);
+}
+
 /* ---- exec --------------------------------------------------------------------- */
 
 static int child_exec(void *arg)
@@ -426,6 +462,57 @@ static int child_execv(void *arg)
 	char **argv = arg;
 	execv(argv[0], argv);
 	return 99;
+}
+
+/* exec of a FIFO fails (EACCES); looking at it must not block the tracer
+ * (a FIFO opened for reading waits for a writer). */
+static void test_exec_fifo(void **state)
+{
+	struct traced r;
+	char *fifo = tmp_path("fifo");
+	(void)state;
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0755), 0);
+	run_traced(&r, child_script, fifo);
+	assert_true(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 99);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", fifo);
+	assert_int_equal(r.tr.nprocs, 0);
+	free(fifo);
+	sandbox_trace_release(&r.tr);
+}
+
+/* A process killed while its threads wait for the tracer: the tracer
+ * sees the calls go away (ENOENT) and the listener hang up. */
+static void *thread_stat_forever(void *arg)
+{
+	struct stat st;
+	for (;;)
+		stat(arg, &st);
+	return NULL;
+}
+
+static int child_killed(void *arg)
+{
+	pthread_t th;
+	int i;
+	(void)arg;
+	for (i = 0; i < 4; i++)
+		if (pthread_create(&th, NULL, thread_stat_forever, tmp_path("busy")))
+			return 1;
+	usleep(50 * 1000);
+	kill(getpid(), SIGKILL);
+	return 2;
+}
+
+static void test_killed_midway(void **state)
+{
+	struct traced r;
+	(void)state;
+	run_traced(&r, child_killed, NULL);
+	assert_true(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL);
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/busy", tmp);
+	assert_true(r.tr.notifications > 4);
+	sandbox_trace_release(&r.tr);
 }
 
 /* A static binary (as Go makes them): no libc wrapper to hook, the filter
@@ -594,6 +681,53 @@ static void test_orphan(void **state)
 	sandbox_trace_release(&r.tr);
 }
 
+/* In a new pid namespace the step's first process is pid 1, its parent
+ * is outside (ppid 0), and its child is pid 2. */
+static int child_pidns(void *arg)
+{
+	char *argv[] = { self_exe,  "--probe", "spawn", self_exe, self_exe,
+			 "--probe", "open",    arg,	NULL };
+	pid_t pid;
+	int st;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
+		return 77;
+	pid = fork();
+	if (pid == 0) {
+		execv(self_exe, argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+
+static void test_pidns(void **state)
+{
+	struct traced r;
+	const struct sandbox_event *e;
+	char *file = tmp_path("pidns");
+	(void)state;
+	run_traced(&r, child_pidns, file);
+	free(file);
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 77) {
+		sandbox_trace_release(&r.tr);
+		print_message("no user namespaces here: skipping\n");
+		skip();
+	}
+	assert_exit0(&r);
+	if (r.tr.nprocs != 2) {
+		dump(&r.tr);
+		fail_msg("%zu procs, expected 2", r.tr.nprocs);
+	}
+	assert_int_equal(r.tr.procs[0].pid, 1);
+	assert_int_equal(r.tr.procs[0].ppid, 0);
+	assert_int_equal(r.tr.procs[1].pid, 2);
+	assert_int_equal(r.tr.procs[1].ppid, 1);
+	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/pidns", tmp);
+	assert_int_equal(e->pid, 2);
+	sandbox_trace_release(&r.tr);
+}
+
 /* ---- openat2, writes, descriptors named as paths -------------------------------- */
 
 static int child_openat2(void *arg)
@@ -608,6 +742,10 @@ static int child_openat2(void *arg)
 	how.flags = O_WRONLY | O_CREAT | O_NOFOLLOW;
 	how.mode = 0644;
 	close((int)syscall(SYS_openat2, dfd, "o2.txt", &how, sizeof(how)));
+	how.flags = O_RDONLY;
+	how.mode = 0;
+	how.resolve = RESOLVE_IN_ROOT;
+	close((int)syscall(SYS_openat2, dfd, "/in-root", &how, sizeof(how)));
 	return 0;
 }
 
@@ -625,6 +763,7 @@ static void test_openat2(void **state)
 	e = expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/sub/o2.txt", tmp);
 	assert_true(sandbox_event_writes(e));
 	assert_true(e->nofollow);
+	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/sub/in-root", tmp);
 	sandbox_trace_release(&r.tr);
 }
 
@@ -886,7 +1025,7 @@ static void test_force(void **state)
 {
 	struct sandbox_tracer *t;
 	struct sandbox_trace tr;
-	int sv[2], ready[2], lfd, st;
+	int sv[2], ready[2], lfd, st, rc;
 	char c;
 	pid_t pid;
 	(void)state;
@@ -915,10 +1054,12 @@ static void test_force(void **state)
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	close(ready[0]);
 	/* the child is alive: only FORCE can end the wait */
-	assert_int_equal(sandbox_tracer_finish(t, &tr, 1), 0);
-	expect_event(&tr, SANDBOX_OP_OPEN, "%s/before-force", tmp);
+	rc = sandbox_tracer_finish(t, &tr, 1);
+	/* reap it before any assertion can leave it behind */
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(rc, 0);
+	expect_event(&tr, SANDBOX_OP_OPEN, "%s/before-force", tmp);
 	sandbox_trace_release(&tr);
 }
 
@@ -973,12 +1114,16 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_exec_script),
+		cmocka_unit_test(test_exec_fifo),
+		cmocka_unit_test(test_killed_midway),
 		cmocka_unit_test(test_static_binary),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_spawn),
 		cmocka_unit_test(test_orphan),
+		cmocka_unit_test(test_pidns),
 		cmocka_unit_test(test_openat2),
 		cmocka_unit_test(test_writes),
 		cmocka_unit_test(test_procfd),
