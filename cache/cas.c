@@ -19,17 +19,6 @@ void cache_cas_path(struct strbuf *out, const char *cairn_dir, const char *sha)
 	strbuf_addf(out, "%s/cas/sha256/%.2s/%s", cairn_dir, sha, sha + 2);
 }
 
-static void hex_of(char out[SHA256_HEX_LEN + 1], const unsigned char md[32])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 /*
  * Copy IN to OUT (when OUT >= 0) until EOF, hashing what passes; the
  * digest goes to HEX.  IN_NAME and OUT_NAME are for messages.
@@ -64,7 +53,7 @@ static int copy_hashing(char hex[SHA256_HEX_LEN + 1], int in, const char *in_nam
 	}
 	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
 		die("SHA-256 failed in libcrypto");
-	hex_of(hex, md);
+	util_sha256_to_hex(hex, md);
 	ret = 0;
 out:
 	free(buf);

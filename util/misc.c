@@ -8,19 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void to_hex(char out[SHA256_HEX_LEN + 1], const unsigned char md[32]);
-
-void util_sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t len)
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		die("SHA-256 failed in libcrypto");
-	to_hex(out, md);
-}
-
-static void to_hex(char out[SHA256_HEX_LEN + 1], const unsigned char md[32])
+void util_sha256_to_hex(char out[SHA256_HEX_LEN + 1], const unsigned char md[32])
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
@@ -29,6 +17,16 @@ static void to_hex(char out[SHA256_HEX_LEN + 1], const unsigned char md[32])
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+void util_sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t len)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		die("SHA-256 failed in libcrypto");
+	util_sha256_to_hex(out, md);
 }
 
 int util_sha256_fd(char out[SHA256_HEX_LEN + 1], uint64_t *size, int fd)
@@ -58,7 +56,7 @@ int util_sha256_fd(char out[SHA256_HEX_LEN + 1], uint64_t *size, int fd)
 	}
 	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
 		die("SHA-256 failed in libcrypto");
-	to_hex(out, md);
+	util_sha256_to_hex(out, md);
 	if (size)
 		*size = total;
 	ret = 0;

@@ -147,6 +147,9 @@ void strvec_copy(struct strvec *dst, const struct strvec *src);
 /* Write the SHA-256 of DATA as 64 lowercase hex digits plus NUL to OUT. */
 void util_sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t len);
 
+/* A 32-byte digest MD as 64 lowercase hex digits plus NUL. */
+void util_sha256_to_hex(char out[SHA256_HEX_LEN + 1], const unsigned char md[32]);
+
 /* The SHA-256 of what FD reads from its offset to EOF; *SIZE (if not
  * NULL) gets the byte count.  0, or -1 with err set. */
 int util_sha256_fd(char out[SHA256_HEX_LEN + 1], uint64_t *size, int fd);
