@@ -864,6 +864,14 @@ static int step_run(struct exec_session *s, const struct exec_step *step, struct
 			out->status = WEXITSTATUS(wstatus);
 		}
 	}
+	if (srp && srp->result.timed_out && !out->signal) {
+		/* The time limit killed what the step left running: the step
+		 * failed, whatever its shell said. */
+		out->signal = SIGKILL;
+		out->status = 128 + SIGKILL;
+		if (complete)
+			s->state.status = out->status;
+	}
 	if (srp) {
 		uint64_t t_end0 = util_now_ns();
 		ret = exec__steprun_end(srp, s, out->status, out->signal, complete, out);

@@ -634,7 +634,8 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 			warn("%s", err_last());
 		}
 	}
-	qsort(c.writes, c.nwrites, sizeof(*c.writes), cmp_write);
+	if (c.nwrites)
+		qsort(c.writes, c.nwrites, sizeof(*c.writes), cmp_write);
 	json_object_set_new(rec, "writes", writes_json(&c));
 
 	sb = json_object();

@@ -617,7 +617,8 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			nr++;
 		}
 	}
-	qsort(arr, nr, sizeof(*arr), cmp_read);
+	if (nr)
+		qsort(arr, nr, sizeof(*arr), cmp_read);
 
 	for (i = 0; i < nr; i++) {
 		struct read *r = &arr[i];

@@ -195,6 +195,102 @@ static int make_dev(const int *devs, int pts, struct setup_error *e)
 	return 0;
 }
 
+/*
+ * The kernel's global knobs stay out of reach: for a step run by root,
+ * uid 0 inside is uid 0 outside, and /proc/sys checks nothing but the
+ * file's owner.  Read-only binds over the writable parts of /proc (made
+ * here, in the outer user namespace, so the step cannot undo them) and
+ * /dev/null over the files that show kernel memory or keys -- the set
+ * container runtimes mask.
+ */
+static int harden_proc(struct setup_error *e)
+{
+	static const char *const ro[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
+					  "/proc/bus", "/proc/fs" };
+	static const char *const masked[] = { "/proc/kcore", "/proc/keys", "/proc/timer_list",
+					      "/proc/sched_debug", "/proc/kallsyms" };
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(ro); i++) {
+		int t = clone_tree(ro[i]);
+		if (t < 0) {
+			if (errno == ENOENT)
+				continue;
+			return fail(e, "cannot protect %s", ro[i]);
+		}
+		if (attach(t, ro[i], 1) < 0) {
+			close(t);
+			return fail(e, "cannot protect %s", ro[i]);
+		}
+		close(t);
+	}
+	for (i = 0; i < ARRAY_SIZE(masked); i++)
+		if (access(masked[i], F_OK) == 0 &&
+		    mount("/dev/null", masked[i], NULL, MS_BIND, NULL) < 0)
+			return fail(e, "cannot mask %s", masked[i]);
+	return 0;
+}
+
+/*
+ * A descriptor the step inherits opened read only (standard input from a
+ * file outside the project, say) still belongs to the host's writable
+ * mount, and reopening /proc/self/fd/N for writing would reach it.  Put
+ * each such descriptor on a read-only copy of its mount: same file, same
+ * offset and flags, nothing more.  The mount of a descriptor opened out
+ * there is not in our namespace, so its copy is found by its path (while
+ * the host's paths are still visible, before any overlay) and checked to
+ * be the same file.  A descriptor whose file cannot be found that way
+ * (deleted, or renamed meanwhile) is left as it is.
+ */
+static int protect_inherited_fds(struct setup_error *e)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	int fd, max = (int)sysconf(_SC_OPEN_MAX);
+	if (max > 1024 || max < 0)
+		max = 1024;
+	for (fd = 0; fd < max; fd++) {
+		int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD), t, nfd;
+		char link[64], path[PATH_MAX];
+		struct stat st, tst;
+		ssize_t n;
+		off_t off;
+		if (fl < 0 || (fdfl & FD_CLOEXEC) || (fl & O_ACCMODE) != O_RDONLY || (fl & O_PATH))
+			continue;
+		if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n <= 0 || path[0] != '/')
+			continue;
+		path[n] = '\0';
+		t = (int)syscall(SYS_open_tree, AT_FDCWD, path,
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (t < 0)
+			continue;
+		if (fstat(t, &tst) < 0 || tst.st_dev != st.st_dev || tst.st_ino != st.st_ino) {
+			close(t);
+			continue;
+		}
+		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
+			close(t);
+			return fail(e, "cannot protect descriptor %d", fd);
+		}
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", t);
+		nfd = open(link, (fl & ~(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC | O_NOCTTY);
+		close(t);
+		if (nfd < 0)
+			return fail(e, "cannot protect descriptor %d", fd);
+		off = lseek(fd, 0, SEEK_CUR);
+		if (off > 0)
+			lseek(nfd, off, SEEK_SET);
+		if (dup2(nfd, fd) < 0) {
+			close(nfd);
+			return fail(e, "cannot protect descriptor %d", fd);
+		}
+		close(nfd);
+	}
+	return 0;
+}
+
 static void loopback_up(void)
 {
 	struct ifreq ifr;
@@ -208,6 +304,20 @@ static void loopback_up(void)
 		ioctl(fd, SIOCSIFFLAGS, &ifr);
 	}
 	close(fd);
+}
+
+/* Does anything the step must see live under /run? */
+static int needs_run(const struct sandbox_config *cfg)
+{
+	size_t i;
+	for (i = 0; i < cfg->nlayers; i++)
+		if (!strncmp(cfg->layers[i].path, "/run/", 5) ||
+		    !strcmp(cfg->layers[i].path, "/run"))
+			return 1;
+	for (i = 0; i < cfg->nbinds; i++)
+		if (!strncmp(cfg->binds[i].dst, "/run/", 5))
+			return 1;
+	return 0;
 }
 
 /*
@@ -236,6 +346,8 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 		fail(e, "cannot make the mounts private");
 		goto out;
 	}
+	if (protect_inherited_fds(e) < 0)
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
 		char path[64];
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
@@ -263,6 +375,17 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 			}
 		}
 	}
+	/*
+	 * Without the network, no host services either: sockets are files,
+	 * and /run holds the daemons' (docker, dbus, systemd, the user's
+	 * agents under /run/user).  An empty /run hides them, unless the
+	 * step's own directories live there.
+	 */
+	if (!cfg->net && !needs_run(cfg) &&
+	    mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0) {
+		fail(e, "cannot hide /run");
+		goto out;
+	}
 	for (i = 0; i < cfg->nlayers; i++)
 		if (mount_layer(&cfg->layers[i], layerfds + 3 * i, e) < 0)
 			goto out;
@@ -283,6 +406,8 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 		fail(e, "cannot mount /proc");
 		goto out;
 	}
+	if (harden_proc(e) < 0)
+		goto out;
 	for (i = 0; i < cfg->nbinds; i++) {
 		if (attach(binds[i], cfg->binds[i].dst, !cfg->binds[i].writable) < 0) {
 			fail(e, "cannot bind %s at %s", cfg->binds[i].src, cfg->binds[i].dst);
