@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -204,25 +203,52 @@ int exec__commit_scan(struct exec_commit *c, const char *upper, const char *targ
 
 /* ---- carrying the operations out ---------------------------------------- */
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/*
+ * Remove NAME in DFD, a whole tree if it is a directory.  Directories
+ * get the permissions it takes first: overlayfs leaves its work
+ * directories' insides without any (work/, work/incompat/), and a step
+ * may have made a read-only one.
+ */
+static int remove_at(int dfd, const char *name, int is_dir)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd, ret = 0;
+
+	if (!is_dir) {
+		if (!unlinkat(dfd, name, 0) || errno == ENOENT)
+			return 0;
+		if (errno != EISDIR && errno != EPERM)
+			return -1;
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+	if ((st.st_mode & 0700) != 0700)
+		fchmodat(dfd, name, 0700, 0);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (remove_at(fd, e->d_name, e->d_type == DT_DIR) < 0)
+			ret = -1;
+	}
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		ret = -1;
+	return ret;
 }
 
 int exec__remove_tree(const char *path)
 {
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-	/* Overlayfs leaves its work directory without permissions. */
-	chmod(path, 0700);
-	return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS);
+	return remove_at(AT_FDCWD, path, 0);
 }
 
 /* Copy SRC over DST through a temporary file beside DST (EXDEV). */

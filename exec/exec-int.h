@@ -101,8 +101,9 @@ struct exec_steprun {
 	struct sandbox_bind binds[3];
 	size_t nbinds;
 	struct strvec strings; /* owns the layers' paths */
-	char *stepdir; /* .cairn/tmp/<id>: the project's upper directory */
+	char *stepdir; /* .cairn/tmp/<session>: the project's layer */
 	char *tstepdir; /* the scratch directory's part for /tmp */
+	const char *home_upper; /* the session's home layer (borrowed), or NULL */
 	uint64_t started_real;
 	json_t *record; /* being built */
 	json_t *start_state;

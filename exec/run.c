@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -244,23 +243,6 @@ out:
 	return ret;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	/* Only what we made: files and directories, no symlinks followed. */
-	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void fds_release(struct exec_fd *fds, size_t n)
 {
 	size_t i;
@@ -279,8 +261,10 @@ void exec_session_release(struct exec_session *s)
 	strvec_clear(&s->taken_fds);
 	free(s->base_options);
 	free(s->base_shopts);
+	/* Only what we made: files and directories, no symlinks followed;
+	 * with the overlays' work directories, which lack permissions. */
 	if (s->tmpdir)
-		remove_tree(s->tmpdir);
+		exec__remove_tree(s->tmpdir);
 	free(s->shell);
 	free(s->argv0);
 	free(s->script_abs);

@@ -43,6 +43,45 @@ static int mkdir_p(const char *path, unsigned mode)
 	return ret ? err_errno(CAIRN_ERROR, "cannot create %s", path) : 0;
 }
 
+/* Make directory PATH (and its parents) unless it exists. */
+static int make_dir(const char *path)
+{
+	if (!mkdir(path, 0755) || errno == EEXIST)
+		return 0;
+	return mkdir_p(path, 0755);
+}
+
+/*
+ * Make DIR an empty directory, removing what is in it; with
+ * KEEP_HIDER, keep the whiteout that hides .cairn/ in a project layer
+ * (but not whatever a step may have put in its place).
+ */
+static int empty_dir(const char *dir, int keep_hider)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct dirent *e;
+	struct stat st;
+	DIR *d = opendir(dir);
+	int ret = 0;
+
+	if (!d)
+		return errno == ENOENT ? make_dir(dir) : err_errno(CAIRN_ERROR, "%s", dir);
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%s/%s", dir, e->d_name);
+		if (keep_hider && !strcmp(e->d_name, ".cairn") && !lstat(sb.buf, &st) &&
+		    S_ISCHR(st.st_mode) && st.st_rdev == 0)
+			continue;
+		if (exec__remove_tree(sb.buf) < 0)
+			ret = err_errno(CAIRN_ERROR, "cannot remove %s", sb.buf);
+	}
+	closedir(d);
+	strbuf_release(&sb);
+	return ret;
+}
+
 static char *host_image(void)
 {
 	struct utsname u;
@@ -96,16 +135,23 @@ static int recover(struct exec_session *s)
 	}
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
-		char *journal, *rec, *upper;
+		char *journal, *rec, *upper = NULL;
 		if (n < 9 || strcmp(e->d_name + n - 8, ".journal"))
 			continue;
 		journal = xstrfmt("%s/%s", dir, e->d_name);
 		rec = xstrfmt("%s/%.*s.json", dir, (int)(n - 8), e->d_name);
-		upper = xstrfmt("%s/tmp/%.*s", s->cairn_dir, (int)(n - 8), e->d_name);
 		if (exec__commit_recover(journal) < 0) {
 			ret = -1;
 		} else {
 			json_t *r = json_load_file(rec, 0, NULL);
+			const char *sid = json_string_value(json_object_get(r, "session"));
+			/* The layers are the session's (.cairn/tmp/<session>);
+			 * records of older cairns had them per step. */
+			if (sid && *sid && !strchr(sid, '/') && *sid != '.')
+				upper = xstrfmt("%s/tmp/%s", s->cairn_dir, sid);
+			else
+				upper =
+				    xstrfmt("%s/tmp/%.*s", s->cairn_dir, (int)(n - 8), e->d_name);
 			if (r && s->record && s->record(r, s->record_payload) < 0)
 				ret = -1;
 			json_decref(r);
@@ -122,6 +168,7 @@ static int recover(struct exec_session *s)
 		free(journal);
 		free(rec);
 		free(upper);
+		upper = NULL;
 	}
 	closedir(d);
 	free(dir);
@@ -224,6 +271,11 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 
 void exec__record_release(struct exec_session *s)
 {
+	if (s->cairn_dir && s->session_id && s->sandboxed) {
+		char *dir = xstrfmt("%s/tmp/%s", s->cairn_dir, s->session_id);
+		exec__remove_tree(dir);
+		free(dir);
+	}
 	free(s->root);
 	free(s->cairn_dir);
 	free(s->session_id);
@@ -280,10 +332,11 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	if (!s->sandboxed)
 		return 0;
 	r->layers = xcalloc(3 + s->writable.nr, sizeof(*r->layers));
-	r->stepdir = xstrfmt("%s/tmp/%s", s->cairn_dir, r->id);
-	r->tstepdir = xstrfmt("%s/steps/%u", s->tmpdir, s->seq + 1);
-	exec__remove_tree(r->stepdir);
-	exec__remove_tree(r->tstepdir);
+	/* The session's layer directories, emptied after each step
+	 * (exec__steprun_release): making and removing a dozen
+	 * directories per step cost more than the rest of preparing. */
+	r->stepdir = xstrfmt("%s/tmp/%s", s->cairn_dir, s->session_id);
+	r->tstepdir = xstrfmt("%s/steps", s->tmpdir);
 
 	d = xstrfmt("%s/p", r->stepdir);
 	add_layer(r, s->root, s->root, d);
@@ -296,12 +349,12 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 		/* The layer is mounted "volatile" (no syncs, which cost a
 		 * quarter second per step on unmount); overlayfs then marks
 		 * the work directory, which must start empty next time. */
-		exec__remove_tree(s->home_work);
-		if (mkdir_p(s->home_work, 0755) < 0)
+		if (empty_dir(s->home_work, 0) < 0)
 			return -1;
 		l->path = s->home;
 		l->lower = s->home;
 		l->upper = s->home_upper;
+		r->home_upper = s->home_upper;
 		l->work = s->home_work;
 	}
 	for (i = 0; i < s->writable.nr; i++) {
@@ -312,13 +365,14 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	for (i = 0; i < r->nlayers; i++) {
 		if (r->layers[i].upper == s->home_upper)
 			continue;
-		if (mkdir_p(r->layers[i].upper, 0755) < 0 || mkdir_p(r->layers[i].work, 0755) < 0)
+		if (make_dir(r->layers[i].upper) < 0 || make_dir(r->layers[i].work) < 0)
 			return -1;
 	}
 	/* The store is not the step's business: a whiteout hides .cairn/
-	 * from the project's view (and commits never touch it). */
+	 * from the project's view (and commits never touch it).  The one
+	 * a previous step left is kept (see empty_dir()). */
 	d = xstrfmt("%s/p/u/.cairn", r->stepdir);
-	if (mknod(d, S_IFCHR | 0000, 0) < 0) {
+	if (mknod(d, S_IFCHR | 0000, 0) < 0 && errno != EEXIST) {
 		err_errno(CAIRN_ERROR, "cannot hide the store from the step (%s)", d);
 		free(d);
 		return -1;
@@ -349,10 +403,24 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 
 void exec__steprun_release(struct exec_steprun *r)
 {
-	if (r->stepdir)
+	size_t i;
+	int failed = 0;
+
+	/* Empty the layers for the next step; should that fail, remove
+	 * them whole, so that no step ever sees another's leftovers as its
+	 * own writes.  The home layer's upper is the session's. */
+	for (i = 0; i < r->nlayers; i++) {
+		const struct sandbox_layer *l = &r->layers[i];
+		if (l->upper == r->home_upper)
+			continue;
+		if (empty_dir(l->upper, 1) < 0 || empty_dir(l->work, 0) < 0)
+			failed = 1;
+	}
+	if (failed) {
+		err_clear();
 		exec__remove_tree(r->stepdir);
-	if (r->tstepdir)
 		exec__remove_tree(r->tstepdir);
+	}
 	free(r->stepdir);
 	free(r->tstepdir);
 	free(r->layers);

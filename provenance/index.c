@@ -347,6 +347,10 @@ int prov__index_catch_up(struct prov_store *st, const git_oid *tip)
 
 	if ((ret = prov__index_tip(&idx, st)) < 0)
 		goto out;
+	/* The common case, asked before every record: TIP is the step the
+	 * index took in last.  Walking would load and parse its record. */
+	if (idx && git_commit_parentcount(idx) && git_oid_equal(prov__index_step(idx), tip))
+		goto out;
 	if (idx && git_commit_tree(&idx_tree, idx) < 0) {
 		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", PROV_REF_INDEX);
 		goto out;

@@ -450,6 +450,7 @@ static void send_msg(int fd, const struct reaper_msg *m)
  * descriptor.
  */
 static __attribute__((noreturn)) void main_process(const struct sandbox_config *cfg,
+						   const struct sandbox_filter *filter,
 						   sandbox_main_fn fn, void *payload, int sock,
 						   uid_t uid, gid_t gid)
 {
@@ -466,10 +467,8 @@ static __attribute__((noreturn)) void main_process(const struct sandbox_config *
 		fail(&e, "cannot enter the step's user namespace");
 	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(&e, "cannot set no-new-privs");
-	else if (cfg->trace && (listener = sandbox_seccomp_install()) < 0) {
-		e.err = errno ? errno : EINVAL;
-		snprintf(e.text, sizeof(e.text), "%s", err_last());
-	}
+	else if (filter && (listener = sandbox_filter_install(filter)) < 0)
+		fail(&e, "cannot install the seccomp filter");
 
 	memset(buf, 0, sizeof(buf));
 	iov.iov_base = &e;
@@ -549,9 +548,10 @@ static void read_io(unsigned long long *rchar, unsigned long long *wchar)
 	strbuf_release(&sb);
 }
 
-static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg, sandbox_main_fn fn,
-					     void *payload, int status_w, int sock, uid_t uid,
-					     gid_t gid)
+static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
+					     const struct sandbox_filter *filter,
+					     sandbox_main_fn fn, void *payload, int status_w,
+					     int sock, uid_t uid, gid_t gid)
 {
 	struct reaper_msg m;
 	struct setup_error e = { 0 };
@@ -583,7 +583,7 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg, s
 	}
 	if (main_pid == 0) {
 		close(status_w);
-		main_process(cfg, fn, payload, sock, uid, gid);
+		main_process(cfg, filter, fn, payload, sock, uid, gid);
 	}
 	/* The step's descriptors are its own: EOF on its pipes must mean
 	 * that the step has let go of them. */
@@ -702,6 +702,14 @@ static int recv_hello(int sock, pid_t *pid, int *listener)
 	return 0;
 }
 
+/*
+ * The seccomp filter, built once per process: libseccomp takes about a
+ * millisecond to generate it, and it allocates, which a child cloned from
+ * our multithreaded process (the tracer runs a thread) must not do.  The
+ * children install it with system calls only.
+ */
+static struct sandbox_filter *step_filter;
+
 int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbox_main_fn fn,
 		  void *payload)
 {
@@ -712,12 +720,16 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 	    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
+	const struct sandbox_filter *filter;
 	pid_t pid;
 	int r;
 
 	*out = NULL;
 	sb->status_fd = -1;
 	sb->reaper = -1;
+	if (cfg->trace && !step_filter && sandbox_filter_build(&step_filter) < 0)
+		goto fail;
+	filter = cfg->trace ? step_filter : NULL;
 	if (!cfg->net)
 		flags |= CLONE_NEWNET;
 	if (pipe2(status, O_CLOEXEC) < 0 ||
@@ -745,7 +757,7 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 	if (pid == 0) {
 		close(status[0]);
 		close(sock[0]);
-		reaper(cfg, fn, payload, status[1], sock[1], uid, gid);
+		reaper(cfg, filter, fn, payload, status[1], sock[1], uid, gid);
 	}
 	sb->reaper = pid;
 	close(status[1]);
