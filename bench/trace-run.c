@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 		die("usage: trace-run [--bare] [--stats] [--events] CMD [ARG...]");
 	/* Built once before the fork, as a session would: the child only
 	 * installs it. */
-	if (!bare && sandbox_filter_build(&filter) < 0)
+	if (!bare && sandbox_filter_build(&filter, 0) < 0)
 		die("%s", err_last());
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		die("socketpair: %s", strerror(errno));

@@ -708,7 +708,7 @@ static int recv_hello(int sock, pid_t *pid, int *listener)
  * our multithreaded process (the tracer runs a thread) must not do.  The
  * children install it with system calls only.
  */
-static struct sandbox_filter *step_filter;
+static struct sandbox_filter *step_filter[2]; /* [net] */
 
 int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbox_main_fn fn,
 		  void *payload)
@@ -727,9 +727,11 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 	*out = NULL;
 	sb->status_fd = -1;
 	sb->reaper = -1;
-	if (cfg->trace && !step_filter && sandbox_filter_build(&step_filter) < 0)
+	if (cfg->trace && !step_filter[!!cfg->net] &&
+	    sandbox_filter_build(&step_filter[!!cfg->net],
+				 cfg->net ? 0 : SANDBOX_FILTER_NO_UNIX_SOCKETS) < 0)
 		goto fail;
-	filter = cfg->trace ? step_filter : NULL;
+	filter = cfg->trace ? step_filter[!!cfg->net] : NULL;
 	if (!cfg->net)
 		flags |= CLONE_NEWNET;
 	if (pipe2(status, O_CLOEXEC) < 0 ||

@@ -144,7 +144,10 @@ struct sandbox_filter;
 
 /* Build the filter into *OUT (caller frees with sandbox_filter_free()).
  * 0 or -1 with err set. */
-int sandbox_filter_build(struct sandbox_filter **out);
+/* FLAGS: SANDBOX_FILTER_NO_UNIX_SOCKETS refuses socket(AF_UNIX, ...)
+ * with EACCES (steps without the network). */
+#define SANDBOX_FILTER_NO_UNIX_SOCKETS 1u
+int sandbox_filter_build(struct sandbox_filter **out, unsigned flags);
 
 /*
  * Install F in the calling thread as sandbox_seccomp_install() does, and

@@ -10,6 +10,7 @@
 #include "sandbox-int.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -237,7 +238,7 @@ out:
 	return ret;
 }
 
-int sandbox_filter_build(struct sandbox_filter **out)
+int sandbox_filter_build(struct sandbox_filter **out, unsigned flags)
 {
 	scmp_filter_ctx ctx;
 	size_t i;
@@ -273,6 +274,19 @@ int sandbox_filter_build(struct sandbox_filter **out)
 			ret = err_errno(CAIRN_ERROR, "seccomp rule for %s", refused[i].name);
 			goto out;
 		}
+	}
+	/*
+	 * Without the network, no local services either: a Unix socket is
+	 * reached by its path, which no namespace hides, and a daemon's
+	 * (docker's, the session bus, an ssh agent) would lead out of the
+	 * sandbox.  socketpair() stays allowed: it reaches nothing outside.
+	 */
+	if ((flags & SANDBOX_FILTER_NO_UNIX_SOCKETS) &&
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+				   SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0) {
+		errno = -rc;
+		ret = err_errno(CAIRN_ERROR, "seccomp rule for socket");
+		goto out;
 	}
 	for (i = 0; i < sandbox__ntraced; i++)
 		if (add_traced(ctx, &sandbox__traced[i]) < 0)
@@ -316,7 +330,7 @@ int sandbox_seccomp_install(void)
 	struct sandbox_filter *f = NULL;
 	int fd;
 
-	if (sandbox_filter_build(&f) < 0)
+	if (sandbox_filter_build(&f, 0) < 0)
 		return -1;
 	fd = sandbox_filter_install(f);
 	if (fd < 0)
