@@ -221,6 +221,7 @@ struct exec_session {
 	exec_record_fn record;
 	void *record_payload;
 	struct exec_memo *memo; /* file hashes by stat */
+	int lock_fd; /* held on .cairn/tmp/<session>.lock while we run */
 	char *image; /* a description of this host, for records */
 };
 

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -188,6 +189,55 @@ static void make_mountpoint(struct exec_session *s, const char *path)
 	free(p);
 }
 
+/*
+ * Each session holds a lock on .cairn/tmp/<session>.lock while it runs:
+ * the directories of a session whose lock nobody holds belong to a cairn
+ * that was killed, and the next session removes them.
+ */
+static int lock_session(struct exec_session *s)
+{
+	char *lock = xstrfmt("%s/tmp/%s.lock", s->cairn_dir, s->session_id);
+	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX) < 0) {
+		err_errno(CAIRN_ERROR, "cannot lock %s", lock);
+		free(lock);
+		return -1;
+	}
+	free(lock);
+	return 0;
+}
+
+static void sweep_stale(struct exec_session *s)
+{
+	char *dir = xstrfmt("%s/tmp", s->cairn_dir);
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	if (!d) {
+		free(dir);
+		return;
+	}
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char *lock, *sdir;
+		int fd;
+		if (n < 6 || strcmp(e->d_name + n - 5, ".lock"))
+			continue;
+		lock = xstrfmt("%s/%s", dir, e->d_name);
+		sdir = xstrfmt("%s/%.*s", dir, (int)(n - 5), e->d_name);
+		fd = open(lock, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			exec__remove_tree(sdir);
+			unlink(lock);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(lock);
+		free(sdir);
+	}
+	closedir(d);
+	free(dir);
+}
+
 int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts)
 {
 	char rnd[9];
@@ -229,6 +279,9 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 		return -1;
 	if (!s->sandboxed)
 		return 0;
+	if (lock_session(s) < 0)
+		return -1;
+	sweep_stale(s);
 
 	/* The session's /tmp, with mount points for what lives under the
 	 * host's /tmp and must stay visible: the project, our scratch. */
@@ -273,9 +326,14 @@ void exec__record_release(struct exec_session *s)
 {
 	if (s->cairn_dir && s->session_id && s->sandboxed) {
 		char *dir = xstrfmt("%s/tmp/%s", s->cairn_dir, s->session_id);
+		char *lock = xstrfmt("%s.lock", dir);
 		exec__remove_tree(dir);
+		unlink(lock);
 		free(dir);
+		free(lock);
 	}
+	if (s->lock_fd > 0)
+		close(s->lock_fd);
 	free(s->root);
 	free(s->cairn_dir);
 	free(s->session_id);

@@ -93,6 +93,7 @@ if pgrep -f 'sleep 30.7357' >/dev/null; then
 fi
 run_cairn -c 'echo after'
 expect_eq "after a killed step: cairn works" after "$OUT"
+expect_eq "after a killed step: its directories were swept" "" "$(ls -A .cairn/tmp)"
 git --git-dir .cairn/lineage.git fsck --no-progress >/dev/null 2>&1 || fail "store not consistent"
 
 done_testing
