@@ -279,17 +279,6 @@ void exec_session_release(struct exec_session *s)
 
 /* ---- the child ----------------------------------------------------------- */
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret;
-	if (fd < 0)
-		return -1;
-	ret = util_write_all(fd, text, strlen(text));
-	close(fd);
-	return ret;
-}
-
 /*
  * Make PROG appear at TARGET for this process (and its children) only.
  * Called in the forked child, single-threaded.
@@ -298,19 +287,10 @@ static int mount_program(const char *prog, const char *target)
 {
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	char map[64];
 
 	if (uid != 0) {
 		/* Unprivileged: a user namespace gives us the right to mount. */
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-			return -1;
-		if (write_file("/proc/self/setgroups", "deny") < 0)
-			return -1;
-		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-		if (write_file("/proc/self/uid_map", map) < 0)
-			return -1;
-		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-		if (write_file("/proc/self/gid_map", map) < 0)
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 || sandbox_map_self(uid, gid) < 0)
 			return -1;
 	} else if (unshare(CLONE_NEWNS) < 0) {
 		return -1;

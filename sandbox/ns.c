@@ -79,7 +79,7 @@ static int write_text(const char *path, const char *text)
 
 /* Map our own uid and gid, the only ones an unprivileged user may map.
  * Files owned by other ids show up as the overflow id ("nobody"). */
-static int map_self(uid_t uid, gid_t gid)
+int sandbox_map_self(uid_t uid, gid_t gid)
 {
 	char map[64];
 	if (write_text("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
@@ -463,7 +463,7 @@ static __attribute__((noreturn)) void main_process(const struct sandbox_config *
 	struct ucred cred;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (unshare(CLONE_NEWUSER) < 0 || map_self(uid, gid) < 0)
+	if (unshare(CLONE_NEWUSER) < 0 || sandbox_map_self(uid, gid) < 0)
 		fail(&e, "cannot enter the step's user namespace");
 	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(&e, "cannot set no-new-privs");
@@ -561,7 +561,7 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	memset(&m, 0, sizeof(m));
-	if (map_self(uid, gid) < 0) {
+	if (sandbox_map_self(uid, gid) < 0) {
 		fail(&e, "cannot map the user and group ids");
 		goto failed;
 	}
@@ -931,7 +931,7 @@ int sandbox_check(void)
 	 * every capability: only trying tells. */
 	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid == 0) {
-		if (map_self(geteuid(), getegid()) < 0)
+		if (sandbox_map_self(geteuid(), getegid()) < 0)
 			_exit(1);
 		if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 			_exit(2);

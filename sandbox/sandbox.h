@@ -95,6 +95,10 @@ int sandbox_check(void);
 int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbox_main_fn fn,
 		  void *payload);
 
+/* In a process that has just entered a new user namespace: map UID and
+ * GID (the caller's ids outside) to themselves.  0 or -1 (errno). */
+int sandbox_map_self(uid_t uid, gid_t gid);
+
 /* The main process's pid as the caller sees it (for pidfd_open, prlimit). */
 pid_t sandbox_main_pid(const struct sandbox *sb);
 /* ... and as the step's processes see it (in records). */
