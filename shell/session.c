@@ -43,9 +43,11 @@ enum exec_lang shell_lang_of(const char *buf, size_t len)
 
 /*
  * Say what the sandbox did to the step, on standard error: always that
- * a time limit stopped it; with NOTES (the REPL, -v) also refused
- * writes and discarded outputs, which a script run prints nothing about
- * so that it prints what it would under the shell.
+ * a time limit stopped it or that it was refused writes (the shell's own
+ * "Read-only file system" does not say how to allow them); with NOTES
+ * (the REPL, -v) also that a failed step's outputs were discarded, which
+ * a script run leaves unsaid so that it prints what it would under the
+ * shell.
  */
 static void report(const struct exec_session *s, const struct exec_step *step,
 		   const struct exec_result *out, int notes)
@@ -54,13 +56,6 @@ static void report(const struct exec_session *s, const struct exec_step *step,
 	if (out->timed_out)
 		fprintf(stderr, "cairn: the step was stopped after %u s (#cairn: timeout=%u)\n",
 			step->directives.timeout, step->directives.timeout);
-	if (!notes)
-		return;
-	if (step->directives.mem && out->status)
-		fprintf(stderr,
-			"cairn: the step failed with a memory limit of %llu bytes (#cairn: mem=); "
-			"if it ran out of memory, raise the limit\n",
-			(unsigned long long)step->directives.mem);
 	if (out->refused.nr) {
 		fprintf(stderr, "cairn: the sandbox refused writes outside the project:");
 		for (i = 0; i < out->refused.nr && i < 5; i++)
@@ -72,6 +67,13 @@ static void report(const struct exec_session *s, const struct exec_step *step,
 			"%s/config --add sandbox.writable DIR\n",
 			s->cairn_dir);
 	}
+	if (!notes)
+		return;
+	if (step->directives.mem && out->status)
+		fprintf(stderr,
+			"cairn: the step failed with a memory limit of %llu bytes (#cairn: mem=); "
+			"if it ran out of memory, raise the limit\n",
+			(unsigned long long)step->directives.mem);
 	if (out->discarded && !s->keep_failed)
 		fprintf(stderr,
 			"cairn: the step failed (status %d): its outputs were discarded "
