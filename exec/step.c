@@ -485,6 +485,7 @@ void exec__steprun_release(struct exec_steprun *r)
 	strvec_clear(&r->strings);
 	sandbox_trace_release(&r->trace);
 	json_decref(r->record);
+	json_decref(r->start_state);
 	memset(r, 0, sizeof(*r));
 }
 
