@@ -18,10 +18,13 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 mkdir .cairn
 
+# The system's python3 (a version manager's shim on PATH is a script).
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3)
 seq 100 | sed 's/.*/true/' > true100.sh
-seq 100 | sed 's/.*/python3 -c pass/' > py100.sh
+seq 100 | sed "s|.*|$py -c pass|" > py100.sh
 echo 'for i in $(seq 100); do sh -c true; done' > sh100.sh
-echo 'for i in $(seq 100); do python3 -c pass; done' > pybare100.sh
+echo "for i in \$(seq 100); do $py -c pass; done" > pybare100.sh
 
 hyperfine -N -w 2 -r "${RUNS:-5}" --export-csv times.csv \
 	-n "sh -c true" "sh -c true" \
