@@ -237,6 +237,33 @@ static int is_code(const json_t *record, const char *path)
 	return 0;
 }
 
+/*
+ * Did the step name PATH itself -- in its command or in an argument of a
+ * program it ran?  A file under /usr that a command was given
+ * (`gdal_translate /usr/share/proj/egm96_15.gtx ...`) is an input of the
+ * analysis, not part of the machine.
+ */
+static int named_by_step(const json_t *record, const char *path)
+{
+	const char *cmd = lineage__str(record, "command");
+	json_t *tree = json_object_get(record, "exec_tree"), *p, *a;
+	size_t i, j;
+
+	if (cmd && strstr(cmd, path))
+		return 1;
+	json_array_foreach(tree, i, p)
+	{
+		json_t *argv = json_object_get(p, "argv");
+		json_array_foreach(argv, j, a)
+		{
+			const char *s = json_string_value(a);
+			if (j > 0 && s && strstr(s, path))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* The role of READ in the graph ("data" or "code"), or NULL to leave it out. */
 static const char *read_role(const json_t *record, const json_t *read)
 {
@@ -249,7 +276,7 @@ static const char *read_role(const json_t *record, const json_t *read)
 		return "code";
 	if (lineage__str(read, "producer"))
 		return "data";
-	return is_system_path(path) ? NULL : "data";
+	return !is_system_path(path) || named_by_step(record, path) ? "data" : NULL;
 }
 
 /* Is WRITE an output the graph shows? */
