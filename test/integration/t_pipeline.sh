@@ -66,6 +66,16 @@ d = m.ProvDocument.deserialize(content=open("prov.json").read(), format="json")
 print(len(d.get_records(m.ProvActivity)))')"
 fi
 
+# A data file under /usr that the command names is an input; the
+# libraries the program loaded are not.
+data=/usr/share/common-licenses/GPL-3
+if [ -f "$data" ]; then
+	run_cairn -c "wc -l $data > n.txt"
+	"$CAIRN" lineage n.txt --format json > lin2.json
+	expect_eq "lineage: a named system file is an input" "True False" \
+		"$(python3 -c 'import json,sys; g=json.load(open("lin2.json")); p=[f["path"] for f in g["files"]]; print(sys.argv[1] in p, any(x.startswith("/usr/lib") for x in p))' "$data")"
+fi
+
 # The store is a valid git repository.
 git --git-dir .cairn/lineage.git fsck --strict --no-progress >/dev/null 2>&1 || fail "git fsck"
 expect_match "git log --all" "summarize.py" "$(git --git-dir .cairn/lineage.git log --all --format=%s 2>&1)"
