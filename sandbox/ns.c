@@ -13,6 +13,7 @@
  */
 #include "sandbox-int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -244,10 +245,23 @@ static int harden_proc(struct setup_error *e)
 static int protect_inherited_fds(struct setup_error *e)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	int fd, max = (int)sysconf(_SC_OPEN_MAX);
-	if (max > 1024 || max < 0)
-		max = 1024;
-	for (fd = 0; fd < max; fd++) {
+	int fds[1024], nfds = 0, k;
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+
+	/* The descriptors we have, listed (not probed one by one). */
+	if (!d)
+		return fail(e, "cannot list descriptors");
+	while ((de = readdir(d)) && nfds < (int)ARRAY_SIZE(fds)) {
+		char *end;
+		long n = strtol(de->d_name, &end, 10);
+		if (*end || end == de->d_name || n == dirfd(d))
+			continue;
+		fds[nfds++] = (int)n;
+	}
+	closedir(d);
+	for (k = 0; k < nfds; k++) {
+		int fd = fds[k];
 		int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD), t, nfd;
 		char link[64], path[PATH_MAX];
 		struct stat st, tst;
