@@ -133,10 +133,15 @@ struct exec_step {
 	struct exec_directives directives;
 };
 
-/* A step record (a jansson object, see docs/step-record.md) goes here:
- * the store commits it.  RECORD is borrowed.  0 or -1 with err set. */
+/*
+ * A step record (a jansson object, see docs/step-record.md) goes here:
+ * the store commits it, now or later (RECORD is borrowed: take a
+ * reference to keep it).  PENDING names a file holding the same record,
+ * which the store removes once the record is safely committed: a cairn
+ * killed before that commits it on its next start.  0 or -1 with err set.
+ */
 struct json_t;
-typedef int (*exec_record_fn)(struct json_t *record, void *payload);
+typedef int (*exec_record_fn)(struct json_t *record, const char *pending, void *payload);
 
 struct exec_session_opts {
 	enum exec_lang lang;

@@ -122,7 +122,30 @@ static void random_hex(char *out, size_t nbytes)
 	out[2 * nbytes] = '\0';
 }
 
-/* Finish the commits a killed cairn left half done (see commit.c). */
+/* Is the session that recorded R still running (holding its lock)? */
+static int session_alive(struct exec_session *s, json_t *r)
+{
+	const char *sid = json_string_value(json_object_get(r, "session"));
+	char *lock;
+	int fd, alive = 0;
+	if (!sid || !*sid || strchr(sid, '/') || *sid == '.')
+		return 0;
+	lock = xstrfmt("%s/tmp/%s.lock", s->cairn_dir, sid);
+	fd = open(lock, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+		close(fd);
+	}
+	free(lock);
+	return alive;
+}
+
+/*
+ * Finish what a killed cairn left: the operations of a commit it had
+ * journalled (see commit.c), then the records it had not yet stored (each
+ * step leaves its record in .cairn/journal/<id>.json until the store has
+ * it).
+ */
 static int recover(struct exec_session *s)
 {
 	char *dir = xstrfmt("%s/journal", s->cairn_dir);
@@ -137,39 +160,54 @@ static int recover(struct exec_session *s)
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
 		char *journal, *rec, *upper = NULL;
-		if (n < 9 || strcmp(e->d_name + n - 8, ".journal"))
+		json_t *r;
+		int had_journal;
+		if (n > 8 && !strcmp(e->d_name + n - 8, ".json.tmp")) {
+			/* A record never completed: its step was never committed. */
+			char *tmp = xstrfmt("%s/%s", dir, e->d_name);
+			unlink(tmp);
+			free(tmp);
 			continue;
-		journal = xstrfmt("%s/%s", dir, e->d_name);
-		rec = xstrfmt("%s/%.*s.json", dir, (int)(n - 8), e->d_name);
-		if (exec__commit_recover(journal) < 0) {
-			ret = -1;
-		} else {
-			json_t *r = json_load_file(rec, 0, NULL);
-			const char *sid = json_string_value(json_object_get(r, "session"));
-			/* The layers are the session's (.cairn/tmp/<session>);
-			 * records of older cairns had them per step. */
-			if (sid && *sid && !strchr(sid, '/') && *sid != '.')
-				upper = xstrfmt("%s/tmp/%s", s->cairn_dir, sid);
-			else
-				upper =
-				    xstrfmt("%s/tmp/%.*s", s->cairn_dir, (int)(n - 8), e->d_name);
-			if (r && s->record && s->record(r, s->record_payload) < 0)
-				ret = -1;
-			json_decref(r);
-			if (!ret) {
-				unlink(rec);
-				unlink(journal);
-				exec__remove_tree(upper);
-				fprintf(
-				    stderr,
-				    "cairn: finished the commit of an interrupted step (%.*s)\n",
-				    (int)(n - 8), e->d_name);
-			}
 		}
+		if (n < 6 || strcmp(e->d_name + n - 5, ".json"))
+			continue;
+		journal = xstrfmt("%s/%.*s.journal", dir, (int)(n - 5), e->d_name);
+		rec = xstrfmt("%s/%s", dir, e->d_name);
+		had_journal = !access(journal, F_OK);
+		r = json_load_file(rec, 0, NULL);
+		if (had_journal && session_alive(s, r)) {
+			/* Another cairn is committing this step right now. */
+			json_decref(r);
+			goto next;
+		}
+		if (had_journal && exec__commit_recover(journal) < 0) {
+			json_decref(r);
+			ret = -1;
+			goto next;
+		}
+		if (had_journal) {
+			const char *sid = json_string_value(json_object_get(r, "session"));
+			/* The layers are the session's (.cairn/tmp/<session>). */
+			if (sid && *sid && !strchr(sid, '/') && *sid != '.') {
+				upper = xstrfmt("%s/tmp/%s", s->cairn_dir, sid);
+				exec__remove_tree(upper);
+			}
+			unlink(journal);
+			fprintf(stderr,
+				"cairn: finished the commit of an interrupted step (%.*s)\n",
+				(int)(n - 5), e->d_name);
+		}
+		if (!r) {
+			warn("%s: unreadable record of an interrupted step; removed", rec);
+			unlink(rec);
+		} else if (s->record && s->record(r, rec, s->record_payload) < 0) {
+			ret = -1;
+		}
+		json_decref(r);
+next:
 		free(journal);
 		free(rec);
 		free(upper);
-		upper = NULL;
 	}
 	closedir(d);
 	free(dir);
@@ -649,6 +687,19 @@ static int cmp_write(const void *a, const void *b)
 	return strcmp(((const struct exec_write *)a)->path, ((const struct exec_write *)b)->path);
 }
 
+/* Write RECORD to PENDING whole or not at all (temporary file, rename). */
+static int write_pending(json_t *record, const char *pending)
+{
+	char *tmp = xstrfmt("%s.tmp", pending);
+	int ret = 0;
+	if (json_dump_file(record, tmp, JSON_COMPACT) < 0 || rename(tmp, pending) < 0) {
+		unlink(tmp);
+		ret = err_set(CAIRN_ERROR, "cannot write %s", pending);
+	}
+	free(tmp);
+	return ret;
+}
+
 /* Keep a failed step's outputs for inspection: the project's upper
  * directory becomes .cairn/failed/<id>/, the others go below its
  * .outside/ by their absolute paths. */
@@ -691,6 +742,7 @@ out:
 int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status, int sig,
 		      int complete, struct exec_result *out)
 {
+	uint64_t t_a = 0, t_b = 0, t_c = 0, t_d = 0;
 	json_t *rec = r->record, *refused = NULL, *sb, *res, *limits, *home_writes;
 	struct exec_commit c = { 0 };
 	const struct sandbox_usage *u = &r->result.usage;
@@ -718,7 +770,9 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 
 	/* Reads, from the trace. */
 	if (s->sandboxed) {
+		t_a = util_now_ns();
 		exec__assemble_reads(rec, s, &r->trace, r->main_nspid, &refused);
+		t_b = util_now_ns();
 	} else {
 		json_object_set_new(rec, "reads", json_array());
 		json_object_set_new(rec, "exec_tree", json_array());
@@ -764,6 +818,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	if (c.nwrites)
 		qsort(c.writes, c.nwrites, sizeof(*c.writes), cmp_write);
 	json_object_set_new(rec, "writes", writes_json(&c));
+	t_c = util_now_ns();
 
 	sb = json_object();
 	json_object_set_new(sb, "sandboxed", json_boolean(s->sandboxed));
@@ -807,35 +862,40 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	for (i = 0; i < json_array_size(refused); i++)
 		strvec_push(&out->refused, json_string_value(json_array_get(refused, i)));
 
+	/*
+	 * The record is kept in .cairn/journal/<id>.json until the store has
+	 * it, and for a successful step it is there before the journal of its
+	 * commit: after a crash the next cairn finishes the operations and
+	 * then stores the record, so records always match what is on disk.
+	 */
+	json_object_set_new(rec, "committed", json_boolean(ok));
+	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r->id);
+	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r->id);
+	if (s->record && write_pending(rec, pending) < 0) {
+		ret = -1;
+		goto out;
+	}
 	if (!ok) {
 		/* A failed step changes nothing; its record says what it did. */
 		out->discarded = c.nwrites > 0;
-		json_object_set_new(rec, "committed", json_false());
 		if (s->keep_failed && c.nwrites)
 			keep_failed(s, r);
-		if (s->record && s->record(rec, s->record_payload) < 0)
+	} else {
+		if (exec__commit_apply(&c, journal) < 0) {
 			ret = -1;
-		goto out;
+			goto out;
+		}
+		if (c.nops)
+			unlink(journal);
 	}
-	json_object_set_new(rec, "committed", json_true());
-	/* The record first, then the journal: after a crash, recovery
-	 * finishes the operations and then commits the record. */
-	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r->id);
-	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r->id);
-	if (c.nops && json_dump_file(rec, pending, JSON_COMPACT) < 0) {
-		ret = err_set(CAIRN_ERROR, "cannot write %s", pending);
-		goto out;
-	}
-	if (exec__commit_apply(&c, journal) < 0) {
+	t_d = util_now_ns();
+	if (s->record && s->record(rec, pending, s->record_payload) < 0)
 		ret = -1;
-		goto out;
-	}
-	if (s->record && s->record(rec, s->record_payload) < 0)
-		ret = -1;
-	if (c.nops && !ret) {
-		unlink(journal);
-		unlink(pending);
-	}
+	if (getenv("CAIRN_DEBUG_TIMING"))
+		fprintf(stderr,
+			"cairn: timing: reads %.2f writes+cas %.2f commit %.2f store %.2f ms\n",
+			(double)(t_b - t_a) / 1e6, (double)(t_c - t_b) / 1e6,
+			(double)(t_d - t_c) / 1e6, (double)(util_now_ns() - t_d) / 1e6);
 out:
 	json_decref(refused);
 	exec_commit_release(&c);

@@ -1,21 +1,172 @@
 /*
  * project.c - which project a session records into, and how: the store
  * is found (or made) before the first step, and each step's record is
- * committed to it as the step ends.
+ * stored by a writer process while the next step runs.
+ *
+ * Storing a record (libgit2 objects, index, refs) costs a few
+ * milliseconds; on a second core that work overlaps the next step.  A
+ * process, not a thread: cairn clones each step's sandbox from itself,
+ * and a clone taken while another thread held the allocator's lock would
+ * hang.  Records go in the order the steps ran, so the `producer` links
+ * that the store fills in always find the earlier steps.  Nothing is
+ * lost if cairn is killed meanwhile: each record waits in .cairn/journal/
+ * until the store has it; the writer finishes its queue even after cairn
+ * is gone, and the next cairn stores whatever is left (exec's recovery).
  */
 #include "shell-int.h"
 
 #include "provenance.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-static int record_step(struct json_t *record, void *payload)
+struct shell_writer {
+	int req; /* "R PENDING\n" to store a record, "F\n" to flush */
+	int ack; /* one byte per flush: '0' all stored, '1' some failed */
+};
+
+/* Store the record waiting in PENDING; it goes once the store has it. */
+static int store_pending(struct prov_store *st, const char *pending)
 {
-	return provenance_record_step(payload, record);
+	json_t *r = json_load_file(pending, 0, NULL);
+	int ret;
+	if (!r) {
+		warn("cannot read the record %s", pending);
+		return -1;
+	}
+	ret = provenance_record_step(st, r);
+	if (ret == CAIRN_EEXISTS)
+		ret = 0; /* stored before a crash, its pending copy left behind */
+	if (ret < 0)
+		warn("cannot record step %s: %s", json_string_value(json_object_get(r, "id")),
+		     err_last());
+	else
+		unlink(pending);
+	json_decref(r);
+	return ret;
+}
+
+static __attribute__((noreturn)) void writer_main(const char *root, int req, int ack)
+{
+	struct prov_store *st = NULL;
+	struct strbuf line = STRBUF_INIT;
+	FILE *in = fdopen(req, "r");
+	int failed = 0, c;
+
+	/* Ctrl-C is for the step; the writer finishes its queue. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	/* Tests: a writer that never gets to store anything, as if it had
+	 * been killed with cairn. */
+	if (getenv("CAIRN_TEST_WRITER_HOLD"))
+		for (;;)
+			pause();
+	if (!in || provenance_store_open(&st, root, 0) < 0) {
+		warn("cannot open the store: %s", err_last());
+		_exit(125);
+	}
+	for (;;) {
+		strbuf_reset(&line);
+		while ((c = getc(in)) != EOF && c != '\n')
+			strbuf_addch(&line, (char)c);
+		if (c == EOF && !line.len)
+			break;
+		if (line.buf[0] == 'R' && line.len > 2) {
+			if (store_pending(st, line.buf + 2) < 0)
+				failed = 1;
+		} else if (line.buf[0] == 'F') {
+			char b = failed ? '1' : '0';
+			failed = 0;
+			if (write(ack, &b, 1) < 0)
+				break;
+		}
+	}
+	provenance_store_free(st);
+	strbuf_release(&line);
+	_exit(failed ? 1 : 0);
+}
+
+static int record_step(struct json_t *record, const char *pending, void *payload)
+{
+	struct shell_project *p = payload;
+	struct strbuf msg = STRBUF_INIT;
+	int ret = 0;
+
+	if (!pending)
+		return provenance_record_step(p->store, record);
+	if (!p->writer)
+		return store_pending(p->store, pending) < 0 ? -1 : 0;
+	strbuf_addf(&msg, "R %s\n", pending);
+	if (util_write_all(p->writer->req, msg.buf, msg.len) < 0)
+		ret = store_pending(p->store, pending) < 0 ? -1 : 0;
+	strbuf_release(&msg);
+	return ret;
+}
+
+int shell_project_flush(struct shell_project *p)
+{
+	char b = '1';
+	ssize_t n;
+	if (!p->writer)
+		return 0;
+	if (util_write_all(p->writer->req, "F\n", 2) < 0)
+		return err_set(CAIRN_ERROR, "the record writer has gone");
+	do
+		n = read(p->writer->ack, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return err_set(CAIRN_ERROR, "the record writer has gone");
+	return b == '0' ? 0 : err_set(CAIRN_ERROR, "some steps could not be recorded");
+}
+
+/* Start the writer; without one, records are stored as each step ends. */
+static void start_writer(struct shell_project *p, const char *root)
+{
+	int req[2], ack[2];
+	pid_t pid;
+
+	if (pipe2(req, O_CLOEXEC) < 0)
+		return;
+	if (pipe2(ack, O_CLOEXEC) < 0) {
+		close(req[0]);
+		close(req[1]);
+		return;
+	}
+	fflush(NULL);
+	/*
+	 * Twice forked, so that the writer is nobody's child here: steps
+	 * without the sandbox are waited for with waitpid(-1), which must
+	 * not wait for it.  It keeps only standard error.
+	 */
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		close(req[1]);
+		close(ack[0]);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
+		if (fork() != 0)
+			_exit(0);
+		writer_main(root, req[0], ack[1]);
+	}
+	close(req[0]);
+	close(ack[1]);
+	if (pid < 0 || waitpid(pid, NULL, 0) < 0) {
+		close(req[1]);
+		close(ack[0]);
+		return;
+	}
+	p->writer = xcalloc(1, sizeof(*p->writer));
+	p->writer->req = req[1];
+	p->writer->ack = ack[0];
 }
 
 int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
@@ -43,18 +194,28 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 		return ret;
 	if ((ret = provenance_config_values(&p->writable, p->store, "sandbox.writable")) < 0)
 		return ret;
+	start_writer(p, provenance_store_root(p->store));
 	o->root = provenance_store_root(p->store);
 	o->no_sandbox = shell_opts.no_sandbox;
 	o->keep_failed = shell_opts.keep_failed;
 	o->writable = (const char *const *)p->writable.v;
 	o->record = record_step;
-	o->record_payload = p->store;
+	o->record_payload = p;
 	return 0;
 }
 
-void shell_project_release(struct shell_project *p)
+int shell_project_release(struct shell_project *p)
 {
+	int ret = 0;
+	if (p->writer) {
+		/* Everything stored before we go; then EOF ends the writer. */
+		ret = shell_project_flush(p);
+		close(p->writer->req);
+		close(p->writer->ack);
+		free(p->writer);
+	}
 	provenance_store_free(p->store);
 	strvec_clear(&p->writable);
 	memset(p, 0, sizeof(*p));
+	return ret;
 }

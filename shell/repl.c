@@ -298,7 +298,10 @@ int shell_repl(const struct exec_session_opts *opts_in)
 			free(entry);
 		}
 		if (is_cairn_line(pending.buf, &words)) {
-			/* Runs in process, not as a step. */
+			/* Runs in process, not as a step; it sees every step
+			 * so far in the store. */
+			if (shell_project_flush(&proj) < 0)
+				warn("%s", err_last());
 			status = shell_main((int)words.nr, words.v);
 			fflush(stdout);
 		} else {

@@ -205,7 +205,11 @@ int shell_run_session(const struct exec_session_opts *opts, const struct shell_i
 		status = 125;
 	}
 	exec_session_release(&es);
-	shell_project_release(&proj);
+	if (shell_project_release(&proj) < 0) {
+		warn("%s", err_last());
+		if (!status)
+			status = 125;
+	}
 	if (sig == SIGINT || sig == SIGQUIT || sig == SIGTERM || sig == SIGHUP) {
 		/* As bash: a step killed by a signal ends us the same way, so that
 		 * our parent sees the interruption. */

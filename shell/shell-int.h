@@ -21,16 +21,21 @@ struct shell_opts {
 struct prov_store;
 
 /* The store a session records into. */
+struct shell_writer;
 struct shell_project {
 	struct prov_store *store;
 	struct strvec writable; /* sandbox.writable from .cairn/config */
+	struct shell_writer *writer; /* stores records in the background */
 };
 
 /* Fill O's project fields (root, sandbox, record hook) for a session:
  * find or make the store.  O borrows from P until
  * shell_project_release().  0 or -1 (err set). */
 int shell_project_setup(struct exec_session_opts *o, struct shell_project *p);
-void shell_project_release(struct shell_project *p);
+/* Wait until every record handed over so far is stored.  0 or -1. */
+int shell_project_flush(struct shell_project *p);
+/* Flush, then let go of the store.  0, or -1 when a record was lost. */
+int shell_project_release(struct shell_project *p);
 extern struct shell_opts shell_opts;
 
 /*

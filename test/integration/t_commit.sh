@@ -94,6 +94,33 @@ fi
 run_cairn -c 'echo after'
 expect_eq "after a killed step: cairn works" after "$OUT"
 expect_eq "after a killed step: its directories were swept" "" "$(ls -A .cairn/tmp)"
+# Records are stored by a writer process while the next step runs; if
+# cairn and its writer are both killed before a record is stored, the
+# next cairn stores it from .cairn/journal.
+CAIRN_TEST_WRITER_HOLD=1 "$CAIRN" -c 'echo held > held.txt # marker-4711' >/dev/null 2>&1 &
+cpid=$!
+for _ in $(seq 50); do [ -e held.txt ] && break; sleep 0.1; done
+sleep 0.3
+kill -9 $cpid 2>/dev/null
+wait $cpid 2>/dev/null
+pkill -9 -f 'marker-4711'
+expect_eq "held writer: output committed" held "$(cat held.txt 2>/dev/null)"
+ls .cairn/journal/*.json >/dev/null 2>&1 || fail "held writer: no pending record left"
+run_cairn -c 'true'
+expect_eq "held writer: the record was stored by the next cairn" True \
+	"$("$CAIRN" log --json | python3 -c 'import json,sys; print(any("marker-4711" in s["command"] for s in json.load(sys.stdin)))')"
+ls .cairn/journal/*.json >/dev/null 2>&1 && fail "held writer: pending record left behind"
 git --git-dir .cairn/lineage.git fsck --no-progress >/dev/null 2>&1 || fail "store not consistent"
+
+# Two sessions in one project at once lose nothing.
+n0=$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+seq 5 | sed 's/.*/echo a& > ca&/' > sa.sh
+seq 5 | sed 's/.*/echo b& > cb&/' > sb.sh
+"$CAIRN" run sa.sh & "$CAIRN" run sb.sh
+wait
+expect_eq "concurrent: every output" "a1a2a3a4a5b1b2b3b4b5" "$(cat ca1 ca2 ca3 ca4 ca5 cb1 cb2 cb3 cb4 cb5 | tr -d '\n')"
+expect_eq "concurrent: every record" $((n0 + 10)) \
+	"$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+git --git-dir .cairn/lineage.git fsck --no-progress >/dev/null 2>&1 || fail "concurrent: store not consistent"
 
 done_testing
