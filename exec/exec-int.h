@@ -98,7 +98,7 @@ struct exec_steprun {
 	struct sandbox_config cfg;
 	struct sandbox_layer *layers;
 	size_t nlayers;
-	struct sandbox_bind binds[3];
+	struct sandbox_bind binds[4];
 	size_t nbinds;
 	struct strvec strings; /* owns the layers' paths */
 	char *stepdir; /* .cairn/tmp/<session>: the project's layer */

@@ -221,6 +221,7 @@ struct exec_session {
 	int sandboxed;
 	int keep_failed;
 	char *tmp_lower; /* what the session's steps see as /tmp */
+	char *script_dir; /* a script's directory under the host's /tmp, shown */
 	char *home, *home_upper, *home_work; /* the home layer, or NULL */
 	struct strvec writable;
 	exec_record_fn record;

@@ -328,6 +328,20 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 		return err_errno(CAIRN_ERROR, "%s", s->tmp_lower);
 	make_mountpoint(s, s->root);
 	make_mountpoint(s, s->tmpdir);
+	/* A script under the host's /tmp but outside the project: its
+	 * directory is shown read only, so that it can be read ("$0") and
+	 * can source its neighbours. */
+	if (s->script_abs && exec__under(s->script_abs, "/tmp") &&
+	    !exec__under(s->script_abs, s->root)) {
+		char *slash = strrchr(s->script_abs, '/');
+		s->script_dir = xstrndup(s->script_abs, (size_t)(slash - s->script_abs));
+		if (!strcmp(s->script_dir, "/tmp")) {
+			free(s->script_dir);
+			s->script_dir = NULL;
+		} else {
+			make_mountpoint(s, s->script_dir);
+		}
+	}
 	/* $HOME readable, its writes private to the session -- unless it
 	 * is or holds the project (the project layer covers it then). */
 	if (home && *home == '/' && strcmp(home, "/") && !stat(home, &st) && S_ISDIR(st.st_mode)) {
@@ -376,6 +390,7 @@ void exec__record_release(struct exec_session *s)
 	free(s->cairn_dir);
 	free(s->session_id);
 	free(s->tmp_lower);
+	free(s->script_dir);
 	free(s->home);
 	free(s->home_upper);
 	free(s->home_work);
@@ -479,6 +494,8 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	qsort(r->layers, r->nlayers, sizeof(*r->layers), cmp_layer);
 
 	r->binds[r->nbinds++] = (struct sandbox_bind){ s->tmpdir, s->tmpdir, 0 };
+	if (s->script_dir)
+		r->binds[r->nbinds++] = (struct sandbox_bind){ s->script_dir, s->script_dir, 0 };
 	r->cfg.detach_fd = r->cfg.detach_ack = -1;
 	if (prog_path && s->how == EXEC_HOW_MOUNT) {
 		r->binds[r->nbinds++] = (struct sandbox_bind){ prog_path, s->script_abs, 0 };
