@@ -88,6 +88,10 @@ const struct cmd_entry cmd_run_entry = {
 		"  #cairn: timeout=SECS   time limit\n"
 		"  #cairn: mem=SIZE       memory limit (e.g. 512M, 4G)\n"
 		"\n"
+		"Each step runs in the sandbox (see cairn(1), docs/sandbox.md): the host\n"
+		"read only, the project, a session-private /tmp and $HOME (its writes\n"
+		"private to the session) writable; a step that fails changes nothing.\n"
+		"\n"
 		"Exit status: the script's, as under the shell; 127 when FILE does not\n"
 		"exist, 126 when it cannot be read, 2 for syntax errors.\n",
 	.exec = cmd_run_exec,

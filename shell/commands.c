@@ -63,7 +63,10 @@ static void print_main_help(void)
 	printf("%s\n", main_usage);
 	printf("cairn runs shell commands as recorded steps: each top-level command of a\n"
 	       "script (or each line typed) is one step, run by a real bash (or sh when a\n"
-	       "script's #! line asks for it) with the shell state carried across steps.\n"
+	       "script's #! line asks for it) with the shell state carried across steps,\n"
+	       "in a sandbox that sees what it reads and writes.  A step's outputs are\n"
+	       "committed when it succeeds, and its record goes to the project's store\n"
+	       "(.cairn/ in the nearest directory up, made here when there is none).\n"
 	       "With no arguments it reads commands from standard input when that is not a\n"
 	       "terminal, and starts the interactive shell when it is.\n\n");
 	printf("Commands:\n");
