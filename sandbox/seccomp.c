@@ -186,7 +186,7 @@ static int add_traced(scmp_filter_ctx ctx, const struct sandbox__sys *s)
 						       (scmp_datum_t)(uint32_t)AT_FDCWD));
 	} else if (s->how & SANDBOX__PATH_NONNULL) {
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
-				      SCMP_CMP((unsigned)s->path, SCMP_CMP_NE, 0));
+				      SCMP_CMP((unsigned)s->path, SCMP_CMP_NE, 0, 0));
 	} else {
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
 	}
@@ -283,7 +283,7 @@ int sandbox_filter_build(struct sandbox_filter **out, unsigned flags)
 	 */
 	if ((flags & SANDBOX_FILTER_NO_UNIX_SOCKETS) &&
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-				   SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0) {
+				   SCMP_CMP(0, SCMP_CMP_EQ, AF_UNIX, 0))) < 0) {
 		errno = -rc;
 		ret = err_errno(CAIRN_ERROR, "seccomp rule for socket");
 		goto out;

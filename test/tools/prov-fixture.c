@@ -31,7 +31,7 @@
 
 static const char *default_session = "20261130T090000Z-0f1c7e00";
 
-static void usage(void)
+static __attribute__((noreturn)) void usage(void)
 {
 	fprintf(stderr, "usage: prov-fixture [-C DIR] init|step|record|synth ...\n");
 	exit(2);
@@ -347,7 +347,7 @@ int main(int argc, char **argv)
 	struct prov_store *st = NULL;
 	const char *dir = NULL;
 	char *root = NULL;
-	int ret;
+	int ret = 2;
 
 	util_progname = "prov-fixture";
 	if (argc > 2 && !strcmp(argv[1], "-C")) {
