@@ -259,14 +259,10 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 	struct exec_session *s = c->s;
 	const char *rest;
 	strbuf_reset(out);
-	if ((rest = exec__under(path, s->root))) {
+	/* Innermost first: the project, a script's directory or $HOME may
+	 * be mounted inside the session's /tmp. */
+	if (exec__under(path, s->root) || exec__under(path, s->script_dir)) {
 		strbuf_addstr(out, path);
-		return 0;
-	}
-	if ((rest = exec__under(path, "/tmp")) && s->tmp_lower) {
-		strbuf_addstr(out, s->tmp_lower);
-		if (*rest)
-			strbuf_addf(out, "/%s", rest);
 		return 0;
 	}
 	if (s->home && (rest = exec__under(path, s->home))) {
@@ -280,6 +276,14 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 			return 0;
 		}
 		strbuf_reset(out);
+		strbuf_addstr(out, path);
+		return 0;
+	}
+	if ((rest = exec__under(path, "/tmp")) && s->tmp_lower) {
+		strbuf_addstr(out, s->tmp_lower);
+		if (*rest)
+			strbuf_addf(out, "/%s", rest);
+		return 0;
 	}
 	strbuf_addstr(out, path);
 	return 0;

@@ -51,7 +51,7 @@ def reads(kind=None):
     return {x["path"]: x for x in r["reads"] if kind is None or x["kind"] == kind}
 def writes():
     return {x["path"]: x for x in r["writes"]}
-print(eval(sys.argv[1]))' "$2"
+print(eval(sys.argv[1]))' "$2" "${3:-}"
 }
 
 done_testing() {

@@ -77,6 +77,8 @@ out=$(HOME=$home "$CAIRN" -c 'cat ~/.toolrc; echo w > ~/.written; cat ~/.written
 expect_eq "home: read and write within the session" "cfg
 w" "$out"
 [ -e "$home/.written" ] && fail "home: a step's write reached the real home"
+expect_eq "home: the read is recorded with its content" "file $(sha256sum < "$home/.toolrc" | cut -c1-64)" \
+	"$(rec @1 'reads()[sys.argv[2]]["kind"] + " " + reads()[sys.argv[2]]["sha256"]' "$home/.toolrc")"
 expect_eq "home: the write is listed" True "$(rec @1 'any(p.endswith("/.written") for p in r["sandbox"]["home_writes"])')"
 rm -rf "$home"
 
