@@ -145,6 +145,10 @@ int exec__hash_file(struct exec_session *s, char out[SHA256_HEX_LEN + 1], const 
 		    const struct stat *st);
 void exec_memo_free(struct exec_memo *m);
 
+/* mkdir -p PATH: MODE for it and the directories made on the way.
+ * 0 or -1 (err set). */
+int exec__mkdir_p(const char *path, unsigned mode);
+
 /* rm -rf PATH. */
 int exec__remove_tree(const char *path);
 

@@ -77,25 +77,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* mkdir -p; 0 or -1 (err set). */
-static int mkdir_p(const char *path)
-{
-	char *p = xstrdup(path), *q;
-	int ret = 0;
-	for (q = p + 1; *q; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			ret = err_errno(CAIRN_ERROR, "%s", p);
-		*q = '/';
-	}
-	if (!ret && mkdir(p, 0700) < 0 && errno != EEXIST)
-		ret = err_errno(CAIRN_ERROR, "%s", p);
-	free(p);
-	return ret;
-}
-
 /*
  * For a script given as a relative path, lay out a directory in the
  * scratch area where that same relative path names our program: the
@@ -120,9 +101,9 @@ static int make_stage(struct exec_session *s, const char *path)
 	dir = xstrdup(s->stage_prog);
 	slash = strrchr(dir, '/');
 	*slash = '\0';
-	ret = mkdir_p(s->stage_cwd);
+	ret = exec__mkdir_p(s->stage_cwd, 0700);
 	if (!ret)
-		ret = mkdir_p(dir);
+		ret = exec__mkdir_p(dir, 0700);
 	free(dir);
 	return ret;
 }
@@ -750,7 +731,7 @@ static int switch_to_file(struct exec_session *s)
 		return err_set(CAIRN_ERROR, "the step is too long to pass to %s -c", s->shell);
 	s->stage_cwd = xstrfmt("%s/big", s->tmpdir);
 	s->stage_prog = xstrfmt("%s/%s", s->stage_cwd, s->argv0);
-	if (mkdir_p(s->stage_cwd) < 0)
+	if (exec__mkdir_p(s->stage_cwd, 0700) < 0)
 		return -1;
 	s->how = EXEC_HOW_STAGE;
 	return 0;

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int mkdir_p(const char *path, unsigned mode)
+int exec__mkdir_p(const char *path, unsigned mode)
 {
 	char *p = xstrdup(path), *q;
 	int ret = 0;
@@ -34,7 +34,7 @@ static int mkdir_p(const char *path, unsigned mode)
 		if (*q != '/')
 			continue;
 		*q = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		if (mkdir(p, mode & 0777) < 0 && errno != EEXIST)
 			ret = -1;
 		*q = '/';
 	}
@@ -49,7 +49,7 @@ static int make_dir(const char *path)
 {
 	if (!mkdir(path, 0755) || errno == EEXIST)
 		return 0;
-	return mkdir_p(path, 0755);
+	return exec__mkdir_p(path, 0755);
 }
 
 /*
@@ -223,7 +223,7 @@ static void make_mountpoint(struct exec_session *s, const char *path)
 	if (!rest || !*rest)
 		return;
 	p = xstrfmt("%s/%s", s->tmp_lower, rest);
-	mkdir_p(p, 0755);
+	exec__mkdir_p(p, 0755);
 	free(p);
 }
 
@@ -302,13 +302,13 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 	s->session_id = xstrfmt("%s-%s", stamp, rnd);
 
 	p = xstrfmt("%s/tmp", s->cairn_dir);
-	if (mkdir_p(p, 0700) < 0) {
+	if (exec__mkdir_p(p, 0700) < 0) {
 		free(p);
 		return -1;
 	}
 	free(p);
 	p = xstrfmt("%s/journal", s->cairn_dir);
-	if (mkdir_p(p, 0700) < 0) {
+	if (exec__mkdir_p(p, 0700) < 0) {
 		free(p);
 		return -1;
 	}
@@ -324,7 +324,7 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 	/* The session's /tmp, with mount points for what lives under the
 	 * host's /tmp and must stay visible: the project, our scratch. */
 	s->tmp_lower = xstrfmt("%s/tmp", s->tmpdir);
-	if (mkdir_p(s->tmp_lower, 01777) < 0 || chmod(s->tmp_lower, 01777) < 0)
+	if (exec__mkdir_p(s->tmp_lower, 01777) < 0 || chmod(s->tmp_lower, 01777) < 0)
 		return err_errno(CAIRN_ERROR, "%s", s->tmp_lower);
 	make_mountpoint(s, s->root);
 	make_mountpoint(s, s->tmpdir);
@@ -352,7 +352,8 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 			real = NULL;
 			s->home_upper = xstrfmt("%s/home/u", s->tmpdir);
 			s->home_work = xstrfmt("%s/home/w", s->tmpdir);
-			if (mkdir_p(s->home_upper, 0755) < 0 || mkdir_p(s->home_work, 0755) < 0)
+			if (exec__mkdir_p(s->home_upper, 0755) < 0 ||
+			    exec__mkdir_p(s->home_work, 0755) < 0)
 				return -1;
 			make_mountpoint(s, s->home);
 		}
@@ -726,7 +727,7 @@ static void keep_failed(struct exec_session *s, struct exec_steprun *r)
 	char *dir = xstrfmt("%s/%s", base, r->id);
 	size_t i, pass;
 
-	if (mkdir_p(base, 0755) < 0)
+	if (exec__mkdir_p(base, 0755) < 0)
 		goto out;
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < r->nlayers; i++) {
@@ -742,7 +743,7 @@ static void keep_failed(struct exec_session *s, struct exec_steprun *r)
 				dst = xstrdup(dir);
 			} else {
 				dst = xstrfmt("%s/.outside%s", dir, l->path);
-				mkdir_p(dst, 0755);
+				exec__mkdir_p(dst, 0755);
 				rmdir(dst);
 			}
 			if (rename(l->upper, dst) < 0)
