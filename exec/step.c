@@ -799,9 +799,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	home_writes = json_array();
 	for (i = 0; s->home && i < r->trace.nevents; i++) {
 		const struct sandbox_event *e = &r->trace.events[i];
-		int w = e->op == SANDBOX_OP_OPEN
-		    ? ((e->flags & O_ACCMODE) != O_RDONLY || (e->flags & (O_CREAT | O_TRUNC)))
-		    : e->op >= SANDBOX_OP_UNLINK;
+		int w = sandbox_event_writes(e) || e->op >= SANDBOX_OP_UNLINK;
 		if (w && exec__under(e->path, s->home))
 			json_array_append_new(home_writes, json_string(e->path));
 	}

@@ -423,11 +423,6 @@ struct read {
 	int script; /* the shell reading its own program */
 };
 
-static int is_write_open(int flags)
-{
-	return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC));
-}
-
 static int cmp_read(const void *a, const void *b)
 {
 	return strcmp(((const struct read *)a)->path, ((const struct read *)b)->path);
@@ -545,7 +540,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 				add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path,
 					 (e->flags & O_DIRECTORY) ? RK_STAT : RK_FILE,
 					 !!(e->flags & O_NOFOLLOW), script);
-			if (is_write_open(e->flags))
+			if (sandbox_event_writes(e))
 				add_write(&c, &written, refused, e->path);
 			break;
 		}
