@@ -244,8 +244,8 @@ static void normalise(struct strbuf *sb)
 
 struct ctx {
 	struct exec_session *s;
-	struct strset links; /* symlinks met: path -> index into LINKTEXT */
-	struct strvec linktext;
+	struct strset links; /* symlinks met on the way (their text is read again
+				when the record is written) */
 	struct strset realdirs; /* directories known to have no link on the way */
 };
 
@@ -351,10 +351,7 @@ restart:
 					goto done;
 				}
 				target[n] = '\0';
-				if (!strset_get(&c->links, cand.buf)) {
-					strset_put(&c->links, cand.buf, (int)c->linktext.nr);
-					strvec_push(&c->linktext, target);
-				}
+				strset_put(&c->links, cand.buf, 1);
 				if (target[0] != '/')
 					strbuf_addbuf(&next, out), strbuf_addch(&next, '/');
 				strbuf_addstr(&next, target);
@@ -708,7 +705,6 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	strset_clear(&written);
 	strset_clear(&c.links);
 	strset_clear(&c.realdirs);
-	strvec_clear(&c.linktext);
 	strbuf_release(&host);
 	strbuf_release(&name);
 	return ret;

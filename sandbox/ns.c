@@ -570,7 +570,7 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
 	struct reaper_msg m;
 	struct setup_error e = { 0 };
 	struct sigaction sa;
-	pid_t main_pid, helper = -1;
+	pid_t main_pid;
 	int st;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -583,8 +583,7 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
 		goto failed;
 
 	if (cfg->detach_path) {
-		helper = fork();
-		if (helper == 0) {
+		if (fork() == 0) {
 			close(status_w);
 			close(sock);
 			detach_helper(cfg);
@@ -642,7 +641,6 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
 			send_msg(status_w, &m);
 		}
 	}
-	(void)helper;
 	m.type = MSG_DONE;
 	read_io(&m.rchar, &m.wchar);
 	send_msg(status_w, &m);
