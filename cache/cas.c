@@ -242,3 +242,91 @@ out:
 	strbuf_release(&tmp);
 	return ret;
 }
+
+int cache_cas_put_buf(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, const void *buf,
+		      size_t len)
+{
+	struct strbuf tmp = STRBUF_INIT, obj = STRBUF_INIT, dir = STRBUF_INIT;
+	char sha[SHA256_HEX_LEN + 1];
+	int fd = -1, ret = 0;
+
+	util_sha256_hex(sha, buf, len);
+	memcpy(out, sha, sizeof(sha));
+	if (cache_cas_has(cairn_dir, sha))
+		return 0;
+	strbuf_addf(&dir, "%s/cas", cairn_dir);
+	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+		goto out;
+	strbuf_addstr(&dir, "/sha256");
+	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+		goto out;
+	strbuf_addf(&dir, "/%.2s", sha);
+	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+		goto out;
+	strbuf_addf(&tmp, "%s/tmp", cairn_dir);
+	if ((ret = mkdir_if_missing(tmp.buf, 0755)) < 0)
+		goto out;
+	strbuf_addstr(&tmp, "/cas.XXXXXX");
+	fd = mkostemp(tmp.buf, O_CLOEXEC);
+	if (fd < 0) {
+		ret = err_errno(CAIRN_ERROR, "cannot create %s", tmp.buf);
+		strbuf_reset(&tmp);
+		goto out;
+	}
+	if (util_write_all(fd, buf, len) < 0 || fchmod(fd, 0444) < 0) {
+		ret = err_errno(CAIRN_ERROR, "cannot write %s", tmp.buf);
+		goto out;
+	}
+	cache_cas_path(&obj, cairn_dir, sha);
+	if (rename(tmp.buf, obj.buf) < 0) {
+		ret = err_errno(CAIRN_ERROR, "cannot rename %s to %s", tmp.buf, obj.buf);
+		goto out;
+	}
+	strbuf_reset(&tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp.len && ret < 0)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	strbuf_release(&obj);
+	strbuf_release(&dir);
+	return ret;
+}
+
+int cache_cas_read(struct strbuf *out, const char *cairn_dir, const char *sha, size_t max)
+{
+	struct strbuf obj = STRBUF_INIT;
+	char got[SHA256_HEX_LEN + 1];
+	struct stat st;
+	int fd, ret = 0;
+
+	if (!util_is_sha256_hex(sha))
+		return err_set(CAIRN_ERROR, "'%s' is not a SHA-256", sha);
+	cache_cas_path(&obj, cairn_dir, sha);
+	fd = open(obj.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = err_errno(errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_ERROR, "cannot open %s",
+				obj.buf);
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
+		ret = err_set(CAIRN_ERROR, "%s: too large to read whole", obj.buf);
+		goto out;
+	}
+	strbuf_reset(out);
+	if (strbuf_read_fd(out, fd) < 0) {
+		ret = err_errno(CAIRN_ERROR, "cannot read %s", obj.buf);
+		goto out;
+	}
+	util_sha256_hex(got, out->buf, out->len);
+	if (strcmp(got, sha))
+		ret = err_set(CAIRN_ERROR,
+			      "content store object %s is corrupt: its bytes hash to %.12s",
+			      obj.buf, got);
+out:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&obj);
+	return ret;
+}

@@ -43,6 +43,12 @@ static void add_op(struct exec_commit *c, int type, const char *src, const char 
 	op->mode = mode;
 }
 
+void exec__commit_add_op(struct exec_commit *c, int type, const char *src, const char *dst,
+			 unsigned mode)
+{
+	add_op(c, type, src, dst, mode);
+}
+
 static struct exec_write *add_write(struct exec_commit *c, const char *path, int kind)
 {
 	struct exec_write *w;

@@ -4,10 +4,12 @@
 #ifndef CAIRN_EXEC_INT_H
 #define CAIRN_EXEC_INT_H
 
+#include "cache.h"
 #include "exec.h"
 #include "sandbox.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 /*
@@ -93,8 +95,11 @@ int exec__commit_recover(const char *journal);
 /* ---- recorded steps (step.c, trace.c) ----------------------------------- */
 
 /* Everything about one recorded step while it runs. */
+struct exec_cachectx;
+
 struct exec_steprun {
 	char id[33];
+	struct exec_cachectx *cache; /* the step's cache lookup, or NULL */
 	struct sandbox_config cfg;
 	struct sandbox_layer *layers;
 	size_t nlayers;
@@ -143,7 +148,6 @@ void exec__record_name(const struct exec_session *s, struct strbuf *out, const c
 /* The SHA-256 of regular file PATH (lstat ST), through the session memo. */
 int exec__hash_file(struct exec_session *s, char out[SHA256_HEX_LEN + 1], const char *path,
 		    const struct stat *st);
-void exec_memo_free(struct exec_memo *m);
 
 /* mkdir -p PATH: MODE for it and the directories made on the way.
  * 0 or -1 (err set). */
@@ -151,5 +155,102 @@ int exec__mkdir_p(const char *path, unsigned mode);
 
 /* rm -rf PATH. */
 int exec__remove_tree(const char *path);
+
+/* ---- standard output and error (output.c) ---- */
+
+enum exec_out_kind {
+	EXEC_OUT_CLOSED = 0, /* not open in the step */
+	EXEC_OUT_FILE, /* a regular file: written directly, read back */
+	EXEC_OUT_PIPE, /* through a pipe of ours */
+	EXEC_OUT_PTY, /* a terminal: through a pseudo-terminal of ours */
+	EXEC_OUT_MERGED, /* (2 only) where 1 goes, in 1's channel */
+};
+
+struct exec_output {
+	int dst[3]; /* where 0, 1, 2 really go (the session's; borrowed) */
+	enum exec_out_kind kind[3];
+	int merged; /* 2 shares 1's open file */
+	int tty[3]; /* 1 or 2 is a terminal */
+	unsigned short cols; /* the terminal's width */
+	const char *stdin_kind; /* null, tty, file, pipe, consumed, closed */
+	int child[3]; /* what the step gets as 1 and 2, or -1: unchanged */
+	int rd[3]; /* our ends of the channels */
+	int cap[3]; /* the captured bytes (unlinked temporary files) */
+	int back[3]; /* FILE: the destination opened for reading */
+	off_t start[3]; /* FILE: the offset before the step */
+	dev_t child_dev[3], child_rdev[3];
+	ino_t child_ino[3];
+	int stop[2];
+	int pumping;
+	pthread_t thread;
+	int broken; /* not captured faithfully: the step is not cached */
+	int have[3];
+	char sha[3][SHA256_HEX_LEN + 1]; /* of the captured bytes */
+};
+
+/* A step served from the cache leaves the descriptors as they were: the
+ * session takes copies of cairn's own, as a step's shell would have. */
+void exec__adopt_own_fds(struct exec_session *s);
+
+/* The descriptor the next step gets as N (the session's), or -1. */
+int exec__session_fd(const struct exec_session *s, int n);
+
+/* Decide how to capture, make the channels.  0 or -1. */
+int exec__output_begin(struct exec_output *o, struct exec_session *s);
+/* The step has been started: close our copies of its ends, pump. */
+void exec__output_close_child(struct exec_output *o);
+int exec__output_start(struct exec_output *o);
+/* Is FD (one the step left open) one of our channels?  Its number. */
+int exec__output_is_ours(const struct exec_output *o, int fd);
+/* The step has ended: finish capturing, store the bytes (O->sha). */
+int exec__output_end(struct exec_output *o, struct exec_session *s);
+void exec__output_release(struct exec_output *o);
+/* Write DATA to where N goes. */
+void exec__output_replay(const struct exec_output *o, const struct strbuf *data, int n);
+
+/* ---- the cache (cache.c) ---- */
+
+struct exec_cachectx {
+	char key[SHA256_HEX_LEN + 1];
+	char site[SHA256_HEX_LEN + 1];
+	json_t *key_parts;
+	const char *off; /* why the cache is not used for this step, or NULL */
+	json_t *miss; /* why the lookup missed (for the record and `why`) */
+	struct strvec start_fds; /* the state's descriptors at the start */
+};
+
+/* Serve STEP from candidate CAND (its end state serialised in STATE):
+ * outputs committed, state restored, cached record stored.  1 served,
+ * 0 could not (nothing changed), -1 error. */
+int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
+			struct exec_cachectx *c, json_t *cand, const struct strbuf *state,
+			struct exec_result *out);
+/* Remember the fresh shell's baseline for sessions served from the
+ * start. */
+void exec__cache_save_base(struct exec_session *s);
+/* The hash of DIR's sorted entry names, and how many.  0 or -1. */
+int exec__dir_hash(const char *dir, char sha[SHA256_HEX_LEN + 1], size_t *count);
+/* Add an operation to a commit plan (types in commit.c: D M R C). */
+void exec__commit_add_op(struct exec_commit *c, int type, const char *src, const char *dst,
+			 unsigned mode);
+
+/* Where the content a step saw at record name NAME lives on the host.
+ * 0, or 1 when hidden (absent). */
+int exec__view_host(struct exec_session *s, const char *name, struct strbuf *out);
+
+/* Compute the action key of STEP in S's state (O: its outputs). */
+void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
+		     const struct exec_output *o, int no_cache);
+/*
+ * Look the step up; on a hit, serve it: outputs into place, stdout and
+ * stderr replayed, the state restored, a cached record stored.  1 when
+ * served (OUT filled), 0 when it must run, -1 on errors that must stop.
+ */
+int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
+		      const struct exec_output *o, struct exec_result *out);
+/* Add a successful step's trace (its RECORD, finished) as a candidate. */
+void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *record,
+		     const struct exec_output *o);
+void exec__cachectx_release(struct exec_cachectx *c);
 
 #endif

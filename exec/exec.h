@@ -160,11 +160,13 @@ struct exec_session_opts {
 	int no_sandbox; /* with ROOT: run steps unsandboxed (the user asked) */
 	const char *const *writable; /* more directories steps may write */
 	int keep_failed; /* stage a failed step's outputs in .cairn/failed/ */
+	int no_cache; /* run every step, serve none from the cache */
 	exec_record_fn record;
 	void *record_payload;
 };
 
-struct exec_memo;
+struct cache_memo;
+struct exec_output;
 
 struct exec_session {
 	enum exec_lang lang;
@@ -226,8 +228,12 @@ struct exec_session {
 	struct strvec writable;
 	exec_record_fn record;
 	void *record_payload;
-	struct exec_memo *memo; /* file hashes by stat */
+	struct cache_memo *memo; /* file hashes by stat (.cairn/index) */
 	int lock_fd; /* held on .cairn/tmp/<session>.lock while we run */
+	int no_cache;
+	char base_key[SHA256_HEX_LEN + 1]; /* names the fresh shell's baseline */
+	int base_saved;
+	struct exec_output *output; /* the running step's channels, or NULL */
 	char *image; /* a description of this host, for records */
 };
 
@@ -243,6 +249,9 @@ struct exec_result {
 	struct strvec refused; /* writes the sandbox refused */
 	int timed_out;
 	int discarded; /* outputs were thrown away (failed step) */
+	int cached; /* served from the cache */
+	char from_step[33]; /* cached: the step whose outputs were reused */
+	const char *cache_off; /* why the cache was not asked, or NULL */
 };
 
 void exec_result_release(struct exec_result *r);

@@ -304,6 +304,35 @@ static void run_unmount_helper(const char *target, int from_shell, int to_shell)
 	_exit(0);
 }
 
+int exec__session_fd(const struct exec_session *s, int n)
+{
+	size_t i;
+	if (!s->have_fds)
+		return n;
+	for (i = 0; i < s->nfds; i++)
+		if (s->fds[i].num == n)
+			return s->fds[i].fd;
+	return -1;
+}
+
+void exec__adopt_own_fds(struct exec_session *s)
+{
+	int n;
+	for (n = 0; n < EXEC_FD_FIRST_PRIVATE; n++) {
+		int fl = fcntl(n, F_GETFD), fd;
+		if (fl < 0 || (fl & FD_CLOEXEC))
+			continue;
+		fd = fcntl(n, F_DUPFD_CLOEXEC, 200);
+		if (fd < 0)
+			continue;
+		s->fds = xrealloc(s->fds, (s->nfds + 1) * sizeof(*s->fds));
+		s->fds[s->nfds].num = n;
+		s->fds[s->nfds].fd = fd;
+		s->nfds++;
+	}
+	s->have_fds = 1;
+}
+
 static void move_fd(int from, int to)
 {
 	if (from == to) {
@@ -323,6 +352,7 @@ struct child_args {
 	const char *program;
 	char *const *envp;
 	int state_w, sync_a[2], sync_b[2];
+	int out_fd[3]; /* what the step gets as 1 and 2 (output.c), or -1 */
 };
 
 static __attribute__((noreturn)) void child_main(const struct child_args *a)
@@ -375,6 +405,10 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 				close(fd);
 		}
 	}
+
+	for (i = 1; i < 3; i++)
+		if (a->out_fd[i] >= 0 && dup2(a->out_fd[i], (int)i) < 0)
+			_exit(126);
 
 	strvec_push(&argv, shell_name);
 	if (mounted || s->how == EXEC_HOW_STAGE) {
@@ -526,6 +560,22 @@ static void take_fds(struct exec_session *s, pid_t pid)
 		fd = take_fd(pidfd, (int)num);
 		if (fd < 0)
 			goto fail;
+		{
+			/* Our capture channel: the next step gets what it stood for. */
+			int ours = exec__output_is_ours(s->output, fd);
+			if (ours) {
+				int dst = s->output->dst[ours];
+				char self[64];
+				close(fd);
+				fd = fcntl(dst, F_DUPFD_CLOEXEC, 200);
+				if (fd < 0)
+					goto fail;
+				snprintf(self, sizeof(self), "/proc/self/fd/%d", dst);
+				ln = readlink(self, link, sizeof(link) - 1);
+				if (ln > 0)
+					link[ln] = '\0';
+			}
+		}
 		strvec_pushf(&desc, "%ld %s", num, ln > 0 ? link : "?");
 		ALLOC_GROW(fds, n + 1, alloc);
 		fds[n].num = (int)num;
@@ -648,6 +698,13 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 	a.program = prog->buf;
 	a.envp = env.v;
 	a.state_w = state[1];
+	for (int i = 0; i < 3; i++) {
+		const struct exec_output *o = s->output;
+		a.out_fd[i] = -1;
+		if (!o || i == 0)
+			continue;
+		a.out_fd[i] = o->kind[i] == EXEC_OUT_MERGED ? o->child[1] : o->child[i];
+	}
 
 	/* As system(3) does: the terminal's signals are for the step. */
 	ign.sa_handler = SIG_IGN;
@@ -677,6 +734,11 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 			child_main(&a);
 	}
 	/* Only the step may hold these now: EOF must mean it is gone. */
+	if (s->output) {
+		exec__output_close_child(s->output);
+		if (exec__output_start(s->output) < 0)
+			warn("%s", err_last());
+	}
 	close(state[1]);
 	state[1] = -1;
 	for (int i = 0; i < 2; i++) {
@@ -760,12 +822,44 @@ static int step_run(struct exec_session *s, const struct exec_step *step, struct
 	struct strbuf prog = STRBUF_INIT, dump = STRBUF_INIT;
 	struct exec_state next = EXEC_STATE_INIT;
 	struct exec_steprun sr = { 0 }, *srp = s->root ? &sr : NULL;
+	struct exec_output output;
+	struct exec_cachectx cache;
+	int have_cache = 0;
 	uint64_t t0 = util_now_ns();
 	int wstatus = 0, complete = 0, ret;
 	int use_sync = s->how == EXEC_HOW_MOUNT;
 
 	memset(out, 0, sizeof(*out));
 	strvec_init(&out->refused);
+	if (srp && s->sandboxed && !finish) {
+		if (exec__output_begin(&output, s) == 0) {
+			s->output = &output;
+		} else {
+			warn("cannot capture the step's output: %s", err_last());
+			memset(&output, 0, sizeof(output));
+			for (int i = 0; i < 3; i++)
+				output.dst[i] = output.rd[i] = output.child[i] = output.cap[i] =
+				    output.back[i] = -1;
+			output.stdin_kind = "closed";
+			output.broken = 1;
+		}
+		if (s->state.initial && !s->base_key[0]) {
+			struct strbuf b = STRBUF_INIT;
+			strbuf_addf(&b, "%s %d %d ", s->shell, (int)s->lang, (int)s->mode);
+			exec_state_serialize(&b, &s->state);
+			util_sha256_hex(s->base_key, b.buf, b.len);
+			strbuf_release(&b);
+		}
+		exec__cache_key(&cache, s, step, &output, s->no_cache);
+		have_cache = 1;
+		sr.cache = &cache;
+		out->cache_off = cache.off;
+		ret = exec__cache_serve(&cache, s, step, &output, out);
+		if (ret != 0) {
+			ret = ret < 0 ? -1 : 0;
+			goto out;
+		}
+	}
 	ret = build(&prog, s, step, use_sync);
 	if (ret == 0 && finish) {
 		/* Only the prelude: the shell runs the EXIT trap on reaching
@@ -817,6 +911,8 @@ static int step_run(struct exec_session *s, const struct exec_step *step, struct
 		if (complete)
 			s->state.status = out->status;
 	}
+	if (s->output && exec__output_end(s->output, s) < 0)
+		warn("%s", err_last());
 	if (srp) {
 		uint64_t t_end0 = util_now_ns();
 		ret = exec__steprun_end(srp, s, out->status, out->signal, complete, out);
@@ -831,6 +927,12 @@ static int step_run(struct exec_session *s, const struct exec_step *step, struct
 				(double)(util_now_ns() - t_end0) / 1e6);
 	}
 out:
+	if (s->output) {
+		exec__output_release(s->output);
+		s->output = NULL;
+	}
+	if (have_cache)
+		exec__cachectx_release(&cache);
 	if (srp)
 		exec__steprun_release(srp);
 	exec_state_release(&next);

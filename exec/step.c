@@ -293,6 +293,7 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 	s->cairn_dir = xstrfmt("%s/.cairn", s->root);
 	s->sandboxed = !opts->no_sandbox;
 	s->keep_failed = opts->keep_failed;
+	s->no_cache = opts->no_cache;
 	s->record = opts->record;
 	s->record_payload = opts->record_payload;
 	s->image = host_image();
@@ -377,6 +378,8 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 
 void exec__record_release(struct exec_session *s)
 {
+	if (s->memo && s->cairn_dir && cache_memo_save(s->memo, s->cairn_dir) < 0)
+		warn("%s", err_last());
 	if (s->cairn_dir && s->session_id && s->sandboxed) {
 		char *dir = xstrfmt("%s/tmp/%s", s->cairn_dir, s->session_id);
 		char *lock = xstrfmt("%s.lock", dir);
@@ -397,7 +400,7 @@ void exec__record_release(struct exec_session *s)
 	free(s->home_work);
 	free(s->image);
 	strvec_clear(&s->writable);
-	exec_memo_free(s->memo);
+	cache_memo_free(s->memo);
 }
 
 /* ---- one step -------------------------------------------------------------- */
@@ -435,10 +438,12 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 			  const struct exec_step *step, const char *prog_path, int sync_r,
 			  int sync_w)
 {
+	struct exec_cachectx *cache = r->cache;
 	size_t i;
 	char *d;
 
 	memset(r, 0, sizeof(*r));
+	r->cache = cache;
 	strvec_init(&r->strings);
 	steprun_begin(r, s, step);
 	if (!s->sandboxed)
@@ -757,9 +762,27 @@ out:
 	free(dir);
 }
 
+/* The record's "cache" object: the key, and what the lookup found. */
+static json_t *cache_json(const struct exec_cachectx *c, int hit)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "key", c && c->key[0] ? json_string(c->key) : json_null());
+	if (hit)
+		json_object_set_new(o, "lookup", json_string("hit"));
+	else if (!c || c->off)
+		json_object_set_new(o, "lookup", json_string("off"));
+	else
+		json_object_set_new(o, "lookup", json_string("miss"));
+	json_object_set_new(o, "off", c && c->off ? json_string(c->off) : json_null());
+	json_object_set(o, "miss", c && c->miss ? c->miss : json_null());
+	json_object_set_new(o, "stored", json_false());
+	return o;
+}
+
 int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status, int sig,
 		      int complete, struct exec_result *out)
 {
+	const struct exec_output *o = s->output;
 	uint64_t t_a = 0, t_b = 0, t_c = 0, t_d = 0;
 	json_t *rec = r->record, *refused = NULL, *sb, *res, *limits, *home_writes;
 	struct exec_commit c = { 0 };
@@ -856,8 +879,11 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(sb, "timed_out", json_boolean(r->result.timed_out));
 	json_object_set_new(sb, "intercepted", json_integer((json_int_t)r->trace.notifications));
 	json_object_set_new(rec, "sandbox", sb);
-	json_object_set_new(rec, "stdout_sha256", json_null());
-	json_object_set_new(rec, "stderr_sha256", json_null());
+	json_object_set_new(rec, "stdout_sha256",
+			    o && o->have[1] ? json_string(o->sha[1]) : json_null());
+	json_object_set_new(rec, "stderr_sha256",
+			    o && o->have[2] ? json_string(o->sha[2]) : json_null());
+	json_object_set_new(rec, "output_merged", json_boolean(o && o->merged));
 	res = json_object();
 	json_object_set_new(res, "cpu_user_s", json_real(u->cpu_user_s));
 	json_object_set_new(res, "cpu_sys_s", json_real(u->cpu_sys_s));
@@ -885,6 +911,9 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	 * then stores the record, so records always match what is on disk.
 	 */
 	json_object_set_new(rec, "committed", json_boolean(ok));
+	json_object_set_new(rec, "cache", cache_json(r->cache, 0));
+	if (ok && r->cache && o && complete && !out->ended)
+		exec__cache_add(r->cache, s, rec, o);
 	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r->id);
 	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r->id);
 	if (s->record && write_pending(rec, pending) < 0) {
@@ -917,5 +946,245 @@ out:
 	exec_commit_release(&c);
 	free(journal);
 	free(pending);
+	return ret;
+}
+
+/* ---- a step served from the cache ----------------------------------------- */
+
+/* Plan the operations that put candidate write W in place; 0, or 1 when
+ * it cannot be done (the hit is abandoned), -1 on errors. */
+static int plan_write(struct exec_session *s, struct exec_commit *c, json_t *w, const char *stage,
+		      size_t n)
+{
+	const char *path = json_string_value(json_object_get(w, "path"));
+	const char *kind = json_string_value(json_object_get(w, "kind"));
+	const char *sha = json_string_value(json_object_get(w, "sha256"));
+	const char *mode_s = json_string_value(json_object_get(w, "mode"));
+	unsigned mode = mode_s ? (unsigned)strtoul(mode_s, NULL, 8) : 0644;
+	struct strbuf host = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct stat st;
+	int ret = 0;
+
+	if (!path || !kind) {
+		ret = 1;
+		goto out;
+	}
+	exec__view_host(s, path, &host);
+	strbuf_addf(&tmp, "%s/%zu", stage, n);
+	if (!strcmp(kind, "file")) {
+		char now[SHA256_HEX_LEN + 1];
+		if (!sha) {
+			ret = 1;
+			goto out;
+		}
+		if (lstat(host.buf, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_mode & 07777) == mode && exec__hash_file(s, now, host.buf, &st) == 0 &&
+		    !strcmp(now, sha))
+			goto out; /* already there */
+		if (cache_cas_get_file(s->cairn_dir, sha, tmp.buf, mode) < 0) {
+			warn("%s", err_last());
+			ret = 1;
+			goto out;
+		}
+		exec__commit_add_op(c, 'R', tmp.buf, host.buf, mode);
+	} else if (!strcmp(kind, "symlink")) {
+		const char *target = json_string_value(json_object_get(w, "target"));
+		char cur[PATH_MAX];
+		ssize_t len = readlink(host.buf, cur, sizeof(cur) - 1);
+		if (len >= 0 && target && (size_t)len == strlen(target) &&
+		    !memcmp(cur, target, (size_t)len))
+			goto out;
+		if (!target || symlink(target, tmp.buf) < 0) {
+			ret = target ? err_errno(CAIRN_ERROR, "symlink %s", tmp.buf) : 1;
+			goto out;
+		}
+		exec__commit_add_op(c, 'R', tmp.buf, host.buf, 0);
+	} else if (!strcmp(kind, "dir")) {
+		if (lstat(host.buf, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if ((st.st_mode & 07777) != mode)
+				exec__commit_add_op(c, 'C', NULL, host.buf, mode);
+		} else {
+			if (lstat(host.buf, &st) == 0)
+				exec__commit_add_op(c, 'D', NULL, host.buf, 0);
+			exec__commit_add_op(c, 'M', NULL, host.buf, mode);
+		}
+	} else if (!strcmp(kind, "deleted")) {
+		if (lstat(host.buf, &st) == 0)
+			exec__commit_add_op(c, 'D', NULL, host.buf, 0);
+	} else {
+		ret = 1;
+	}
+out:
+	strbuf_release(&host);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+/* Directories on the way to the plan's targets that are missing now. */
+static void plan_parents(struct exec_session *s, struct exec_commit *c, json_t *writes)
+{
+	struct strvec made = STRVEC_INIT;
+	json_t *w;
+	size_t i;
+	json_array_foreach(writes, i, w)
+	{
+		const char *path = json_string_value(json_object_get(w, "path"));
+		struct strbuf host = STRBUF_INIT;
+		char *slash;
+		if (!path)
+			continue;
+		exec__view_host(s, path, &host);
+		for (slash = strchr(host.buf + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+			struct stat st;
+			size_t k;
+			int seen = 0;
+			*slash = '\0';
+			for (k = 0; k < made.nr && !seen; k++)
+				seen = !strcmp(made.v[k], host.buf);
+			if (!seen && lstat(host.buf, &st) < 0 && errno == ENOENT) {
+				exec__commit_add_op(c, 'M', NULL, host.buf, 0755);
+				strvec_push(&made, host.buf);
+			}
+			*slash = '/';
+		}
+		strbuf_release(&host);
+	}
+	strvec_clear(&made);
+}
+
+int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
+			struct exec_cachectx *cc, json_t *cand, const struct strbuf *state,
+			struct exec_result *out)
+{
+	struct exec_steprun r = { 0 };
+	struct exec_state next;
+	struct exec_commit c = { 0 };
+	json_t *rec, *writes = json_object_get(cand, "writes"), *w, *sb, *res, *end, *ch;
+	char *stage = NULL, *pending = NULL, *journal = NULL;
+	uint64_t t0 = util_now_ns();
+	size_t i;
+	int ret = 0;
+
+	exec_state_init(&next);
+	if (exec_state_parse(&next, state->buf, state->len) < 0)
+		goto out; /* a damaged state: run the step */
+	/* The descriptors stay the session's own (they are the same). */
+	strvec_clear(&next.fds);
+	strvec_copy(&next.fds, &cc->start_fds);
+
+	steprun_begin(&r, s, step);
+	stage = xstrfmt("%s/tmp/%s/hit", s->cairn_dir, s->session_id);
+	exec__remove_tree(stage);
+	if (exec__mkdir_p(stage, 0700) < 0) {
+		ret = -1;
+		goto out;
+	}
+	plan_parents(s, &c, writes);
+	json_array_foreach(writes, i, w)
+	{
+		int p = plan_write(s, &c, w, stage, i);
+		if (p) {
+			ret = p < 0 ? -1 : 0;
+			goto out;
+		}
+	}
+
+	rec = r.record;
+	json_object_set_new(rec, "finished", rfc3339(realtime_ns()));
+	json_object_set(rec, "exit_status", json_object_get(cand, "exit_status"));
+	json_object_set_new(rec, "signal", json_null());
+	json_object_set_new(rec, "interrupted", json_false());
+	json_object_set_new(rec, "cached", json_true());
+	json_object_set(rec, "from_step", json_object_get(cand, "step"));
+	json_object_set(rec, "saved_cpu_s", json_object_get(cand, "cpu_s"));
+	end = state_json(s, &next);
+	ch = state_change(r.start_state, end);
+	json_object_set(ch, "exit_status", json_object_get(cand, "exit_status"));
+	json_object_set_new(rec, "state_change", ch);
+	json_decref(end);
+	json_object_set(rec, "reads", json_object_get(cand, "reads"));
+	json_object_set_new(rec, "exec_tree", json_array());
+	json_object_set(rec, "writes", writes);
+	sb = json_object();
+	json_object_set_new(sb, "sandboxed", json_true());
+	json_object_set_new(sb, "network", json_false());
+	json_object_set_new(sb, "limits", json_null());
+	json_object_set_new(sb, "image", json_string(s->image ? s->image : ""));
+	json_object_set_new(sb, "refused", json_array());
+	json_object_set_new(sb, "home_writes", json_array());
+	json_object_set_new(sb, "timed_out", json_false());
+	json_object_set_new(sb, "intercepted", json_integer(0));
+	json_object_set_new(rec, "sandbox", sb);
+	json_object_set(rec, "stdout_sha256", json_object_get(cand, "stdout"));
+	json_object_set(rec, "stderr_sha256", json_object_get(cand, "stderr"));
+	json_object_set(rec, "output_merged", json_object_get(cand, "merged"));
+	json_object_set(rec, "end_state_sha256", json_object_get(cand, "end_state"));
+	res = json_object();
+	json_object_set_new(res, "cpu_user_s", json_real(0));
+	json_object_set_new(res, "cpu_sys_s", json_real(0));
+	json_object_set_new(res, "wall_s", json_real((double)(util_now_ns() - t0) / 1e9));
+	json_object_set_new(res, "max_rss_kb", json_integer(0));
+	json_object_set_new(res, "read_bytes", json_integer(0));
+	json_object_set_new(res, "write_bytes", json_integer(0));
+	json_object_set_new(rec, "resources", res);
+	json_object_set_new(rec, "formats", json_object());
+	json_object_set_new(rec, "code", json_array());
+	json_object_set_new(rec, "git", json_null());
+	json_object_set_new(rec, "tags", json_object());
+	json_object_set_new(rec, "committed", json_true());
+	json_object_set_new(rec, "cache", cache_json(cc, 1));
+
+	/* As for a step that ran: the record first, then the journal. */
+	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r.id);
+	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r.id);
+	if (s->record && write_pending(rec, pending) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (exec__commit_apply(&c, journal) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (c.nops)
+		unlink(journal);
+	/* The restored files are known now: no need to hash them again. */
+	json_array_foreach(writes, i, w)
+	{
+		const char *path = json_string_value(json_object_get(w, "path"));
+		const char *sha = json_string_value(json_object_get(w, "sha256"));
+		struct strbuf host = STRBUF_INIT;
+		struct stat st;
+		if (!path || !sha)
+			continue;
+		exec__view_host(s, path, &host);
+		if (lstat(host.buf, &st) == 0 && s->memo)
+			cache_memo_put(s->memo, &st, sha, cache_memo_clock(), 1);
+		strbuf_release(&host);
+	}
+
+	exec_state_release(&s->state);
+	s->state = next;
+	exec_state_init(&next);
+	if (!s->have_fds)
+		exec__adopt_own_fds(s);
+	s->seq++;
+	out->status = s->state.status;
+	memcpy(out->id, r.id, 33);
+	out->nreads = json_array_size(json_object_get(rec, "reads"));
+	out->nwrites = json_array_size(writes);
+	out->wall_ns = util_now_ns() - t0;
+	if (s->record && s->record(rec, pending, s->record_payload) < 0)
+		ret = -1;
+	else
+		ret = 1;
+out:
+	if (stage)
+		exec__remove_tree(stage);
+	exec_commit_release(&c);
+	exec_state_release(&next);
+	exec__steprun_release(&r);
+	free(stage);
+	free(pending);
+	free(journal);
 	return ret;
 }

@@ -98,98 +98,14 @@ static void strset_clear(struct strset *set)
 	memset(set, 0, sizeof(*set));
 }
 
-/* ---- the hash memo --------------------------------------------------------- */
+/* ---- hashing -------------------------------------------------------------- */
 
-struct memo_entry {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
-	char sha[SHA256_HEX_LEN + 1];
-};
-
-struct exec_memo {
-	struct memo_entry *e;
-	size_t cap, nr;
-};
-
-static size_t memo_slot(const struct exec_memo *m, dev_t dev, ino_t ino)
-{
-	size_t i = (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev) & (m->cap - 1);
-	while (m->e[i].ino && !(m->e[i].ino == ino && m->e[i].dev == dev))
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-void exec_memo_free(struct exec_memo *m)
-{
-	if (!m)
-		return;
-	free(m->e);
-	free(m);
-}
-
-/*
- * The SHA-256 of the regular file PATH whose lstat is ST, from the memo
- * when the file has not changed since it was hashed.  A file changed in
- * the same clock tick as it was hashed could look unchanged: such
- * "racily clean" entries (ctime not older than the time of hashing) are
- * not kept.  0 or -1.
- */
 int exec__hash_file(struct exec_session *s, char out[SHA256_HEX_LEN + 1], const char *path,
 		    const struct stat *st)
 {
-	struct exec_memo *m = s->memo;
-	struct timespec now;
-	uint64_t size;
-	size_t i;
-	int fd, ret;
-
-	if (!m)
-		m = s->memo = xcalloc(1, sizeof(*m));
-	if (m->cap) {
-		i = memo_slot(m, st->st_dev, st->st_ino);
-		if (m->e[i].ino && m->e[i].size == st->st_size &&
-		    m->e[i].mtime.tv_sec == st->st_mtim.tv_sec &&
-		    m->e[i].mtime.tv_nsec == st->st_mtim.tv_nsec &&
-		    m->e[i].ctime.tv_sec == st->st_ctim.tv_sec &&
-		    m->e[i].ctime.tv_nsec == st->st_ctim.tv_nsec) {
-			memcpy(out, m->e[i].sha, sizeof(m->e[i].sha));
-			return 0;
-		}
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return err_errno(CAIRN_ERROR, "%s", path);
-	clock_gettime(CLOCK_REALTIME, &now);
-	ret = util_sha256_fd(out, &size, fd);
-	close(fd);
-	if (ret < 0)
-		return ret;
-	if (st->st_ctim.tv_sec >= now.tv_sec - 1 || st->st_ino == 0)
-		return 0; /* racily clean: do not remember */
-	if ((m->nr + 1) * 2 > m->cap) {
-		struct exec_memo bigger = { 0 };
-		size_t j;
-		bigger.cap = m->cap ? m->cap * 2 : 1024;
-		bigger.e = xcalloc(bigger.cap, sizeof(*bigger.e));
-		for (j = 0; j < m->cap; j++)
-			if (m->e[j].ino)
-				bigger.e[memo_slot(&bigger, m->e[j].dev, m->e[j].ino)] = m->e[j];
-		bigger.nr = m->nr;
-		free(m->e);
-		*m = bigger;
-	}
-	i = memo_slot(m, st->st_dev, st->st_ino);
-	if (!m->e[i].ino)
-		m->nr++;
-	m->e[i].dev = st->st_dev;
-	m->e[i].ino = st->st_ino;
-	m->e[i].size = st->st_size;
-	m->e[i].mtime = st->st_mtim;
-	m->e[i].ctime = st->st_ctim;
-	memcpy(m->e[i].sha, out, sizeof(m->e[i].sha));
-	return 0;
+	if (!s->memo)
+		s->memo = cache_memo_load(s->cairn_dir);
+	return cache_memo_hash(s->memo, out, path, st);
 }
 
 /* ---- paths -------------------------------------------------------------- */
@@ -287,6 +203,24 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 	}
 	strbuf_addstr(out, path);
 	return 0;
+}
+
+int exec__view_host(struct exec_session *s, const char *name, struct strbuf *out)
+{
+	struct ctx c = { 0 };
+	struct strbuf view = STRBUF_INIT;
+	int ret;
+	c.s = s;
+	if (name[0] == '/') {
+		strbuf_addstr(&view, name);
+	} else {
+		strbuf_addstr(&view, s->root);
+		if (strcmp(name, "."))
+			strbuf_addf(&view, "/%s", name);
+	}
+	ret = host_path(&c, view.buf, out);
+	strbuf_release(&view);
+	return ret;
 }
 
 static int view_lstat(struct ctx *c, const char *path, struct stat *st, struct strbuf *host)

@@ -1,0 +1,621 @@
+/*
+ * cache.c - serve a step from the cache when it meets the same inputs
+ * again (verifying traces, DESIGN §6), and offer successful steps to it.
+ *
+ * The action key names what is known before the step runs: the command
+ * and where it stands, the shell and its state, the sandbox settings and
+ * where output goes.  Each key has a few candidate traces; a candidate
+ * hits when everything it read is still the same: files by hash (through
+ * the stat memo), absent paths still absent, listed directories listing
+ * the same names, symlinks pointing the same way, stat'ed paths of the
+ * same type and size.
+ */
+#include "exec-int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KEY_VERSION 1
+#define MAX_CANDIDATES 8
+#define MAX_OBJECT (64u << 20) /* logs and states read whole */
+
+static int cmp_str_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *const mode_names[] = { "script", "string", "stdin", "repl" };
+
+/* The state as the key sees it: descriptors by kind, not by inode. */
+static void normal_state(struct strbuf *out, const struct exec_state *st)
+{
+	struct exec_state copy;
+	size_t i;
+	exec_state_init(&copy);
+	exec_state_copy(&copy, st);
+	for (i = 0; i < copy.fds.nr; i++) {
+		char *v = copy.fds.v[i], *sp = strchr(v, ' ');
+		if (!sp)
+			continue;
+		if (sp - v == 1 && strchr("012", v[0])) {
+			/* Standard streams: where they go is in the key apart. */
+			*sp = '\0';
+			continue;
+		}
+		if (!strncmp(sp + 1, "pipe:", 5) || !strncmp(sp + 1, "socket:", 7) ||
+		    !strncmp(sp + 1, "/dev/pts/", 9) || !strncmp(sp + 1, "anon_inode:", 11)) {
+			char *colon = strpbrk(sp + 1, ":0123456789");
+			if (colon)
+				*colon = '\0';
+		}
+	}
+	exec_state_serialize(out, &copy);
+	exec_state_release(&copy);
+}
+
+static const char *out_name(const struct exec_output *o, int n)
+{
+	switch (o->kind[n]) {
+	case EXEC_OUT_CLOSED:
+		return "closed";
+	case EXEC_OUT_MERGED:
+		return "merged";
+	case EXEC_OUT_PTY:
+		return "tty";
+	default:
+		return "other";
+	}
+}
+
+void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
+		     const struct exec_output *o, int no_cache)
+{
+	json_t *p = json_object(), *w = json_array();
+	struct strbuf st = STRBUF_INIT, site = STRBUF_INIT;
+	char sha[SHA256_HEX_LEN + 1];
+	char *dump;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	strvec_init(&c->start_fds);
+	if (s->have_fds) {
+		strvec_copy(&c->start_fds, &s->state.fds);
+	} else {
+		/* The step inherits ours: describe 0, 1 and 2 as a step's
+		 * state would. */
+		int n;
+		for (n = 0; n < EXEC_FD_FIRST_PRIVATE; n++) {
+			char self[32], link[PATH_MAX];
+			ssize_t len;
+			int fl = fcntl(n, F_GETFD);
+			if (fl < 0 || (fl & FD_CLOEXEC))
+				continue;
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", n);
+			len = readlink(self, link, sizeof(link) - 1);
+			if (len > 0)
+				strvec_pushf(&c->start_fds, "%d %.*s", n, (int)len, link);
+		}
+		qsort(c->start_fds.v, c->start_fds.nr, sizeof(char *), cmp_str_p);
+	}
+	normal_state(&st, &s->state);
+	util_sha256_hex(sha, st.buf, st.len);
+	json_object_set_new(p, "version", json_integer(KEY_VERSION));
+	json_object_set_new(p, "command", json_stringn(step->text, step->len));
+	json_object_set_new(p, "line", json_integer(step->line));
+	json_object_set_new(p, "shell", json_string(s->shell));
+	json_object_set_new(p, "mode", json_string(mode_names[s->mode]));
+	json_object_set_new(p, "argv0", json_string(s->argv0 ? s->argv0 : ""));
+	json_object_set_new(p, "state", json_string(sha));
+	json_object_set_new(p, "network", json_boolean(step->directives.net));
+	json_object_set_new(p, "timeout", json_integer(step->directives.timeout));
+	json_object_set_new(p, "mem", json_integer((json_int_t)step->directives.mem));
+	for (i = 0; i < s->writable.nr; i++)
+		json_array_append_new(w, json_string(s->writable.v[i]));
+	json_object_set_new(p, "writable", w);
+	json_object_set_new(p, "stdout", json_string(out_name(o, 1)));
+	json_object_set_new(p, "stderr", json_string(out_name(o, 2)));
+	json_object_set_new(p, "columns", json_integer(o->tty[1] || o->tty[2] ? o->cols : 0));
+	dump = json_dumps(p, JSON_SORT_KEYS | JSON_COMPACT);
+	util_sha256_hex(c->key, dump, strlen(dump));
+	free(dump);
+	c->key_parts = p;
+	/* The start state itself, for `why` (stored with a candidate). */
+	json_object_set_new(p, "state_text", json_stringn(st.buf, st.len));
+
+	/* Where the step comes from: its script and line, else its text. */
+	if (s->script_abs)
+		strbuf_addf(&site, "script %s:%u", s->script_abs, step->line);
+	else
+		strbuf_addf(&site, "%s %.*s", mode_names[s->mode], (int)step->len, step->text);
+	util_sha256_hex(c->site, site.buf, site.len);
+
+	if (no_cache)
+		c->off = "--no-cache";
+	else if (!s->sandboxed)
+		c->off = "unsandboxed (--no-sandbox): nothing was traced";
+	else if (step->directives.nocache)
+		c->off = "#cairn: nocache";
+	else if (step->directives.net)
+		c->off = "network access (#cairn: net)";
+	else if (!strcmp(o->stdin_kind, "pipe") || !strcmp(o->stdin_kind, "file"))
+		c->off = "standard input is a pipe or file, which steps may read";
+	else if (o->broken)
+		c->off = "its output cannot be captured";
+	strbuf_release(&st);
+	strbuf_release(&site);
+}
+
+void exec__cachectx_release(struct exec_cachectx *c)
+{
+	json_decref(c->key_parts);
+	json_decref(c->miss);
+	strvec_clear(&c->start_fds);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- verifying a trace ------------------------------------------------- */
+
+int exec__dir_hash(const char *host, char sha[SHA256_HEX_LEN + 1], size_t *count)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf all = STRBUF_INIT;
+	struct dirent *e;
+	size_t i;
+	DIR *d = opendir(host);
+	if (d) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				strvec_push(&names, e->d_name);
+		closedir(d);
+	}
+	qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
+	for (i = 0; i < names.nr; i++) {
+		if (i)
+			strbuf_addch(&all, '\n');
+		strbuf_addstr(&all, names.v[i]);
+	}
+	util_sha256_hex(sha, all.buf, all.len);
+	*count = names.nr;
+	strvec_clear(&names);
+	strbuf_release(&all);
+	return d ? 0 : -1;
+}
+
+static json_t *why_path(const char *path, const char *change, const char *old, const char *new)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "part", json_string("read"));
+	json_object_set_new(o, "path", json_string(path));
+	json_object_set_new(o, "change", json_string(change));
+	if (old)
+		json_object_set_new(o, "old", json_string(old));
+	if (new)
+		json_object_set_new(o, "new", json_string(new));
+	return o;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* Does read R (a candidate's) still hold?  NULL, or what changed. */
+static json_t *check_read(struct exec_session *s, json_t *r)
+{
+	const char *path = str(r, "path"), *kind = str(r, "kind"), *want = str(r, "sha256");
+	struct strbuf host = STRBUF_INIT;
+	char sha[SHA256_HEX_LEN + 1];
+	json_t *why = NULL;
+	struct stat st;
+	int exists;
+
+	if (!path || !kind)
+		return why_path(path ? path : "?", "malformed trace", NULL, NULL);
+	exists = !exec__view_host(s, path, &host) && lstat(host.buf, &st) == 0;
+	if (!strcmp(kind, "absent")) {
+		if (exists)
+			why = why_path(path, "appeared", NULL, NULL);
+	} else if (!exists) {
+		why = why_path(path, "vanished", want, NULL);
+	} else if (!strcmp(kind, "file") || !strcmp(kind, "exec")) {
+		if (!S_ISREG(st.st_mode))
+			why = why_path(path, "is no longer a file", NULL, NULL);
+		else if (!want || exec__hash_file(s, sha, host.buf, &st) < 0 || strcmp(sha, want))
+			why = why_path(path, "content changed", want, sha);
+	} else if (!strcmp(kind, "dir")) {
+		size_t n;
+		if (!S_ISDIR(st.st_mode) || exec__dir_hash(host.buf, sha, &n) < 0)
+			why = why_path(path, "is no longer a directory", NULL, NULL);
+		else if (!want || strcmp(sha, want))
+			why = why_path(path, "listing changed", want, sha);
+	} else if (!strcmp(kind, "symlink")) {
+		char target[PATH_MAX];
+		ssize_t n =
+		    S_ISLNK(st.st_mode) ? readlink(host.buf, target, sizeof(target) - 1) : -1;
+		const char *t = str(r, "target");
+		if (n >= 0)
+			target[n] = '\0';
+		if (n < 0 || !t || strcmp(t, target))
+			why = why_path(path, "symlink changed", t, n >= 0 ? target : NULL);
+	} else if (!strcmp(kind, "stat")) {
+		const char *type = str(r, "type");
+		const char *now = S_ISDIR(st.st_mode) ? "dir"
+		    : S_ISREG(st.st_mode)	      ? "file"
+						      : "other";
+		json_t *size = json_object_get(r, "size");
+		if (type && strcmp(type, now))
+			why = why_path(path, "changed type", type, now);
+		else if (json_is_integer(size) && S_ISREG(st.st_mode) &&
+			 json_integer_value(size) != (json_int_t)st.st_size)
+			why = why_path(path, "size changed", NULL, NULL);
+	} else {
+		why = why_path(path, "read of a kind this cairn cannot check", kind, NULL);
+	}
+	strbuf_release(&host);
+	return why;
+}
+
+/* Every read of candidate CAND still holds?  NULL, or the first change. */
+static json_t *check_candidate(struct exec_session *s, json_t *cand)
+{
+	json_t *reads = json_object_get(cand, "reads"), *r;
+	size_t i;
+	if (!json_is_array(reads))
+		return why_path("?", "malformed trace", NULL, NULL);
+	json_array_foreach(reads, i, r)
+	{
+		json_t *why = check_read(s, r);
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
+/* The entries of a state serialisation ("KEY LEN\nVALUE\n" each), as
+ * "KEY VALUE" strings (values cut at their first line). */
+static void state_entries(struct strvec *out, const char *p)
+{
+	while (p && *p) {
+		const char *nl = strchr(p, '\n'), *sp;
+		size_t len;
+		char *end;
+		if (!nl)
+			break;
+		sp = memchr(p, ' ', (size_t)(nl - p));
+		len = sp ? strtoul(sp + 1, &end, 10) : 0;
+		if (!sp || strlen(nl + 1) < len) {
+			p = nl + 1; /* the magic line */
+			continue;
+		}
+		{
+			const char *v = nl + 1, *vnl = memchr(v, '\n', len);
+			size_t show = vnl ? (size_t)(vnl - v) : len;
+			if (show > 200)
+				show = 200;
+			strvec_pushf(out, "%.*s %.*s%s", (int)(sp - p), p, (int)show, v,
+				     show < len ? " ..." : "");
+		}
+		p = nl + 1 + len;
+		if (*p == '\n')
+			p++;
+	}
+}
+
+/* What differs between two start states: entries on one side only. */
+static json_t *state_diff(const char *a, const char *b)
+{
+	json_t *out = json_array();
+	struct strvec la = STRVEC_INIT, lb = STRVEC_INIT;
+	size_t i, j;
+	state_entries(&la, a);
+	state_entries(&lb, b);
+	for (i = 0; i < la.nr && json_array_size(out) < 20; i++) {
+		for (j = 0; j < lb.nr && strcmp(la.v[i], lb.v[j]); j++)
+			;
+		if (j == lb.nr)
+			json_array_append_new(out, json_sprintf("was: %s", la.v[i]));
+	}
+	for (i = 0; i < lb.nr && json_array_size(out) < 40; i++) {
+		for (j = 0; j < la.nr && strcmp(lb.v[i], la.v[j]); j++)
+			;
+		if (j == la.nr)
+			json_array_append_new(out, json_sprintf("now: %s", lb.v[i]));
+	}
+	strvec_clear(&la);
+	strvec_clear(&lb);
+	return out;
+}
+
+/* No candidate for this key: which part of the key changed since the
+ * step last ran from the same place? */
+static json_t *why_no_key(struct exec_cachectx *c, struct exec_session *s)
+{
+	json_t *site = NULL, *old, *why = json_object(), *parts = json_array();
+	const char *k;
+	json_t *v;
+	if (cache_site_get(&site, s->cairn_dir, c->site) < 0 || !site) {
+		json_object_set_new(why, "part", json_string("new"));
+		json_object_set_new(why, "change",
+				    json_string("never ran before from here with this key"));
+		json_decref(parts);
+		return why;
+	}
+	old = json_object_get(site, "key_parts");
+	json_object_foreach(c->key_parts, k, v)
+	{
+		if (!strcmp(k, "state_text") || !strcmp(k, "state"))
+			continue;
+		if (!json_equal(v, json_object_get(old, k)))
+			json_array_append_new(parts, json_string(k));
+	}
+	if (!json_equal(json_object_get(c->key_parts, "state"), json_object_get(old, "state"))) {
+		json_array_append_new(parts, json_string("state"));
+		json_object_set_new(
+		    why, "state",
+		    state_diff(str(old, "state_text"), str(c->key_parts, "state_text")));
+	}
+	json_object_set_new(why, "part", json_string("key"));
+	json_object_set_new(why, "change", json_string("the action key differs"));
+	json_object_set_new(why, "parts", parts);
+	if (json_object_get(old, "command"))
+		json_object_set(why, "old_command", json_object_get(old, "command"));
+	json_object_set_new(why, "old_key", json_string(str(site, "key") ? str(site, "key") : ""));
+	json_decref(site);
+	return why;
+}
+
+/* The objects a hit needs are all there and intact? */
+static int objects_ok(struct exec_session *s, json_t *cand, struct strbuf *out, struct strbuf *err,
+		      struct strbuf *state)
+{
+	json_t *writes = json_object_get(cand, "writes"), *w;
+	const char *so = str(cand, "stdout"), *se = str(cand, "stderr"),
+		   *es = str(cand, "end_state");
+	size_t i;
+	if (!es || cache_cas_read(state, s->cairn_dir, es, MAX_OBJECT) < 0)
+		return 0;
+	if (so && cache_cas_read(out, s->cairn_dir, so, MAX_OBJECT) < 0)
+		return 0;
+	if (se && cache_cas_read(err, s->cairn_dir, se, MAX_OBJECT) < 0)
+		return 0;
+	json_array_foreach(writes, i, w)
+	{
+		const char *sha = str(w, "sha256");
+		if (!strcmp(str(w, "kind") ? str(w, "kind") : "", "file") &&
+		    (!sha || !cache_cas_has(s->cairn_dir, sha)))
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- the shell's baseline ---------------------------------------------- */
+
+/*
+ * The first step of a session notes what a fresh shell starts with
+ * (session.c: base_vars...).  A session whose first step is served from
+ * the cache needs it from an earlier session with the same start.
+ */
+static void base_path(struct strbuf *out, const struct exec_session *s)
+{
+	strbuf_addf(out, "%s/actions/base-%s", s->cairn_dir, s->base_key);
+}
+
+void exec__cache_save_base(struct exec_session *s)
+{
+	struct strbuf p = STRBUF_INIT, tmp = STRBUF_INIT;
+	json_t *o, *vars;
+	size_t i;
+	if (!s->have_base || !s->base_key[0] || s->base_saved)
+		return;
+	base_path(&p, s);
+	s->base_saved = 1;
+	if (access(p.buf, F_OK) == 0) {
+		strbuf_release(&p);
+		return;
+	}
+	o = json_object();
+	vars = json_array();
+	for (i = 0; i < s->base_vars.nr; i++)
+		json_array_append_new(vars, json_string(s->base_vars.v[i]));
+	json_object_set_new(o, "vars", vars);
+	json_object_set_new(o, "options", json_string(s->base_options ? s->base_options : ""));
+	json_object_set_new(o, "shopts", json_string(s->base_shopts ? s->base_shopts : ""));
+	strbuf_addf(&tmp, "%s.tmp%d", p.buf, (int)getpid());
+	if (json_dump_file(o, tmp.buf, JSON_COMPACT) == 0)
+		rename(tmp.buf, p.buf);
+	unlink(tmp.buf);
+	json_decref(o);
+	strbuf_release(&p);
+	strbuf_release(&tmp);
+}
+
+static int load_base(struct exec_session *s)
+{
+	struct strbuf p = STRBUF_INIT;
+	json_t *o, *v;
+	size_t i;
+	if (s->have_base)
+		return 1;
+	if (!s->base_key[0])
+		return 0;
+	base_path(&p, s);
+	o = json_load_file(p.buf, 0, NULL);
+	strbuf_release(&p);
+	if (!o || !json_is_array(json_object_get(o, "vars")) || !str(o, "options") ||
+	    !str(o, "shopts")) {
+		json_decref(o);
+		return 0;
+	}
+	strvec_clear(&s->base_vars);
+	json_array_foreach(json_object_get(o, "vars"), i, v)
+	    strvec_push(&s->base_vars, json_string_value(v) ? json_string_value(v) : "");
+	free(s->base_options);
+	free(s->base_shopts);
+	s->base_options = xstrdup(str(o, "options"));
+	s->base_shopts = xstrdup(str(o, "shopts"));
+	s->have_base = 1;
+	s->base_saved = 1;
+	json_decref(o);
+	return 1;
+}
+
+/* ---- serving ----------------------------------------------------------- */
+
+int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
+		      const struct exec_output *o, struct exec_result *out)
+{
+	struct strbuf so = STRBUF_INIT, se = STRBUF_INIT, state = STRBUF_INIT;
+	json_t *entry = NULL, *cands, *cand;
+	size_t i;
+	int r, ret = 0;
+
+	if (c->off)
+		return 0;
+	r = cache_action_get(&entry, s->cairn_dir, c->key);
+	if (r == CAIRN_ENOTFOUND) {
+		c->miss = why_no_key(c, s);
+		return 0;
+	}
+	if (r < 0) {
+		warn("%s (ignored)", err_last());
+		c->miss = why_path("?", "damaged action cache entry", NULL, NULL);
+		return 0;
+	}
+	cands = json_object_get(entry, "candidates");
+	json_array_foreach(cands, i, cand)
+	{
+		json_t *why = check_candidate(s, cand);
+		if (why) {
+			/* The newest candidate's difference explains the miss. */
+			if (!c->miss)
+				c->miss = why;
+			else
+				json_decref(why);
+			continue;
+		}
+		if (!objects_ok(s, cand, &so, &se, &state)) {
+			if (!c->miss)
+				c->miss = why_path("?", "cached objects are missing or damaged",
+						   NULL, NULL);
+			continue;
+		}
+		if (!load_base(s)) {
+			if (!c->miss)
+				c->miss =
+				    why_path("?", "no saved baseline of a fresh shell", NULL, NULL);
+			break;
+		}
+		json_decref(c->miss);
+		c->miss = NULL;
+		r = exec__steprun_serve(s, step, c, cand, &state, out);
+		if (r < 0) {
+			ret = -1;
+			break;
+		}
+		if (r == 0) {
+			c->miss =
+			    why_path("?", "the cached outputs could not be restored", NULL, NULL);
+			break;
+		}
+		exec__output_replay(o, &so, 1);
+		exec__output_replay(o, &se, 2);
+		out->cached = 1;
+		memcpy(out->from_step, str(cand, "step") ? str(cand, "step") : "",
+		       sizeof(out->from_step) - 1);
+		ret = 1;
+		break;
+	}
+	json_decref(entry);
+	strbuf_release(&so);
+	strbuf_release(&se);
+	strbuf_release(&state);
+	return ret;
+}
+
+/* ---- adding ------------------------------------------------------------ */
+
+void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *record,
+		     const struct exec_output *o)
+{
+	json_t *cand, *reads, *r, *sb = json_object_get(record, "sandbox");
+	json_t *res = json_object_get(record, "resources");
+	struct strbuf st = STRBUF_INIT;
+	char sha[SHA256_HEX_LEN + 1];
+	size_t i;
+
+	if (getenv("CAIRN_DEBUG_CACHE"))
+		fprintf(stderr, "cairn: cache add: off=%s broken=%d exit=%d committed=%d\n",
+			c->off ? c->off : "-", o->broken,
+			(int)json_integer_value(json_object_get(record, "exit_status")),
+			json_is_true(json_object_get(record, "committed")));
+	if (c->off || !c->key_parts || o->broken)
+		return;
+	if (json_integer_value(json_object_get(record, "exit_status")) != 0 ||
+	    !json_is_true(json_object_get(record, "committed")) ||
+	    json_array_size(json_object_get(sb, "refused")) ||
+	    json_array_size(json_object_get(sb, "home_writes")))
+		return;
+	/* Descriptors the step opened or closed cannot be restored. */
+	normal_state(&st, &s->state);
+	{
+		size_t k;
+		int same = s->state.fds.nr == c->start_fds.nr;
+		for (k = 0; same && k < s->state.fds.nr; k++) {
+			const char *p = s->state.fds.v[k], *q = c->start_fds.v[k];
+			size_t np = strcspn(p, ":["), nq = strcspn(q, ":[");
+			same = np == nq && !strncmp(p, q, np);
+		}
+		if (!same) {
+			if (getenv("CAIRN_DEBUG_CACHE"))
+				for (k = 0; k < s->state.fds.nr || k < c->start_fds.nr; k++)
+					fprintf(stderr, "cairn: fds: [%s] [%s]\n",
+						k < c->start_fds.nr ? c->start_fds.v[k] : "",
+						k < s->state.fds.nr ? s->state.fds.v[k] : "");
+			strbuf_release(&st);
+			return;
+		}
+	}
+	if (cache_cas_put_buf(sha, s->cairn_dir, st.buf, st.len) < 0) {
+		warn("%s", err_last());
+		strbuf_release(&st);
+		return;
+	}
+	strbuf_release(&st);
+	json_object_set_new(record, "end_state_sha256", json_string(sha));
+
+	cand = json_object();
+	json_object_set_new(cand, "step", json_string(str(record, "id")));
+	json_object_set_new(cand, "session", json_string(str(record, "session")));
+	json_object_set(cand, "created", json_object_get(record, "finished"));
+	reads = json_array();
+	json_array_foreach(json_object_get(record, "reads"), i, r)
+	{
+		/* The shell reading its own program is not an input: the
+		 * command text is in the key. */
+		if (str(r, "role") && !strcmp(str(r, "role"), "script"))
+			continue;
+		json_array_append(reads, r);
+	}
+	json_object_set_new(cand, "reads", reads);
+	json_object_set(cand, "writes", json_object_get(record, "writes"));
+	json_object_set(cand, "stdout", json_object_get(record, "stdout_sha256"));
+	json_object_set(cand, "stderr", json_object_get(record, "stderr_sha256"));
+	json_object_set_new(cand, "merged", json_boolean(o->merged));
+	json_object_set_new(cand, "end_state", json_string(sha));
+	json_object_set(cand, "exit_status", json_object_get(record, "exit_status"));
+	json_object_set_new(cand, "cpu_s",
+			    json_real(json_number_value(json_object_get(res, "cpu_user_s")) +
+				      json_number_value(json_object_get(res, "cpu_sys_s"))));
+	json_object_set(cand, "wall_s", json_object_get(res, "wall_s"));
+	if (cache_action_add(s->cairn_dir, c->key, c->key_parts, cand, c->site, MAX_CANDIDATES) < 0)
+		warn("%s", err_last());
+	else
+		json_object_set_new(json_object_get(record, "cache"), "stored", json_true());
+	json_decref(cand);
+	exec__cache_save_base(s);
+}
