@@ -28,13 +28,13 @@ echo "for i in \$(seq 100); do $py -c pass; done" > pybare100.sh
 
 hyperfine -N -w 2 -r "${RUNS:-5}" --export-csv times.csv \
 	-n "sh -c true" "sh -c true" \
-	-n "cairn -c true" "$cairn -c true" \
-	-n "cairn --no-sandbox -c true" "$cairn --no-sandbox -c true" \
+	-n "cairn -c true" "$cairn --no-cache -c true" \
+	-n "cairn --no-sandbox -c true" "$cairn --no-sandbox --no-cache -c true" \
 	-n "100 x sh -c true" "bash sh100.sh" \
-	-n "cairn run true100.sh" "$cairn run true100.sh" \
-	-n "cairn --no-sandbox run true100.sh" "$cairn --no-sandbox run true100.sh" \
+	-n "cairn run true100.sh" "$cairn --no-cache run true100.sh" \
+	-n "cairn --no-sandbox run true100.sh" "$cairn --no-sandbox --no-cache run true100.sh" \
 	-n "100 x python3 -c pass" "bash pybare100.sh" \
-	-n "cairn run py100.sh" "$cairn run py100.sh" >/dev/null
+	-n "cairn run py100.sh" "$cairn --no-cache run py100.sh" >/dev/null
 
 mean() { awk -F, -v n="$1" '$1 == n { print $2 * 1000 }' times.csv; }
 printf '%-36s %10s\n' "what" "mean ms"

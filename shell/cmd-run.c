@@ -20,6 +20,8 @@ static int cmd_run_exec(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			cmd_print_help(&cmd_run_entry);
 			return 0;
+		} else if (!strcmp(argv[i], "--no-cache")) {
+			shell_opts.no_cache = 1;
 		} else if (!strcmp(argv[i], "--shell") && i + 1 < argc) {
 			shell = argv[++i];
 		} else if (!strncmp(argv[i], "--shell=", 8)) {
@@ -72,7 +74,7 @@ static int cmd_run_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "cairn run [--shell bash|sh] FILE [ARG...]",
+	.usage = "cairn run [--shell bash|sh] [--no-cache] FILE [ARG...]",
 	.summary = "Run a script; each top-level command is a step.",
 	.help = "The whole script is checked for syntax errors first (reported as\n"
 		"FILE:LINE:COL: message, exit status 2, nothing run).  Each top-level\n"

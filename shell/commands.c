@@ -18,7 +18,7 @@ const char shell_version[] = CAIRN_VERSION;
 /* Every subcommand; a new one is a file plus a line here. */
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_run_entry,	    &cmd_init_entry, &cmd_log_entry,	 &cmd_show_entry,
-	&cmd_status_entry,  &cmd_tag_entry,  &cmd_find_entry,	 &cmd_checkout_entry,
+	&cmd_status_entry,  &cmd_tag_entry,  &cmd_find_entry,	 &cmd_checkout_entry, &cmd_why_entry,
 	&cmd_lineage_entry, &cmd_help_entry, &cmd_version_entry, NULL,
 };
 
@@ -79,6 +79,8 @@ static void print_main_help(void)
 	       "  --no-sandbox   run steps without the sandbox (recorded as unsandboxed;\n"
 	       "                 nothing is traced)\n"
 	       "  --keep-failed  keep the outputs of a failed step in .cairn/failed/STEP/\n"
+	       "  --no-cache     run every step; serve none from the cache (steps are\n"
+	       "                 still recorded and offered to it)\n"
 	       "  -q, --quiet    print less\n"
 	       "  -v, --verbose  print more\n"
 	       "  -h, --help     this help; `cairn COMMAND --help` for one command\n"
@@ -139,6 +141,8 @@ int shell_main(int argc, char **argv)
 			shell_opts.no_sandbox = 1;
 		} else if (!strcmp(a, "--keep-failed")) {
 			shell_opts.keep_failed = 1;
+		} else if (!strcmp(a, "--no-cache")) {
+			shell_opts.no_cache = 1;
 		} else if (!strcmp(a, "--store")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "cairn: --store needs a directory\n%s", main_usage);

@@ -198,6 +198,7 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 	o->root = provenance_store_root(p->store);
 	o->no_sandbox = shell_opts.no_sandbox;
 	o->keep_failed = shell_opts.keep_failed;
+	o->no_cache = shell_opts.no_cache;
 	o->writable = (const char *const *)p->writable.v;
 	o->record = record_step;
 	o->record_payload = p;

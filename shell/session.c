@@ -156,7 +156,11 @@ int shell_run_input(struct exec_session *es, const struct shell_input *in, int *
 			fprintf(stderr, "%s[step %u", color ? "\033[2m" : "", es->seq);
 			if (*res.id)
 				fprintf(stderr, " %.8s", res.id);
-			fprintf(stderr, " · ran · %.3f s", (double)res.wall_ns / 1e9);
+			if (res.cached)
+				fprintf(stderr, " · cached from %.8s · %.3f s", res.from_step,
+					(double)res.wall_ns / 1e9);
+			else
+				fprintf(stderr, " · ran · %.3f s", (double)res.wall_ns / 1e9);
 			if (*res.id)
 				fprintf(stderr, " · %zu read, %zu written%s", res.nreads,
 					res.nwrites, res.discarded ? " (discarded)" : "");

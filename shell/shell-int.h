@@ -16,6 +16,7 @@ struct shell_opts {
 	int verbose; /* -v */
 	int no_sandbox; /* --no-sandbox */
 	int keep_failed; /* --keep-failed */
+	int no_cache; /* --no-cache */
 };
 
 struct prov_store;
@@ -70,6 +71,7 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_tag_entry;
 extern const struct cmd_entry cmd_find_entry;
 extern const struct cmd_entry cmd_checkout_entry;
+extern const struct cmd_entry cmd_why_entry;
 
 /* store.c: what the store subcommands share. */
 struct prov_store;

@@ -1,0 +1,153 @@
+# The cache: verifying traces.  A 5-step pipeline run again is all hits
+# with identical output; each kind of change re-runs exactly the steps it
+# reaches, and `cairn why` names the change.
+. "$TEST_SRC/test/integration/lib.sh"
+
+mkdir data
+printf 'pear\napple\nfig\n' >data/a.txt
+echo 1,2 >data/x.csv
+echo 3,4 >data/y.csv
+cat >p.sh <<'EOF'
+sort data/a.txt > sorted.txt
+ls data/*.csv | wc -l > count.txt
+if [ -f extra.cfg ]; then cat extra.cfg; fi > cfg.txt
+tr a-z A-Z < sorted.txt > upper.txt
+cat upper.txt count.txt cfg.txt; echo "to stderr" >&2
+EOF
+
+# Which of the last N steps (oldest first) were cached: "r c c ..."
+pattern() {
+	"$CAIRN" log --json -n "$1" | python3 -c '
+import json, sys
+print(" ".join("c" if s["cached"] else "r" for s in reversed(json.load(sys.stdin))))'
+}
+
+"$CAIRN" run p.sh >out1 2>err1 </dev/null
+expect_eq "first run status" 0 $?
+expect_eq "first run" "r r r r r" "$(pattern 5)"
+expect_eq "first run output" "APPLE FIG PEAR 2" "$(tr '\n' ' ' <out1 | sed 's/ $//')"
+
+# 1. Again: all hits, identical stdout and stderr.
+"$CAIRN" run p.sh >out2 2>err2 </dev/null
+expect_eq "second run status" 0 $?
+expect_eq "second run all cached" "c c c c c" "$(pattern 5)"
+cmp -s out1 out2 || fail "cached stdout differs: $(cat out2)"
+cmp -s err1 err2 || fail "cached stderr differs: $(cat err2)"
+run_cairn why @1
+expect_match "why of a hit" "served from the cache: every input it read was the same" "$OUT"
+expect_eq "cached record names its source" "True" \
+	"$(rec @1 'r["from_step"] is not None and r["cache"]["lookup"] == "hit"')"
+
+# Through a pipe with 2>&1: where output goes is part of the key (the
+# order of two merged streams cannot be rebuilt from two separate ones),
+# so the first such run runs; the next replays its bytes in order.
+"$CAIRN" run p.sh 2>&1 </dev/null | cat >out3a
+expect_eq "first merged run" "r r r r r" "$(pattern 5)"
+"$CAIRN" run p.sh 2>&1 </dev/null | cat >out3b
+expect_eq "second merged run all cached" "c c c c c" "$(pattern 5)"
+cmp -s out3a out3b || fail "merged cached output differs: $(cat out3b)"
+expect_eq "merged output" "$(cat out1 err1 | sort)" "$(sort out3b)"
+expect_eq "merged record" "True" "$(rec @1 'r["output_merged"] and r["stderr_sha256"] is None')"
+
+# 2. Touching an input keeps the hits.
+touch -d '2001-01-01' data/a.txt
+"$CAIRN" run p.sh >out4 2>/dev/null </dev/null
+expect_eq "touched input" "c c c c c" "$(pattern 5)"
+cmp -s out1 out4 || fail "output after touch differs"
+
+# 3. A changed input re-runs exactly the steps downstream of it.
+printf 'pear\napple\nkiwi\n' >data/a.txt
+old=$(sha256sum <sorted.txt | cut -c1-64)
+"$CAIRN" run p.sh >out5 2>/dev/null </dev/null
+expect_eq "changed input" "r c c r r" "$(pattern 5)"
+expect_eq "changed input output" "APPLE KIWI PEAR 2" "$(tr '\n' ' ' <out5 | sed 's/ $//')"
+run_cairn why sorted.txt
+expect_match "why changed input" "an input changed: data/a.txt: content changed" "$OUT"
+expect_match "why shows the old hash" "old sha256 [0-9a-f]{64}" "$OUT"
+expect_match "why shows the new hash" "new sha256 [0-9a-f]{64}" "$OUT"
+[ -n "$old" ] || fail "no hash"
+
+# 4. A new file in a globbed directory re-runs the step that listed it.
+echo 5,6 >data/z.csv
+"$CAIRN" run p.sh >out6 2>/dev/null </dev/null
+got=$(pattern 5)
+expect_eq "new file in globbed dir" "c r c c r" "$got"
+run_cairn why count.txt
+expect_match "why listing" "an input changed: data: listing changed" "$OUT"
+expect_match "new count" "3" "$(cat count.txt)"
+
+# 5. Creating a path a step probed as absent re-runs it.
+echo "mode=fast" >extra.cfg
+"$CAIRN" run p.sh >out7 2>/dev/null </dev/null
+expect_eq "absent path appeared" "c c r c r" "$(pattern 5)"
+run_cairn why cfg.txt
+expect_match "why appeared" "an input changed: extra.cfg: appeared" "$OUT"
+expect_eq "cfg" "mode=fast" "$(cat cfg.txt)"
+
+# 6. Editing step 4's command: it re-runs; step 5 only if its outputs changed.
+sed -i 's/^tr a-z A-Z < sorted.txt > upper.txt$/tr "a-z" "A-Z" < sorted.txt > upper.txt/' p.sh
+"$CAIRN" run p.sh >out8 2>/dev/null </dev/null
+expect_eq "edited command, same output (early cut-off)" "c c c r c" "$(pattern 5)"
+run_cairn why upper.txt
+expect_match "why command" "action key differs .*command" "$OUT"
+expect_match "why old command" "command was: tr a-z A-Z < sorted.txt > upper.txt" "$OUT"
+sed -i 's/^tr "a-z" "A-Z" < sorted.txt > upper.txt$/tr a-z A-Z < sorted.txt | rev > upper.txt/' p.sh
+"$CAIRN" run p.sh >out9 2>/dev/null </dev/null
+expect_eq "edited command, new output" "c c c r r" "$(pattern 5)"
+expect_match "reversed" "ELPPA" "$(cat out9)"
+
+# 7. A variable in the state: the key's state part names it.
+cat >v.sh <<'EOF'
+echo "$GREETING" > greet.txt
+EOF
+GREETING=hello "$CAIRN" run v.sh </dev/null
+GREETING=hello "$CAIRN" run v.sh </dev/null
+expect_eq "same env hit" "c" "$(pattern 1)"
+GREETING=bye "$CAIRN" run v.sh </dev/null
+expect_eq "env change runs" "r" "$(pattern 1)"
+run_cairn why greet.txt
+expect_match "why names the variable" "state .*GREETING=bye" "$OUT"
+
+# 8. Deleted outputs are restored from the store on a hit.
+rm upper.txt sorted.txt
+"$CAIRN" run p.sh >out10 2>/dev/null </dev/null
+expect_eq "restored outputs" "c c c c c" "$(pattern 5)"
+cmp -s out9 out10 || fail "output after restore differs"
+expect_eq "restored file" "$(printf 'apple\nkiwi\npear')" "$(cat sorted.txt)"
+expect_eq "restored record" "True" "$(rec @2 '"upper.txt" in writes() and r["cached"]')"
+
+# 9. Not served: --no-cache, #cairn: nocache, network, failed steps.
+"$CAIRN" run --no-cache p.sh >/dev/null 2>&1 </dev/null
+expect_eq "--no-cache" "r r r r r" "$(pattern 5)"
+run_cairn why @1
+expect_match "why --no-cache" "the cache was not used: --no-cache" "$OUT"
+printf '#cairn: nocache\ndate +%%N > now.txt\n' >n.sh
+"$CAIRN" run n.sh </dev/null
+"$CAIRN" run n.sh </dev/null
+expect_eq "nocache" "r" "$(pattern 1)"
+printf 'echo x > f.txt; false\n' >f.sh
+"$CAIRN" run f.sh </dev/null
+"$CAIRN" run f.sh </dev/null
+expect_eq "failed step" "r" "$(pattern 1)"
+[ -e f.txt ] && fail "a failed step's output appeared"
+
+# 10. A damaged cached object is a miss, never wrong output.
+"$CAIRN" run p.sh >/dev/null 2>&1 </dev/null
+obj=$(rec @2 'writes()["upper.txt"]["sha256"]')
+f=.cairn/cas/sha256/${obj:0:2}/${obj:2}
+chmod u+w "$f"
+printf 'garbage' >"$f"
+rm upper.txt
+"$CAIRN" run p.sh >out11 2>/dev/null </dev/null
+expect_eq "corrupt object re-runs the step" "r" "$(pattern 5 | cut -d' ' -f4)"
+cmp -s out10 out11 || fail "output with a corrupt object differs"
+
+# 11. Standard input that a step could read keeps it out of the cache.
+echo data | "$CAIRN" run v.sh
+echo data | "$CAIRN" run v.sh
+expect_eq "stdin pipe" "r" "$(pattern 1)"
+run_cairn why @1
+expect_match "why stdin" "standard input is a pipe" "$OUT"
+
+git --git-dir .cairn/lineage.git fsck --strict >/dev/null 2>&1 || fail "git fsck"
+done_testing
