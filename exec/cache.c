@@ -20,9 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEY_VERSION 1
+#define KEY_VERSION 2
 #define MAX_CANDIDATES 8
 #define MAX_OBJECT (64u << 20) /* logs and states read whole */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static int cmp_str_p(const void *a, const void *b)
 {
@@ -106,7 +107,6 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	util_sha256_hex(sha, st.buf, st.len);
 	json_object_set_new(p, "version", json_integer(KEY_VERSION));
 	json_object_set_new(p, "command", json_stringn(step->text, step->len));
-	json_object_set_new(p, "line", json_integer(step->line));
 	json_object_set_new(p, "shell", json_string(s->shell));
 	json_object_set_new(p, "mode", json_string(mode_names[s->mode]));
 	json_object_set_new(p, "argv0", json_string(s->argv0 ? s->argv0 : ""));
@@ -280,6 +280,10 @@ static json_t *check_candidate(struct exec_session *s, json_t *cand)
  * "KEY VALUE" strings (values cut at their first line). */
 static void state_entries(struct strvec *out, const char *p)
 {
+	/* The first line is the format's name. */
+	p = p ? strchr(p, '\n') : NULL;
+	if (p)
+		p++;
 	while (p && *p) {
 		const char *nl = strchr(p, '\n'), *sp;
 		size_t len;
@@ -288,10 +292,8 @@ static void state_entries(struct strvec *out, const char *p)
 			break;
 		sp = memchr(p, ' ', (size_t)(nl - p));
 		len = sp ? strtoul(sp + 1, &end, 10) : 0;
-		if (!sp || strlen(nl + 1) < len) {
-			p = nl + 1; /* the magic line */
-			continue;
-		}
+		if (!sp || strlen(nl + 1) < len)
+			break; /* malformed */
 		{
 			const char *v = nl + 1, *vnl = memchr(v, '\n', len);
 			size_t show = vnl ? (size_t)(vnl - v) : len;
@@ -489,7 +491,18 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 	cands = json_object_get(entry, "candidates");
 	json_array_foreach(cands, i, cand)
 	{
-		json_t *why = check_candidate(s, cand);
+		json_t *line = json_object_get(cand, "line"), *why;
+		/* A step whose output may show its line number (it uses
+		 * $LINENO or wrote to stderr) hits only on the same line. */
+		if (json_is_integer(line) && json_integer_value(line) != (json_int_t)step->line) {
+			if (!c->miss) {
+				c->miss = json_pack("{s:s,s:s,s:[s]}", "part", "key", "change",
+						    "the action key differs", "parts", "line");
+				json_object_set(c->miss, "old_line", line);
+			}
+			continue;
+		}
+		why = check_candidate(s, cand);
 		if (why) {
 			/* The newest candidate's difference explains the miss. */
 			if (!c->miss)
@@ -612,6 +625,13 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 			    json_real(json_number_value(json_object_get(res, "cpu_user_s")) +
 				      json_number_value(json_object_get(res, "cpu_sys_s"))));
 	json_object_set(cand, "wall_s", json_object_get(res, "wall_s"));
+	{
+		/* Line numbers show in $LINENO and in the shell's messages. */
+		const char *cmd = str(record, "command");
+		const char *err = str(record, o->merged ? "stdout_sha256" : "stderr_sha256");
+		if ((cmd && strstr(cmd, "LINENO")) || (err && strcmp(err, EMPTY_SHA256)))
+			json_object_set(cand, "line", json_object_get(record, "line"));
+	}
 	if (cache_action_add(s->cairn_dir, c->key, c->key_parts, cand, c->site, MAX_CANDIDATES) < 0)
 		warn("%s", err_last());
 	else

@@ -53,6 +53,9 @@ static void explain_miss(json_t *miss)
 		const char *p = json_string_value(v);
 		if (p && !strcmp(p, "command") && str(miss, "old_command"))
 			printf("  command was: %s\n", str(miss, "old_command"));
+		if (p && !strcmp(p, "line") && json_is_integer(json_object_get(miss, "old_line")))
+			printf("  it ran on line %lld before (its output may show line numbers)\n",
+			       (long long)json_integer_value(json_object_get(miss, "old_line")));
 	}
 	json_array_foreach(json_object_get(miss, "state"), i, v)
 	    printf("  state %s\n", json_string_value(v) ? json_string_value(v) : "?");

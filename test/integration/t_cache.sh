@@ -108,6 +108,19 @@ expect_eq "env change runs" "r" "$(pattern 1)"
 run_cairn why greet.txt
 expect_match "why names the variable" "state .*GREETING=bye" "$OUT"
 
+# 7b. Lines moved: a step hits on another line unless its output could
+# show the line ($LINENO, or anything on stderr).
+printf ':\necho a > a1.txt\necho "line $LINENO" > l.txt\n' >ln.sh
+"$CAIRN" run ln.sh </dev/null
+"$CAIRN" run ln.sh </dev/null
+expect_eq "line script cached" "c c c" "$(pattern 3)"
+sed -i '2i true' ln.sh
+"$CAIRN" run ln.sh </dev/null
+expect_eq "moved lines" "c r c r" "$(pattern 4)"
+expect_eq "LINENO right" "line 4" "$(cat l.txt)"
+run_cairn why l.txt
+expect_match "why line" "it ran on line 3 before" "$OUT"
+
 # 8. Deleted outputs are restored from the store on a hit.
 rm upper.txt sorted.txt
 "$CAIRN" run p.sh >out10 2>/dev/null </dev/null
