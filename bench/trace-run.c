@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	if (!bare) {
 		if ((lfd = recv_fd(sv[0])) < 0)
 			die("no listener from the child");
-		if (sandbox_tracer_start(&t, lfd) < 0)
+		if (sandbox_tracer_start(&t, lfd, NULL) < 0)
 			die("%s", err_last());
 	}
 	close(sv[0]);

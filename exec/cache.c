@@ -73,6 +73,22 @@ static const char *out_name(const struct exec_output *o, int n)
 	}
 }
 
+/* Does a carried descriptor above 2 hold the session's standard input?
+ * (Reads through it would not be seen.) */
+static int holds_stdin_elsewhere(const struct exec_session *s, const struct exec_output *o)
+{
+	struct stat in, st;
+	size_t k;
+	if (!s->have_fds || o->dst[0] < 0 || !strcmp(o->stdin_kind, "null") ||
+	    !strcmp(o->stdin_kind, "consumed") || fstat(o->dst[0], &in) < 0)
+		return 0;
+	for (k = 0; k < s->nfds; k++)
+		if (s->fds[k].num > 2 && fstat(s->fds[k].fd, &st) == 0 && st.st_dev == in.st_dev &&
+		    st.st_ino == in.st_ino)
+			return 1;
+	return 0;
+}
+
 void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
 		     const struct exec_output *o, int no_cache)
 {
@@ -136,14 +152,14 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 
 	if (no_cache)
 		c->off = "--no-cache";
+	else if (holds_stdin_elsewhere(s, o))
+		c->off = "a descriptor other than 0 holds the standard input";
 	else if (!s->sandboxed)
 		c->off = "unsandboxed (--no-sandbox): nothing was traced";
 	else if (step->directives.nocache)
 		c->off = "#cairn: nocache";
 	else if (step->directives.net)
 		c->off = "network access (#cairn: net)";
-	else if (!strcmp(o->stdin_kind, "pipe") || !strcmp(o->stdin_kind, "file"))
-		c->off = "standard input is a pipe or file, which steps may read";
 	else if (o->broken)
 		c->off = "its output cannot be captured";
 	strbuf_release(&st);
@@ -571,6 +587,7 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	if (json_integer_value(json_object_get(record, "exit_status")) != 0 ||
 	    !json_is_true(json_object_get(record, "committed")) ||
 	    json_array_size(json_object_get(sb, "refused")) ||
+	    json_is_true(json_object_get(sb, "stdin_read")) ||
 	    json_array_size(json_object_get(sb, "home_writes")))
 		return;
 	/* Descriptors the step opened or closed cannot be restored. */

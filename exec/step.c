@@ -448,6 +448,18 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	steprun_begin(r, s, step);
 	if (!s->sandboxed)
 		return 0;
+	if (s->output && s->output->dst[0] >= 0 && s->output->stdin_kind &&
+	    (!strcmp(s->output->stdin_kind, "tty") || !strcmp(s->output->stdin_kind, "pipe") ||
+	     !strcmp(s->output->stdin_kind, "file"))) {
+		/* Whether the step reads the session's input decides whether it
+		 * may be served from the cache. */
+		struct stat st;
+		if (fstat(s->output->dst[0], &st) == 0) {
+			r->cfg.watch_stdin = 1;
+			r->cfg.stdin_dev = st.st_dev;
+			r->cfg.stdin_ino = st.st_ino;
+		}
+	}
 	r->layers = xcalloc(3 + s->writable.nr, sizeof(*r->layers));
 	/* The session's layer directories, emptied after each step
 	 * (exec__steprun_release): making and removing a dozen
@@ -878,6 +890,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(sb, "home_writes", home_writes);
 	json_object_set_new(sb, "timed_out", json_boolean(r->result.timed_out));
 	json_object_set_new(sb, "intercepted", json_integer((json_int_t)r->trace.notifications));
+	json_object_set_new(sb, "stdin_read", json_boolean(r->trace.stdin_read));
 	json_object_set_new(rec, "sandbox", sb);
 	json_object_set_new(rec, "stdout_sha256",
 			    o && o->have[1] ? json_string(o->sha[1]) : json_null());
@@ -1114,6 +1127,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set_new(sb, "home_writes", json_array());
 	json_object_set_new(sb, "timed_out", json_false());
 	json_object_set_new(sb, "intercepted", json_integer(0));
+	json_object_set_new(sb, "stdin_read", json_false());
 	json_object_set_new(rec, "sandbox", sb);
 	json_object_set(rec, "stdout_sha256", json_object_get(cand, "stdout"));
 	json_object_set(rec, "stderr_sha256", json_object_get(cand, "stderr"));

@@ -720,7 +720,7 @@ static int recv_hello(int sock, pid_t *pid, int *listener)
  * our multithreaded process (the tracer runs a thread) must not do.  The
  * children install it with system calls only.
  */
-static struct sandbox_filter *step_filter[2]; /* [net] */
+static struct sandbox_filter *step_filter[2][2]; /* [net][watch_stdin] */
 
 int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbox_main_fn fn,
 		  void *payload)
@@ -739,11 +739,12 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 	*out = NULL;
 	sb->status_fd = -1;
 	sb->reaper = -1;
-	if (cfg->trace && !step_filter[!!cfg->net] &&
-	    sandbox_filter_build(&step_filter[!!cfg->net],
-				 cfg->net ? 0 : SANDBOX_FILTER_NO_UNIX_SOCKETS) < 0)
+	if (cfg->trace && !step_filter[!!cfg->net][!!cfg->watch_stdin] &&
+	    sandbox_filter_build(&step_filter[!!cfg->net][!!cfg->watch_stdin],
+				 (cfg->net ? 0 : SANDBOX_FILTER_NO_UNIX_SOCKETS) |
+				     (cfg->watch_stdin ? SANDBOX_FILTER_WATCH_STDIN : 0)) < 0)
 		goto fail;
-	filter = cfg->trace ? step_filter[!!cfg->net] : NULL;
+	filter = cfg->trace ? step_filter[!!cfg->net][!!cfg->watch_stdin] : NULL;
 	if (!cfg->net)
 		flags |= CLONE_NEWNET;
 	if (pipe2(status, O_CLOEXEC) < 0 ||
@@ -795,7 +796,7 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 	sb->main_nspid = m.wstatus;
 	if (recv_hello(sock[0], &sb->main_pid, &listener) < 0)
 		goto fail_reaped;
-	if (listener >= 0 && sandbox_tracer_start(&sb->tracer, listener) < 0)
+	if (listener >= 0 && sandbox_tracer_start(&sb->tracer, listener, cfg) < 0)
 		goto fail_reaped;
 	close(sock[0]);
 	*out = sb;

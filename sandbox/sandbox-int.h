@@ -38,6 +38,18 @@ struct sandbox__sys {
 	unsigned how;
 };
 
+/* Calls that read a descriptor, watched on descriptor 0 when the step's
+ * reads of the session's standard input matter (FD_ARG: which argument). */
+struct sandbox__stdin_read {
+	const char *name;
+	int fd_arg;
+	int cmd; /* fcntl: the command (argument 1) that counts, else -1 */
+};
+#define SANDBOX__NSTDIN_READS 13
+extern const struct sandbox__stdin_read sandbox__stdin_reads[SANDBOX__NSTDIN_READS];
+/* Which of them NR is (its index), or -1. */
+int sandbox__stdin_read_nr(int nr);
+
 extern const struct sandbox__sys sandbox__traced[];
 extern const size_t sandbox__ntraced;
 

@@ -59,6 +59,14 @@ struct sandbox_config {
 	unsigned timeout; /* seconds of wall time, 0: none */
 	uint64_t mem; /* bytes of memory, 0: none */
 	int trace; /* install the seccomp recorder */
+	/*
+	 * Note whether the step reads the session's standard input (the file
+	 * STDIN_DEV/STDIN_INO): reads from descriptor 0 are reported to the
+	 * recorder, which compares what 0 is (trace.stdin_read).
+	 */
+	int watch_stdin;
+	dev_t stdin_dev;
+	ino_t stdin_ino;
 };
 
 /* The main process's part: must exec or _exit; runs after the sandbox
@@ -151,6 +159,9 @@ struct sandbox_filter;
 /* FLAGS: SANDBOX_FILTER_NO_UNIX_SOCKETS refuses socket(AF_UNIX, ...)
  * with EACCES (steps without the network). */
 #define SANDBOX_FILTER_NO_UNIX_SOCKETS 1u
+/* SANDBOX_FILTER_WATCH_STDIN reports reads from descriptor 0 (read,
+ * readv, pread64, preadv, preadv2, splice, copy_file_range, sendfile). */
+#define SANDBOX_FILTER_WATCH_STDIN 2u
 int sandbox_filter_build(struct sandbox_filter **out, unsigned flags);
 
 /*
@@ -226,6 +237,7 @@ struct sandbox_trace {
 	size_t nprocs, alloc_procs;
 	unsigned long long notifications; /* intercepted calls */
 	unsigned long long lost; /* calls whose arguments could not be read */
+	int stdin_read; /* a process read the session's standard input */
 };
 
 #define SANDBOX_TRACE_INIT                                                                         \
@@ -243,7 +255,8 @@ struct sandbox_tracer;
 
 /*
  * Supervisor side: start a thread serving LISTENER (takes ownership, also
- * on failure).  0 or -1 with err set.
+ * on failure).  CFG (may be NULL) says whether to watch reads of the
+ * session's standard input.  0 or -1 with err set.
  *
  * The supervisor must sit in an ancestor of the step's pid namespace and
  * its /proc must be of its own pid namespace: notifications carry thread
@@ -253,7 +266,8 @@ struct sandbox_tracer;
  * access needs ptrace read/attach rights over the step (same uid, no
  * Yama restriction against non-descendants: keep the step a descendant).
  */
-int sandbox_tracer_start(struct sandbox_tracer **out, int listener);
+int sandbox_tracer_start(struct sandbox_tracer **out, int listener,
+			 const struct sandbox_config *cfg);
 
 /*
  * Wait until every process using the filter is gone (the listener reports

@@ -162,6 +162,36 @@ int sandbox__sys_nr(const struct sandbox__sys *s)
 	return resolve_nr(s->name, s->nr_unified);
 }
 
+/*
+ * Reading descriptor 0, and copying it to another number (which could
+ * then be read unseen: `exec 3<&0`, `read -u 3`).  fcntl counts only for
+ * F_DUPFD and F_DUPFD_CLOEXEC (cmd: -1 any).
+ */
+const struct sandbox__stdin_read sandbox__stdin_reads[SANDBOX__NSTDIN_READS] = {
+	{ "read", 0, -1 },
+	{ "readv", 0, -1 },
+	{ "pread64", 0, -1 },
+	{ "preadv", 0, -1 },
+	{ "preadv2", 0, -1 },
+	{ "splice", 0, -1 },
+	{ "copy_file_range", 0, -1 },
+	{ "sendfile", 1, -1 },
+	{ "dup", 0, -1 },
+	{ "dup2", 0, -1 },
+	{ "dup3", 0, -1 },
+	{ "fcntl", 0, F_DUPFD },
+	{ "fcntl", 0, F_DUPFD_CLOEXEC },
+};
+
+int sandbox__stdin_read_nr(int nr)
+{
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(sandbox__stdin_reads); i++)
+		if (resolve_nr(sandbox__stdin_reads[i].name, -1) == nr)
+			return (int)i;
+	return -1;
+}
+
 struct sandbox_filter {
 	struct sock_fprog prog;
 	struct sock_filter insns[];
@@ -291,6 +321,30 @@ int sandbox_filter_build(struct sandbox_filter **out, unsigned flags)
 	for (i = 0; i < sandbox__ntraced; i++)
 		if (add_traced(ctx, &sandbox__traced[i]) < 0)
 			goto out;
+	if (flags & SANDBOX_FILTER_WATCH_STDIN) {
+		for (i = 0; i < ARRAY_SIZE(sandbox__stdin_reads); i++) {
+			const struct sandbox__stdin_read *r = &sandbox__stdin_reads[i];
+			int nr = resolve_nr(r->name, -1);
+			if (nr < 0)
+				continue;
+			/* The descriptor argument is an int: its low 32 bits. */
+			if (r->cmd >= 0)
+				rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2,
+						      SCMP_CMP((unsigned)r->fd_arg,
+							       SCMP_CMP_MASKED_EQ, 0xffffffffu, 0),
+						      SCMP_CMP(1, SCMP_CMP_MASKED_EQ, 0xffffffffu,
+							       (scmp_datum_t)(unsigned)r->cmd));
+			else
+				rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+						      SCMP_CMP((unsigned)r->fd_arg,
+							       SCMP_CMP_MASKED_EQ, 0xffffffffu, 0));
+			if (rc < 0) {
+				errno = -rc;
+				ret = err_errno(CAIRN_ERROR, "seccomp rule for %s", r->name);
+				goto out;
+			}
+		}
+	}
 	ret = export_bpf(out, ctx);
 out:
 	seccomp_release(ctx);

@@ -74,6 +74,9 @@ struct sandbox_tracer {
 
 	struct seccomp_notif *req;
 	size_t req_size;
+	int watch_stdin;
+	dev_t stdin_dev;
+	ino_t stdin_ino;
 	long pagesize;
 
 	/* scratch, reused across calls */
@@ -767,6 +770,23 @@ static int id_valid(struct sandbox_tracer *t, uint64_t id)
  * have had its tid reused.  Returns 0, or -1 when the arguments could not
  * be read (counted as lost).
  */
+/* Does opening PATH (as the step wrote it) with FLAGS read standard input
+ * or the terminal? */
+static int names_stdin(const char *path, int flags)
+{
+	const char *p;
+	/* bash opens the terminal non-blocking at start, to find it. */
+	if (!strcmp(path, "/dev/tty"))
+		return !(flags & O_NONBLOCK);
+	if (!strcmp(path, "/dev/stdin") || !strcmp(path, "/dev/fd/0") ||
+	    !strcmp(path, "/proc/self/fd/0") || !strcmp(path, "/proc/thread-self/fd/0"))
+		return 1;
+	if (strncmp(path, "/proc/", 6))
+		return 0;
+	p = path + 6 + strspn(path + 6, "0123456789");
+	return p > path + 6 && !strcmp(p, "/fd/0");
+}
+
 static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 {
 	const struct sandbox__sys *s;
@@ -777,6 +797,24 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	enum sandbox_op op;
 	struct sandbox_event ev;
 
+	if (t->watch_stdin && !t->trace.stdin_read) {
+		int k = sandbox__stdin_read_nr(req->data.nr);
+		if (k >= 0) {
+			/* A read from descriptor 0: is that the session's input? */
+			char link[64];
+			struct stat st;
+			snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid,
+				 (int)args[sandbox__stdin_reads[k].fd_arg]);
+			if (stat(link, &st) == 0 && id_valid(t, req->id) &&
+			    st.st_dev == t->stdin_dev && st.st_ino == t->stdin_ino) {
+				t->trace.stdin_read = 1;
+				if (getenv("CAIRN_DEBUG_STDIN"))
+					fprintf(stderr, "cairn: stdin read: tid %d call %s\n",
+						(int)tid, sandbox__stdin_reads[k].name);
+			}
+			return 0;
+		}
+	}
 	if (req->data.nr < 0 || req->data.nr >= nbynr || !bynr[req->data.nr])
 		return 0; /* not ours: the filter and the table disagree */
 	s = &sandbox__traced[bynr[req->data.nr] - 1];
@@ -853,6 +891,14 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 		return -1;
 	if (!id_valid(t, req->id))
 		return -1;
+	/* Opening standard input or the terminal by name reads it too. */
+	if (t->watch_stdin && op == SANDBOX_OP_OPEN && !(s->how & SANDBOX__FDONLY) &&
+	    names_stdin(t->raw.buf, flags)) {
+		t->trace.stdin_read = 1;
+		if (getenv("CAIRN_DEBUG_STDIN"))
+			fprintf(stderr, "cairn: stdin read: tid %d opens %s\n", (int)tid,
+				t->raw.buf);
+	}
 
 	ev.op = op;
 	ev.flags = flags;
@@ -942,7 +988,8 @@ static void tracer_free(struct sandbox_tracer *t)
 	free(t);
 }
 
-int sandbox_tracer_start(struct sandbox_tracer **out, int listener)
+int sandbox_tracer_start(struct sandbox_tracer **out, int listener,
+			 const struct sandbox_config *cfg)
 {
 	struct seccomp_notif_sizes sizes;
 	struct sandbox_tracer *t;
@@ -954,6 +1001,11 @@ int sandbox_tracer_start(struct sandbox_tracer **out, int listener)
 	t = xcalloc(1, sizeof(*t));
 	t->listener = listener;
 	t->wake = -1;
+	if (cfg && cfg->watch_stdin) {
+		t->watch_stdin = 1;
+		t->stdin_dev = cfg->stdin_dev;
+		t->stdin_ino = cfg->stdin_ino;
+	}
 	strbuf_init(&t->raw, PATH_MAX);
 	strbuf_init(&t->raw2, PATH_MAX);
 	strbuf_init(&t->path, 2 * PATH_MAX);

@@ -138,9 +138,11 @@ static int cmd_why_exec(int argc, char **argv)
 			printf("its trace is now in the cache\n");
 		else
 			printf("it was not cached (%s)\n",
-			       json_integer_value(json_object_get(rec, "exit_status"))
-				   ? "it failed"
-				   : "its outputs or descriptors cannot be replayed");
+			       json_integer_value(json_object_get(rec, "exit_status")) ? "it failed"
+				   : json_is_true(json_object_get(json_object_get(rec, "sandbox"),
+								  "stdin_read"))
+				   ? "it read the session's standard input"
+				   : "its outputs, descriptors or home writes cannot be replayed");
 	}
 	ret = 0;
 	goto out;

@@ -155,12 +155,31 @@ rm upper.txt
 expect_eq "corrupt object re-runs the step" "r" "$(pattern 5 | cut -d' ' -f4)"
 cmp -s out10 out11 || fail "output with a corrupt object differs"
 
-# 11. Standard input that a step could read keeps it out of the cache.
-echo data | "$CAIRN" run v.sh
-echo data | "$CAIRN" run v.sh
-expect_eq "stdin pipe" "r" "$(pattern 1)"
-run_cairn why @1
-expect_match "why stdin" "standard input is a pipe" "$OUT"
+# 11. A step that reads the session's standard input is never served from
+# the cache; one that does not (even in a pipeline of its own) is.
+printf 'printf "x\\n" | cat > inner.txt\nread line; echo "$line" > got.txt\n' >r.sh
+echo one | "$CAIRN" run r.sh
+echo one | "$CAIRN" run r.sh
+expect_eq "stdin: inner pipeline cached, reader not" "c r" "$(pattern 2)"
+echo two | "$CAIRN" run r.sh
+expect_eq "stdin read again" "two" "$(cat got.txt)"
+run_cairn why got.txt
+expect_match "why stdin" "it read the session's standard input" "$OUT"
+expect_eq "stdin_read recorded" "True" "$(rec @1 'r["sandbox"]["stdin_read"]')"
+expect_eq "inner pipeline not a stdin read" "False" "$(rec @2 'r["sandbox"]["stdin_read"]')"
+"$CAIRN" run r.sh </dev/null
+"$CAIRN" run r.sh </dev/null
+expect_eq "stdin /dev/null: reading it is no input" "c c" "$(pattern 2)"
+# Other ways to read it: by name, through a copy, from the terminal.
+printf 'cat /dev/stdin > s1.txt\n' >s1.sh
+printf 'exec 3<&0\nread -u 3 l; echo "$l" > s2.txt\n' >s2.sh
+printf 'head -c1 /proc/self/fd/0 > s3.txt\n' >s3.sh
+for sc in s1 s2 s3; do
+	echo one | "$CAIRN" run $sc.sh
+	echo two | "$CAIRN" run $sc.sh
+	expect_eq "$sc reads stdin: runs" "r" "$(pattern 1)"
+	expect_match "$sc got the new input" "^t" "$(cat $sc.txt)"
+done
 
 git --git-dir .cairn/lineage.git fsck --strict >/dev/null 2>&1 || fail "git fsck"
 done_testing

@@ -131,7 +131,7 @@ static void run_traced(struct traced *out, child_fn *fn, void *arg)
 		waitpid(pid, &out->status, 0);
 		fail_msg("no listener from the child (status %#x)", out->status);
 	}
-	assert_int_equal(sandbox_tracer_start(&t, lfd), 0);
+	assert_int_equal(sandbox_tracer_start(&t, lfd, NULL), 0);
 	assert_int_equal(waitpid(pid, &out->status, 0), pid);
 	/* Orphans were reparented to us: reap them too, so that the filter
 	 * loses its last user and the listener reports POLLHUP. */
@@ -1050,7 +1050,7 @@ static void test_force(void **state)
 	lfd = recv_fd(sv[0]);
 	close(sv[0]);
 	assert_true(lfd >= 0);
-	assert_int_equal(sandbox_tracer_start(&t, lfd), 0);
+	assert_int_equal(sandbox_tracer_start(&t, lfd, NULL), 0);
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	close(ready[0]);
 	/* the child is alive: only FORCE can end the wait */
