@@ -273,7 +273,9 @@ int cache_cas_get_file(const char *cairn_dir, const char *sha, const char *dest,
 		goto out;
 	}
 	if ((ret = cache__stream(got, NULL, in, obj.buf, compressed, fd, tmp.buf)) < 0) {
-		err_set(ret, "%s; %s left untouched", err_last(), dest);
+		char *why = xstrdup(err_last());
+		err_set(ret, "%s; %s left untouched", why, dest);
+		free(why);
 		goto out;
 	}
 	if (strcmp(got, sha)) {

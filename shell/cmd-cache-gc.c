@@ -21,7 +21,7 @@
 
 struct session {
 	char *id;
-	int64_t time; /* the newest `finished` of its steps */
+	int64_t time; /* the newest `finished` of its steps, in ms */
 	size_t steps;
 	struct cache_shaset objects;
 	int kept; /* by a rule (protected) */
@@ -41,12 +41,21 @@ struct policy {
 	int tiered;
 };
 
-/* "2026-12-02T13:30:00.123Z" to seconds; -1 when it does not parse. */
-static int64_t parse_time(const char *s)
+/* "2026-12-02T13:30:00.123Z" to milliseconds since the epoch (sessions
+ * started within one second must still sort); -1 when it does not
+ * parse. */
+static int64_t parse_time_ms(const char *s)
 {
 	struct tm tm = { 0 };
 	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	return p ? (int64_t)timegm(&tm) : -1;
+	int64_t ms = 0, scale = 100;
+
+	if (!p)
+		return -1;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			ms += (*p - '0') * scale;
+	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
 static struct session *session_of(struct sessions *ss, const char *id)
@@ -68,7 +77,7 @@ static int collect(json_t *rec, void *payload)
 	struct sessions *ss = payload;
 	const char *sid = json_string_value(json_object_get(rec, "session"));
 	struct session *s = session_of(ss, sid ? sid : "?");
-	int64_t t = parse_time(json_string_value(json_object_get(rec, "finished")));
+	int64_t t = parse_time_ms(json_string_value(json_object_get(rec, "finished")));
 
 	if (t > s->time)
 		s->time = t;
@@ -97,17 +106,17 @@ static void keep_tiered(struct sessions *ss, int64_t now)
 	/* Sessions are sorted newest first, so the first one seen in a
 	 * bucket is its newest. */
 	for (i = 0; i < ss->nr; i++) {
-		int64_t age = now - ss->v[i].time, bucket;
+		int64_t t = ss->v[i].time / 1000, age = now - t, bucket;
 		int tier;
 		if (age < 48 * 3600) {
 			tier = 0;
-			bucket = ss->v[i].time / 3600;
+			bucket = t / 3600;
 		} else if (age < 14 * 86400) {
 			tier = 1;
-			bucket = ss->v[i].time / 86400;
+			bucket = t / 86400;
 		} else if (age < 8 * 7 * 86400) {
 			tier = 2;
-			bucket = ss->v[i].time / (7 * 86400);
+			bucket = t / (7 * 86400);
 		} else {
 			continue;
 		}
@@ -353,7 +362,7 @@ int shell_cache_gc(int argc, char **argv)
 	for (i = 0; i < ss.nr; i++) {
 		if (p.keep_sessions >= 0 && i < (size_t)p.keep_sessions)
 			ss.v[i].kept = 1;
-		if (p.keep_younger >= 0 && ss.v[i].time >= now - p.keep_younger)
+		if (p.keep_younger >= 0 && ss.v[i].time / 1000 >= now - p.keep_younger)
 			ss.v[i].kept = 1;
 	}
 	if (p.tiered)
