@@ -1,7 +1,7 @@
 /*
- * cas.c - content-addressed objects: put, has, get.
+ * cas.c - content-addressed objects: put, has, get, open.
  */
-#include "cache.h"
+#include "cache-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,30 +12,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define COPY_CHUNK (1 << 17)
-
 void cache_cas_path(struct strbuf *out, const char *cairn_dir, const char *sha)
 {
 	strbuf_addf(out, "%s/cas/sha256/%.2s/%s", cairn_dir, sha, sha + 2);
+}
+
+void cache_cas_zst_path(struct strbuf *out, const char *cairn_dir, const char *sha)
+{
+	strbuf_addf(out, "%s/cas/sha256/%.2s/%s.zst", cairn_dir, sha, sha + 2);
+}
+
+int cache__open_noatime(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	/* O_NOATIME is refused (EPERM) on a file someone else owns. */
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd;
 }
 
 /*
  * Copy IN to OUT (when OUT >= 0) until EOF, hashing what passes; the
  * digest goes to HEX.  IN_NAME and OUT_NAME are for messages.
  */
-static int copy_hashing(char hex[SHA256_HEX_LEN + 1], int in, const char *in_name, int out,
-			const char *out_name)
+static int copy_hashing(char hex[SHA256_HEX_LEN + 1], uint64_t *size, int in, const char *in_name,
+			int out, const char *out_name)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	char *buf = xmalloc(COPY_CHUNK);
+	char *buf = xmalloc(CACHE_CHUNK);
+	uint64_t total = 0;
 	int ret = -1;
 
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		die("SHA-256 failed in libcrypto");
 	for (;;) {
-		ssize_t n = read(in, buf, COPY_CHUNK);
+		ssize_t n = read(in, buf, CACHE_CHUNK);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -44,6 +57,7 @@ static int copy_hashing(char hex[SHA256_HEX_LEN + 1], int in, const char *in_nam
 		}
 		if (!n)
 			break;
+		total += (uint64_t)n;
 		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
 			die("SHA-256 failed in libcrypto");
 		if (out >= 0 && util_write_all(out, buf, (size_t)n) < 0) {
@@ -54,6 +68,8 @@ static int copy_hashing(char hex[SHA256_HEX_LEN + 1], int in, const char *in_nam
 	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
 		die("SHA-256 failed in libcrypto");
 	util_sha256_to_hex(hex, md);
+	if (size)
+		*size = total;
 	ret = 0;
 out:
 	free(buf);
@@ -61,15 +77,22 @@ out:
 	return ret;
 }
 
-static int mkdir_if_missing(const char *path, mode_t mode)
+int cache__stream(char hex[SHA256_HEX_LEN + 1], uint64_t *size, int in, const char *in_name,
+		  int compressed, int out, const char *out_name)
 {
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
+	if (compressed)
+		return cache__zst_stream(hex, size, in, in_name, out, out_name);
+	return copy_hashing(hex, size, in, in_name, out, out_name);
+}
+
+int cache__mkdir(const char *path, unsigned mode)
+{
+	if (mkdir(path, (mode_t)mode) < 0 && errno != EEXIST)
 		return err_errno(CAIRN_ERROR, "cannot create %s", path);
 	return 0;
 }
 
-/* fsync the directory holding PATH, so that a rename into it is durable. */
-static int fsync_parent(const char *path)
+int cache__fsync_parent(const char *path)
 {
 	char *copy = xstrdup(path);
 	int fd, ret = 0;
@@ -83,6 +106,25 @@ static int fsync_parent(const char *path)
 	return ret;
 }
 
+int cache__tmpfile(struct strbuf *path, const char *cairn_dir, const char *prefix)
+{
+	int fd;
+
+	strbuf_reset(path);
+	strbuf_addf(path, "%s/tmp", cairn_dir);
+	if (cache__mkdir(path->buf, 0755) < 0) {
+		strbuf_reset(path);
+		return -1;
+	}
+	strbuf_addf(path, "/%s.XXXXXX", prefix);
+	fd = mkostemp(path->buf, O_CLOEXEC);
+	if (fd < 0) {
+		err_errno(CAIRN_ERROR, "cannot create a temporary file in %s/tmp", cairn_dir);
+		strbuf_reset(path);
+	}
+	return fd;
+}
+
 int cache_cas_has(const char *cairn_dir, const char *sha)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -93,8 +135,45 @@ int cache_cas_has(const char *cairn_dir, const char *sha)
 		return 0;
 	cache_cas_path(&p, cairn_dir, sha);
 	ret = stat(p.buf, &st) == 0 && S_ISREG(st.st_mode);
+	if (!ret) {
+		strbuf_addstr(&p, ".zst");
+		ret = stat(p.buf, &st) == 0 && S_ISREG(st.st_mode);
+	}
 	strbuf_release(&p);
 	return ret;
+}
+
+/*
+ * Open object SHA in whichever form it is stored: the raw file first,
+ * then the compressed one (a compressor renames the .zst into place
+ * before it unlinks the raw file, so one of the two is always there).
+ * *FD, *COMPRESSED and OBJ (the file's path) are set.  0,
+ * CAIRN_ENOTFOUND or -1.
+ */
+static int open_object(int *fd, int *compressed, struct strbuf *obj, const char *cairn_dir,
+		       const char *sha)
+{
+	if (!util_is_sha256_hex(sha))
+		return err_set(CAIRN_ERROR, "'%s' is not a SHA-256", sha);
+	strbuf_reset(obj);
+	cache_cas_path(obj, cairn_dir, sha);
+	*compressed = 0;
+	*fd = cache__open_noatime(obj->buf);
+	if (*fd < 0 && errno == ENOENT) {
+		strbuf_addstr(obj, ".zst");
+		*compressed = 1;
+		*fd = cache__open_noatime(obj->buf);
+	}
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENOENT) {
+		strbuf_setlen(obj, obj->len - 4);
+		return err_set(CAIRN_ENOTFOUND,
+			       "the content store has no object %.12s (%s): it was never stored, "
+			       "or `cairn cache gc` removed it",
+			       sha, obj->buf);
+	}
+	return err_errno(CAIRN_ERROR, "cannot open %s", obj->buf);
 }
 
 int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, const char *path)
@@ -112,7 +191,7 @@ int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, cons
 				path);
 		goto out;
 	}
-	if ((ret = copy_hashing(first, in, path, -1, NULL)) < 0)
+	if ((ret = copy_hashing(first, NULL, in, path, -1, NULL)) < 0)
 		goto out;
 	if (cache_cas_has(cairn_dir, first)) {
 		memcpy(out, first, sizeof(first));
@@ -120,21 +199,16 @@ int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, cons
 		goto out;
 	}
 
-	strbuf_addf(&dir, "%s/tmp", cairn_dir);
-	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
-		goto out;
-	strbuf_addf(&tmp, "%s/cas.XXXXXX", dir.buf);
-	fd = mkostemp(tmp.buf, O_CLOEXEC);
+	fd = cache__tmpfile(&tmp, cairn_dir, "cas");
 	if (fd < 0) {
-		ret = err_errno(CAIRN_ERROR, "cannot create a temporary file in %s", dir.buf);
-		strbuf_reset(&tmp);
+		ret = -1;
 		goto out;
 	}
 	if (lseek(in, 0, SEEK_SET) < 0) {
 		ret = err_errno(CAIRN_ERROR, "cannot rewind %s", path);
 		goto out;
 	}
-	if ((ret = copy_hashing(second, in, path, fd, tmp.buf)) < 0)
+	if ((ret = copy_hashing(second, NULL, in, path, fd, tmp.buf)) < 0)
 		goto out;
 	if (strcmp(first, second)) {
 		ret = err_set(CAIRN_ERROR, "%s changed while it was being stored", path);
@@ -145,15 +219,14 @@ int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, cons
 		goto out;
 	}
 
-	strbuf_reset(&dir);
 	strbuf_addf(&dir, "%s/cas", cairn_dir);
-	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
 		goto out;
 	strbuf_addstr(&dir, "/sha256");
-	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
 		goto out;
 	strbuf_addf(&dir, "/%.2s", first);
-	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
 		goto out;
 	cache_cas_path(&obj, cairn_dir, first);
 	/* rename() replaces an object that another process stored meanwhile
@@ -163,7 +236,7 @@ int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, cons
 		goto out;
 	}
 	strbuf_reset(&tmp);
-	if ((ret = fsync_parent(obj.buf)) < 0)
+	if ((ret = cache__fsync_parent(obj.buf)) < 0)
 		goto out;
 	memcpy(out, first, sizeof(first));
 	ret = 0;
@@ -185,22 +258,10 @@ int cache_cas_get_file(const char *cairn_dir, const char *sha, const char *dest,
 	struct strbuf obj = STRBUF_INIT, tmp = STRBUF_INIT;
 	char got[SHA256_HEX_LEN + 1];
 	char *dest_copy = NULL;
-	int in = -1, fd = -1, ret = -1;
+	int in = -1, fd = -1, compressed = 0, ret = -1;
 
-	if (!util_is_sha256_hex(sha)) {
-		ret = err_set(CAIRN_ERROR, "'%s' is not a SHA-256", sha);
+	if ((ret = open_object(&in, &compressed, &obj, cairn_dir, sha)) < 0)
 		goto out;
-	}
-	cache_cas_path(&obj, cairn_dir, sha);
-	in = open(obj.buf, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		if (errno == ENOENT)
-			ret = err_set(CAIRN_ENOTFOUND, "the content store has no object %.12s (%s)",
-				      sha, obj.buf);
-		else
-			ret = err_errno(CAIRN_ERROR, "cannot open %s", obj.buf);
-		goto out;
-	}
 
 	/* The temporary file sits beside DEST so that rename() is atomic. */
 	dest_copy = xstrdup(dest);
@@ -211,8 +272,12 @@ int cache_cas_get_file(const char *cairn_dir, const char *sha, const char *dest,
 		strbuf_reset(&tmp);
 		goto out;
 	}
-	if ((ret = copy_hashing(got, in, obj.buf, fd, tmp.buf)) < 0)
+	if ((ret = cache__stream(got, NULL, in, obj.buf, compressed, fd, tmp.buf)) < 0) {
+		char *why = xstrdup(err_last());
+		err_set(ret, "%s; %s left untouched", why, dest);
+		free(why);
 		goto out;
+	}
 	if (strcmp(got, sha)) {
 		ret = err_set(CAIRN_ERROR,
 			      "content store object %s is corrupt: its bytes hash to %.12s, not "
@@ -229,7 +294,7 @@ int cache_cas_get_file(const char *cairn_dir, const char *sha, const char *dest,
 		goto out;
 	}
 	strbuf_reset(&tmp);
-	ret = fsync_parent(dest);
+	ret = cache__fsync_parent(dest);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -255,16 +320,16 @@ int cache_cas_put_buf(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, const
 	if (cache_cas_has(cairn_dir, sha))
 		return 0;
 	strbuf_addf(&dir, "%s/cas", cairn_dir);
-	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
 		goto out;
 	strbuf_addstr(&dir, "/sha256");
-	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
 		goto out;
 	strbuf_addf(&dir, "/%.2s", sha);
-	if ((ret = mkdir_if_missing(dir.buf, 0755)) < 0)
+	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
 		goto out;
 	strbuf_addf(&tmp, "%s/tmp", cairn_dir);
-	if ((ret = mkdir_if_missing(tmp.buf, 0755)) < 0)
+	if ((ret = cache__mkdir(tmp.buf, 0755)) < 0)
 		goto out;
 	strbuf_addstr(&tmp, "/cas.XXXXXX");
 	fd = mkostemp(tmp.buf, O_CLOEXEC);
@@ -296,37 +361,76 @@ out:
 
 int cache_cas_read(struct strbuf *out, const char *cairn_dir, const char *sha, size_t max)
 {
-	struct strbuf obj = STRBUF_INIT;
-	char got[SHA256_HEX_LEN + 1];
 	struct stat st;
-	int fd, ret = 0;
+	int fd = -1, ret;
 
-	if (!util_is_sha256_hex(sha))
-		return err_set(CAIRN_ERROR, "'%s' is not a SHA-256", sha);
-	cache_cas_path(&obj, cairn_dir, sha);
-	fd = open(obj.buf, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = err_errno(errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_ERROR, "cannot open %s",
-				obj.buf);
-		goto out;
-	}
+	/* cache_cas_open() checks the hash (and decompresses). */
+	if ((ret = cache_cas_open(&fd, cairn_dir, sha)) < 0)
+		return ret;
 	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
-		ret = err_set(CAIRN_ERROR, "%s: too large to read whole", obj.buf);
+		ret = err_set(CAIRN_ERROR, "object %.12s: too large to read whole", sha);
 		goto out;
 	}
 	strbuf_reset(out);
-	if (strbuf_read_fd(out, fd) < 0) {
-		ret = err_errno(CAIRN_ERROR, "cannot read %s", obj.buf);
+	if (strbuf_read_fd(out, fd) < 0)
+		ret = err_errno(CAIRN_ERROR, "cannot read object %.12s", sha);
+out:
+	close(fd);
+	return ret;
+}
+
+int cache_cas_open(int *out, const char *cairn_dir, const char *sha)
+{
+	struct strbuf obj = STRBUF_INIT, tmp = STRBUF_INIT;
+	char got[SHA256_HEX_LEN + 1];
+	int in = -1, fd = -1, compressed = 0, ret;
+
+	*out = -1;
+	if ((ret = open_object(&in, &compressed, &obj, cairn_dir, sha)) < 0)
+		goto out;
+	if (!compressed) {
+		if ((ret = cache__stream(got, NULL, in, obj.buf, 0, -1, NULL)) < 0)
+			goto out;
+		if (lseek(in, 0, SEEK_SET) < 0) {
+			ret = err_errno(CAIRN_ERROR, "cannot rewind %s", obj.buf);
+			goto out;
+		}
+	} else {
+		/* Unlinked at once: the bytes live as long as the descriptor,
+		 * and a killed reader leaves nothing behind. */
+		if ((fd = cache__tmpfile(&tmp, cairn_dir, "open")) < 0) {
+			ret = -1;
+			goto out;
+		}
+		unlink(tmp.buf);
+		if ((ret = cache__stream(got, NULL, in, obj.buf, 1, fd, tmp.buf)) < 0)
+			goto out;
+		if (lseek(fd, 0, SEEK_SET) < 0) {
+			ret = err_errno(CAIRN_ERROR, "cannot rewind %s", tmp.buf);
+			goto out;
+		}
+	}
+	if (strcmp(got, sha)) {
+		ret = err_set(
+		    CAIRN_ERROR,
+		    "content store object %s is corrupt: its bytes hash to %.12s, not %.12s",
+		    obj.buf, got, sha);
 		goto out;
 	}
-	util_sha256_hex(got, out->buf, out->len);
-	if (strcmp(got, sha))
-		ret = err_set(CAIRN_ERROR,
-			      "content store object %s is corrupt: its bytes hash to %.12s",
-			      obj.buf, got);
+	if (compressed) {
+		*out = fd;
+		fd = -1;
+	} else {
+		*out = in;
+		in = -1;
+	}
+	ret = 0;
 out:
 	if (fd >= 0)
 		close(fd);
+	if (in >= 0)
+		close(in);
 	strbuf_release(&obj);
+	strbuf_release(&tmp);
 	return ret;
 }

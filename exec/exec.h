@@ -230,6 +230,7 @@ struct exec_session {
 	void *record_payload;
 	struct cache_memo *memo; /* file hashes by stat (.cairn/index) */
 	int lock_fd; /* held on .cairn/tmp/<session>.lock while we run */
+	int cache_lock_fd; /* shared lock on the content store (cache_lock_shared) */
 	int no_cache;
 	char base_key[SHA256_HEX_LEN + 1]; /* names the fresh shell's baseline */
 	int base_saved;

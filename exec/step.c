@@ -242,6 +242,10 @@ static int lock_session(struct exec_session *s)
 		return -1;
 	}
 	free(lock);
+	/* And a shared lock on the content store: `cairn cache gc` does not
+	 * remove objects while a session may be about to refer to them. */
+	if (cache_lock_shared(&s->cache_lock_fd, s->cairn_dir) < 0)
+		return -1;
 	return 0;
 }
 
@@ -390,6 +394,8 @@ void exec__record_release(struct exec_session *s)
 	}
 	if (s->lock_fd > 0)
 		close(s->lock_fd);
+	if (s->cache_lock_fd > 0)
+		cache_unlock(s->cache_lock_fd);
 	free(s->root);
 	free(s->cairn_dir);
 	free(s->session_id);

@@ -218,4 +218,27 @@ int provenance_find(struct prov_store *st, const struct prov_find_opts *opts,
  * repair); steps are ordered by `finished`. */
 int provenance_reindex(struct prov_store *st);
 
+/*
+ * Call CB for every record on the session refs, found by walking each
+ * session's chain of commits (not the index, so a step that the index
+ * missed after a crash is seen too); no order is promised, tags are not
+ * merged.  RECORD is borrowed during the call.  A record that cannot be
+ * read is an error (-1): callers deciding what to delete must not go on
+ * with a partial view.  A non-zero return from CB stops and is returned.
+ */
+int provenance_foreach_record(struct prov_store *st, int (*cb)(json_t *record, void *payload),
+			      void *payload);
+
+/*
+ * Check the lineage repository: every ref under refs/cairn/ resolves to
+ * a commit; every commit reachable from them parses; those reachable
+ * from the session refs and refs/cairn/latest hold a step.json object
+ * with an id.  Each problem found is a sentence passed to REPORT.  The
+ * number of commits checked goes to *OUT_COMMITS (may be NULL).  0 when
+ * sound, CAIRN_ECONFLICT when problems were reported, -1 when the check
+ * itself failed.
+ */
+int provenance_check(size_t *out_commits, struct prov_store *st,
+		     void (*report)(const char *problem, void *payload), void *payload);
+
 #endif

@@ -9,6 +9,8 @@
 #include "shell.h"
 #include "util.h"
 
+#include <jansson.h>
+
 /* Global options (before the subcommand). */
 struct shell_opts {
 	const char *store; /* --store DIR or $CAIRN_STORE */
@@ -72,6 +74,36 @@ extern const struct cmd_entry cmd_tag_entry;
 extern const struct cmd_entry cmd_find_entry;
 extern const struct cmd_entry cmd_checkout_entry;
 extern const struct cmd_entry cmd_why_entry;
+extern const struct cmd_entry cmd_cache_entry;
+extern const struct cmd_entry cmd_fsck_entry;
+
+/* cmd-cache.c: what cache and fsck share. */
+struct cache_shaset;
+
+/* "7d", "12h", "30m", "45s", "2w", or plain seconds, to seconds.  0 or
+ * CAIRN_EUSAGE (err set). */
+int shell_parse_duration(int64_t *out, const char *s);
+/* "10G", "500M", "64K", "1T" (powers of 1024), or plain bytes.  0 or
+ * CAIRN_EUSAGE. */
+int shell_parse_size(uint64_t *out, const char *s);
+/* Add every CAS object RECORD (a step.json) references to OUT: writes'
+ * sha256, stdout_sha256, stderr_sha256, end_state_sha256. */
+void shell_record_objects(struct cache_shaset *out, json_t *record);
+/* Add the objects of the records still pending in CAIRN_DIR/journal
+ * (stored by the next session).  Returns how many records it read. */
+size_t shell_journal_objects(struct cache_shaset *out, const char *cairn_dir);
+/* A progress line on stderr, only when it is a terminal and the work has
+ * taken over a second; shell_progress(NULL, 0, 0) clears it. */
+void shell_progress(const char *what, size_t done, size_t total);
+/*
+ * Compress the cold objects of ST's content store: those neither read
+ * nor written for OLDER_S seconds (the later of atime and mtime), and
+ * the captured logs (stdout/stderr objects of any record) whatever
+ * their age.  Counts in *N and *SAVED (bytes).  0 or -1.
+ */
+int shell_compress_cold(size_t *n, uint64_t *saved, struct prov_store *st, int64_t older_s);
+/* cmd-cache-gc.c: `cairn cache gc`; ARGV[0] is "gc". */
+int shell_cache_gc(int argc, char **argv);
 
 /* store.c: what the store subcommands share. */
 struct prov_store;
