@@ -88,22 +88,36 @@ static int mkdirs(const char *cairn_dir, const char *sub)
 	return ret;
 }
 
-/* Replace PATH by J, whole or not at all. */
-static int store(const char *path, json_t *j)
+/* Replace PATH by J, whole or not at all (the temporary file is in
+ * CAIRN_DIR/tmp, on the same filesystem). */
+static int store(const char *cairn_dir, const char *path, json_t *j)
 {
-	char *tmp = xstrfmt("%s.tmp%d", path, (int)getpid());
+	struct strbuf tmp = STRBUF_INIT;
+	char *text = json_dumps(j, JSON_COMPACT);
 	int fd, ret = 0;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || json_dumpfd(j, fd, JSON_COMPACT) < 0 || fsync(fd) < 0) {
-		ret = err_errno(CAIRN_ERROR, "cannot write %s", tmp);
-	} else if (rename(tmp, path) < 0) {
-		ret = err_errno(CAIRN_ERROR, "cannot rename %s", tmp);
+
+	strbuf_addf(&tmp, "%s/tmp", cairn_dir);
+	if (mkdir(tmp.buf, 0755) < 0 && errno != EEXIST) {
+		ret = err_errno(CAIRN_ERROR, "cannot create %s", tmp.buf);
+		goto out;
 	}
-	if (fd >= 0)
-		close(fd);
+	strbuf_addstr(&tmp, "/action.XXXXXX");
+	fd = mkostemp(tmp.buf, O_CLOEXEC);
+	if (fd < 0) {
+		ret = err_errno(CAIRN_ERROR, "cannot create %s", tmp.buf);
+		strbuf_reset(&tmp);
+		goto out;
+	}
+	if (!text || util_write_all(fd, text, strlen(text)) < 0 || fchmod(fd, 0644) < 0)
+		ret = err_errno(CAIRN_ERROR, "cannot write %s", tmp.buf);
+	close(fd);
+	if (!ret && rename(tmp.buf, path) < 0)
+		ret = err_errno(CAIRN_ERROR, "cannot rename %s", tmp.buf);
 	if (ret < 0)
-		unlink(tmp);
-	free(tmp);
+		unlink(tmp.buf);
+out:
+	free(text);
+	strbuf_release(&tmp);
 	return ret;
 }
 
@@ -174,7 +188,7 @@ int cache_action_add(const char *cairn_dir, const char *key, json_t *key_parts, 
 	json_object_set_new(entry, "key", json_string(key));
 	json_object_set(entry, "key_parts", key_parts);
 	json_object_set_new(entry, "candidates", fresh);
-	if ((ret = store(p.buf, entry)) < 0)
+	if ((ret = store(cairn_dir, p.buf, entry)) < 0)
 		goto out;
 	if (site) {
 		json_t *s = json_object();
@@ -186,7 +200,7 @@ int cache_action_add(const char *cairn_dir, const char *key, json_t *key_parts, 
 		entry_path(&p, cairn_dir, "sites", site);
 		json_object_set_new(s, "key", json_string(key));
 		json_object_set(s, "key_parts", key_parts);
-		ret = store(p.buf, s);
+		ret = store(cairn_dir, p.buf, s);
 		json_decref(s);
 	}
 out:

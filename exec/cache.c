@@ -12,6 +12,7 @@
  */
 #include "exec-int.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +74,48 @@ static const char *out_name(const struct exec_output *o, int n)
 	}
 }
 
+/*
+ * Variables whose value changes by itself (with time, or on each use):
+ * a step that uses one cannot be replayed.  Found as words in the
+ * command, or in a function or alias it might call.
+ */
+static const char *const volatile_vars[] = { "SECONDS", "RANDOM", "SRANDOM", "EPOCHSECONDS",
+					     "EPOCHREALTIME" };
+
+static const char *mentions(const char *text, size_t len)
+{
+	size_t i, k;
+	for (k = 0; k < ARRAY_SIZE(volatile_vars); k++) {
+		const char *v = volatile_vars[k];
+		size_t n = strlen(v);
+		for (i = 0; i + n <= len; i++) {
+			if (memcmp(text + i, v, n))
+				continue;
+			if (i && (isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_'))
+				continue;
+			if (i + n < len &&
+			    (isalnum((unsigned char)text[i + n]) || text[i + n] == '_'))
+				continue;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static const char *uses_volatile(const struct exec_session *s, const struct exec_step *step)
+{
+	const char *v = mentions(step->text, step->len);
+	size_t i;
+	for (i = 0; !v && i < s->state.nfuncs; i++)
+		if (s->state.funcs[i].body)
+			v = mentions(s->state.funcs[i].body, strlen(s->state.funcs[i].body));
+	if (!v && s->state.aliases)
+		v = mentions(s->state.aliases, strlen(s->state.aliases));
+	if (!v && s->state.traps)
+		v = mentions(s->state.traps, strlen(s->state.traps));
+	return v;
+}
+
 /* Does a carried descriptor above 2 hold the session's standard input?
  * (Reads through it would not be seen.) */
 static int holds_stdin_elsewhere(const struct exec_session *s, const struct exec_output *o)
@@ -95,6 +138,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	json_t *p = json_object(), *w = json_array();
 	struct strbuf st = STRBUF_INIT, site = STRBUF_INIT;
 	char sha[SHA256_HEX_LEN + 1];
+	const char *v;
 	char *dump;
 	size_t i;
 
@@ -154,6 +198,10 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 		c->off = "--no-cache";
 	else if (holds_stdin_elsewhere(s, o))
 		c->off = "a descriptor other than 0 holds the standard input";
+	else if ((v = uses_volatile(s, step)))
+		c->off = v[0] == 'S' && v[1] == 'E' ? "it uses $SECONDS, which changes with time"
+		    : strstr(v, "RANDOM")	    ? "it uses $RANDOM or $SRANDOM"
+						    : "it uses the clock ($EPOCHSECONDS...)";
 	else if (!s->sandboxed)
 		c->off = "unsandboxed (--no-sandbox): nothing was traced";
 	else if (step->directives.nocache)
@@ -516,6 +564,15 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 						    "the action key differs", "parts", "line");
 				json_object_set(c->miss, "old_line", line);
 			}
+			continue;
+		}
+		/* Within one session a command that comes again is meant to
+		 * run again (`date; ...; date`): only earlier sessions'
+		 * traces are served. */
+		if (str(cand, "session") && !strcmp(str(cand, "session"), s->session_id)) {
+			if (!c->miss)
+				c->miss = json_pack("{s:s,s:s}", "part", "session", "change",
+						    "the same step already ran in this session");
 			continue;
 		}
 		why = check_candidate(s, cand);

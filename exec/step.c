@@ -258,18 +258,27 @@ static void sweep_stale(struct exec_session *s)
 		free(dir);
 		return;
 	}
+	struct strvec files = STRVEC_INIT;
+	int others = 0;
+	size_t i;
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
 		char *lock, *sdir;
 		int fd;
+		if (e->d_type == DT_REG && strcmp(e->d_name + (n > 5 ? n - 5 : 0), ".lock"))
+			strvec_pushf(&files, "%s/%s", dir, e->d_name);
 		if (n < 6 || strcmp(e->d_name + n - 5, ".lock"))
 			continue;
+		if (n - 5 == strlen(s->session_id) && !strncmp(e->d_name, s->session_id, n - 5))
+			continue; /* ours */
 		lock = xstrfmt("%s/%s", dir, e->d_name);
 		sdir = xstrfmt("%s/%.*s", dir, (int)(n - 5), e->d_name);
 		fd = open(lock, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			exec__remove_tree(sdir);
 			unlink(lock);
+		} else if (fd >= 0) {
+			others++;
 		}
 		if (fd >= 0)
 			close(fd);
@@ -277,6 +286,11 @@ static void sweep_stale(struct exec_session *s)
 		free(sdir);
 	}
 	closedir(d);
+	/* Temporaries (content-store and cache files being written) belong
+	 * to some session: with no other session alive, to a dead one. */
+	for (i = 0; !others && i < files.nr; i++)
+		unlink(files.v[i]);
+	strvec_clear(&files);
 	free(dir);
 }
 

@@ -40,6 +40,11 @@ static void explain_miss(json_t *miss)
 		print_hash("new", str(miss, "new"));
 		return;
 	}
+	if (!strcmp(part, "session")) {
+		printf("the same command already ran from the same state earlier in this "
+		       "session (a session reuses only earlier sessions' results)\n");
+		return;
+	}
 	if (!strcmp(part, "new")) {
 		printf("it had not run before with this command, shell state and settings\n");
 		return;

@@ -181,5 +181,26 @@ for sc in s1 s2 s3; do
 	expect_match "$sc got the new input" "^t" "$(cat $sc.txt)"
 done
 
+# 12. Variables that change by themselves keep a step out of the cache;
+# a command repeated within one session runs again.
+printf 'sleep 1.1\necho "$SECONDS"\nSECONDS=50\necho "$SECONDS"\n' >sec.sh
+"$CAIRN" run sec.sh >sec1.out </dev/null
+expect_match "SECONDS first run" $'^[12]\n50$' "$(cat sec1.out)"
+"$CAIRN" run sec.sh >sec2.out </dev/null
+expect_match "SECONDS second run" $'^[0-9]\n50$' "$(cat sec2.out)"
+expect_eq "SECONDS steps run" "c r r r" "$(pattern 4)"
+run_cairn why @1
+expect_match "why SECONDS" "it uses \\\$SECONDS" "$OUT"
+printf ':\ndate +%%s%%N > d1.txt\ncp d1.txt d2.txt\ndate +%%s%%N > d1.txt\n' >d.sh
+"$CAIRN" run d.sh </dev/null
+expect_eq "same session: repeated command runs" "r r r r" "$(pattern 4)"
+run_cairn why @1
+expect_match "why same session" "already ran from the same state earlier in this session" "$OUT"
+cmp -s d1.txt d2.txt && fail "repeated date served from this session's cache"
+
+# 13. cache stats count the hits.
+run_cairn cache stats --json
+expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"
+
 git --git-dir .cairn/lineage.git fsck --strict >/dev/null 2>&1 || fail "git fsck"
 done_testing

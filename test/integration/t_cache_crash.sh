@@ -1,0 +1,69 @@
+# A cairn killed (SIGKILL) at random moments while it runs and serves a
+# 200-step script from the cache: afterwards `cairn fsck` is clean and
+# every output in the project matches its newest record.
+. "$TEST_SRC/test/integration/lib.sh"
+
+seed=${CAIRN_CRASH_SEED:-$RANDOM}
+echo "t_cache_crash: seed $seed" >&2
+RANDOM=$seed
+
+mkdir in
+for i in $(seq 0 9); do seq $((i * 10)) $((i * 10 + 30)) >in/$i.txt; done
+{
+	for i in $(seq 1 200); do
+		case $((i % 4)) in
+		0) echo "sort -r in/$((i % 10)).txt > out/$((i % 25)).txt" ;;
+		1) echo "cat in/$((i % 10)).txt in/$(((i + 3) % 10)).txt | wc -l > out/$((i % 25)).txt" ;;
+		2) echo "echo step $i; tr 0-9 a-j < in/$((i % 10)).txt > out/$((i % 25)).txt" ;;
+		3) echo "x=\$((x + $i)); echo \$x > out/sum$((i % 7)).txt" ;;
+		esac
+	done
+} >s.sh
+mkdir out
+
+kills=0
+for round in $(seq 1 12); do
+	# Change an input now and then, so that runs mix hits and misses.
+	if [ $((round % 3)) -eq 0 ]; then
+		echo "$round" >>"in/$((RANDOM % 10)).txt"
+	fi
+	"$CAIRN" run s.sh >/dev/null 2>&1 </dev/null &
+	pid=$!
+	# 20 ms to 1.5 s: before, during and after the first steps.
+	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", 0.02 + (r % 1480) / 1000 }')"
+	if kill -9 "$pid" 2>/dev/null; then
+		kills=$((kills + 1))
+	fi
+	wait "$pid" 2>/dev/null
+done
+[ "$kills" -gt 0 ] || fail "no run was killed (the machine is too fast for the test)"
+
+# The next cairn finishes what was left; then a whole run, twice.
+"$CAIRN" run s.sh >run1.out 2>run1.err </dev/null
+expect_eq "full run after the kills" 0 $?
+"$CAIRN" run s.sh >run2.out 2>run2.err </dev/null
+expect_eq "second full run" 0 $?
+cmp -s run1.out run2.out || fail "second run printed differently"
+cached=$("$CAIRN" log --json -n 200 | python3 -c 'import json,sys; print(sum(s["cached"] for s in json.load(sys.stdin)))')
+expect_eq "second full run all cached" 200 "$cached"
+
+run_cairn fsck
+expect_eq "fsck clean after the kills" 0 "$RC"
+[ "$RC" -eq 0 ] || echo "$OUT" >&2
+
+# Every output matches its newest record.
+run_cairn status --json
+echo "$OUT" | python3 -c '
+import json, sys
+bad = [e for e in json.load(sys.stdin) if e["path"].startswith("out/") and e["state"] != "fresh"]
+for e in bad:
+    print("not fresh:", e["path"], e["state"])
+sys.exit(1 if bad else 0)' >&2 || fail "outputs do not match their records"
+# The outputs of the last full run are those of a run without kills.
+mkdir ../clean.$$ && cp -r in s.sh ../clean.$$/ && (
+	cd ../clean.$$ && mkdir .cairn out && "$CAIRN" run s.sh >/dev/null 2>&1 </dev/null
+) || fail "clean run"
+diff -r out ../clean.$$/out >&2 || fail "outputs differ from a clean run"
+rm -rf ../clean.$$
+git --git-dir .cairn/lineage.git fsck --strict >/dev/null 2>&1 || fail "git fsck"
+done_testing
