@@ -292,6 +292,22 @@ static void sweep_stale(struct exec_session *s)
 		unlink(files.v[i]);
 	strvec_clear(&files);
 	free(dir);
+	if (!others) {
+		/* A record a killed cairn was writing when it died. */
+		char *jdir = xstrfmt("%s/journal", s->cairn_dir);
+		d = opendir(jdir);
+		while (d && (e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+			if (n > 4 && !strcmp(e->d_name + n - 4, ".tmp")) {
+				char *f = xstrfmt("%s/%s", jdir, e->d_name);
+				unlink(f);
+				free(f);
+			}
+		}
+		if (d)
+			closedir(d);
+		free(jdir);
+	}
 }
 
 int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts)

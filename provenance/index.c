@@ -25,7 +25,7 @@ int prov__index_tip(git_commit **out, struct prov_store *st)
 	int e;
 
 	*out = NULL;
-	e = git_reference_name_to_id(&oid, st->repo, PROV_REF_INDEX);
+	e = prov__ref_id(&oid, st, PROV_REF_INDEX);
 	if (e == GIT_ENOTFOUND)
 		return 0;
 	if (e < 0 || git_commit_lookup(out, st->repo, &oid) < 0)
@@ -305,11 +305,13 @@ int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
 		goto out;
 	msg = xstrfmt("index step %s\n", id);
 	/* update_ref makes libgit2 check that the ref still points at TIP. */
-	if (git_commit_create(&commit_oid, st->repo, PROV_REF_INDEX, sig, sig, NULL, msg, tree,
-			      nparents, parents) < 0) {
+	if (git_commit_create(&commit_oid, st->repo, NULL, sig, sig, NULL, msg, tree, nparents,
+			      parents) < 0) {
 		ret = prov__git_err(CAIRN_ERROR, "cannot commit the index of step %s", id);
 		goto out;
 	}
+	if ((ret = prov__ref_set(st, PROV_REF_INDEX, &commit_oid, "cairn: step indexed")) < 0)
+		goto out;
 	ret = 0;
 out:
 	free(msg);
@@ -405,22 +407,19 @@ out:
 int prov__latest_repair(struct prov_store *st)
 {
 	git_commit *idx = NULL;
-	git_reference *ref = NULL;
 	git_oid latest;
 	int have_latest, ret = 0;
 
-	have_latest = git_reference_name_to_id(&latest, st->repo, PROV_REF_LATEST) == 0;
+	have_latest = prov__ref_id(&latest, st, PROV_REF_LATEST) == 0;
 	if (have_latest && (ret = prov__index_catch_up(st, &latest)) < 0)
 		goto out;
 	if ((ret = prov__index_tip(&idx, st)) < 0 || !idx)
 		goto out;
 	if (have_latest && git_oid_equal(&latest, prov__index_step(idx)))
 		goto out;
-	if (git_reference_create(&ref, st->repo, PROV_REF_LATEST, prov__index_step(idx), 1,
-				 "cairn: newest indexed step") < 0)
-		ret = prov__git_err(CAIRN_ERROR, "cannot update %s", PROV_REF_LATEST);
+	ret =
+	    prov__ref_set(st, PROV_REF_LATEST, prov__index_step(idx), "cairn: newest indexed step");
 out:
-	git_reference_free(ref);
 	git_commit_free(idx);
 	return ret;
 }

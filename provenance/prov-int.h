@@ -27,12 +27,30 @@ struct prov_store {
 	git_repository *work;
 	int work_tried;
 	char *work_prefix; /* ROOT relative to the work tree: "" or "sub/dir/" */
+	/*
+	 * A batch (provenance_batch_begin): the writer lock held throughout,
+	 * and ref updates kept here, in order, until provenance_batch_end().
+	 */
+	int batch_lock; /* the lock's descriptor, or -1: no batch */
+	struct prov_pending_ref {
+		char *name;
+		git_oid oid;
+	} * pending;
+	size_t npending, alloc_pending;
 };
+
+/* The value of ref NAME, a batch's pending update first.  0,
+ * GIT_ENOTFOUND, or another negative libgit2 code. */
+int prov__ref_id(git_oid *out, struct prov_store *st, const char *name);
+/* Point ref NAME at OID: now, or at the end of the batch.  0 or -1. */
+int prov__ref_set(struct prov_store *st, const char *name, const git_oid *oid, const char *msg);
 
 /* err_set() CODE with MSG followed by libgit2's last message. */
 int prov__git_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Serialise writers: an exclusive flock on .cairn/lock.  *FD for unlock. */
+/* Serialise writers: an exclusive flock on .cairn/lock.  *FD for unlock.
+ * Within a batch the lock is held already: *FD is -1 and nothing is
+ * taken. */
 int prov__lock(struct prov_store *st, int *fd);
 void prov__unlock(int fd);
 

@@ -92,6 +92,15 @@ int provenance_relpath(char **out, struct prov_store *st, const char *path);
 int provenance_record_step(struct prov_store *st, json_t *record);
 
 /*
+ * Record several steps as one batch: the writer lock is held from begin
+ * to end, and the refs (session, index, latest) are written once at the
+ * end, in the order a single record writes them.  Records stored in a
+ * batch are durable only once provenance_batch_end() returned 0.
+ */
+int provenance_batch_begin(struct prov_store *st);
+int provenance_batch_end(struct prov_store *st);
+
+/*
  * The record of step SPEC: a unique prefix of its id (at least 4 hex
  * digits) or `@N`, the N-th most recently recorded step (`@1` is the
  * newest).  Tags added with provenance_tag() are merged into `tags`.

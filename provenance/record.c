@@ -331,7 +331,6 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 	git_commit *parent = NULL;
 	git_tree *idx_tree = NULL, *tree = NULL;
 	git_signature *sig = NULL;
-	git_reference *latest = NULL;
 	const git_commit *parents[1];
 	git_oid tip, tree_oid, commit_oid;
 	char *json = NULL, *msg = NULL;
@@ -349,7 +348,7 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 
 	/* Repair what a writer killed half-way may have left: a session tip
 	 * or a latest step the index does not know yet. */
-	have_tip = git_reference_name_to_id(&tip, st->repo, ref.buf) == 0;
+	have_tip = prov__ref_id(&tip, st, ref.buf) == 0;
 	if (have_tip && (ret = prov__index_catch_up(st, &tip)) < 0)
 		goto out;
 	if ((ret = prov__latest_repair(st)) < 0)
@@ -398,23 +397,21 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 	msg = commit_message(rec);
 	/* Objects are all written; now the refs, session first.  libgit2
 	 * refuses the update if the session's tip moved meanwhile. */
-	if (git_commit_create(&commit_oid, st->repo, ref.buf, sig, sig, NULL, msg, tree,
+	if (git_commit_create(&commit_oid, st->repo, NULL, sig, sig, NULL, msg, tree,
 			      have_tip ? 1 : 0, parents) < 0) {
 		ret = prov__git_err(CAIRN_ERROR, "cannot commit step %s",
 				    json_string_value(json_object_get(rec, "id")));
 		goto out;
 	}
+	if ((ret = prov__ref_set(st, ref.buf, &commit_oid, "cairn: step")) < 0)
+		goto out;
 	if ((ret = prov__index_add(st, &commit_oid, rec)) < 0)
 		goto out;
-	if (git_reference_create(&latest, st->repo, PROV_REF_LATEST, &commit_oid, 1,
-				 "cairn: step recorded") < 0) {
-		ret = prov__git_err(CAIRN_ERROR, "cannot update %s", PROV_REF_LATEST);
+	if ((ret = prov__ref_set(st, PROV_REF_LATEST, &commit_oid, "cairn: step recorded")) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	prov__unlock(lock);
-	git_reference_free(latest);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_tree_free(idx_tree);

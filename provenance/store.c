@@ -190,6 +190,7 @@ int provenance_store_open(struct prov_store **out, const char *root, int create)
 		goto out;
 
 	st = xcalloc(1, sizeof(*st));
+	st->batch_lock = -1;
 	st->root = abs;
 	abs = NULL;
 	st->dir = xstrfmt("%s/.cairn", strcmp(st->root, "/") ? st->root : "");
@@ -220,6 +221,9 @@ void provenance_store_free(struct prov_store *st)
 {
 	if (!st)
 		return;
+	if (st->batch_lock >= 0 && provenance_batch_end(st) < 0)
+		warn("%s", err_last());
+	free(st->pending);
 	git_repository_free(st->repo);
 	git_repository_free(st->work);
 	free(st->work_prefix);
@@ -244,6 +248,10 @@ int prov__lock(struct prov_store *st, int *fd)
 	struct strbuf p = STRBUF_INIT;
 	int ret = 0;
 
+	if (st->batch_lock >= 0) {
+		*fd = -1;
+		return 0;
+	}
 	strbuf_addf(&p, "%s/lock", st->dir);
 	*fd = open(p.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0) {
@@ -267,6 +275,73 @@ void prov__unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* releases the flock */
+}
+
+int prov__ref_id(git_oid *out, struct prov_store *st, const char *name)
+{
+	size_t i;
+	for (i = 0; i < st->npending; i++) {
+		if (!strcmp(st->pending[i].name, name)) {
+			git_oid_cpy(out, &st->pending[i].oid);
+			return 0;
+		}
+	}
+	return git_reference_name_to_id(out, st->repo, name);
+}
+
+int prov__ref_set(struct prov_store *st, const char *name, const git_oid *oid, const char *msg)
+{
+	git_reference *ref = NULL;
+	size_t i;
+	if (st->batch_lock >= 0) {
+		for (i = 0; i < st->npending; i++) {
+			if (!strcmp(st->pending[i].name, name)) {
+				git_oid_cpy(&st->pending[i].oid, oid);
+				return 0;
+			}
+		}
+		ALLOC_GROW(st->pending, st->npending + 1, st->alloc_pending);
+		st->pending[st->npending].name = xstrdup(name);
+		git_oid_cpy(&st->pending[st->npending].oid, oid);
+		st->npending++;
+		return 0;
+	}
+	if (git_reference_create(&ref, st->repo, name, oid, 1, msg) < 0)
+		return prov__git_err(CAIRN_ERROR, "cannot update %s", name);
+	git_reference_free(ref);
+	return 0;
+}
+
+int provenance_batch_begin(struct prov_store *st)
+{
+	int fd;
+	if (st->batch_lock >= 0)
+		return 0;
+	if (prov__lock(st, &fd) < 0)
+		return -1;
+	st->batch_lock = fd;
+	return 0;
+}
+
+int provenance_batch_end(struct prov_store *st)
+{
+	size_t i;
+	int ret = 0, fd = st->batch_lock;
+	if (fd < 0)
+		return 0;
+	st->batch_lock = -1;
+	/* In the order they were first updated: sessions, the index, latest
+	 * (a crash in between leaves what the next writer repairs). */
+	for (i = 0; i < st->npending; i++) {
+		if (!ret &&
+		    prov__ref_set(st, st->pending[i].name, &st->pending[i].oid,
+				  "cairn: steps recorded") < 0)
+			ret = -1;
+		free(st->pending[i].name);
+	}
+	st->npending = 0;
+	prov__unlock(fd);
+	return ret;
 }
 
 int prov__parse_time(int64_t *out, const char *s)
@@ -329,7 +404,7 @@ int prov__ref_tree(git_tree **out, struct prov_store *st, const char *ref)
 	int e, ret = 0;
 
 	*out = NULL;
-	e = git_reference_name_to_id(&oid, st->repo, ref);
+	e = prov__ref_id(&oid, st, ref);
 	if (e == GIT_ENOTFOUND)
 		return 0;
 	if (e < 0)

@@ -31,8 +31,9 @@ struct shell_writer {
 	int ack; /* one byte per flush: '0' all stored, '1' some failed */
 };
 
-/* Store the record waiting in PENDING; it goes once the store has it. */
-static int store_pending(struct prov_store *st, const char *pending)
+/* Store the record waiting in PENDING; it goes once the store has it
+ * (in a batch: the caller removes it after provenance_batch_end()). */
+static int store_pending(struct prov_store *st, const char *pending, int unlink_now)
 {
 	json_t *r = json_load_file(pending, 0, NULL);
 	int ret;
@@ -46,18 +47,70 @@ static int store_pending(struct prov_store *st, const char *pending)
 	if (ret < 0)
 		warn("cannot record step %s: %s", json_string_value(json_object_get(r, "id")),
 		     err_last());
-	else
+	else if (unlink_now)
 		unlink(pending);
 	json_decref(r);
 	return ret;
 }
 
+/*
+ * Store the records named by the complete "R PATH" lines at the start of
+ * BUF as one batch (refs written once), then answer the "F" lines.
+ * Returns how many bytes were used.
+ */
+static size_t serve_requests(struct prov_store *st, const char *buf, size_t len, int ack,
+			     int *failed)
+{
+	struct strvec done = STRVEC_INIT;
+	const char *p = buf, *end = buf + len, *nl;
+	int batch = 0;
+	size_t i;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		if (*p == 'R' && nl - p > 2) {
+			char *path = xstrndup(p + 2, (size_t)(nl - p - 2));
+			if (!batch)
+				batch = provenance_batch_begin(st) == 0;
+			if (store_pending(st, path, !batch) < 0)
+				*failed = 1;
+			else if (batch)
+				strvec_push(&done, path);
+			free(path);
+		} else if (*p == 'F') {
+			char b;
+			if (batch && provenance_batch_end(st) < 0) {
+				warn("%s", err_last());
+				*failed = 1;
+				strvec_clear(&done);
+			}
+			batch = 0;
+			for (i = 0; i < done.nr; i++)
+				unlink(done.v[i]);
+			strvec_clear(&done);
+			b = *failed ? '1' : '0';
+			*failed = 0;
+			if (write(ack, &b, 1) < 0)
+				break;
+		}
+		p = nl + 1;
+	}
+	if (batch && provenance_batch_end(st) < 0) {
+		/* The pending copies stay: the next cairn stores them. */
+		warn("%s", err_last());
+		*failed = 1;
+		strvec_clear(&done);
+	}
+	for (i = 0; i < done.nr; i++)
+		unlink(done.v[i]);
+	strvec_clear(&done);
+	return (size_t)(p - buf);
+}
+
 static __attribute__((noreturn)) void writer_main(const char *root, int req, int ack)
 {
 	struct prov_store *st = NULL;
-	struct strbuf line = STRBUF_INIT;
-	FILE *in = fdopen(req, "r");
-	int failed = 0, c;
+	struct strbuf in = STRBUF_INIT;
+	int failed = 0;
 
 	/* Ctrl-C is for the step; the writer finishes its queue. */
 	signal(SIGINT, SIG_IGN);
@@ -67,28 +120,29 @@ static __attribute__((noreturn)) void writer_main(const char *root, int req, int
 	if (getenv("CAIRN_TEST_WRITER_HOLD"))
 		for (;;)
 			pause();
-	if (!in || provenance_store_open(&st, root, 0) < 0) {
+	if (provenance_store_open(&st, root, 0) < 0) {
 		warn("cannot open the store: %s", err_last());
 		_exit(125);
 	}
+	/* Whatever has arrived by the time we read is one batch: while the
+	 * store is busy, requests queue up and go together. */
 	for (;;) {
-		strbuf_reset(&line);
-		while ((c = getc(in)) != EOF && c != '\n')
-			strbuf_addch(&line, (char)c);
-		if (c == EOF && !line.len)
+		ssize_t n;
+		size_t used;
+		strbuf_grow(&in, 65536);
+		n = read(req, in.buf + in.len, in.alloc - in.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
-		if (line.buf[0] == 'R' && line.len > 2) {
-			if (store_pending(st, line.buf + 2) < 0)
-				failed = 1;
-		} else if (line.buf[0] == 'F') {
-			char b = failed ? '1' : '0';
-			failed = 0;
-			if (write(ack, &b, 1) < 0)
-				break;
-		}
+		in.len += (size_t)n;
+		in.buf[in.len] = '\0';
+		used = serve_requests(st, in.buf, in.len, ack, &failed);
+		memmove(in.buf, in.buf + used, in.len - used);
+		strbuf_setlen(&in, in.len - used);
 	}
 	provenance_store_free(st);
-	strbuf_release(&line);
+	strbuf_release(&in);
 	_exit(failed ? 1 : 0);
 }
 
@@ -101,10 +155,10 @@ static int record_step(struct json_t *record, const char *pending, void *payload
 	if (!pending)
 		return provenance_record_step(p->store, record);
 	if (!p->writer)
-		return store_pending(p->store, pending) < 0 ? -1 : 0;
+		return store_pending(p->store, pending, 1) < 0 ? -1 : 0;
 	strbuf_addf(&msg, "R %s\n", pending);
 	if (util_write_all(p->writer->req, msg.buf, msg.len) < 0)
-		ret = store_pending(p->store, pending) < 0 ? -1 : 0;
+		ret = store_pending(p->store, pending, 1) < 0 ? -1 : 0;
 	strbuf_release(&msg);
 	return ret;
 }

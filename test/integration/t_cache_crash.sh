@@ -40,7 +40,9 @@ done
 
 # The next cairn finishes what was left; then a whole run, twice.
 "$CAIRN" run s.sh >run1.out 2>run1.err </dev/null
-expect_eq "full run after the kills" 0 $?
+rc=$?
+expect_eq "full run after the kills" 0 $rc
+[ $rc -eq 0 ] || cat run1.err >&2
 "$CAIRN" run s.sh >run2.out 2>run2.err </dev/null
 expect_eq "second full run" 0 $?
 cmp -s run1.out run2.out || fail "second run printed differently"
