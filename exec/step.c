@@ -866,7 +866,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(res, "read_bytes", json_integer((json_int_t)u->read_bytes));
 	json_object_set_new(res, "write_bytes", json_integer((json_int_t)u->write_bytes));
 	json_object_set_new(rec, "resources", res);
-	json_object_set_new(rec, "formats", json_object());
+	exec__record_formats(rec, s);
 	json_object_set_new(rec, "code", json_array());
 	json_object_set_new(rec, "git", json_null());
 	json_object_set_new(rec, "tags", json_object());

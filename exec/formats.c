@@ -1,0 +1,166 @@
+/*
+ * formats.c - the `formats` field of a step record, and the remote
+ * datasets a network step read through GDAL.
+ *
+ * Runs when the record's reads and writes are known, before the outputs
+ * are committed: an output's bytes are read from its content-store
+ * object (under an alias carrying its name, which some drivers need),
+ * never from the project, where the previous version still lies.
+ */
+#include "exec-int.h"
+
+#include "cache.h"
+#include "formats.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* The summary of file NAME whose bytes lie at PATH; errors are recorded,
+ * not returned: a damaged output is worth knowing about, and never fails
+ * its step. */
+static void summarise(json_t *formats, const char *tmpdir, const char *path, const char *name,
+		      int alias)
+{
+	struct strbuf al = STRBUF_INIT;
+	json_t *sum = NULL;
+	int ret;
+
+	if (json_object_get(formats, name) || formats_detect(path, name) == FORMATS_NONE)
+		return;
+	if (alias && formats_alias_create(&al, tmpdir, path, name) < 0) {
+		strbuf_release(&al);
+		return;
+	}
+	ret = formats_summary(&sum, alias ? al.buf : path, name);
+	if (alias)
+		formats_alias_remove(al.buf);
+	if (ret < 0)
+		sum = json_pack("{s:s, s:s}", "error", err_last(), "summary", "unreadable");
+	json_object_set_new(formats, name, sum);
+	strbuf_release(&al);
+}
+
+/* Where the bytes of a recorded version lie: its CAS object when the
+ * store has it (*ALIAS set), else PATH on disk when its size still
+ * matches; NULL when neither. */
+static char *bytes_of(const struct exec_session *s, const json_t *e, const char *name, int *alias)
+{
+	const char *sha = str(e, "sha256");
+	json_t *size = json_object_get(e, "size");
+	struct strbuf p = STRBUF_INIT;
+	struct stat st;
+
+	*alias = 0;
+	if (sha && cache_cas_has(s->cairn_dir, sha)) {
+		cache_cas_path(&p, s->cairn_dir, sha);
+		*alias = 1;
+		return strbuf_detach(&p, NULL);
+	}
+	if (name[0] == '/')
+		strbuf_addstr(&p, name);
+	else
+		strbuf_addf(&p, "%s/%s", s->root, name);
+	if (stat(p.buf, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (json_is_integer(size) && (json_int_t)st.st_size != json_integer_value(size))) {
+		strbuf_release(&p);
+		return NULL;
+	}
+	return strbuf_detach(&p, NULL);
+}
+
+static int cmp_read(const void *a, const void *b)
+{
+	const char *pa = str(*(json_t *const *)a, "path"), *pb = str(*(json_t *const *)b, "path");
+	return strcmp(pa ? pa : "", pb ? pb : "");
+}
+
+/* Add the remote datasets the step's programs named to REC's reads,
+ * with their validators, keeping reads sorted by path. */
+static void record_remote(json_t *rec)
+{
+	struct strvec urls = STRVEC_INIT;
+	json_t *reads = json_object_get(rec, "reads"), *p, *a, **arr;
+	size_t i, j, n;
+
+	if (str(rec, "command"))
+		formats_remote_scan(&urls, str(rec, "command"), 0);
+	json_array_foreach(json_object_get(rec, "exec_tree"), i, p)
+	{
+		json_t *argv = json_object_get(p, "argv");
+		const char *prog = str(p, "exe") ?: json_string_value(json_array_get(argv, 0));
+		int tool = prog &&
+		    (formats_is_gdal_tool(prog) ||
+		     formats_is_gdal_tool(json_string_value(json_array_get(argv, 0)) ?: ""));
+		json_array_foreach(argv, j, a)
+		{
+			if (j > 0 && json_string_value(a))
+				formats_remote_scan(&urls, json_string_value(a), tool);
+		}
+	}
+	if (!urls.nr || !json_is_array(reads)) {
+		strvec_clear(&urls);
+		return;
+	}
+	for (i = 0; i < urls.nr; i++) {
+		json_t *v = NULL;
+		if (formats_remote_validators(&v, urls.v[i]) < 0)
+			v = json_pack("{s:s, s:s, s:n, s:n, s:n, s:n, s:s, s:s}", "path", urls.v[i],
+				      "kind", "remote", "sha256", "size", "etag", "last_modified",
+				      "url", urls.v[i], "error", err_last());
+		json_array_append_new(reads, v);
+	}
+	n = json_array_size(reads);
+	arr = xmalloc(n * sizeof(*arr));
+	for (i = 0; i < n; i++)
+		arr[i] = json_incref(json_array_get(reads, i));
+	qsort(arr, n, sizeof(*arr), cmp_read);
+	json_array_clear(reads);
+	for (i = 0; i < n; i++)
+		json_array_append_new(reads, arr[i]);
+	free(arr);
+	strvec_clear(&urls);
+}
+
+int exec__record_formats(json_t *rec, struct exec_session *s)
+{
+	json_t *formats = json_object(), *e;
+	char *tmpdir = xstrfmt("%s/tmp", s->cairn_dir);
+	json_t *sb = json_object_get(rec, "sandbox");
+	size_t i;
+
+	if (json_is_true(json_object_get(sb, "network")))
+		record_remote(rec);
+	json_array_foreach(json_object_get(rec, "writes"), i, e)
+	{
+		const char *name = str(e, "path"), *sha = str(e, "sha256");
+		struct strbuf p = STRBUF_INIT;
+		if (!name || !sha || strcmp(str(e, "kind") ?: "", "file") ||
+		    !cache_cas_has(s->cairn_dir, sha))
+			continue;
+		cache_cas_path(&p, s->cairn_dir, sha);
+		summarise(formats, tmpdir, p.buf, name, 1);
+		strbuf_release(&p);
+	}
+	json_array_foreach(json_object_get(rec, "reads"), i, e)
+	{
+		const char *name = str(e, "path");
+		char *bytes;
+		int alias;
+		if (!name || strcmp(str(e, "kind") ?: "", "file") || str(e, "role"))
+			continue;
+		if (!(bytes = bytes_of(s, e, name, &alias)))
+			continue;
+		summarise(formats, tmpdir, bytes, name, alias);
+		free(bytes);
+	}
+	json_object_set_new(rec, "formats", formats);
+	free(tmpdir);
+	err_clear();
+	return 0;
+}

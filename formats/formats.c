@@ -1,0 +1,405 @@
+/*
+ * formats.c - the public entry points: pick GDAL or HDF5 for a file, and
+ * print summaries and differences as text.
+ */
+#include "formats-int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int unsupported(const char *name)
+{
+	return err_set(CAIRN_EUNSUPPORTED, "%s: not in a format cairn reads (GDAL or HDF5)", name);
+}
+
+int formats_info(json_t **out, const char *path, const char *name, unsigned flags)
+{
+	enum formats_kind k = formats_detect(path, name);
+	struct stat st;
+	int ret;
+
+	*out = NULL;
+	if (stat(path, &st) < 0)
+		return err_errno(errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_ERROR, "%s",
+				 name ? name : path);
+	if (k == FORMATS_NONE)
+		return unsupported(name ? name : path);
+	if (k == FORMATS_HDF5)
+		ret = formats__hdf5_info(out, path);
+	else
+		ret = formats__gdal_info(out, path, flags);
+	if (ret < 0)
+		return ret;
+	json_object_set_new(*out, "size_bytes", json_integer((json_int_t)st.st_size));
+	return 0;
+}
+
+int formats_fingerprint(char out[SHA256_HEX_LEN + 1], const char *path, const char *name)
+{
+	enum formats_kind k = formats_detect(path, name);
+	struct fp_hash h;
+	int ret;
+
+	if (k == FORMATS_NONE) {
+		if (access(path, R_OK) < 0)
+			return err_errno(errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_ERROR, "%s",
+					 name ? name : path);
+		return unsupported(name ? name : path);
+	}
+	formats__hash_init(&h);
+	if (k == FORMATS_HDF5)
+		ret = formats__hdf5_fingerprint(&h, path);
+	else
+		ret = formats__gdal_fingerprint(&h, path);
+	if (ret < 0) {
+		formats__hash_release(&h);
+		return ret;
+	}
+	formats__hash_final(&h, out);
+	return 0;
+}
+
+/*
+ * Bitwise first (cheap, and the strongest answer), then the fingerprints
+ * (equal: the same data under different volatile metadata), then the
+ * format's own comparison for what differs.
+ */
+int formats_diff(json_t **out, const char *a, const char *name_a, const char *b, const char *name_b)
+{
+	char ha[SHA256_HEX_LEN + 1], hb[SHA256_HEX_LEN + 1];
+	char fa[SHA256_HEX_LEN + 1], fb[SHA256_HEX_LEN + 1];
+	enum formats_kind ka, kb;
+	json_t *o = json_object(), *changes = json_array();
+	int ret;
+
+	*out = NULL;
+	json_object_set_new(o, "changes", changes);
+	if ((ret = util_sha256_file(ha, NULL, a)) < 0 || (ret = util_sha256_file(hb, NULL, b)) < 0)
+		goto fail;
+	if (!strcmp(ha, hb)) {
+		json_object_set_new(o, "same", json_true());
+		json_object_set_new(o, "how", json_string("bitwise"));
+		*out = o;
+		return 0;
+	}
+	ka = formats_detect(a, name_a);
+	kb = formats_detect(b, name_b);
+	json_object_set_new(o, "format",
+			    json_string(ka != kb		 ? "mixed"
+					    : ka == FORMATS_GDAL ? "gdal"
+					    : ka == FORMATS_HDF5 ? "hdf5"
+								 : "bytes"));
+	if (ka == FORMATS_NONE || ka != kb) {
+		json_array_append_new(changes, json_string("the bytes differ"));
+		goto different;
+	}
+	if ((ret = formats_fingerprint(fa, a, name_a)) < 0 ||
+	    (ret = formats_fingerprint(fb, b, name_b)) < 0)
+		goto fail;
+	json_object_set_new(o, "fingerprints", json_pack("[s,s]", fa, fb));
+	if (!strcmp(fa, fb)) {
+		json_object_set_new(o, "same", json_true());
+		json_object_set_new(o, "how", json_string("semantic"));
+		*out = o;
+		return 0;
+	}
+	if (ka == FORMATS_HDF5)
+		ret = formats__hdf5_diff(o, changes, a, b);
+	else
+		ret = formats__gdal_diff(o, changes, a, b);
+	if (ret < 0)
+		goto fail;
+	if (!json_array_size(changes))
+		json_array_append_new(changes,
+				      json_string("the data differ (fingerprints differ, no "
+						  "difference in what is compared in detail)"));
+different:
+	json_object_set_new(o, "same", json_false());
+	json_object_set_new(o, "how", json_string("different"));
+	*out = o;
+	return 1;
+fail:
+	json_decref(o);
+	return ret;
+}
+
+void formats_diff_print(FILE *fp, const json_t *diff, const char *label_a, const char *label_b)
+{
+	const char *how = json_string_value(json_object_get(diff, "how"));
+	json_t *e;
+	size_t i;
+
+	if (how && !strcmp(how, "bitwise")) {
+		fprintf(fp, "%s and %s are bitwise identical\n", label_a, label_b);
+		return;
+	}
+	if (how && !strcmp(how, "semantic")) {
+		fprintf(fp,
+			"%s and %s are semantically identical (same data, georeferencing and "
+			"attributes; only volatile metadata or storage differ)\n",
+			label_a, label_b);
+		return;
+	}
+	fprintf(fp, "%s and %s differ:\n", label_a, label_b);
+	json_array_foreach(json_object_get(diff, "changes"), i, e)
+	{
+		fprintf(fp, "  %s\n", json_string_value(e));
+	}
+}
+
+/* ---- info as text ----------------------------------------------------------- */
+
+static void print_dims(FILE *fp, const json_t *dims)
+{
+	json_t *d;
+	size_t i;
+	if (!json_array_size(dims)) {
+		fputs("scalar", fp);
+		return;
+	}
+	json_array_foreach(dims, i, d)
+	{
+		if (json_is_null(d))
+			fprintf(fp, "%sunlimited", i ? "x" : "");
+		else
+			fprintf(fp, "%s%lld", i ? "x" : "", (long long)json_integer_value(d));
+	}
+}
+
+static void print_attrs(FILE *fp, const json_t *attrs, const char *indent)
+{
+	json_t *a;
+	size_t i;
+	json_array_foreach(attrs, i, a)
+	{
+		json_t *v = json_object_get(a, "value");
+		fprintf(fp, "%s@%s  %s ", indent, json_string_value(json_object_get(a, "name")),
+			json_string_value(json_object_get(a, "dtype")));
+		print_dims(fp, json_object_get(a, "shape"));
+		if (v) {
+			char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			fprintf(fp, " = %.200s%s", s ? s : "?", s && strlen(s) > 200 ? "..." : "");
+			free(s);
+		}
+		fputc('\n', fp);
+	}
+}
+
+static void print_hdf5(FILE *fp, const json_t *info)
+{
+	json_t *e, *f;
+	size_t i, k;
+
+	fprintf(fp, "objects:\n");
+	json_array_foreach(json_object_get(info, "objects"), i, e)
+	{
+		const char *type = json_string_value(json_object_get(e, "type"));
+		fprintf(fp, "  %s  %s", json_string_value(json_object_get(e, "path")), type);
+		if (!strcmp(type, "dataset")) {
+			fprintf(fp, " %s ", json_string_value(json_object_get(e, "dtype")));
+			print_dims(fp, json_object_get(e, "shape"));
+			if (!json_equal(json_object_get(e, "shape"),
+					json_object_get(e, "maxshape"))) {
+				fputs(" (max ", fp);
+				print_dims(fp, json_object_get(e, "maxshape"));
+				fputc(')', fp);
+			}
+			if (json_is_array(json_object_get(e, "chunks"))) {
+				fputs(" chunks ", fp);
+				print_dims(fp, json_object_get(e, "chunks"));
+			}
+			json_array_foreach(json_object_get(e, "filters"), k, f)
+			{
+				fprintf(fp, "%s%s", k ? "," : " filters ",
+					json_string_value(json_object_get(f, "name")));
+			}
+		} else if (!strcmp(type, "soft_link") || !strcmp(type, "hard_link")) {
+			fprintf(fp, " -> %s", json_string_value(json_object_get(e, "target")));
+		} else if (!strcmp(type, "external_link")) {
+			fprintf(fp, " -> %s:%s", json_string_value(json_object_get(e, "file")),
+				json_string_value(json_object_get(e, "target")));
+		} else if (!strcmp(type, "datatype")) {
+			fprintf(fp, " %s", json_string_value(json_object_get(e, "dtype")));
+		}
+		fputc('\n', fp);
+		print_attrs(fp, json_object_get(e, "attributes"), "      ");
+	}
+	if (json_is_true(json_object_get(info, "truncated")))
+		fprintf(fp, "  ... (more objects not listed)\n");
+}
+
+static void print_crs(FILE *fp, const char *label, const json_t *crs)
+{
+	json_t *epsg = json_object_get(crs, "epsg");
+	const char *name = json_string_value(json_object_get(crs, "name"));
+	if (!json_is_object(crs)) {
+		fprintf(fp, "%-10s none\n", label);
+		return;
+	}
+	fprintf(fp, "%-10s ", label);
+	if (json_is_integer(epsg))
+		fprintf(fp, "EPSG:%lld%s", (long long)json_integer_value(epsg), name ? " " : "");
+	if (name)
+		fprintf(fp, "(%s)", name);
+	fputc('\n', fp);
+}
+
+static void print_gdal(FILE *fp, const json_t *info)
+{
+	json_t *bands = json_object_get(info, "bands"), *gt = json_object_get(info, "geotransform");
+	json_t *e, *f;
+	size_t i, k;
+
+	if (json_array_size(bands)) {
+		fprintf(fp, "%-10s %lld x %lld, %zu band%s\n", "raster",
+			(long long)json_integer_value(json_object_get(info, "width")),
+			(long long)json_integer_value(json_object_get(info, "height")),
+			json_array_size(bands), json_array_size(bands) == 1 ? "" : "s");
+		print_crs(fp, "crs", json_object_get(info, "crs"));
+		if (json_array_size(gt) == 6)
+			fprintf(fp,
+				"%-10s origin (%.12g, %.12g), pixel size (%.12g, %.12g), rotation "
+				"(%.12g, %.12g)\n",
+				"transform", json_number_value(json_array_get(gt, 0)),
+				json_number_value(json_array_get(gt, 3)),
+				json_number_value(json_array_get(gt, 1)),
+				json_number_value(json_array_get(gt, 5)),
+				json_number_value(json_array_get(gt, 2)),
+				json_number_value(json_array_get(gt, 4)));
+		else
+			fprintf(fp, "%-10s none\n", "transform");
+		json_array_foreach(bands, i, e)
+		{
+			json_t *nd = json_object_get(e, "nodata"),
+			       *st = json_object_get(e, "stats");
+			json_t *blk = json_object_get(e, "block");
+			fprintf(fp, "band %-5lld %s",
+				(long long)json_integer_value(json_object_get(e, "band")),
+				json_string_value(json_object_get(e, "type")));
+			if (json_is_number(nd))
+				fprintf(fp, "  nodata %.10g", json_number_value(nd));
+			else if (json_is_string(nd))
+				fprintf(fp, "  nodata %s", json_string_value(nd));
+			fprintf(fp, "  block %lldx%lld  %s",
+				(long long)json_integer_value(json_array_get(blk, 0)),
+				(long long)json_integer_value(json_array_get(blk, 1)),
+				json_string_value(json_object_get(e, "color")));
+			if (json_string_value(json_object_get(e, "description")))
+				fprintf(fp, "  \"%s\"",
+					json_string_value(json_object_get(e, "description")));
+			fputc('\n', fp);
+			if (st) {
+				struct strbuf sb = STRBUF_INIT;
+				formats__stats_text(&sb, st);
+				fprintf(fp, "           %s (%lld values)\n", sb.buf,
+					(long long)json_integer_value(
+					    json_object_get(st, "valid_count")));
+				strbuf_release(&sb);
+			}
+		}
+	}
+	json_array_foreach(json_object_get(info, "layers"), i, e)
+	{
+		json_t *n = json_object_get(e, "features");
+		fprintf(fp, "layer      %s  %s", json_string_value(json_object_get(e, "name")),
+			json_string_value(json_object_get(e, "geometry")));
+		if (json_is_integer(n))
+			fprintf(fp, "  %lld features", (long long)json_integer_value(n));
+		fputc('\n', fp);
+		print_crs(fp, "  crs", json_object_get(e, "crs"));
+		json_array_foreach(json_object_get(e, "fields"), k, f)
+		{
+			fprintf(fp, "  field    %s  %s\n",
+				json_string_value(json_object_get(f, "name")),
+				json_string_value(json_object_get(f, "type")));
+		}
+	}
+	json_array_foreach(json_object_get(info, "subdatasets"), i, e)
+	{
+		const char *d = json_string_value(json_object_get(e, "description"));
+		fprintf(fp, "subdataset %s\n",
+			d ? d : json_string_value(json_object_get(e, "name")));
+	}
+}
+
+void formats_info_print(FILE *fp, const json_t *info)
+{
+	const char *fmt = json_string_value(json_object_get(info, "format"));
+	const char *dl = json_string_value(json_object_get(info, "driver_long"));
+
+	fprintf(fp, "%-10s %s\n", "summary", json_string_value(json_object_get(info, "summary")));
+	fprintf(fp, "%-10s %s%s%s%s\n", "driver",
+		json_string_value(json_object_get(info, "driver")), dl ? " (" : "", dl ? dl : "",
+		dl ? ")" : "");
+	fprintf(fp, "%-10s %lld bytes\n", "file",
+		(long long)json_integer_value(json_object_get(info, "size_bytes")));
+	if (fmt && !strcmp(fmt, "hdf5"))
+		print_hdf5(fp, info);
+	else
+		print_gdal(fp, info);
+}
+
+/* ---- the compact summary of records ----------------------------------------- */
+
+#define SUMMARY_MAX_OBJECTS 64
+#define SUMMARY_MAX_BANDS 16
+
+static void drop_wkt(json_t *crs)
+{
+	if (json_is_object(crs))
+		json_object_del(crs, "wkt");
+}
+
+int formats_summary(json_t **out, const char *path, const char *name)
+{
+	json_t *info = NULL, *arr, *e, *objs;
+	size_t i;
+	int ret;
+
+	if ((ret = formats_info(&info, path, name, 0)) < 0)
+		return ret;
+	json_object_del(info, "metadata");
+	json_object_del(info, "driver_long");
+	drop_wkt(json_object_get(info, "crs"));
+	json_array_foreach(json_object_get(info, "layers"), i, e)
+	{
+		drop_wkt(json_object_get(e, "crs"));
+		json_object_del(e, "fields");
+	}
+	json_array_foreach(json_object_get(info, "subdatasets"), i, e)
+	{
+		json_object_del(e, "name");
+	}
+	arr = json_object_get(info, "bands");
+	if (json_array_size(arr) > SUMMARY_MAX_BANDS) {
+		while (json_array_size(arr) > SUMMARY_MAX_BANDS)
+			json_array_remove(arr, SUMMARY_MAX_BANDS);
+		json_object_set_new(info, "bands_truncated", json_true());
+	}
+	json_array_foreach(arr, i, e)
+	{
+		json_object_del(e, "block");
+		json_object_del(e, "color");
+	}
+	objs = json_object_get(info, "objects");
+	if (json_array_size(objs) > SUMMARY_MAX_OBJECTS) {
+		while (json_array_size(objs) > SUMMARY_MAX_OBJECTS)
+			json_array_remove(objs, SUMMARY_MAX_OBJECTS);
+		json_object_set_new(info, "objects_truncated", json_true());
+	}
+	json_array_foreach(objs, i, e)
+	{
+		json_t *attrs = json_object_get(e, "attributes"), *a, *names = json_array();
+		size_t k;
+		json_array_foreach(attrs, k, a)
+		{
+			json_array_append(names, json_object_get(a, "name"));
+		}
+		json_object_set_new(e, "attributes", names);
+	}
+	*out = info;
+	return 0;
+}

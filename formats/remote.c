@@ -1,0 +1,143 @@
+/*
+ * remote.c - remote datasets: finding the paths GDAL would read over the
+ * network in a command's text and argv, and asking the server for their
+ * HTTP validators through GDAL's own VSI layer (so the answer comes the
+ * way GDAL itself would fetch the bytes: same proxies, same credentials,
+ * same S3 signing).
+ */
+#include "formats-int.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const vsi_prefixes[] = {
+	"/vsicurl/", "/vsicurl_streaming/", "/vsis3/", "/vsigs/", "/vsiaz/", NULL,
+};
+
+/* Characters that end a path inside command text. */
+static int ends_path(char c)
+{
+	return !c || strchr(" \t\n'\"`<>|;&(){}$,", c) != NULL;
+}
+
+static void push_once(struct strvec *out, const char *s, size_t len)
+{
+	size_t i;
+	for (i = 0; i < out->nr; i++)
+		if (strlen(out->v[i]) == len && !strncmp(out->v[i], s, len))
+			return;
+	strvec_push_nodup(out, xstrndup(s, len));
+}
+
+void formats_remote_scan(struct strvec *out, const char *text, int gdal_tool)
+{
+	const char *p;
+	size_t i;
+
+	for (i = 0; vsi_prefixes[i]; i++) {
+		size_t plen = strlen(vsi_prefixes[i]);
+		for (p = text; (p = strstr(p, vsi_prefixes[i])); p += plen) {
+			size_t n = plen;
+			/* /vsicurl_streaming/ also contains no /vsicurl/ match,
+			 * but /vsicurl/ must not be matched inside a longer name. */
+			while (!ends_path(p[n]))
+				n++;
+			if (n > plen)
+				push_once(out, p, n);
+		}
+	}
+	if (!gdal_tool)
+		return;
+	/* GDAL tools read plain URLs through /vsicurl/ and /vsis3/. */
+	for (p = text; *p; p++) {
+		const char *prefix = NULL;
+		size_t skip = 0, n = 0;
+		if ((p == text || ends_path(p[-1]) || p[-1] == ':') &&
+		    (!strncmp(p, "http://", 7) || !strncmp(p, "https://", 8))) {
+			prefix = "/vsicurl/";
+		} else if ((p == text || ends_path(p[-1]) || p[-1] == ':') &&
+			   !strncmp(p, "s3://", 5)) {
+			prefix = "/vsis3/";
+			skip = 5;
+		}
+		if (!prefix || (p - text >= 1 && p[-1] == '/'))
+			continue;
+		while (!ends_path(p[n]))
+			n++;
+		{
+			char *s = xstrfmt("%s%.*s", prefix, (int)(n - skip), p + skip);
+			push_once(out, s, strlen(s));
+			free(s);
+		}
+		p += n - 1;
+	}
+}
+
+int formats_is_gdal_tool(const char *program)
+{
+	const char *base = strrchr(program, '/');
+	base = base ? base + 1 : program;
+	return !strncmp(base, "gdal", 4) || !strncmp(base, "ogr", 3) ||
+	    !strcmp(base, "nearblack") || !strcmp(base, "gnmanalyse") ||
+	    !strcmp(base, "gnmmanage") || !strcmp(base, "rio");
+}
+
+/* The URL a virtual path stands for. */
+static char *remote_url(const char *path)
+{
+	if (!strncmp(path, "/vsicurl/", 9))
+		return xstrdup(path + 9);
+	if (!strncmp(path, "/vsicurl_streaming/", 19))
+		return xstrdup(path + 19);
+	if (!strncmp(path, "/vsis3/", 7))
+		return xstrfmt("s3://%s", path + 7);
+	if (!strncmp(path, "/vsigs/", 7))
+		return xstrfmt("gs://%s", path + 7);
+	if (!strncmp(path, "/vsiaz/", 7))
+		return xstrfmt("az://%s", path + 7);
+	return xstrdup(path);
+}
+
+int formats_remote_validators(json_t **out, const char *path)
+{
+	VSIStatBufL st;
+	char **headers = NULL;
+	const char *etag, *lm;
+	char *url = remote_url(path);
+	json_t *o;
+
+	*out = NULL;
+	formats__gdal_init();
+	/* A fresh answer: GDAL keeps what it learnt of a URL for the life
+	 * of the process, and the caller asks precisely because the object
+	 * may have changed since. */
+	VSICurlClearCache();
+	CPLErrorReset();
+	if (VSIStatExL(path, &st, VSI_STAT_EXISTS_FLAG | VSI_STAT_SIZE_FLAG) != 0) {
+		const char *msg = CPLGetLastErrorMsg();
+		int ret = err_set(CAIRN_ENOTFOUND, "%s: %s", path,
+				  msg && *msg ? msg : "no such remote object (or no answer)");
+		free(url);
+		return ret;
+	}
+	headers = VSIGetFileMetadata(path, "HEADERS", NULL);
+	etag = CSLFetchNameValue(headers, "ETag");
+	lm = CSLFetchNameValue(headers, "Last-Modified");
+	o = json_pack("{s:s, s:s, s:n, s:I, s:s?, s:s?, s:s}", "path", path, "kind", "remote",
+		      "sha256", "size", (json_int_t)st.st_size, "etag", etag, "last_modified", lm,
+		      "url", url);
+	if (!etag)
+		json_object_set_new(o, "etag", json_null());
+	if (!lm)
+		json_object_set_new(o, "last_modified", json_null());
+	CSLDestroy(headers);
+	free(url);
+	CPLErrorReset();
+	*out = o;
+	return 0;
+}
