@@ -37,6 +37,8 @@ int formats__gdal_diff(json_t *out, json_t *changes, const char *a, const char *
 
 /* ---- HDF5 (hdf5.c) ------------------------------------------------------ */
 
+/* Open the library and silence its error printing, once. */
+void formats__hdf5_init(void);
 int formats__hdf5_info(json_t **out, const char *path);
 int formats__hdf5_fingerprint(struct fp_hash *h, const char *path);
 int formats__hdf5_diff(json_t *out, json_t *changes, const char *a, const char *b);

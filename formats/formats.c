@@ -5,9 +5,12 @@
 #include "formats-int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int unsupported(const char *name)
@@ -15,9 +18,139 @@ static int unsupported(const char *name)
 	return err_set(CAIRN_EUNSUPPORTED, "%s: not in a format cairn reads (GDAL or HDF5)", name);
 }
 
+/*
+ * Every read of a file's contents runs in a child process: the HDF5
+ * library (and, more rarely, a GDAL driver) can crash on a damaged file,
+ * and a damaged file must be an error for cairn, never a crash of the
+ * shell or of the step runner.  The child sends its result back as one
+ * JSON document through a pipe.  The libraries are set up in the parent
+ * first, so that each child starts with the drivers registered.
+ */
+enum job_op { JOB_INFO, JOB_FINGERPRINT, JOB_DIFF };
+
+struct job {
+	enum job_op op;
+	enum formats_kind kind;
+	const char *path, *name, *b; /* B: the second file of JOB_DIFF */
+	unsigned flags;
+};
+
+static int run_job(json_t **out, const struct job *j)
+{
+	struct fp_hash h;
+	char hex[SHA256_HEX_LEN + 1];
+	json_t *o, *changes;
+	int ret;
+
+	*out = NULL;
+	switch (j->op) {
+	case JOB_INFO:
+		return j->kind == FORMATS_HDF5 ? formats__hdf5_info(out, j->path)
+					       : formats__gdal_info(out, j->path, j->flags);
+	case JOB_FINGERPRINT:
+		formats__hash_init(&h);
+		ret = j->kind == FORMATS_HDF5 ? formats__hdf5_fingerprint(&h, j->path)
+					      : formats__gdal_fingerprint(&h, j->path);
+		if (ret < 0) {
+			formats__hash_release(&h);
+			return ret;
+		}
+		formats__hash_final(&h, hex);
+		*out = json_string(hex);
+		return 0;
+	case JOB_DIFF:
+		o = json_object();
+		changes = json_array();
+		ret = j->kind == FORMATS_HDF5 ? formats__hdf5_diff(o, changes, j->path, j->b)
+					      : formats__gdal_diff(o, changes, j->path, j->b);
+		json_object_set_new(o, "changes", changes);
+		if (ret < 0) {
+			json_decref(o);
+			return ret;
+		}
+		*out = o;
+		return ret;
+	default:
+		return err_set(CAIRN_ERROR, "unknown formats job");
+	}
+}
+
+static int isolated(json_t **out, const struct job *j)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *res = NULL;
+	json_error_t jerr;
+	int fds[2], st = 0, ret;
+	pid_t pid;
+
+	*out = NULL;
+	if (j->kind == FORMATS_GDAL)
+		formats__gdal_init();
+	else
+		formats__hdf5_init();
+	if (getenv("CAIRN_FORMATS_NO_FORK"))
+		return run_job(out, j);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return err_errno(CAIRN_ERROR, "pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return err_errno(CAIRN_ERROR, "fork");
+	}
+	if (pid == 0) {
+		json_t *v = NULL, *msg;
+		char *text;
+		close(fds[0]);
+		ret = run_job(&v, j);
+		msg = json_pack("{s:i, s:o, s:s}", "ret", ret, "value", v ? v : json_null(),
+				"error", ret < 0 ? err_last() : "");
+		text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!text || util_write_all(fds[1], text, strlen(text)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ret = strbuf_read_fd(&sb, fds[0]);
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			ret = err_errno(CAIRN_ERROR, "waitpid");
+			goto out;
+		}
+	}
+	if (WIFSIGNALED(st)) {
+		ret =
+		    err_set(CAIRN_ERROR, "%s: damaged file: the %s library crashed reading it (%s)",
+			    j->name ? j->name : j->path, j->kind == FORMATS_HDF5 ? "HDF5" : "GDAL",
+			    strsignal(WTERMSIG(st)));
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	res = json_loadb(sb.buf, sb.len, JSON_DECODE_ANY, &jerr);
+	if (!res || !json_is_integer(json_object_get(res, "ret"))) {
+		ret = err_set(CAIRN_ERROR, "%s: reading it failed (status %d)",
+			      j->name ? j->name : j->path, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		goto out;
+	}
+	ret = (int)json_integer_value(json_object_get(res, "ret"));
+	if (ret < 0) {
+		err_set(ret, "%s", json_string_value(json_object_get(res, "error")));
+		goto out;
+	}
+	*out = json_incref(json_object_get(res, "value"));
+out:
+	json_decref(res);
+	strbuf_release(&sb);
+	return ret;
+}
+
 int formats_info(json_t **out, const char *path, const char *name, unsigned flags)
 {
 	enum formats_kind k = formats_detect(path, name);
+	struct job j = { JOB_INFO, k, path, name, NULL, flags };
 	struct stat st;
 	int ret;
 
@@ -27,11 +160,7 @@ int formats_info(json_t **out, const char *path, const char *name, unsigned flag
 				 name ? name : path);
 	if (k == FORMATS_NONE)
 		return unsupported(name ? name : path);
-	if (k == FORMATS_HDF5)
-		ret = formats__hdf5_info(out, path);
-	else
-		ret = formats__gdal_info(out, path, flags);
-	if (ret < 0)
+	if ((ret = isolated(out, &j)) < 0)
 		return ret;
 	json_object_set_new(*out, "size_bytes", json_integer((json_int_t)st.st_size));
 	return 0;
@@ -40,7 +169,8 @@ int formats_info(json_t **out, const char *path, const char *name, unsigned flag
 int formats_fingerprint(char out[SHA256_HEX_LEN + 1], const char *path, const char *name)
 {
 	enum formats_kind k = formats_detect(path, name);
-	struct fp_hash h;
+	struct job j = { JOB_FINGERPRINT, k, path, name, NULL, 0 };
+	json_t *v = NULL;
 	int ret;
 
 	if (k == FORMATS_NONE) {
@@ -49,16 +179,10 @@ int formats_fingerprint(char out[SHA256_HEX_LEN + 1], const char *path, const ch
 					 name ? name : path);
 		return unsupported(name ? name : path);
 	}
-	formats__hash_init(&h);
-	if (k == FORMATS_HDF5)
-		ret = formats__hdf5_fingerprint(&h, path);
-	else
-		ret = formats__gdal_fingerprint(&h, path);
-	if (ret < 0) {
-		formats__hash_release(&h);
+	if ((ret = isolated(&v, &j)) < 0)
 		return ret;
-	}
-	formats__hash_final(&h, out);
+	snprintf(out, SHA256_HEX_LEN + 1, "%s", json_string_value(v) ?: "");
+	json_decref(v);
 	return 0;
 }
 
@@ -106,12 +230,20 @@ int formats_diff(json_t **out, const char *a, const char *name_a, const char *b,
 		*out = o;
 		return 0;
 	}
-	if (ka == FORMATS_HDF5)
-		ret = formats__hdf5_diff(o, changes, a, b);
-	else
-		ret = formats__gdal_diff(o, changes, a, b);
-	if (ret < 0)
-		goto fail;
+	{
+		struct job j = { JOB_DIFF, ka, a, name_a, b, 0 };
+		json_t *d = NULL, *v;
+		const char *key;
+		if ((ret = isolated(&d, &j)) < 0)
+			goto fail;
+		json_array_extend(changes, json_object_get(d, "changes"));
+		json_object_foreach(d, key, v)
+		{
+			if (strcmp(key, "changes"))
+				json_object_set(o, key, v);
+		}
+		json_decref(d);
+	}
 	if (!json_array_size(changes))
 		json_array_append_new(changes,
 				      json_string("the data differ (fingerprints differ, no "

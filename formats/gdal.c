@@ -170,6 +170,20 @@ static json_t *metadata_json(char **md)
 
 /* ---- reading bands --------------------------------------------------------- */
 
+/* The nodata value as the band's type holds it: "-88.8888" and
+ * "-88.88880157" are the same Float32 nodata. */
+static double nodata_canonical(GDALRasterBandH b, double v)
+{
+	GDALDataType t = GDALGetRasterDataType(b);
+	if (isnan(v) || isinf(v))
+		return v;
+	if (t == GDT_Float32 || t == GDT_CFloat32)
+		return (double)(float)v;
+	if (GDALDataTypeIsInteger(t))
+		return round(v);
+	return v;
+}
+
 /* Rows per chunk for a band of width W read as TYPE. */
 static int chunk_rows(GDALRasterBandH b, int w, GDALDataType type)
 {
@@ -236,7 +250,7 @@ static int band_stats(json_t **out, GDALRasterBandH b, const char *path)
 	struct stats_ctx c = { 0 };
 	int ret;
 
-	c.nodata = GDALGetRasterNoDataValue(b, &c.has_nodata);
+	c.nodata = nodata_canonical(b, GDALGetRasterNoDataValue(b, &c.has_nodata));
 	if ((ret = band_foreach(b, path, stats_cb, &c)) < 0)
 		return ret;
 	*out = formats__stats_json(&c.s);
@@ -488,7 +502,7 @@ static int hash_band(struct fp_hash *h, GDALRasterBandH b, int i, const char *pa
 
 	formats__hash_addf(h, "band %d %s %dx%d", i, GDALGetDataTypeName(type), w, hgt);
 	if (has)
-		formats__hash_addf(h, "nodata %.17g", nd);
+		formats__hash_addf(h, "nodata %.17g", nodata_canonical(b, nd));
 	formats__hash_addf(h, "scale %.17g offset %.17g unit %s", GDALGetRasterScale(b, NULL),
 			   GDALGetRasterOffset(b, NULL), GDALGetRasterUnitType(b));
 	formats__hash_addf(h, "color %s",
@@ -690,8 +704,8 @@ static int diff_bands_cells(json_t *out, json_t *changes, const char *prefix, GD
 		struct cell_diff c = { 0 };
 		c.other = GDALGetRasterBand(b, i);
 		c.path = path_b;
-		c.nd_a = GDALGetRasterNoDataValue(ba, &c.has_a);
-		c.nd_b = GDALGetRasterNoDataValue(c.other, &c.has_b);
+		c.nd_a = nodata_canonical(ba, GDALGetRasterNoDataValue(ba, &c.has_a));
+		c.nd_b = nodata_canonical(c.other, GDALGetRasterNoDataValue(c.other, &c.has_b));
 		c.buf =
 		    xmalloc((size_t)w * (size_t)chunk_rows(ba, w, GDT_Float64) * sizeof(double));
 		ret = band_foreach(ba, path_b, cell_cb, &c);
@@ -700,10 +714,11 @@ static int diff_bands_cells(json_t *out, json_t *changes, const char *prefix, GD
 			break;
 		if (c.count) {
 			change(changes,
-			       "%sband %d: %llu cell%s differ, max abs difference %.6g at (x %d, y "
+			       "%sband %d: %llu cell%s, max abs difference %.6g at (x %d, y "
 			       "%d), first at (x %d, y %d)",
-			       prefix, i, (unsigned long long)c.count, c.count == 1 ? "" : "s",
-			       c.max, c.max_x, c.max_y, c.first_x, c.first_y);
+			       prefix, i, (unsigned long long)c.count,
+			       c.count == 1 ? " differs" : "s differ", c.max, c.max_x, c.max_y,
+			       c.first_x, c.first_y);
 		}
 		json_array_append_new(
 		    bands,
@@ -865,8 +880,8 @@ static int diff_dataset(json_t *out, json_t *changes, const char *prefix, GDALDa
 			GDALRasterBandH ba = GDALGetRasterBand(a, i), bb = GDALGetRasterBand(b, i);
 			GDALDataType ta = GDALGetRasterDataType(ba), tb = GDALGetRasterDataType(bb);
 			int hna, hnb;
-			double nda = GDALGetRasterNoDataValue(ba, &hna);
-			double ndb = GDALGetRasterNoDataValue(bb, &hnb);
+			double nda = nodata_canonical(ba, GDALGetRasterNoDataValue(ba, &hna));
+			double ndb = nodata_canonical(bb, GDALGetRasterNoDataValue(bb, &hnb));
 			json_t *sa = NULL, *sb = NULL;
 			if (ta != tb)
 				change(changes, "%sband %d type: %s -> %s", prefix, i,
@@ -891,12 +906,16 @@ static int diff_dataset(json_t *out, json_t *changes, const char *prefix, GDALDa
 				return ret;
 			}
 			if (!json_equal(sa, sb)) {
-				struct strbuf t = STRBUF_INIT;
+				/* Shown when visible at the printed precision; the
+				 * cell comparison reports smaller changes. */
+				struct strbuf t = STRBUF_INIT, u = STRBUF_INIT;
 				formats__stats_text(&t, sa);
-				strbuf_addstr(&t, " -> ");
-				formats__stats_text(&t, sb);
-				change(changes, "%sband %d stats: %s", prefix, i, t.buf);
+				formats__stats_text(&u, sb);
+				if (strcmp(t.buf, u.buf))
+					change(changes, "%sband %d stats: %s -> %s", prefix, i,
+					       t.buf, u.buf);
 				strbuf_release(&t);
+				strbuf_release(&u);
 			}
 			json_decref(sa);
 			json_decref(sb);

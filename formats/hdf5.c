@@ -23,7 +23,7 @@
 #define MAX_INLINE 16
 #define SLAB_BYTES (16u << 20)
 
-static void hdf5_init(void)
+void formats__hdf5_init(void)
 {
 	static int done;
 	if (done)
@@ -719,7 +719,7 @@ static int walk_file(struct walk *w, const char *path)
 	json_t *e;
 	int ret;
 
-	hdf5_init();
+	formats__hdf5_init();
 	H5Eclear2(H5E_DEFAULT);
 	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (f < 0)

@@ -14,7 +14,8 @@ static int cmd_info_exec(int argc, char **argv)
 	const char *path = NULL;
 	unsigned flags = 0;
 	json_t *info = NULL;
-	int json = 0, i, ret;
+	char fp[SHA256_HEX_LEN + 1];
+	int json = 0, fingerprint = 0, i, ret;
 
 	if (cmd_wants_help(argc, argv)) {
 		cmd_print_help(&cmd_info_entry);
@@ -25,6 +26,8 @@ static int cmd_info_exec(int argc, char **argv)
 			json = 1;
 		else if (!strcmp(argv[i], "--stats"))
 			flags |= FORMATS_STATS;
+		else if (!strcmp(argv[i], "--fingerprint"))
+			fingerprint = 1;
 		else if (!strcmp(argv[i], "--") && i + 1 < argc && !path)
 			path = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -40,6 +43,14 @@ static int cmd_info_exec(int argc, char **argv)
 		fprintf(stderr, "cairn info: %s\n", err_last());
 		return 1;
 	}
+	if (fingerprint) {
+		if ((ret = formats_fingerprint(fp, path, NULL)) < 0) {
+			fprintf(stderr, "cairn info: %s\n", err_last());
+			json_decref(info);
+			return 1;
+		}
+		json_object_set_new(info, "fingerprint", json_string(fp));
+	}
 	if (json) {
 		json_object_set_new(info, "path", json_string(path));
 		json_dumpf(info, stdout,
@@ -48,6 +59,8 @@ static int cmd_info_exec(int argc, char **argv)
 	} else {
 		printf("%-10s %s\n", "path", path);
 		formats_info_print(stdout, info);
+		if (fingerprint)
+			printf("%-10s %s\n", "fingerprint", fp);
 	}
 	json_decref(info);
 	return 0;
@@ -55,7 +68,7 @@ static int cmd_info_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_info_entry = {
 	.name = "info",
-	.usage = "cairn info FILE [--json] [--stats]",
+	.usage = "cairn info FILE [--json] [--stats] [--fingerprint]",
 	.summary = "Describe a raster, vector, NetCDF or HDF5 file.",
 	.help = "Prints the driver, size, bands (data type, nodata), CRS (as an EPSG code\n"
 		"where one fits), geotransform, vector layers, subdatasets; for HDF5 files\n"
@@ -63,7 +76,9 @@ const struct cmd_entry cmd_info_entry = {
 		"external links.  Only metadata is read.  See docs/formats.md.\n\n"
 		"Options:\n"
 		"  --json    one JSON document on standard output\n"
-		"  --stats   read every value for per-band min, max, mean, std\n\n"
+		"  --stats   read every value for per-band min, max, mean, std\n"
+		"  --fingerprint  read every value for the semantic fingerprint (SHA-256\n"
+		"            of values, georeferencing and attributes)\n\n"
 		"Exit status: 0; 1 when FILE is missing, damaged or in no known format;\n"
 		"2 for usage errors.\n",
 	.exec = cmd_info_exec,
