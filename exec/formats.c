@@ -21,28 +21,24 @@ static const char *str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* The summary of file NAME whose bytes lie at PATH; errors are recorded,
- * not returned: a damaged output is worth knowing about, and never fails
- * its step. */
-static void summarise(json_t *formats, const char *tmpdir, const char *path, const char *name,
-		      int alias)
+/* Queue file NAME, whose bytes lie at PATH, for summaries; with ALIAS,
+ * through a link carrying NAME (kept in ALIASES, removed afterwards). */
+static void queue(json_t *files, struct strvec *aliases, const char *tmpdir, const char *path,
+		  const char *name, int alias)
 {
 	struct strbuf al = STRBUF_INIT;
-	json_t *sum = NULL;
-	int ret;
 
-	if (json_object_get(formats, name) || formats_detect(path, name) == FORMATS_NONE)
+	if (formats_detect(path, name) == FORMATS_NONE)
 		return;
-	if (alias && formats_alias_create(&al, tmpdir, path, name) < 0) {
-		strbuf_release(&al);
-		return;
+	if (alias) {
+		if (formats_alias_create(&al, tmpdir, path, name) < 0) {
+			strbuf_release(&al);
+			return;
+		}
+		strvec_push(aliases, al.buf);
+		path = al.buf;
 	}
-	ret = formats_summary(&sum, alias ? al.buf : path, name);
-	if (alias)
-		formats_alias_remove(al.buf);
-	if (ret < 0)
-		sum = json_pack("{s:s, s:s}", "error", err_last(), "summary", "unreadable");
-	json_object_set_new(formats, name, sum);
+	json_array_append_new(files, json_pack("{s:s, s:s}", "path", path, "name", name));
 	strbuf_release(&al);
 }
 
@@ -129,9 +125,10 @@ static void record_remote(json_t *rec)
 
 int exec__record_formats(json_t *rec, struct exec_session *s)
 {
-	json_t *formats = json_object(), *e;
+	json_t *formats = json_object(), *files = json_array(), *e;
 	char *tmpdir = xstrfmt("%s/tmp", s->cairn_dir);
 	json_t *sb = json_object_get(rec, "sandbox");
+	struct strvec aliases = STRVEC_INIT;
 	size_t i;
 
 	if (json_is_true(json_object_get(sb, "network")))
@@ -144,7 +141,7 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 		    !cache_cas_has(s->cairn_dir, sha))
 			continue;
 		cache_cas_path(&p, s->cairn_dir, sha);
-		summarise(formats, tmpdir, p.buf, name, 1);
+		queue(files, &aliases, tmpdir, p.buf, name, 1);
 		strbuf_release(&p);
 	}
 	json_array_foreach(json_object_get(rec, "reads"), i, e)
@@ -156,9 +153,17 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 			continue;
 		if (!(bytes = bytes_of(s, e, name, &alias)))
 			continue;
-		summarise(formats, tmpdir, bytes, name, alias);
+		queue(files, &aliases, tmpdir, bytes, name, alias);
 		free(bytes);
 	}
+	/* One start of the helper for all of them; a step with no file in
+	 * a known format starts nothing. */
+	if (json_array_size(files) && formats_summaries(formats, files) < 0)
+		warn("no format summaries for this step: %s", err_last());
+	for (i = 0; i < aliases.nr; i++)
+		formats_alias_remove(aliases.v[i]);
+	strvec_clear(&aliases);
+	json_decref(files);
 	json_object_set_new(rec, "formats", formats);
 	free(tmpdir);
 	err_clear();

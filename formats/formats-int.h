@@ -25,6 +25,20 @@ void formats__hash_release(struct fp_hash *h);
  * fingerprints and differences? */
 int formats__volatile_key(const char *key);
 
+/* ---- the helper (formats.c) ------------------------------------------- */
+
+/* Run JOBS (a JSON array, see helper.c) in the cairn-formats helper;
+ * *OUT gets its array of results.  0 or -1 (err set). */
+int formats__call_many(json_t **out, json_t *jobs);
+/* One result of formats__call_many(): its value in *OUT (new reference)
+ * and its return code, with err set when negative. */
+int formats__result(json_t **out, const json_t *r);
+/* formats__call_many() of one job, then formats__result(). */
+int formats__call(json_t **out, json_t *job);
+
+/* The helper's remote job (vsi.c). */
+int formats__remote_validators(json_t **out, const char *path);
+
 /* ---- GDAL (gdal.c) ------------------------------------------------------ */
 
 /* Register GDAL's drivers and route its errors to a quiet handler, once. */

@@ -19,138 +19,140 @@ static int unsupported(const char *name)
 }
 
 /*
- * Every read of a file's contents runs in a child process: the HDF5
- * library (and, more rarely, a GDAL driver) can crash on a damaged file,
- * and a damaged file must be an error for cairn, never a crash of the
- * shell or of the step runner.  The child sends its result back as one
- * JSON document through a pipe.  The libraries are set up in the parent
- * first, so that each child starts with the drivers registered.
+ * GDAL and HDF5 are not linked into cairn: loading them costs some 60 ms
+ * at every start of the program, which every step and every `cairn log`
+ * would pay.  Reading a file's contents is the helper's job
+ * (cairn-formats, helper.c), started only when a file in a known format
+ * is met.  It also keeps cairn alive when a library crashes on a damaged
+ * file.
  */
-enum job_op { JOB_INFO, JOB_FINGERPRINT, JOB_DIFF };
 
-struct job {
-	enum job_op op;
-	enum formats_kind kind;
-	const char *path, *name, *b; /* B: the second file of JOB_DIFF */
-	unsigned flags;
-};
-
-static int run_job(json_t **out, const struct job *j)
+/* The helper: $CAIRN_FORMATS_HELPER, else beside the running program,
+ * else in ../libexec/cairn/ from it. */
+static char *helper_path(void)
 {
-	struct fp_hash h;
-	char hex[SHA256_HEX_LEN + 1];
-	json_t *o, *changes;
-	int ret;
+	const char *env = getenv("CAIRN_FORMATS_HELPER");
+	char self[4096], *slash, *p;
+	ssize_t n;
 
-	*out = NULL;
-	switch (j->op) {
-	case JOB_INFO:
-		return j->kind == FORMATS_HDF5 ? formats__hdf5_info(out, j->path)
-					       : formats__gdal_info(out, j->path, j->flags);
-	case JOB_FINGERPRINT:
-		formats__hash_init(&h);
-		ret = j->kind == FORMATS_HDF5 ? formats__hdf5_fingerprint(&h, j->path)
-					      : formats__gdal_fingerprint(&h, j->path);
-		if (ret < 0) {
-			formats__hash_release(&h);
-			return ret;
-		}
-		formats__hash_final(&h, hex);
-		*out = json_string(hex);
-		return 0;
-	case JOB_DIFF:
-		o = json_object();
-		changes = json_array();
-		ret = j->kind == FORMATS_HDF5 ? formats__hdf5_diff(o, changes, j->path, j->b)
-					      : formats__gdal_diff(o, changes, j->path, j->b);
-		json_object_set_new(o, "changes", changes);
-		if (ret < 0) {
-			json_decref(o);
-			return ret;
-		}
-		*out = o;
-		return ret;
-	default:
-		return err_set(CAIRN_ERROR, "unknown formats job");
-	}
+	if (env && *env)
+		return xstrdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return xstrdup("cairn-formats");
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	p = xstrfmt("%s/cairn-formats", self);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	p = xstrfmt("%s/../libexec/cairn/cairn-formats", self);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return xstrdup("cairn-formats");
 }
 
-static int isolated(json_t **out, const struct job *j)
+int formats__call_many(json_t **out, json_t *jobs)
 {
 	struct strbuf sb = STRBUF_INIT;
-	json_t *res = NULL;
+	char *req = json_dumps(jobs, JSON_COMPACT), *helper = helper_path();
+	int in[2] = { -1, -1 }, res[2] = { -1, -1 }, st = 0, ret = 0;
 	json_error_t jerr;
-	int fds[2], st = 0, ret;
 	pid_t pid;
 
 	*out = NULL;
-	if (j->kind == FORMATS_GDAL)
-		formats__gdal_init();
-	else
-		formats__hdf5_init();
-	if (getenv("CAIRN_FORMATS_NO_FORK"))
-		return run_job(out, j);
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return err_errno(CAIRN_ERROR, "pipe");
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0) {
+		ret = err_errno(CAIRN_ERROR, "pipe");
+		goto out;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return err_errno(CAIRN_ERROR, "fork");
+		ret = err_errno(CAIRN_ERROR, "fork");
+		goto out;
 	}
 	if (pid == 0) {
-		json_t *v = NULL, *msg;
-		char *text;
-		close(fds[0]);
-		ret = run_job(&v, j);
-		msg = json_pack("{s:i, s:o, s:s}", "ret", ret, "value", v ? v : json_null(),
-				"error", ret < 0 ? err_last() : "");
-		text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (!text || util_write_all(fds[1], text, strlen(text)) < 0)
-			_exit(1);
-		_exit(0);
+		if (dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0)
+			_exit(127);
+		execl(helper, "cairn-formats", (char *)NULL);
+		_exit(127);
 	}
-	close(fds[1]);
-	ret = strbuf_read_fd(&sb, fds[0]);
-	close(fds[0]);
+	close(in[0]);
+	close(res[1]);
+	in[0] = res[1] = -1;
+	/* The helper reads the whole request before it writes. */
+	if (util_write_all(in[1], req, strlen(req)) < 0)
+		ret = err_errno(CAIRN_ERROR, "cannot write to %s", helper);
+	close(in[1]);
+	in[1] = -1;
+	if (strbuf_read_fd(&sb, res[0]) < 0 && !ret)
+		ret = -1;
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
 			ret = err_errno(CAIRN_ERROR, "waitpid");
 			goto out;
 		}
 	}
-	if (WIFSIGNALED(st)) {
-		ret =
-		    err_set(CAIRN_ERROR, "%s: damaged file: the %s library crashed reading it (%s)",
-			    j->name ? j->name : j->path, j->kind == FORMATS_HDF5 ? "HDF5" : "GDAL",
-			    strsignal(WTERMSIG(st)));
-		goto out;
-	}
 	if (ret < 0)
 		goto out;
-	res = json_loadb(sb.buf, sb.len, JSON_DECODE_ANY, &jerr);
-	if (!res || !json_is_integer(json_object_get(res, "ret"))) {
-		ret = err_set(CAIRN_ERROR, "%s: reading it failed (status %d)",
-			      j->name ? j->name : j->path, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
+		ret = err_set(CAIRN_EUNSUPPORTED, "cannot run the formats helper %s", helper);
 		goto out;
 	}
-	ret = (int)json_integer_value(json_object_get(res, "ret"));
-	if (ret < 0) {
-		err_set(ret, "%s", json_string_value(json_object_get(res, "error")));
-		goto out;
+	*out = json_loadb(sb.buf, sb.len, 0, &jerr);
+	if (!json_is_array(*out) || json_array_size(*out) != json_array_size(jobs)) {
+		json_decref(*out);
+		*out = NULL;
+		ret = err_set(CAIRN_ERROR, "the formats helper %s failed (%s)", helper,
+			      WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "bad answer");
 	}
-	*out = json_incref(json_object_get(res, "value"));
 out:
-	json_decref(res);
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	if (res[0] >= 0)
+		close(res[0]);
+	if (res[1] >= 0)
+		close(res[1]);
+	free(req);
+	free(helper);
 	strbuf_release(&sb);
+	return ret;
+}
+
+int formats__result(json_t **out, const json_t *r)
+{
+	int ret = (int)json_integer_value(json_object_get(r, "ret"));
+	*out = NULL;
+	if (!json_is_integer(json_object_get(r, "ret")))
+		return err_set(CAIRN_ERROR, "the formats helper gave no result");
+	if (ret < 0)
+		return err_set(ret, "%s", json_string_value(json_object_get(r, "error")) ?: "?");
+	*out = json_incref(json_object_get(r, "value"));
+	return ret;
+}
+
+int formats__call(json_t **out, json_t *job)
+{
+	json_t *jobs = json_pack("[O]", job), *res = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = formats__call_many(&res, jobs)) == 0)
+		ret = formats__result(out, json_array_get(res, 0));
+	json_decref(jobs);
+	json_decref(res);
 	return ret;
 }
 
 int formats_info(json_t **out, const char *path, const char *name, unsigned flags)
 {
 	enum formats_kind k = formats_detect(path, name);
-	struct job j = { JOB_INFO, k, path, name, NULL, flags };
+	json_t *job;
 	struct stat st;
 	int ret;
 
@@ -160,7 +162,11 @@ int formats_info(json_t **out, const char *path, const char *name, unsigned flag
 				 name ? name : path);
 	if (k == FORMATS_NONE)
 		return unsupported(name ? name : path);
-	if ((ret = isolated(out, &j)) < 0)
+	job = json_pack("{s:s, s:s, s:s?, s:i, s:i}", "op", "info", "path", path, "name", name,
+			"kind", (int)k, "flags", (int)flags);
+	ret = formats__call(out, job);
+	json_decref(job);
+	if (ret < 0)
 		return ret;
 	json_object_set_new(*out, "size_bytes", json_integer((json_int_t)st.st_size));
 	return 0;
@@ -169,8 +175,7 @@ int formats_info(json_t **out, const char *path, const char *name, unsigned flag
 int formats_fingerprint(char out[SHA256_HEX_LEN + 1], const char *path, const char *name)
 {
 	enum formats_kind k = formats_detect(path, name);
-	struct job j = { JOB_FINGERPRINT, k, path, name, NULL, 0 };
-	json_t *v = NULL;
+	json_t *v = NULL, *job;
 	int ret;
 
 	if (k == FORMATS_NONE) {
@@ -179,7 +184,11 @@ int formats_fingerprint(char out[SHA256_HEX_LEN + 1], const char *path, const ch
 					 name ? name : path);
 		return unsupported(name ? name : path);
 	}
-	if ((ret = isolated(&v, &j)) < 0)
+	job = json_pack("{s:s, s:s, s:s?, s:i}", "op", "fingerprint", "path", path, "name", name,
+			"kind", (int)k);
+	ret = formats__call(&v, job);
+	json_decref(job);
+	if (ret < 0)
 		return ret;
 	snprintf(out, SHA256_HEX_LEN + 1, "%s", json_string_value(v) ?: "");
 	json_decref(v);
@@ -231,10 +240,13 @@ int formats_diff(json_t **out, const char *a, const char *name_a, const char *b,
 		return 0;
 	}
 	{
-		struct job j = { JOB_DIFF, ka, a, name_a, b, 0 };
+		json_t *job = json_pack("{s:s, s:s, s:s?, s:s, s:i}", "op", "diff", "path", a,
+					"name", name_a, "b", b, "kind", (int)ka);
 		json_t *d = NULL, *v;
 		const char *key;
-		if ((ret = isolated(&d, &j)) < 0)
+		ret = formats__call(&d, job);
+		json_decref(job);
+		if (ret < 0)
 			goto fail;
 		json_array_extend(changes, json_object_get(d, "changes"));
 		json_object_foreach(d, key, v)
@@ -485,14 +497,11 @@ static void drop_wkt(json_t *crs)
 		json_object_del(crs, "wkt");
 }
 
-int formats_summary(json_t **out, const char *path, const char *name)
+static void compact(json_t *info)
 {
-	json_t *info = NULL, *arr, *e, *objs;
+	json_t *arr, *e, *objs;
 	size_t i;
-	int ret;
 
-	if ((ret = formats_info(&info, path, name, 0)) < 0)
-		return ret;
 	json_object_del(info, "metadata");
 	json_object_del(info, "driver_long");
 	drop_wkt(json_object_get(info, "crs"));
@@ -532,6 +541,54 @@ int formats_summary(json_t **out, const char *path, const char *name)
 		}
 		json_object_set_new(e, "attributes", names);
 	}
-	*out = info;
-	return 0;
+}
+
+int formats_summary(json_t **out, const char *path, const char *name)
+{
+	int ret = formats_info(out, path, name, 0);
+	if (ret == 0)
+		compact(*out);
+	return ret;
+}
+
+int formats_summaries(json_t *out, const json_t *files)
+{
+	json_t *jobs = json_array(), *names = json_array(), *sizes = json_array(), *res = NULL, *e;
+	size_t i;
+	int ret;
+
+	json_array_foreach(files, i, e)
+	{
+		const char *path = json_string_value(json_object_get(e, "path"));
+		const char *name = json_string_value(json_object_get(e, "name"));
+		enum formats_kind k;
+		struct stat st;
+		if (!path || !name || json_object_get(out, name))
+			continue;
+		k = formats_detect(path, name);
+		if (k == FORMATS_NONE || stat(path, &st) < 0)
+			continue;
+		json_array_append_new(jobs,
+				      json_pack("{s:s, s:s, s:s, s:i}", "op", "info", "path", path,
+						"name", name, "kind", (int)k));
+		json_array_append_new(names, json_string(name));
+		json_array_append_new(sizes, json_integer((json_int_t)st.st_size));
+	}
+	ret = json_array_size(jobs) ? formats__call_many(&res, jobs) : 0;
+	json_array_foreach(res, i, e)
+	{
+		json_t *v = NULL;
+		if (formats__result(&v, e) < 0) {
+			v = json_pack("{s:s, s:s}", "error", err_last(), "summary", "unreadable");
+		} else {
+			compact(v);
+			json_object_set(v, "size_bytes", json_array_get(sizes, i));
+		}
+		json_object_set_new(out, json_string_value(json_array_get(names, i)), v);
+	}
+	json_decref(res);
+	json_decref(jobs);
+	json_decref(names);
+	json_decref(sizes);
+	return ret;
 }

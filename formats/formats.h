@@ -10,6 +10,11 @@
  * become cairn errors (err_last()), and a damaged or truncated file is an
  * error, never a crash of the caller.
  *
+ * The contents are read by a helper program, cairn-formats, that links
+ * GDAL and HDF5 (so that cairn itself does not load them at every start,
+ * and survives a library crash on a damaged file); it is found beside
+ * the running program, in ../libexec/cairn/, or at $CAIRN_FORMATS_HELPER.
+ *
  * This module knows nothing of steps, stores or caches; callers hand it
  * paths.  Functions return 0 or a negative code (util.h).  They are not
  * thread-safe: call them from one thread.
@@ -61,6 +66,15 @@ int formats_info(json_t **out, const char *path, const char *name, unsigned flag
  * Same returns as formats_info().
  */
 int formats_summary(json_t **out, const char *path, const char *name);
+
+/*
+ * formats_summary() of many files in one go (one start of the helper
+ * that reads them): FILES is an array of {path, name}; the summary of
+ * each file in a known format is set in OUT under its name, or
+ * {error, summary: "unreadable"} when it cannot be read.  Names already
+ * in OUT are skipped.  0, or -1 when the helper could not run (err set).
+ */
+int formats_summaries(json_t *out, const json_t *files);
 
 /*
  * The semantic fingerprint of the file at PATH: SHA-256 (64 hex digits)
