@@ -7,6 +7,7 @@
 #include "formats.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int cmd_info_exec(int argc, char **argv)
@@ -15,7 +16,7 @@ static int cmd_info_exec(int argc, char **argv)
 	unsigned flags = 0;
 	json_t *info = NULL;
 	char fp[SHA256_HEX_LEN + 1];
-	int json = 0, fingerprint = 0, i, ret;
+	int json = 0, fingerprint = 0, remote = 0, i, ret;
 
 	if (cmd_wants_help(argc, argv)) {
 		cmd_print_help(&cmd_info_entry);
@@ -28,6 +29,8 @@ static int cmd_info_exec(int argc, char **argv)
 			flags |= FORMATS_STATS;
 		else if (!strcmp(argv[i], "--fingerprint"))
 			fingerprint = 1;
+		else if (!strcmp(argv[i], "--remote"))
+			remote = 1;
 		else if (!strcmp(argv[i], "--") && i + 1 < argc && !path)
 			path = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -39,6 +42,28 @@ static int cmd_info_exec(int argc, char **argv)
 	}
 	if (!path)
 		return shell_usage_error(&cmd_info_entry, "no file given");
+	if (remote) {
+		/* The validators a cache compares: what the server says now. */
+		if ((ret = formats_remote_validators(&info, path)) < 0) {
+			fprintf(stderr, "cairn info: %s\n", err_last());
+			return 1;
+		}
+		if (json) {
+			json_dumpf(info, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			putchar('\n');
+		} else {
+			const char *k;
+			json_t *v;
+			json_object_foreach(info, k, v)
+			{
+				char *t = json_dumps(v, JSON_ENCODE_ANY);
+				printf("%-14s %s\n", k, t ? t : "?");
+				free(t);
+			}
+		}
+		json_decref(info);
+		return 0;
+	}
 	if ((ret = formats_info(&info, path, NULL, flags)) < 0) {
 		fprintf(stderr, "cairn info: %s\n", err_last());
 		return 1;
@@ -68,7 +93,8 @@ static int cmd_info_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_info_entry = {
 	.name = "info",
-	.usage = "cairn info FILE [--json] [--stats] [--fingerprint]",
+	.usage = "cairn info FILE [--json] [--stats] [--fingerprint]\n"
+		 "       cairn info --remote /vsicurl/URL [--json]",
 	.summary = "Describe a raster, vector, NetCDF or HDF5 file.",
 	.help = "Prints the driver, size, bands (data type, nodata), CRS (as an EPSG code\n"
 		"where one fits), geotransform, vector layers, subdatasets; for HDF5 files\n"
@@ -78,7 +104,9 @@ const struct cmd_entry cmd_info_entry = {
 		"  --json    one JSON document on standard output\n"
 		"  --stats   read every value for per-band min, max, mean, std\n"
 		"  --fingerprint  read every value for the semantic fingerprint (SHA-256\n"
-		"            of values, georeferencing and attributes)\n\n"
+		"            of values, georeferencing and attributes)\n"
+		"  --remote  FILE is a remote dataset (/vsicurl/, /vsis3/, ...): print the\n"
+		"            HTTP validators the server gives now (ETag, Last-Modified, size)\n\n"
 		"Exit status: 0; 1 when FILE is missing, damaged or in no known format;\n"
 		"2 for usage errors.\n",
 	.exec = cmd_info_exec,
