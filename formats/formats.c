@@ -563,7 +563,16 @@ int formats_summaries(json_t *out, const json_t *files)
 		const char *name = json_string_value(json_object_get(e, "name"));
 		enum formats_kind k;
 		struct stat st;
+		size_t q;
+		int queued = 0;
 		if (!path || !name || json_object_get(out, name))
+			continue;
+		/* The first entry of a name wins (a step's record lists the
+		 * version it wrote before the one it read). */
+		for (q = 0; q < json_array_size(names); q++)
+			if (!strcmp(json_string_value(json_array_get(names, q)), name))
+				queued = 1;
+		if (queued)
 			continue;
 		k = formats_detect(path, name);
 		if (k == FORMATS_NONE || stat(path, &st) < 0)

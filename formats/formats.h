@@ -72,7 +72,7 @@ int formats_summary(json_t **out, const char *path, const char *name);
  * that reads them): FILES is an array of {path, name}; the summary of
  * each file in a known format is set in OUT under its name, or
  * {error, summary: "unreadable"} when it cannot be read.  Names already
- * in OUT are skipped.  0, or -1 when the helper could not run (err set).
+ * in OUT are skipped, and so are later entries of a name given twice.  0, or -1 when the helper could not run (err set).
  */
 int formats_summaries(json_t *out, const json_t *files);
 
