@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -105,10 +106,13 @@ static void record_remote(json_t *rec)
 	}
 	for (i = 0; i < urls.nr; i++) {
 		json_t *v = NULL;
-		if (formats_remote_validators(&v, urls.v[i]) < 0)
+		if (formats_remote_validators(&v, urls.v[i]) < 0) {
+			char *url = formats_remote_url(urls.v[i]);
 			v = json_pack("{s:s, s:s, s:n, s:n, s:n, s:n, s:s, s:s}", "path", urls.v[i],
 				      "kind", "remote", "sha256", "size", "etag", "last_modified",
-				      "url", urls.v[i], "error", err_last());
+				      "url", url, "error", err_last());
+			free(url);
+		}
 		json_array_append_new(reads, v);
 	}
 	n = json_array_size(reads);
@@ -123,27 +127,99 @@ static void record_remote(json_t *rec)
 	strvec_clear(&urls);
 }
 
+/* The content-store object of write E (a file the store has), or NULL. */
+static char *cas_object(const struct exec_session *s, const json_t *e)
+{
+	const char *sha = str(e, "sha256");
+	struct strbuf p = STRBUF_INIT;
+
+	if (!str(e, "path") || !sha || strcmp(str(e, "kind") ?: "", "file") ||
+	    !cache_cas_has(s->cairn_dir, sha))
+		return NULL;
+	cache_cas_path(&p, s->cairn_dir, sha);
+	return strbuf_detach(&p, NULL);
+}
+
+static char *dir_of(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	return slash ? xstrndup(name, (size_t)(slash - name)) : xstrdup("");
+}
+
+static const char *base_of(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	return slash ? slash + 1 : name;
+}
+
+/*
+ * Queue the outputs in a known format, read from their content-store
+ * objects through links that carry their names.  What the step wrote
+ * beside one (same directory) is linked beside it too: a shapefile's
+ * .shp needs its .shx and .dbf, a raster may have a .prj or .aux.xml.
+ * The first link of each directory is made by formats_alias_create() (in
+ * ALIASES), the others by symlink() (in LINKS).
+ */
+static void queue_writes(json_t *files, struct strvec *aliases, struct strvec *links,
+			 const char *tmpdir, const struct exec_session *s, json_t *writes)
+{
+	json_t *dirs = json_object(), *e;
+	struct strbuf al = STRBUF_INIT;
+	size_t i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		json_array_foreach(writes, i, e)
+		{
+			const char *name = str(e, "path");
+			char *obj = cas_object(s, e), *dir, *link;
+			const char *adir;
+			int known;
+			if (!obj)
+				continue;
+			known = formats_detect(obj, name) != FORMATS_NONE;
+			dir = dir_of(name);
+			adir = json_string_value(json_object_get(dirs, dir));
+			if (pass == 0 && known && !adir) {
+				if (formats_alias_create(&al, tmpdir, obj, name) == 0) {
+					strvec_push(aliases, al.buf);
+					json_array_append_new(
+					    files,
+					    json_pack("{s:s, s:s}", "path", al.buf, "name", name));
+					*strrchr(al.buf, '/') = '\0';
+					json_object_set_new(dirs, dir, json_string(al.buf));
+				}
+			} else if (adir && (pass == 0) == known) {
+				link = xstrfmt("%s/%s", adir, base_of(name));
+				if (symlink(obj, link) == 0) {
+					strvec_push(links, link);
+					if (known)
+						json_array_append_new(files,
+								      json_pack("{s:s, s:s}",
+										"path", link,
+										"name", name));
+				}
+				free(link);
+			}
+			free(dir);
+			free(obj);
+		}
+	}
+	strbuf_release(&al);
+	json_decref(dirs);
+}
+
 int exec__record_formats(json_t *rec, struct exec_session *s)
 {
 	json_t *formats = json_object(), *files = json_array(), *e;
 	char *tmpdir = xstrfmt("%s/tmp", s->cairn_dir);
 	json_t *sb = json_object_get(rec, "sandbox");
-	struct strvec aliases = STRVEC_INIT;
+	struct strvec aliases = STRVEC_INIT, links = STRVEC_INIT;
 	size_t i;
 
 	if (json_is_true(json_object_get(sb, "network")))
 		record_remote(rec);
-	json_array_foreach(json_object_get(rec, "writes"), i, e)
-	{
-		const char *name = str(e, "path"), *sha = str(e, "sha256");
-		struct strbuf p = STRBUF_INIT;
-		if (!name || !sha || strcmp(str(e, "kind") ?: "", "file") ||
-		    !cache_cas_has(s->cairn_dir, sha))
-			continue;
-		cache_cas_path(&p, s->cairn_dir, sha);
-		queue(files, &aliases, tmpdir, p.buf, name, 1);
-		strbuf_release(&p);
-	}
+	queue_writes(files, &aliases, &links, tmpdir, s, json_object_get(rec, "writes"));
 	json_array_foreach(json_object_get(rec, "reads"), i, e)
 	{
 		const char *name = str(e, "path");
@@ -160,6 +236,9 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 	 * a known format starts nothing. */
 	if (json_array_size(files) && formats_summaries(formats, files) < 0)
 		warn("no format summaries for this step: %s", err_last());
+	for (i = 0; i < links.nr; i++)
+		unlink(links.v[i]);
+	strvec_clear(&links);
 	for (i = 0; i < aliases.nr; i++)
 		formats_alias_remove(aliases.v[i]);
 	strvec_clear(&aliases);

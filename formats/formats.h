@@ -72,7 +72,8 @@ int formats_summary(json_t **out, const char *path, const char *name);
  * that reads them): FILES is an array of {path, name}; the summary of
  * each file in a known format is set in OUT under its name, or
  * {error, summary: "unreadable"} when it cannot be read.  Names already
- * in OUT are skipped, and so are later entries of a name given twice.  0, or -1 when the helper could not run (err set).
+ * in OUT are skipped, and so are later entries of a name given twice.  0, or -1 when the helper
+ * could not run (err set).
  */
 int formats_summaries(json_t *out, const json_t *files);
 
@@ -116,6 +117,10 @@ void formats_info_print(FILE *fp, const json_t *info);
  * GDAL path ("/vsicurl/http://host/x.tif"), unless OUT has it already.
  */
 void formats_remote_scan(struct strvec *out, const char *text, int gdal_tool);
+
+/* The URL that virtual path PATH stands for ("/vsis3/b/k" -> "s3://b/k");
+ * malloc'd. */
+char *formats_remote_url(const char *path);
 
 /* Is PROGRAM (an argv[0] or executable path) a GDAL or OGR tool? */
 int formats_is_gdal_tool(const char *program);

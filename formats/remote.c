@@ -80,6 +80,22 @@ int formats_is_gdal_tool(const char *program)
 	    !strcmp(base, "gnmmanage") || !strcmp(base, "rio");
 }
 
+/* The URL a virtual path stands for. */
+char *formats_remote_url(const char *path)
+{
+	if (!strncmp(path, "/vsicurl/", 9))
+		return xstrdup(path + 9);
+	if (!strncmp(path, "/vsicurl_streaming/", 19))
+		return xstrdup(path + 19);
+	if (!strncmp(path, "/vsis3/", 7))
+		return xstrfmt("s3://%s", path + 7);
+	if (!strncmp(path, "/vsigs/", 7))
+		return xstrfmt("gs://%s", path + 7);
+	if (!strncmp(path, "/vsiaz/", 7))
+		return xstrfmt("az://%s", path + 7);
+	return xstrdup(path);
+}
+
 int formats_remote_validators(json_t **out, const char *path)
 {
 	json_t *job = json_pack("{s:s, s:s}", "op", "remote", "path", path);

@@ -13,28 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The URL a virtual path stands for. */
-static char *remote_url(const char *path)
-{
-	if (!strncmp(path, "/vsicurl/", 9))
-		return xstrdup(path + 9);
-	if (!strncmp(path, "/vsicurl_streaming/", 19))
-		return xstrdup(path + 19);
-	if (!strncmp(path, "/vsis3/", 7))
-		return xstrfmt("s3://%s", path + 7);
-	if (!strncmp(path, "/vsigs/", 7))
-		return xstrfmt("gs://%s", path + 7);
-	if (!strncmp(path, "/vsiaz/", 7))
-		return xstrfmt("az://%s", path + 7);
-	return xstrdup(path);
-}
-
 int formats__remote_validators(json_t **out, const char *path)
 {
 	VSIStatBufL st;
 	char **headers = NULL;
 	const char *etag, *lm;
-	char *url = remote_url(path);
+	char *url = formats_remote_url(path);
 	json_t *o;
 
 	*out = NULL;

@@ -130,6 +130,19 @@ expect_match "diff against the newest version: the cell" "band 1: 1 cell differs
 run_cairn diff nosuch.tif --at "$s1"
 expect_eq "diff --at: path the step did not write: trouble" 2 "$RC"
 
+# A shapefile written by a step: its summary needs the .shx and .dbf
+# written beside it.
+cat > pts.geojson <<'G'
+{"type": "FeatureCollection", "features": [
+  {"type": "Feature", "properties": {"name": "a"}, "geometry": {"type": "Point", "coordinates": [1, 2]}},
+  {"type": "Feature", "properties": {"name": "b"}, "geometry": {"type": "Point", "coordinates": [3, 4]}}]}
+G
+run_cairn -c 'mkdir -p vec && ogr2ogr -f "ESRI Shapefile" vec/pts.shp pts.geojson'
+expect_eq "shapefile step: status" 0 "$RC"
+expect_eq "record: shapefile summary" "ESRI Shapefile 1 layer: pts Point 2 EPSG:4326" "$(rec @1 'r["formats"]["vec/pts.shp"]["summary"]')"
+expect_eq "record: the input GeoJSON" "GeoJSON 1 layer: pts Point 2 EPSG:4326" "$(rec @1 'r["formats"]["pts.geojson"]["summary"]')"
+expect_eq "no links left in .cairn/tmp" "" "$(ls -A .cairn/tmp | grep formats)"
+
 # A step that touches no file in a known format records none.
 run_cairn -c 'echo hi > note.txt'
 expect_eq "ordinary step: empty formats" "{}" "$(rec @1 'r["formats"]')"

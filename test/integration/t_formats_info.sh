@@ -54,6 +54,19 @@ P
 run_cairn info two.nc --json
 expect_match "nc4 with two variables: subdatasets" "2 subdatasets: Band1, scaled" "$(j 'd["summary"]')"
 
+# --- vectors -------------------------------------------------------------
+cat > pts.geojson <<'G'
+{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32725"}},
+ "features": [
+  {"type": "Feature", "properties": {"name": "olinda", "h": 16}, "geometry": {"type": "Point", "coordinates": [295000, 9112000]}},
+  {"type": "Feature", "properties": {"name": "recife", "h": 4}, "geometry": {"type": "Point", "coordinates": [290000, 9105000]}}]}
+G
+ogr2ogr -f GPKG pts.gpkg pts.geojson -nln towns
+run_cairn info pts.gpkg --json
+expect_eq "gpkg: status" 0 "$RC"
+expect_eq "gpkg: summary" "GPKG 1 layer: towns Point 2 EPSG:32725" "$(j 'd["summary"]')"
+expect_eq "gpkg: fields" "['name:String', 'h:Integer']" "$(j '[f["name"] + ":" + f["type"] for f in d["layers"][0]["fields"]]')"
+
 # --- HDF5 ----------------------------------------------------------------
 run_cairn info "$TABLES/slink.h5" --json
 expect_eq "slink: status" 0 "$RC"

@@ -125,6 +125,14 @@ static void test_remote_scan(void **state)
 	assert_int_equal(v.nr, 0);
 	strvec_clear(&v);
 
+	{
+		char *u = formats_remote_url("/vsis3/bucket/key/x.tif");
+		assert_string_equal(u, "s3://bucket/key/x.tif");
+		free(u);
+		u = formats_remote_url("/vsicurl/http://h/a.tif");
+		assert_string_equal(u, "http://h/a.tif");
+		free(u);
+	}
 	assert_true(formats_is_gdal_tool("/usr/bin/gdalinfo"));
 	assert_true(formats_is_gdal_tool("gdal_translate"));
 	assert_true(formats_is_gdal_tool("ogr2ogr"));
