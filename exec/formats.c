@@ -82,7 +82,7 @@ static int cmp_read(const void *a, const void *b)
 static void record_remote(json_t *rec)
 {
 	struct strvec urls = STRVEC_INIT;
-	json_t *reads = json_object_get(rec, "reads"), *p, *a, **arr;
+	json_t *reads = json_object_get(rec, "reads"), *p, *a, **arr, *env, *changed;
 	size_t i, j, n;
 
 	if (str(rec, "command"))
@@ -104,9 +104,20 @@ static void record_remote(json_t *rec)
 		strvec_clear(&urls);
 		return;
 	}
+	/* The step's environment as it started, with what it exported:
+	 * credentials and GDAL options set in a script apply to the query
+	 * too. */
+	env = json_deep_copy(json_object_get(json_object_get(rec, "start_state"), "env"));
+	if (!json_is_object(env)) {
+		json_decref(env);
+		env = json_object();
+	}
+	changed = json_object_get(json_object_get(rec, "state_change"), "env");
+	if (json_is_object(changed))
+		json_object_update(env, changed);
 	for (i = 0; i < urls.nr; i++) {
 		json_t *v = NULL;
-		if (formats_remote_validators(&v, urls.v[i]) < 0) {
+		if (formats_remote_validators_env(&v, urls.v[i], env) < 0) {
 			char *url = formats_remote_url(urls.v[i]);
 			v = json_pack("{s:s, s:s, s:n, s:n, s:n, s:n, s:s, s:s}", "path", urls.v[i],
 				      "kind", "remote", "sha256", "size", "etag", "last_modified",
@@ -124,6 +135,7 @@ static void record_remote(json_t *rec)
 	for (i = 0; i < n; i++)
 		json_array_append_new(reads, arr[i]);
 	free(arr);
+	json_decref(env);
 	strvec_clear(&urls);
 }
 

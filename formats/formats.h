@@ -136,6 +136,15 @@ int formats_is_gdal_tool(const char *program);
  */
 int formats_remote_validators(json_t **out, const char *path);
 
+/*
+ * As formats_remote_validators(), with the variables of ENV (an object
+ * {name: value}, e.g. a step's exported environment) that configure
+ * GDAL's network access set for the query: GDAL_*, CPL_*, VSI_*, AWS_*,
+ * GS_*, GOOGLE_*, AZURE_*, OSS_*, SWIFT_*, and the proxy variables.
+ * ENV may be NULL.
+ */
+int formats_remote_validators_env(json_t **out, const char *path, const json_t *env);
+
 /* ---- helpers for callers that keep bytes under other names ---------------- */
 
 /*

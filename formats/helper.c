@@ -27,6 +27,7 @@ struct job {
 	enum job_op op;
 	enum formats_kind kind;
 	const char *path, *name, *b; /* B: the second file of JOB_DIFF */
+	const json_t *config; /* JOB_REMOTE: variables to set, or NULL */
 	unsigned flags;
 };
 
@@ -66,6 +67,16 @@ static int run_job(json_t **out, const struct job *j)
 		*out = o;
 		return ret;
 	case JOB_REMOTE:
+		/* In the job's own child: the variables go with it. */
+		if (json_is_object(j->config)) {
+			const char *k;
+			json_t *v;
+			json_object_foreach((json_t *)j->config, k, v)
+			{
+				if (json_is_string(v))
+					setenv(k, json_string_value(v), 1);
+			}
+		}
 		return formats__remote_validators(out, j->path);
 	default:
 		return err_set(CAIRN_ERROR, "unknown formats job");
@@ -154,6 +165,7 @@ static int parse_job(struct job *j, const json_t *o)
 	j->b = json_string_value(json_object_get(o, "b"));
 	j->kind = (enum formats_kind)json_integer_value(json_object_get(o, "kind"));
 	j->flags = (unsigned)json_integer_value(json_object_get(o, "flags"));
+	j->config = json_object_get(o, "config");
 	if (!op || !j->path)
 		return err_set(CAIRN_EUSAGE, "a job needs op and path");
 	if (!strcmp(op, "info"))

@@ -96,10 +96,47 @@ char *formats_remote_url(const char *path)
 	return xstrdup(path);
 }
 
-int formats_remote_validators(json_t **out, const char *path)
+/* Does variable NAME configure GDAL's network access? */
+static int network_variable(const char *name)
 {
-	json_t *job = json_pack("{s:s, s:s}", "op", "remote", "path", path);
-	int ret = formats__call(out, job);
+	static const char *const prefixes[] = {
+		"GDAL_", "CPL_", "VSI_", "AWS_", "GS_", "GOOGLE_", "AZURE_", "OSS_", "SWIFT_", NULL,
+	};
+	static const char *const exact[] = {
+		"http_proxy", "https_proxy",	"no_proxy",	 "HTTP_PROXY", "HTTPS_PROXY",
+		"NO_PROXY",   "CURL_CA_BUNDLE", "SSL_CERT_FILE", NULL,
+	};
+	size_t i;
+	for (i = 0; prefixes[i]; i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	for (i = 0; exact[i]; i++)
+		if (!strcmp(name, exact[i]))
+			return 1;
+	return 0;
+}
+
+int formats_remote_validators_env(json_t **out, const char *path, const json_t *env)
+{
+	json_t *job = json_pack("{s:s, s:s}", "op", "remote", "path", path), *config, *v;
+	const char *k;
+	int ret;
+
+	if (json_is_object(env)) {
+		config = json_object();
+		json_object_foreach((json_t *)env, k, v)
+		{
+			if (json_is_string(v) && network_variable(k))
+				json_object_set(config, k, v);
+		}
+		json_object_set_new(job, "config", config);
+	}
+	ret = formats__call(out, job);
 	json_decref(job);
 	return ret;
+}
+
+int formats_remote_validators(json_t **out, const char *path)
+{
+	return formats_remote_validators_env(out, path, NULL);
 }

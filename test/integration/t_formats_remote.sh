@@ -60,6 +60,19 @@ expect_eq "remote read: no content hash" "None" "$(rec @1 "reads()['/vsicurl/$UR
 expect_match "remote read: last_modified" "GMT$" "$(rec @1 "reads()['/vsicurl/$URL']['last_modified']")"
 expect_eq "reads stay sorted by path" "True" "$(rec @1 '[x["path"] for x in r["reads"]] == sorted(x["path"] for x in r["reads"])')"
 
+# The validators are asked for with the step's GDAL configuration: here
+# one that forbids .tif over /vsicurl/, so the query fails and says so.
+cat > config.sh <<S
+export CPL_VSIL_CURL_ALLOWED_EXTENSIONS=.xyz
+#cairn: net
+gdalinfo /vsicurl/$URL > info3.txt 2>&1 || true
+S
+run_cairn run config.sh
+expect_eq "step's GDAL config: status" 0 "$RC"
+expect_eq "step's GDAL config: the query obeyed it" "(None, True)" \
+	"$(rec @1 "reads()['/vsicurl/$URL']['etag'], 'error' in reads()['/vsicurl/$URL']")"
+expect_eq "step's GDAL config: url kept" "$URL" "$(rec @1 "reads()['/vsicurl/$URL']['url']")"
+
 # Without the network directive the step cannot reach the server, and
 # nothing remote is recorded.
 cat > nonet.sh <<S
