@@ -16,6 +16,7 @@
 #include <ogr_srs_api.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -491,6 +492,77 @@ static void hash_metadata(struct fp_hash *h, const char *tag, char **md)
 	strvec_clear(&items);
 }
 
+/*
+ * A thread that hashes one buffer while the caller reads the next:
+ * SHA-256 and GDAL's reading each take about half of the time, and the
+ * fingerprint of a large raster is worth a second core.  Buffers are
+ * hashed in the order they are submitted; a submitted buffer is not
+ * touched by the caller until the next submit (or stop) returns.
+ */
+struct hasher {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct fp_hash *h;
+	const void *buf;
+	size_t len;
+	int busy, quit;
+};
+
+static void *hasher_main(void *payload)
+{
+	struct hasher *hs = payload;
+
+	pthread_mutex_lock(&hs->mu);
+	for (;;) {
+		while (!hs->busy && !hs->quit)
+			pthread_cond_wait(&hs->cv, &hs->mu);
+		if (!hs->busy)
+			break;
+		pthread_mutex_unlock(&hs->mu);
+		formats__hash_add(hs->h, hs->buf, hs->len);
+		pthread_mutex_lock(&hs->mu);
+		hs->busy = 0;
+		pthread_cond_broadcast(&hs->cv);
+	}
+	pthread_mutex_unlock(&hs->mu);
+	return NULL;
+}
+
+static void hasher_start(struct hasher *hs, struct fp_hash *h)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->h = h;
+	pthread_mutex_init(&hs->mu, NULL);
+	pthread_cond_init(&hs->cv, NULL);
+	if (pthread_create(&hs->thread, NULL, hasher_main, hs) != 0)
+		die("cannot start a hashing thread");
+}
+
+static void hasher_submit(struct hasher *hs, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&hs->mu);
+	while (hs->busy)
+		pthread_cond_wait(&hs->cv, &hs->mu);
+	hs->buf = buf;
+	hs->len = len;
+	hs->busy = 1;
+	pthread_cond_broadcast(&hs->cv);
+	pthread_mutex_unlock(&hs->mu);
+}
+
+/* Wait for the last buffer to be hashed, then end the thread. */
+static void hasher_stop(struct hasher *hs)
+{
+	pthread_mutex_lock(&hs->mu);
+	hs->quit = 1;
+	pthread_cond_broadcast(&hs->cv);
+	pthread_mutex_unlock(&hs->mu);
+	pthread_join(hs->thread, NULL);
+	pthread_mutex_destroy(&hs->mu);
+	pthread_cond_destroy(&hs->cv);
+}
+
 static int hash_band(struct fp_hash *h, GDALRasterBandH b, int i, const char *path)
 {
 	GDALDataType type = GDALGetRasterDataType(b);
@@ -498,7 +570,9 @@ static int hash_band(struct fp_hash *h, GDALRasterBandH b, int i, const char *pa
 	int has = 0, rows = chunk_rows(b, w, type), y, ret = 0;
 	double nd = GDALGetRasterNoDataValue(b, &has);
 	size_t px = (size_t)GDALGetDataTypeSizeBytes(type);
-	unsigned char *buf;
+	unsigned char *buf[2];
+	struct hasher hs;
+	int k;
 
 	formats__hash_addf(h, "band %d %s %dx%d", i, GDALGetDataTypeName(type), w, hgt);
 	if (has)
@@ -510,17 +584,22 @@ static int hash_band(struct fp_hash *h, GDALRasterBandH b, int i, const char *pa
 	hash_metadata(h, "band-metadata", GDALGetMetadata(b, NULL));
 	if (!px)
 		return err_set(CAIRN_ERROR, "%s: band %d has an unknown data type", path, i);
-	buf = xmalloc(px * (size_t)w * (size_t)rows);
-	for (y = 0; y < hgt; y += rows) {
+	/* Two buffers: the next chunk is read while the last is hashed. */
+	buf[0] = xmalloc(px * (size_t)w * (size_t)rows);
+	buf[1] = xmalloc(px * (size_t)w * (size_t)rows);
+	hasher_start(&hs, h);
+	for (y = 0, k = 0; y < hgt; y += rows, k ^= 1) {
 		int n = y + rows > hgt ? hgt - y : rows;
 		CPLErrorReset();
-		if (GDALRasterIO(b, GF_Read, 0, y, w, n, buf, w, n, type, 0, 0) != CE_None) {
+		if (GDALRasterIO(b, GF_Read, 0, y, w, n, buf[k], w, n, type, 0, 0) != CE_None) {
 			ret = gdal_error(path, "cannot read the pixels");
 			break;
 		}
-		formats__hash_add(h, buf, px * (size_t)w * (size_t)n);
+		hasher_submit(&hs, buf[k], px * (size_t)w * (size_t)n);
 	}
-	free(buf);
+	hasher_stop(&hs);
+	free(buf[0]);
+	free(buf[1]);
 	return ret;
 }
 
