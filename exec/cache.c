@@ -11,6 +11,7 @@
  * same type and size.
  */
 #include "exec-int.h"
+#include "formats.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -206,8 +207,6 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 		c->off = "unsandboxed (--no-sandbox): nothing was traced";
 	else if (step->directives.nocache)
 		c->off = "#cairn: nocache";
-	else if (step->directives.net)
-		c->off = "network access (#cairn: net)";
 	else if (o->broken)
 		c->off = "its output cannot be captured";
 	strbuf_release(&st);
@@ -268,6 +267,45 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* A remote dataset (docs/formats.md): its HTTP validators, asked again
+ * with the step's environment (credentials, GDAL options). */
+static json_t *check_remote(struct exec_session *s, json_t *r)
+{
+	static const char *const fields[] = { "etag", "last_modified", "size" };
+	const char *path = str(r, "path");
+	json_t *now = NULL, *env = json_object(), *why = NULL;
+	size_t i;
+	for (i = 0; i < s->state.env.nr; i++) {
+		const char *e = s->state.env.v[i], *eq = strchr(e, '=');
+		if (eq) {
+			char *name = xstrndup(e, (size_t)(eq - e));
+			json_object_set_new(env, name, json_string(eq + 1));
+			free(name);
+		}
+	}
+	if (formats_remote_validators_env(&now, path, env) < 0) {
+		why = why_path(path, "the server could not be asked", NULL, err_last());
+		goto out;
+	}
+	for (i = 0; i < ARRAY_SIZE(fields) && !why; i++) {
+		json_t *a = json_object_get(r, fields[i]), *b = json_object_get(now, fields[i]);
+		if (!json_equal(a ? a : json_null(), b ? b : json_null())) {
+			char *old = json_dumps(a ? a : json_null(), JSON_ENCODE_ANY);
+			char *new = json_dumps(b ? b : json_null(), JSON_ENCODE_ANY);
+			struct strbuf what = STRBUF_INIT;
+			strbuf_addf(&what, "remote %s changed", fields[i]);
+			why = why_path(path, what.buf, old, new);
+			strbuf_release(&what);
+			free(old);
+			free(new);
+		}
+	}
+out:
+	json_decref(now);
+	json_decref(env);
+	return why;
+}
+
 /* Does read R (a candidate's) still hold?  NULL, or what changed. */
 static json_t *check_read(struct exec_session *s, json_t *r)
 {
@@ -280,6 +318,8 @@ static json_t *check_read(struct exec_session *s, json_t *r)
 
 	if (!path || !kind)
 		return why_path(path ? path : "?", "malformed trace", NULL, NULL);
+	if (!strcmp(kind, "remote"))
+		return check_remote(s, r);
 	exists = !exec__view_host(s, path, &host) && lstat(host.buf, &st) == 0;
 	if (!strcmp(kind, "absent")) {
 		if (exists)
@@ -625,6 +665,63 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 
 /* ---- adding ------------------------------------------------------------ */
 
+/* Programs a network step may run and still be cached: shells, GDAL's
+ * tools (which read the recorded remote datasets), and local text tools
+ * that never use the network. */
+static int local_or_gdal(const char *exe)
+{
+	static const char *const local[] = {
+		"bash",	    "sh",      "dash",	"cat",	  "grep", "sed",   "awk",  "mawk",
+		"gawk",	    "sort",    "head",	"tail",	  "cut",  "tr",	   "wc",   "tee",
+		"uniq",	    "paste",   "echo",	"printf", "true", "false", "test", "[",
+		"basename", "dirname", "mkdir", "cp",	  "mv",	  "rm",	   "ls",   "jq"
+	};
+	const char *base = exe ? strrchr(exe, '/') : NULL;
+	size_t i;
+	base = base ? base + 1 : exe;
+	if (!base)
+		return 0;
+	if (formats_is_gdal_tool(base))
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(local); i++)
+		if (!strcmp(base, local[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * May a step with network access be cached?  Only when its network use
+ * is reading remote datasets that its record names with their HTTP
+ * validators (docs/cache.md): at least one such read, none that failed,
+ * no /dev/tcp in the command, and no program but shells, GDAL's tools
+ * and local text tools.
+ */
+static int only_remote_datasets(json_t *record)
+{
+	json_t *r, *p;
+	size_t i;
+	int remote = 0;
+	const char *cmd = str(record, "command");
+	if (cmd && (strstr(cmd, "/dev/tcp") || strstr(cmd, "/dev/udp")))
+		return 0;
+	json_array_foreach(json_object_get(record, "reads"), i, r)
+	{
+		if (!str(r, "kind") || strcmp(str(r, "kind"), "remote"))
+			continue;
+		if (json_object_get(r, "error"))
+			return 0;
+		remote = 1;
+	}
+	if (!remote)
+		return 0;
+	json_array_foreach(json_object_get(record, "exec_tree"), i, p)
+	{
+		if (!local_or_gdal(str(p, "exe")))
+			return 0;
+	}
+	return 1;
+}
+
 void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *record,
 		     const struct exec_output *o)
 {
@@ -634,6 +731,8 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	char sha[SHA256_HEX_LEN + 1];
 	size_t i;
 
+	if (json_is_true(json_object_get(sb, "network")) && !only_remote_datasets(record))
+		return;
 	if (getenv("CAIRN_DEBUG_CACHE"))
 		fprintf(stderr, "cairn: cache add: off=%s broken=%d exit=%d committed=%d\n",
 			c->off ? c->off : "-", o->broken,
@@ -658,6 +757,9 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 			same = np == nq && !strncmp(p, q, np);
 		}
 		if (!same) {
+			if (json_is_true(json_object_get(sb, "network")) &&
+			    !only_remote_datasets(record))
+				return;
 			if (getenv("CAIRN_DEBUG_CACHE"))
 				for (k = 0; k < s->state.fds.nr || k < c->start_fds.nr; k++)
 					fprintf(stderr, "cairn: fds: [%s] [%s]\n",
@@ -690,6 +792,7 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	}
 	json_object_set_new(cand, "reads", reads);
 	json_object_set(cand, "writes", json_object_get(record, "writes"));
+	json_object_set(cand, "formats", json_object_get(record, "formats"));
 	json_object_set(cand, "stdout", json_object_get(record, "stdout_sha256"));
 	json_object_set(cand, "stderr", json_object_get(record, "stderr_sha256"));
 	json_object_set_new(cand, "merged", json_boolean(o->merged));

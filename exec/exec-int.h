@@ -139,6 +139,11 @@ void exec__steprun_release(struct exec_steprun *r);
 int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sandbox_trace *t,
 			 pid_t main_pid, json_t **refused);
 
+/* Set REC's `formats` ({path: summary}) for the reads and writes in a
+ * known format, and add a network step's remote datasets to its reads
+ * (formats.c).  Never fails the step: 0. */
+int exec__record_formats(json_t *rec, struct exec_session *s);
+
 /* If PATH is DIR or below it, the rest ("" or "a/b"), else NULL. */
 const char *exec__under(const char *path, const char *dir);
 

@@ -941,7 +941,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(res, "read_bytes", json_integer((json_int_t)u->read_bytes));
 	json_object_set_new(res, "write_bytes", json_integer((json_int_t)u->write_bytes));
 	json_object_set_new(rec, "resources", res);
-	json_object_set_new(rec, "formats", json_object());
+	exec__record_formats(rec, s);
 	json_object_set_new(rec, "code", json_array());
 	json_object_set_new(rec, "git", json_null());
 	json_object_set_new(rec, "tags", json_object());
@@ -1156,7 +1156,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set(rec, "writes", writes);
 	sb = json_object();
 	json_object_set_new(sb, "sandboxed", json_true());
-	json_object_set_new(sb, "network", json_false());
+	json_object_set_new(sb, "network", json_boolean(step->directives.net));
 	json_object_set_new(sb, "limits", json_null());
 	json_object_set_new(sb, "image", json_string(s->image ? s->image : ""));
 	json_object_set_new(sb, "refused", json_array());
@@ -1177,7 +1177,10 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set_new(res, "read_bytes", json_integer(0));
 	json_object_set_new(res, "write_bytes", json_integer(0));
 	json_object_set_new(rec, "resources", res);
-	json_object_set_new(rec, "formats", json_object());
+	json_object_set_new(rec, "formats",
+			    json_is_object(json_object_get(cand, "formats"))
+				? json_incref(json_object_get(cand, "formats"))
+				: json_object());
 	json_object_set_new(rec, "code", json_array());
 	json_object_set_new(rec, "git", json_null());
 	json_object_set_new(rec, "tags", json_object());

@@ -47,9 +47,8 @@ static int cmd_checkout_exec(int argc, char **argv)
 	struct prov_store *st = NULL;
 	const char *path = NULL, *at = NULL, *kind, *sha, *mode;
 	char id[PROV_ID_LEN + 1];
-	json_t *rec = NULL, *w, *found = NULL;
+	json_t *rec = NULL, *found = NULL;
 	char *rel = NULL, *dest = NULL;
-	size_t i;
 	int k, ret;
 
 	if (cmd_wants_help(argc, argv)) {
@@ -86,19 +85,8 @@ static int cmd_checkout_exec(int argc, char **argv)
 			goto fail;
 		at = id;
 	}
-	if ((ret = provenance_step_get(&rec, st, at)) < 0)
+	if ((ret = shell_step_file(&rec, &found, st, at, rel, 0)) < 0)
 		goto fail;
-	json_array_foreach(json_object_get(rec, "writes"), i, w)
-	{
-		const char *p = json_string_value(json_object_get(w, "path"));
-		if (p && !strcmp(p, rel))
-			found = w;
-	}
-	if (!found) {
-		ret = err_set(CAIRN_ENOTFOUND, "step %.8s did not write %s",
-			      json_string_value(json_object_get(rec, "id")), rel);
-		goto fail;
-	}
 	kind = json_string_value(json_object_get(found, "kind")) ?: "file";
 	sha = json_string_value(json_object_get(found, "sha256"));
 	mode = json_string_value(json_object_get(found, "mode"));

@@ -73,6 +73,8 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_tag_entry;
 extern const struct cmd_entry cmd_find_entry;
 extern const struct cmd_entry cmd_checkout_entry;
+extern const struct cmd_entry cmd_info_entry;
+extern const struct cmd_entry cmd_diff_entry;
 extern const struct cmd_entry cmd_why_entry;
 extern const struct cmd_entry cmd_cache_entry;
 extern const struct cmd_entry cmd_fsck_entry;
@@ -120,6 +122,18 @@ int shell_store_open(struct prov_store **out, const struct cmd_entry *cmd);
 /* Print "cairn NAME: <err_last()>" and return the exit status for error
  * CODE: 2 for usage errors, 1 for not found or ambiguous, 125 else. */
 int shell_store_fail(const struct cmd_entry *cmd, int code);
+
+/*
+ * The entry for PATH (as records name it) in the record of step SPEC:
+ * its `writes` entry, or with READS_TOO its `reads` entry when the step
+ * wrote no such path.  *OUT_REC gets the record (a new reference; the
+ * caller json_decref()s it) and *OUT_ENTRY the entry, borrowed from it.
+ * CAIRN_ENOTFOUND when the step did not write (or read) PATH; the other
+ * errors of provenance_step_get().
+ */
+struct json_t;
+int shell_step_file(struct json_t **out_rec, struct json_t **out_entry, struct prov_store *st,
+		    const char *spec, const char *path, int reads_too);
 
 /* Print "cairn NAME: message" and the usage line to stderr; returns 2. */
 int shell_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)

@@ -1,6 +1,7 @@
 /*
  * store.c - what the store subcommands (init, log, show, status, tag,
- * find, checkout) share: finding the store, reporting errors.
+ * find, checkout, diff) share: finding the store, reporting errors, a
+ * file's entry in a step's record.
  */
 #include "shell-int.h"
 
@@ -72,4 +73,39 @@ void shell_format_time(char out[32], const char *rfc3339)
 		return;
 	}
 	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+int shell_step_file(json_t **out_rec, json_t **out_entry, struct prov_store *st, const char *spec,
+		    const char *path, int reads_too)
+{
+	json_t *rec = NULL, *e, *found = NULL;
+	size_t i;
+	int ret;
+
+	*out_rec = NULL;
+	*out_entry = NULL;
+	if ((ret = provenance_step_get(&rec, st, spec)) < 0)
+		return ret;
+	json_array_foreach(json_object_get(rec, "writes"), i, e)
+	{
+		const char *p = json_string_value(json_object_get(e, "path"));
+		if (p && !strcmp(p, path))
+			found = e;
+	}
+	json_array_foreach(reads_too && !found ? json_object_get(rec, "reads") : NULL, i, e)
+	{
+		const char *p = json_string_value(json_object_get(e, "path"));
+		if (p && !strcmp(p, path))
+			found = e;
+	}
+	if (!found) {
+		ret = err_set(CAIRN_ENOTFOUND, "step %.8s did not %s %s",
+			      json_string_value(json_object_get(rec, "id")),
+			      reads_too ? "read or write" : "write", path);
+		json_decref(rec);
+		return ret;
+	}
+	*out_rec = rec;
+	*out_entry = found;
+	return 0;
 }

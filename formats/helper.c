@@ -1,0 +1,218 @@
+/*
+ * helper.c - cairn-formats, the program that reads files' contents with
+ * GDAL and HDF5 on cairn's behalf (see formats.c for why it is a separate
+ * program).
+ *
+ * Standard input: a JSON array of jobs {op: info|fingerprint|diff|remote,
+ * path, name, kind, flags, b}.  Standard output: a JSON array with one
+ * {ret, value, error} per job, in order.  Each job runs in a child
+ * process of its own: the HDF5 library (and, more rarely, a GDAL driver)
+ * can crash on a damaged file, and that must be an error for that file,
+ * not the loss of the others.  The libraries are set up before the first
+ * fork, so that children start with the drivers registered.
+ */
+#include "formats-int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum job_op { JOB_INFO, JOB_FINGERPRINT, JOB_DIFF, JOB_REMOTE };
+
+struct job {
+	enum job_op op;
+	enum formats_kind kind;
+	const char *path, *name, *b; /* B: the second file of JOB_DIFF */
+	const json_t *config; /* JOB_REMOTE: variables to set, or NULL */
+	unsigned flags;
+};
+
+static int run_job(json_t **out, const struct job *j)
+{
+	struct fp_hash h;
+	char hex[SHA256_HEX_LEN + 1];
+	json_t *o, *changes;
+	int ret;
+
+	*out = NULL;
+	switch (j->op) {
+	case JOB_INFO:
+		return j->kind == FORMATS_HDF5 ? formats__hdf5_info(out, j->path)
+					       : formats__gdal_info(out, j->path, j->flags);
+	case JOB_FINGERPRINT:
+		formats__hash_init(&h);
+		ret = j->kind == FORMATS_HDF5 ? formats__hdf5_fingerprint(&h, j->path)
+					      : formats__gdal_fingerprint(&h, j->path);
+		if (ret < 0) {
+			formats__hash_release(&h);
+			return ret;
+		}
+		formats__hash_final(&h, hex);
+		*out = json_string(hex);
+		return 0;
+	case JOB_DIFF:
+		o = json_object();
+		changes = json_array();
+		ret = j->kind == FORMATS_HDF5 ? formats__hdf5_diff(o, changes, j->path, j->b)
+					      : formats__gdal_diff(o, changes, j->path, j->b);
+		json_object_set_new(o, "changes", changes);
+		if (ret < 0) {
+			json_decref(o);
+			return ret;
+		}
+		*out = o;
+		return ret;
+	case JOB_REMOTE:
+		/* In the job's own child: the variables go with it. */
+		if (json_is_object(j->config)) {
+			const char *k;
+			json_t *v;
+			json_object_foreach((json_t *)j->config, k, v)
+			{
+				if (json_is_string(v))
+					setenv(k, json_string_value(v), 1);
+			}
+		}
+		return formats__remote_validators(out, j->path);
+	default:
+		return err_set(CAIRN_ERROR, "unknown formats job");
+	}
+}
+
+static int isolated(json_t **out, const struct job *j)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *res = NULL;
+	json_error_t jerr;
+	int fds[2], st = 0, ret;
+	pid_t pid;
+
+	*out = NULL;
+	if (j->kind == FORMATS_HDF5)
+		formats__hdf5_init();
+	else
+		formats__gdal_init();
+	if (getenv("CAIRN_FORMATS_NO_FORK"))
+		return run_job(out, j);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return err_errno(CAIRN_ERROR, "pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return err_errno(CAIRN_ERROR, "fork");
+	}
+	if (pid == 0) {
+		json_t *v = NULL, *msg;
+		char *text;
+		close(fds[0]);
+		ret = run_job(&v, j);
+		msg = json_pack("{s:i, s:o, s:s}", "ret", ret, "value", v ? v : json_null(),
+				"error", ret < 0 ? err_last() : "");
+		text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!text || util_write_all(fds[1], text, strlen(text)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ret = strbuf_read_fd(&sb, fds[0]);
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			ret = err_errno(CAIRN_ERROR, "waitpid");
+			goto out;
+		}
+	}
+	if (WIFSIGNALED(st)) {
+		ret =
+		    err_set(CAIRN_ERROR, "%s: damaged file: the %s library crashed reading it (%s)",
+			    j->name ? j->name : j->path, j->kind == FORMATS_HDF5 ? "HDF5" : "GDAL",
+			    strsignal(WTERMSIG(st)));
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	res = json_loadb(sb.buf, sb.len, JSON_DECODE_ANY, &jerr);
+	if (!res || !json_is_integer(json_object_get(res, "ret"))) {
+		ret = err_set(CAIRN_ERROR, "%s: reading it failed (status %d)",
+			      j->name ? j->name : j->path, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		goto out;
+	}
+	ret = (int)json_integer_value(json_object_get(res, "ret"));
+	if (ret < 0) {
+		err_set(ret, "%s", json_string_value(json_object_get(res, "error")));
+		goto out;
+	}
+	*out = json_incref(json_object_get(res, "value"));
+out:
+	json_decref(res);
+	strbuf_release(&sb);
+	return ret;
+}
+
+static int parse_job(struct job *j, const json_t *o)
+{
+	const char *op = json_string_value(json_object_get(o, "op"));
+
+	memset(j, 0, sizeof(*j));
+	j->path = json_string_value(json_object_get(o, "path"));
+	j->name = json_string_value(json_object_get(o, "name"));
+	j->b = json_string_value(json_object_get(o, "b"));
+	j->kind = (enum formats_kind)json_integer_value(json_object_get(o, "kind"));
+	j->flags = (unsigned)json_integer_value(json_object_get(o, "flags"));
+	j->config = json_object_get(o, "config");
+	if (!op || !j->path)
+		return err_set(CAIRN_EUSAGE, "a job needs op and path");
+	if (!strcmp(op, "info"))
+		j->op = JOB_INFO;
+	else if (!strcmp(op, "fingerprint"))
+		j->op = JOB_FINGERPRINT;
+	else if (!strcmp(op, "diff") && j->b)
+		j->op = JOB_DIFF;
+	else if (!strcmp(op, "remote"))
+		j->op = JOB_REMOTE;
+	else
+		return err_set(CAIRN_EUSAGE, "unknown job '%s'", op);
+	return 0;
+}
+
+int main(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *jobs, *results = json_array(), *o;
+	json_error_t jerr;
+	size_t i;
+	char *text;
+
+	util_progname = "cairn-formats";
+	if (strbuf_read_fd(&sb, 0) < 0)
+		die("cannot read the jobs: %s", err_last());
+	jobs = json_loadb(sb.buf, sb.len, 0, &jerr);
+	if (!json_is_array(jobs))
+		die("the jobs are not a JSON array: %s", jerr.text);
+	json_array_foreach(jobs, i, o)
+	{
+		struct job j;
+		json_t *v = NULL;
+		int ret = parse_job(&j, o);
+		if (ret == 0)
+			ret = isolated(&v, &j);
+		json_array_append_new(results,
+				      json_pack("{s:i, s:o, s:s}", "ret", ret, "value",
+						v ? v : json_null(), "error",
+						ret < 0 ? err_last() : ""));
+	}
+	text = json_dumps(results, JSON_COMPACT);
+	if (!text || util_write_all(1, text, strlen(text)) < 0)
+		die("cannot write the results");
+	free(text);
+	json_decref(jobs);
+	json_decref(results);
+	strbuf_release(&sb);
+	return 0;
+}
