@@ -71,6 +71,18 @@ int cache_cas_read(struct strbuf *out, const char *cairn_dir, const char *sha, s
 
 struct cache_memo;
 
+/*
+ * Write object SHA to DEST (which must not exist) with MODE, for putting
+ * outputs back in place: a reflink where the filesystem shares blocks,
+ * else a copy made by the kernel; a compressed object is decompressed.
+ * The object is verified first: by MEMO (may be NULL) when the object
+ * has not changed since it was last hashed, else by hashing it.  DEST is
+ * not synced: the caller renames it into place through its journal.
+ * 0, CAIRN_ENOTFOUND or -1 (DEST then removed).
+ */
+int cache_cas_materialize(const char *cairn_dir, const char *sha, const char *dest, unsigned mode,
+			  struct cache_memo *memo);
+
 /* Load CAIRN_DIR/index (NULL CAIRN_DIR: an empty memo kept in memory). */
 struct cache_memo *cache_memo_load(const char *cairn_dir);
 void cache_memo_free(struct cache_memo *m);

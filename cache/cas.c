@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <unistd.h>
 
 void cache_cas_path(struct strbuf *out, const char *cairn_dir, const char *sha)
@@ -432,5 +434,83 @@ out:
 		close(in);
 	strbuf_release(&obj);
 	strbuf_release(&tmp);
+	return ret;
+}
+
+int cache_cas_materialize(const char *cairn_dir, const char *sha, const char *dest, unsigned mode,
+			  struct cache_memo *memo)
+{
+	struct strbuf obj = STRBUF_INIT;
+	char got[SHA256_HEX_LEN + 1];
+	struct stat st;
+	int in = -1, out = -1, compressed = 0, ret;
+
+	if ((ret = open_object(&in, &compressed, &obj, cairn_dir, sha)) < 0)
+		goto out;
+	if (compressed || fstat(in, &st) < 0) {
+		close(in);
+		in = -1;
+		ret = cache_cas_get_file(cairn_dir, sha, dest, mode);
+		goto out;
+	}
+	/* Verified when read: by the memo when the object has not changed
+	 * since it was last hashed, else by hashing it now. */
+	if (!memo || !cache_memo_get(memo, &st, got)) {
+		uint64_t t0 = cache_memo_clock(), size;
+		if ((ret = util_sha256_fd(got, &size, in)) < 0)
+			goto out;
+		if (memo && !strcmp(got, sha))
+			cache_memo_put(memo, &st, got, t0, 0);
+		if (lseek(in, 0, SEEK_SET) < 0) {
+			ret = err_errno(CAIRN_ERROR, "cannot rewind %s", obj.buf);
+			goto out;
+		}
+	}
+	if (strcmp(got, sha)) {
+		ret = err_set(CAIRN_ERROR,
+			      "content store object %s is corrupt: its bytes hash to %.12s, not "
+			      "%.12s; %s not written",
+			      obj.buf, got, sha, dest);
+		goto out;
+	}
+	out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		ret = err_errno(CAIRN_ERROR, "cannot create %s", dest);
+		goto out;
+	}
+	/* A reflink shares the blocks (btrfs, xfs); else the kernel copies. */
+	if (ioctl(out, FICLONE, in) < 0) {
+		off_t left = st.st_size;
+		while (left > 0) {
+			ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+				/* Not between these files: copy through memory. */
+				if (lseek(in, st.st_size - left, SEEK_SET) < 0 ||
+				    cache__stream(got, NULL, in, obj.buf, 0, out, dest) < 0) {
+					ret = -1;
+					goto out;
+				}
+				break;
+			}
+			if (n <= 0) {
+				ret = err_errno(CAIRN_ERROR, "cannot copy %s to %s", obj.buf, dest);
+				goto out;
+			}
+			left -= n;
+		}
+	}
+	if (fchmod(out, (mode_t)(mode & 07777)) < 0) {
+		ret = err_errno(CAIRN_ERROR, "cannot chmod %s", dest);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (out >= 0)
+		close(out);
+	if (ret < 0 && out >= 0)
+		unlink(dest);
+	if (in >= 0)
+		close(in);
+	strbuf_release(&obj);
 	return ret;
 }

@@ -144,6 +144,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
+	c->t_start = util_now_ns();
 	strvec_init(&c->start_fds);
 	if (s->have_fds) {
 		strvec_copy(&c->start_fds, &s->state.fds);
@@ -585,11 +586,13 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 	r = cache_action_get(&entry, s->cairn_dir, c->key);
 	if (r == CAIRN_ENOTFOUND) {
 		c->miss = why_no_key(c, s);
+		c->lookup_ns = util_now_ns() - c->t_start;
 		return 0;
 	}
 	if (r < 0) {
 		warn("%s (ignored)", err_last());
 		c->miss = why_path("?", "damaged action cache entry", NULL, NULL);
+		c->lookup_ns = util_now_ns() - c->t_start;
 		return 0;
 	}
 	cands = json_object_get(entry, "candidates");
@@ -660,6 +663,8 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 	strbuf_release(&so);
 	strbuf_release(&se);
 	strbuf_release(&state);
+	if (ret == 0)
+		c->lookup_ns = util_now_ns() - c->t_start;
 	return ret;
 }
 

@@ -222,6 +222,8 @@ struct exec_cachectx {
 	const char *off; /* why the cache is not used for this step, or NULL */
 	json_t *miss; /* why the lookup missed (for the record and `why`) */
 	struct strvec start_fds; /* the state's descriptors at the start */
+	uint64_t t_start; /* when the lookup began (for cache.lookup_s) */
+	uint64_t lookup_ns; /* a miss: how long deciding it took */
 };
 
 /* Serve STEP from candidate CAND (its end state serialised in STATE):

@@ -824,6 +824,13 @@ static json_t *cache_json(const struct exec_cachectx *c, int hit)
 	json_object_set_new(o, "off", c && c->off ? json_string(c->off) : json_null());
 	json_object_set(o, "miss", c && c->miss ? c->miss : json_null());
 	json_object_set_new(o, "stored", json_false());
+	/* The time the lookup took: key, candidates checked, and for a hit
+	 * everything until the record was written. */
+	json_object_set_new(o, "lookup_s",
+			    !c || !c->t_start ? json_null()
+				: c->lookup_ns
+				? json_real((double)c->lookup_ns / 1e9)
+				: json_real((double)(util_now_ns() - c->t_start) / 1e9));
 	return o;
 }
 
@@ -1030,7 +1037,9 @@ static int plan_write(struct exec_session *s, struct exec_commit *c, json_t *w, 
 		    (st.st_mode & 07777) == mode && exec__hash_file(s, now, host.buf, &st) == 0 &&
 		    !strcmp(now, sha))
 			goto out; /* already there */
-		if (cache_cas_get_file(s->cairn_dir, sha, tmp.buf, mode) < 0) {
+		if (!s->memo)
+			s->memo = cache_memo_load(s->cairn_dir);
+		if (cache_cas_materialize(s->cairn_dir, sha, tmp.buf, mode, s->memo) < 0) {
 			warn("%s", err_last());
 			ret = 1;
 			goto out;

@@ -35,8 +35,13 @@ struct shell_writer {
  * (in a batch: the caller removes it after provenance_batch_end()). */
 static int store_pending(struct prov_store *st, const char *pending, int unlink_now)
 {
-	json_t *r = json_load_file(pending, 0, NULL);
+	struct strbuf sb = STRBUF_INIT;
+	json_t *r = NULL;
 	int ret;
+	/* Read whole, then parse: jansson reads a FILE a byte at a time. */
+	if (strbuf_read_file(&sb, pending) == 0)
+		r = json_loadb(sb.buf, sb.len, 0, NULL);
+	strbuf_release(&sb);
 	if (!r) {
 		warn("cannot read the record %s", pending);
 		return -1;
@@ -167,6 +172,7 @@ int shell_project_flush(struct shell_project *p)
 {
 	char b = '1';
 	ssize_t n;
+	uint64_t t0 = util_now_ns();
 	if (!p->writer)
 		return 0;
 	if (util_write_all(p->writer->req, "F\n", 2) < 0)
@@ -174,6 +180,9 @@ int shell_project_flush(struct shell_project *p)
 	do
 		n = read(p->writer->ack, &b, 1);
 	while (n < 0 && errno == EINTR);
+	if (getenv("CAIRN_DEBUG_TIMING"))
+		fprintf(stderr, "cairn: timing: waited %.2f ms for the record writer\n",
+			(double)(util_now_ns() - t0) / 1e6);
 	if (n != 1)
 		return err_set(CAIRN_ERROR, "the record writer has gone");
 	return b == '0' ? 0 : err_set(CAIRN_ERROR, "some steps could not be recorded");
