@@ -131,19 +131,51 @@ static void path_key(char out[80], const char *path)
 	snprintf(out, 80, "paths/%.2s/%s", h, h + 2);
 }
 
+/* The path cache, for index tree IDX_TREE: NULL when IDX_TREE is not the
+ * index's tip (a tree of another time), else emptied if the tip moved. */
+static json_t *path_cache(struct prov_store *st, git_tree *idx_tree)
+{
+	git_commit *tip = NULL;
+	json_t *cache = NULL;
+	if (!idx_tree || prov__index_tip(&tip, st) < 0 || !tip)
+		goto out;
+	if (!git_oid_equal(git_commit_tree_id(tip), git_tree_id(idx_tree)))
+		goto out;
+	if (!st->paths || !git_oid_equal(&st->paths_tip, git_commit_id(tip))) {
+		json_decref(st->paths);
+		st->paths = json_object();
+		git_oid_cpy(&st->paths_tip, git_commit_id(tip));
+	}
+	cache = st->paths;
+out:
+	git_commit_free(tip);
+	err_clear();
+	return cache;
+}
+
 int prov__index_path(json_t **out, struct prov_store *st, git_tree *idx_tree, const char *path)
 {
 	char key[80];
-	json_t *e = NULL;
+	json_t *e = NULL, *cache, *hit;
 	int ret;
 
 	*out = NULL;
 	if (!idx_tree)
 		return err_set(CAIRN_ENOTFOUND, "no step wrote %s", path);
+	cache = path_cache(st, idx_tree);
+	if (cache && (hit = json_object_get(cache, path))) {
+		if (json_is_null(hit))
+			return err_set(CAIRN_ENOTFOUND, "no step wrote %s", path);
+		*out = json_incref(hit);
+		return 0;
+	}
 	path_key(key, path);
 	ret = prov__tree_json(&e, st, idx_tree, key);
-	if (ret == CAIRN_ENOTFOUND)
+	if (ret == CAIRN_ENOTFOUND) {
+		if (cache)
+			json_object_set_new(cache, path, json_null());
 		return err_set(CAIRN_ENOTFOUND, "no step wrote %s", path);
+	}
 	if (ret < 0)
 		return ret;
 	if (!json_is_object(e) ||
@@ -151,6 +183,8 @@ int prov__index_path(json_t **out, struct prov_store *st, git_tree *idx_tree, co
 		json_decref(e);
 		return err_set(CAIRN_ERROR, "the path index entry of %s is damaged", path);
 	}
+	if (cache)
+		json_object_set(cache, path, e);
 	*out = e;
 	return 0;
 }
@@ -217,7 +251,7 @@ int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
 	git_signature *sig = NULL;
 	git_tree_update *up = NULL;
 	struct strvec paths = STRVEC_INIT;
-	json_t *byp = json_object(), *w, *v;
+	json_t *byp = json_object(), *w, *v, *fresh = NULL;
 	const char *id = json_string_value(json_object_get(record, "id"));
 	const char *p;
 	const git_commit *parents[2];
@@ -251,6 +285,9 @@ int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
 	up[n].filemode = GIT_FILEMODE_COMMIT;
 	git_oid_cpy(&up[n].id, step);
 	n++;
+	/* Entries written now stay valid in the path cache if it was in
+	 * step with the tip we build on. */
+	fresh = json_object();
 	json_object_foreach(byp, p, w)
 	{
 		json_t *entry = json_object();
@@ -271,7 +308,7 @@ int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
 		if ((v = json_object_get(w, "target")))
 			json_object_set(entry, "target", v);
 		text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(entry);
+		json_object_set_new(fresh, p, entry);
 		if (git_blob_create_from_buffer(&up[n].id, st->repo, text, strlen(text)) < 0) {
 			free(text);
 			ret = prov__git_err(CAIRN_ERROR, "cannot write the path index");
@@ -312,6 +349,13 @@ int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
 	}
 	if ((ret = prov__ref_set(st, PROV_REF_INDEX, &commit_oid, "cairn: step indexed")) < 0)
 		goto out;
+	if (st->paths && tip && git_oid_equal(&st->paths_tip, git_commit_id(tip))) {
+		json_object_update(st->paths, fresh);
+		git_oid_cpy(&st->paths_tip, &commit_oid);
+	} else {
+		json_decref(st->paths);
+		st->paths = NULL;
+	}
 	ret = 0;
 out:
 	free(msg);
@@ -323,6 +367,7 @@ out:
 	strvec_clear(&paths);
 	free(up);
 	json_decref(byp);
+	json_decref(fresh);
 	return ret;
 }
 

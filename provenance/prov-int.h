@@ -37,6 +37,13 @@ struct prov_store {
 		git_oid oid;
 	} * pending;
 	size_t npending, alloc_pending;
+	/*
+	 * Path index entries this process has looked up or written, valid
+	 * while refs/cairn/index is PATHS_TIP (another writer moving it
+	 * empties the cache): {path: entry, or null when no step wrote it}.
+	 */
+	json_t *paths;
+	git_oid paths_tip;
 };
 
 /* The value of ref NAME, a batch's pending update first.  0,

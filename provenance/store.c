@@ -4,6 +4,8 @@
  */
 #include "prov-int.h"
 
+#include <git2/sys/odb_backend.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -166,6 +168,26 @@ out:
 	err_clear();
 }
 
+/*
+ * Records are small and many: write their loose objects with zlib's
+ * fastest level (any level is valid git), through a loose backend put
+ * ahead of the default ones.  Best effort: without it, the default
+ * backend writes them.
+ */
+static void fast_loose_objects(struct prov_store *st, const char *gitdir)
+{
+	git_odb *odb = NULL;
+	git_odb_backend *b = NULL;
+	char *objects = xstrfmt("%s/objects", gitdir);
+	if (git_repository_odb(&odb, st->repo) == 0 &&
+	    git_odb_backend_loose(&b, objects, 1 /* Z_BEST_SPEED */, 0, 0, 0) == 0 &&
+	    git_odb_add_backend(odb, b, 100) < 0 && b)
+		b->free(b);
+	git_odb_free(odb);
+	git_error_clear();
+	free(objects);
+}
+
 int provenance_store_open(struct prov_store **out, const char *root, int create)
 {
 	struct prov_store *st = NULL;
@@ -203,6 +225,7 @@ int provenance_store_open(struct prov_store **out, const char *root, int create)
 		ret = prov__git_err(CAIRN_ERROR, "cannot open %s", p.buf);
 		goto out;
 	}
+	fast_loose_objects(st, p.buf);
 	repair_if_needed(st);
 	*out = st;
 	st = NULL;
@@ -224,6 +247,7 @@ void provenance_store_free(struct prov_store *st)
 	if (st->batch_lock >= 0 && provenance_batch_end(st) < 0)
 		warn("%s", err_last());
 	free(st->pending);
+	json_decref(st->paths);
 	git_repository_free(st->repo);
 	git_repository_free(st->work);
 	free(st->work_prefix);

@@ -49,6 +49,25 @@ cmp -s run1.out run2.out || fail "second run printed differently"
 cached=$("$CAIRN" log --json -n 200 | python3 -c 'import json,sys; print(sum(s["cached"] for s in json.load(sys.stdin)))')
 expect_eq "second full run all cached" 200 "$cached"
 
+# Three sessions at once on the same store and script: none fails, none
+# loses a record, and the store stays consistent.
+echo concurrent >>in/3.txt
+steps0=$("$CAIRN" log --json -n 100000 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+"$CAIRN" run s.sh >c1.out 2>c1.err </dev/null &
+p1=$!
+"$CAIRN" run s.sh >c2.out 2>c2.err </dev/null &
+p2=$!
+"$CAIRN" run s.sh >c3.out 2>c3.err </dev/null &
+p3=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+wait $p3; r3=$?
+expect_eq "concurrent sessions" "0 0 0" "$r1 $r2 $r3"
+[ "$r1$r2$r3" = 000 ] || cat c1.err c2.err c3.err >&2
+cmp -s c1.out c2.out && cmp -s c1.out c3.out || fail "concurrent sessions printed differently"
+steps1=$("$CAIRN" log --json -n 100000 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+expect_eq "every step of the three sessions recorded" 600 "$((steps1 - steps0))"
+
 run_cairn fsck
 expect_eq "fsck clean after the kills" 0 "$RC"
 [ "$RC" -eq 0 ] || echo "$OUT" >&2
