@@ -33,14 +33,22 @@ static void entry_path(struct strbuf *out, const char *cairn_dir, const char *su
 static int load(json_t **out, const char *path)
 {
 	json_error_t jerr;
-	json_t *j = json_load_file(path, 0, &jerr);
+	struct strbuf sb = STRBUF_INIT;
+	json_t *j;
+
 	*out = NULL;
-	if (!j) {
+	/* Read whole, then parse: jansson reads a FILE a byte at a time. */
+	if (strbuf_read_file(&sb, path) < 0) {
+		strbuf_release(&sb);
 		if (access(path, F_OK) < 0)
 			return CAIRN_ENOTFOUND;
+		return err_errno(CAIRN_ERROR, "cannot read %s", path);
+	}
+	j = json_loadb(sb.buf, sb.len, 0, &jerr);
+	strbuf_release(&sb);
+	if (!j)
 		return err_set(CAIRN_ERROR, "%s: malformed action cache entry: %s", path,
 			       jerr.text);
-	}
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return err_set(CAIRN_ERROR, "%s: malformed action cache entry", path);

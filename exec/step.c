@@ -762,11 +762,20 @@ static int cmp_write(const void *a, const void *b)
 static int write_pending(json_t *record, const char *pending)
 {
 	char *tmp = xstrfmt("%s.tmp", pending);
-	int ret = 0;
-	if (json_dump_file(record, tmp, JSON_COMPACT) < 0 || rename(tmp, pending) < 0) {
+	/* Serialised whole, written at once (jansson's file output makes a
+	 * write per token). */
+	char *text = json_dumps(record, JSON_COMPACT);
+	int fd, ret = 0;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!text || fd < 0 || util_write_all(fd, text, strlen(text)) < 0)
+		ret = -1;
+	if (fd >= 0 && close(fd) < 0)
+		ret = -1;
+	if (ret < 0 || rename(tmp, pending) < 0) {
 		unlink(tmp);
 		ret = err_set(CAIRN_ERROR, "cannot write %s", pending);
 	}
+	free(text);
 	free(tmp);
 	return ret;
 }

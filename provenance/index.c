@@ -244,55 +244,22 @@ out:
 	return ret;
 }
 
-int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
+/* The path index entries of RECORD's writes (the last write of a path
+ * wins): {path: {path, step, sha256, kind, size, mode, target}}. */
+static json_t *index_entries(const char *id, json_t *record)
 {
-	git_commit *tip = NULL, *step_commit = NULL;
-	git_tree *base = NULL, *tree = NULL;
-	git_signature *sig = NULL;
-	git_tree_update *up = NULL;
-	struct strvec paths = STRVEC_INIT;
-	json_t *byp = json_object(), *w, *v, *fresh = NULL;
-	const char *id = json_string_value(json_object_get(record, "id"));
+	json_t *byp = json_object(), *fresh = json_object(), *w, *v;
 	const char *p;
-	const git_commit *parents[2];
-	git_oid tree_oid, commit_oid;
-	size_t i, n = 0, nparents = 0;
-	int64_t when = 0;
-	char *msg = NULL;
-	int ret = -1;
+	size_t i;
 
-	if (!id || strlen(id) != PROV_ID_LEN) {
-		ret = err_set(CAIRN_ERROR, "cannot index a step without an id");
-		goto out;
-	}
-	if ((ret = prov__index_tip(&tip, st)) < 0)
-		goto out;
-	/* Without a tip the baseline is NULL: the empty tree. */
-	if (tip && git_commit_tree(&base, tip) < 0) {
-		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", PROV_REF_INDEX);
-		goto out;
-	}
-
-	/* The last write of a path in one record wins. */
 	json_array_foreach(json_object_get(record, "writes"), i, w)
 	{
 		if ((p = json_string_value(json_object_get(w, "path"))))
 			json_object_set(byp, p, w);
 	}
-	up = xcalloc(json_object_size(byp) + 1, sizeof(*up));
-	strvec_pushf(&paths, "ids/%.2s/%s", id, id + 2);
-	up[n].action = GIT_TREE_UPDATE_UPSERT;
-	up[n].filemode = GIT_FILEMODE_COMMIT;
-	git_oid_cpy(&up[n].id, step);
-	n++;
-	/* Entries written now stay valid in the path cache if it was in
-	 * step with the tip we build on. */
-	fresh = json_object();
 	json_object_foreach(byp, p, w)
 	{
 		json_t *entry = json_object();
-		char key[80];
-		char *text;
 		json_object_set_new(entry, "path", json_string(p));
 		json_object_set_new(entry, "step", json_string(id));
 		v = json_object_get(w, "sha256");
@@ -307,9 +274,54 @@ int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
 			json_object_set(entry, "mode", v);
 		if ((v = json_object_get(w, "target")))
 			json_object_set(entry, "target", v);
-		text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
 		json_object_set_new(fresh, p, entry);
-		if (git_blob_create_from_buffer(&up[n].id, st->repo, text, strlen(text)) < 0) {
+	}
+	json_decref(byp);
+	return fresh;
+}
+
+/*
+ * Index STEPS (N of them, in order) with the path entries ENTRIES: one
+ * tree holding all of them, and one index commit per step (parents: the
+ * previous index commit and the step), the last one becoming the index's
+ * tip.  In a batch the commits of its earlier steps share the final tree:
+ * only the tip's tree is ever looked up.
+ */
+static int index_commit(struct prov_store *st, const struct prov_batch_step *steps, size_t n,
+			json_t *entries)
+{
+	git_commit *tip = NULL, *prev = NULL, *step_commit = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_signature *sig = NULL;
+	git_tree_update *up = NULL;
+	struct strvec paths = STRVEC_INIT;
+	const git_commit *parents[2];
+	git_oid tree_oid, commit_oid;
+	size_t i, k = 0, nup = n + json_object_size(entries);
+	const char *p;
+	json_t *entry;
+	int ret = -1;
+
+	if ((ret = prov__index_tip(&tip, st)) < 0)
+		goto out;
+	/* Without a tip the baseline is NULL: the empty tree. */
+	if (tip && git_commit_tree(&base, tip) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", PROV_REF_INDEX);
+		goto out;
+	}
+	up = xcalloc(nup + 1, sizeof(*up));
+	for (i = 0; i < n; i++) {
+		strvec_pushf(&paths, "ids/%.2s/%s", steps[i].id, steps[i].id + 2);
+		up[k].action = GIT_TREE_UPDATE_UPSERT;
+		up[k].filemode = GIT_FILEMODE_COMMIT;
+		git_oid_cpy(&up[k].id, &steps[i].step);
+		k++;
+	}
+	json_object_foreach(entries, p, entry)
+	{
+		char key[80];
+		char *text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+		if (git_blob_create_from_buffer(&up[k].id, st->repo, text, strlen(text)) < 0) {
 			free(text);
 			ret = prov__git_err(CAIRN_ERROR, "cannot write the path index");
 			goto out;
@@ -317,58 +329,152 @@ int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
 		free(text);
 		path_key(key, p);
 		strvec_push(&paths, key);
-		up[n].action = GIT_TREE_UPDATE_UPSERT;
-		up[n].filemode = GIT_FILEMODE_BLOB;
-		n++;
+		up[k].action = GIT_TREE_UPDATE_UPSERT;
+		up[k].filemode = GIT_FILEMODE_BLOB;
+		k++;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < k; i++)
 		up[i].path = paths.v[i];
-	if (git_tree_create_updated(&tree_oid, st->repo, base, n, up) < 0 ||
+	if (git_tree_create_updated(&tree_oid, st->repo, base, k, up) < 0 ||
 	    git_tree_lookup(&tree, st->repo, &tree_oid) < 0) {
-		ret = prov__git_err(CAIRN_ERROR, "cannot update the index of step %s", id);
+		ret = prov__git_err(CAIRN_ERROR, "cannot update the index of step %s",
+				    steps[n - 1].id);
 		goto out;
 	}
 
-	if (git_commit_lookup(&step_commit, st->repo, step) < 0) {
-		ret = prov__git_err(CAIRN_ERROR, "cannot read the commit of step %s", id);
-		goto out;
-	}
-	if (tip)
-		parents[nparents++] = tip;
-	parents[nparents++] = step_commit;
-	if (prov__parse_time(&when, json_string_value(json_object_get(record, "finished"))) < 0)
-		when = (int64_t)git_commit_time(step_commit);
-	if ((ret = prov__signature(&sig, st, when)) < 0)
-		goto out;
-	msg = xstrfmt("index step %s\n", id);
-	/* update_ref makes libgit2 check that the ref still points at TIP. */
-	if (git_commit_create(&commit_oid, st->repo, NULL, sig, sig, NULL, msg, tree, nparents,
-			      parents) < 0) {
-		ret = prov__git_err(CAIRN_ERROR, "cannot commit the index of step %s", id);
-		goto out;
+	prev = tip;
+	tip = NULL;
+	for (i = 0; i < n; i++) {
+		size_t np = 0;
+		char *msg;
+		if (git_commit_lookup(&step_commit, st->repo, &steps[i].step) < 0) {
+			ret = prov__git_err(CAIRN_ERROR, "cannot read the commit of step %s",
+					    steps[i].id);
+			goto out;
+		}
+		if (prev)
+			parents[np++] = prev;
+		parents[np++] = step_commit;
+		if ((ret = prov__signature(&sig, st,
+					   steps[i].when ? steps[i].when
+							 : (int64_t)git_commit_time(step_commit))) <
+		    0)
+			goto out;
+		msg = xstrfmt("index step %s\n", steps[i].id);
+		ret = git_commit_create(&commit_oid, st->repo, NULL, sig, sig, NULL, msg, tree, np,
+					parents);
+		free(msg);
+		git_signature_free(sig);
+		sig = NULL;
+		git_commit_free(step_commit);
+		step_commit = NULL;
+		if (ret < 0) {
+			ret = prov__git_err(CAIRN_ERROR, "cannot commit the index of step %s",
+					    steps[i].id);
+			goto out;
+		}
+		git_commit_free(prev);
+		prev = NULL;
+		if (git_commit_lookup(&prev, st->repo, &commit_oid) < 0) {
+			ret = prov__git_err(CAIRN_ERROR, "cannot read back the index");
+			goto out;
+		}
 	}
 	if ((ret = prov__ref_set(st, PROV_REF_INDEX, &commit_oid, "cairn: step indexed")) < 0)
 		goto out;
-	if (st->paths && tip && git_oid_equal(&st->paths_tip, git_commit_id(tip))) {
-		json_object_update(st->paths, fresh);
-		git_oid_cpy(&st->paths_tip, &commit_oid);
-	} else {
-		json_decref(st->paths);
-		st->paths = NULL;
-	}
 	ret = 0;
 out:
-	free(msg);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_tree_free(base);
 	git_commit_free(step_commit);
+	git_commit_free(prev);
 	git_commit_free(tip);
 	strvec_clear(&paths);
 	free(up);
-	json_decref(byp);
+	return ret;
+}
+
+int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
+{
+	const char *id = json_string_value(json_object_get(record, "id"));
+	struct prov_batch_step one;
+	json_t *fresh, *cache;
+	git_oid before;
+	int ret, had_tip;
+
+	if (!id || strlen(id) != PROV_ID_LEN)
+		return err_set(CAIRN_ERROR, "cannot index a step without an id");
+	git_oid_cpy(&one.step, step);
+	snprintf(one.id, sizeof(one.id), "%s", id);
+	one.when = 0;
+	prov__parse_time(&one.when, json_string_value(json_object_get(record, "finished")));
+	fresh = index_entries(id, record);
+	had_tip = prov__ref_id(&before, st, PROV_REF_INDEX) == 0;
+	/* Is the path cache in step with the index as it stands? */
+	cache = st->paths && had_tip && git_oid_equal(&st->paths_tip, &before) ? st->paths : NULL;
+
+	if (st->batch_lock >= 0) {
+		/* In a batch: indexed at its end; lookups meanwhile go
+		 * through the path cache, which learns the entries now. */
+		ALLOC_GROW(st->bsteps, st->nbsteps + 1, st->alloc_bsteps);
+		st->bsteps[st->nbsteps++] = one;
+		if (!st->bpaths)
+			st->bpaths = json_object();
+		json_object_update(st->bpaths, fresh);
+		if (cache) {
+			json_object_update(cache, fresh);
+		} else {
+			json_decref(st->paths);
+			st->paths = NULL;
+		}
+		json_decref(fresh);
+		return 0;
+	}
+	ret = index_commit(st, &one, 1, fresh);
+	if (ret == 0 && cache && prov__ref_id(&st->paths_tip, st, PROV_REF_INDEX) == 0) {
+		json_object_update(cache, fresh);
+	} else {
+		json_decref(st->paths);
+		st->paths = NULL;
+	}
 	json_decref(fresh);
 	return ret;
+}
+
+int prov__index_flush_batch(struct prov_store *st)
+{
+	git_oid before, after;
+	int ret = 0, in_step;
+	if (!st->nbsteps)
+		goto out;
+	in_step = st->paths && prov__ref_id(&before, st, PROV_REF_INDEX) == 0 &&
+	    git_oid_equal(&st->paths_tip, &before);
+	if (!st->bpaths)
+		st->bpaths = json_object();
+	ret = index_commit(st, st->bsteps, st->nbsteps, st->bpaths);
+	/* The cache learnt the batch's entries as they came: it stays good
+	 * for the new tip. */
+	if (ret == 0 && in_step && prov__ref_id(&after, st, PROV_REF_INDEX) == 0) {
+		git_oid_cpy(&st->paths_tip, &after);
+	} else {
+		json_decref(st->paths);
+		st->paths = NULL;
+	}
+out:
+	st->nbsteps = 0;
+	json_decref(st->bpaths);
+	st->bpaths = NULL;
+	return ret;
+}
+
+int prov__batch_has(struct prov_store *st, const char *id)
+{
+	size_t i;
+	for (i = 0; i < st->nbsteps; i++)
+		if (!strcmp(st->bsteps[i].id, id))
+			return 1;
+	return 0;
 }
 
 /* Is the step with full id ID in the index tree IDX_TREE?  1, 0 or -1. */

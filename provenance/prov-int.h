@@ -44,7 +44,21 @@ struct prov_store {
 	 */
 	json_t *paths;
 	git_oid paths_tip;
+	/* A batch's steps waiting to be indexed at its end, and their path
+	 * entries ({path: entry}, the last write winning). */
+	struct prov_batch_step {
+		git_oid step;
+		char id[PROV_ID_LEN + 1];
+		int64_t when;
+	} * bsteps;
+	size_t nbsteps, alloc_bsteps;
+	json_t *bpaths;
 };
+
+/* Index the batch's steps (one tree, a commit per step).  0 or -1. */
+int prov__index_flush_batch(struct prov_store *st);
+/* Is step ID waiting in the batch?  1 or 0. */
+int prov__batch_has(struct prov_store *st, const char *id);
 
 /* The value of ref NAME, a batch's pending update first.  0,
  * GIT_ENOTFOUND, or another negative libgit2 code. */

@@ -349,10 +349,17 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 	/* Repair what a writer killed half-way may have left: a session tip
 	 * or a latest step the index does not know yet. */
 	have_tip = prov__ref_id(&tip, st, ref.buf) == 0;
-	if (have_tip && (ret = prov__index_catch_up(st, &tip)) < 0)
+	/* (Within a batch, once steps wait to be indexed, the refs run
+	 * ahead of the index on purpose: repaired before the first only.) */
+	if (!st->nbsteps && have_tip && (ret = prov__index_catch_up(st, &tip)) < 0)
 		goto out;
-	if ((ret = prov__latest_repair(st)) < 0)
+	if (!st->nbsteps && (ret = prov__latest_repair(st)) < 0)
 		goto out;
+	if (prov__batch_has(st, json_string_value(json_object_get(rec, "id")) ?: "")) {
+		ret = err_set(CAIRN_EEXISTS, "step %s is already recorded",
+			      json_string_value(json_object_get(rec, "id")));
+		goto out;
+	}
 
 	if ((ret = prov__ref_tree(&idx_tree, st, PROV_REF_INDEX)) < 0)
 		goto out;

@@ -247,6 +247,8 @@ void provenance_store_free(struct prov_store *st)
 	if (st->batch_lock >= 0 && provenance_batch_end(st) < 0)
 		warn("%s", err_last());
 	free(st->pending);
+	free(st->bsteps);
+	json_decref(st->bpaths);
 	json_decref(st->paths);
 	git_repository_free(st->repo);
 	git_repository_free(st->work);
@@ -350,19 +352,30 @@ int provenance_batch_begin(struct prov_store *st)
 int provenance_batch_end(struct prov_store *st)
 {
 	size_t i;
-	int ret = 0, fd = st->batch_lock;
+	int ret = 0, fd = st->batch_lock, pass;
 	if (fd < 0)
 		return 0;
+	/* The index for the batch's steps (its ref is pending too). */
+	if (prov__index_flush_batch(st) < 0)
+		ret = -1;
 	st->batch_lock = -1;
-	/* In the order they were first updated: sessions, the index, latest
-	 * (a crash in between leaves what the next writer repairs). */
-	for (i = 0; i < st->npending; i++) {
-		if (!ret &&
-		    prov__ref_set(st, st->pending[i].name, &st->pending[i].oid,
-				  "cairn: steps recorded") < 0)
-			ret = -1;
-		free(st->pending[i].name);
+	/* Sessions first, then the index, then latest, as a single record
+	 * writes them (a crash in between leaves what the next writer
+	 * repairs).  After a failure, none: the records stay pending. */
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < st->npending; i++) {
+			const char *name = st->pending[i].name;
+			int which = !strcmp(name, PROV_REF_INDEX) ? 1
+			    : !strcmp(name, PROV_REF_LATEST)	  ? 2
+								  : 0;
+			if (which == pass && !ret &&
+			    prov__ref_set(st, name, &st->pending[i].oid, "cairn: steps recorded") <
+				0)
+				ret = -1;
+		}
 	}
+	for (i = 0; i < st->npending; i++)
+		free(st->pending[i].name);
 	st->npending = 0;
 	prov__unlock(fd);
 	return ret;
