@@ -198,6 +198,24 @@ run_cairn why @1
 expect_match "why same session" "already ran from the same state earlier in this session" "$OUT"
 cmp -s d1.txt d2.txt && fail "repeated date served from this session's cache"
 
+# 12b. Several traces per key: a step that reads different files on
+# different inputs hits for each of them.
+echo A >fa.txt
+echo B >fb.txt
+printf ':\nif [ -e flag ]; then cat fa.txt; else cat fb.txt; fi > pick.txt\n' >pick.sh
+"$CAIRN" run pick.sh </dev/null
+touch flag
+"$CAIRN" run pick.sh </dev/null
+expect_eq "flag: second trace made" "A" "$(cat pick.txt)"
+rm flag
+"$CAIRN" run pick.sh </dev/null
+expect_eq "no flag: first trace hits" "c c" "$(pattern 2)"
+expect_eq "no flag: its output" "B" "$(cat pick.txt)"
+touch flag
+"$CAIRN" run pick.sh </dev/null
+expect_eq "flag: second trace hits" "c c" "$(pattern 2)"
+expect_eq "flag: its output" "A" "$(cat pick.txt)"
+
 # 13. cache stats count the hits.
 run_cairn cache stats --json
 expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"
