@@ -117,6 +117,24 @@ static const char *uses_volatile(const struct exec_session *s, const struct exec
 	return v;
 }
 
+/* Does the state hold a descriptor above 2 that a step opened (not one
+ * the session inherited)?  Reads and writes through it are not seen. */
+static int opened_by_steps(const struct exec_session *s)
+{
+	size_t i, k;
+	for (i = 0; i < s->state.fds.nr; i++) {
+		const char *d = s->state.fds.v[i];
+		int found = 0;
+		if (atoi(d) < 3)
+			continue;
+		for (k = 0; k < s->inherited_fds.nr && !found; k++)
+			found = !strcmp(d, s->inherited_fds.v[k]);
+		if (!found)
+			return 1;
+	}
+	return 0;
+}
+
 /* Does a carried descriptor above 2 hold the session's standard input?
  * (Reads through it would not be seen.) */
 static int holds_stdin_elsewhere(const struct exec_session *s, const struct exec_output *o)
@@ -198,6 +216,9 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 
 	if (no_cache)
 		c->off = "--no-cache";
+	else if (opened_by_steps(s))
+		c->off = "the shell holds a descriptor an earlier step opened (exec 3>FILE): "
+			 "what goes through it is not traced";
 	else if (holds_stdin_elsewhere(s, o))
 		c->off = "a descriptor other than 0 holds the standard input";
 	else if ((v = uses_volatile(s, step)))

@@ -20,6 +20,7 @@
 # diffs of what differed on stdout), 1 also on a usage or setup error.
 #
 # Environment: CAIRN_DIFF_TIMEOUT (seconds per run, default 30),
+# CAIRN_DIFF_CACHED=1 compares a second cairn run served from the cache,
 # CAIRN_DIFF_KEEP=1 keeps the scratch directory (both trees and outputs).
 
 set -u
@@ -162,6 +163,26 @@ fi
 
 run ref "$refshell" "$script" "${args[@]}"
 run cairn "$cairn" run "$script" "${args[@]}"
+# CAIRN_DIFF_CACHED=1: run again in a fresh working directory that keeps
+# only the store, so that steps come from the cache (outputs restored,
+# output replayed, state restored): that run must match the shell too.
+if [ -n "${CAIRN_DIFF_CACHED:-}" ]; then
+	mv "$base/cairn.tree/.cairn" "$base/store" || die "no store after the first run"
+	mv "$base/cairn.status" "$base/cairn1.status"
+	fresh_dirs
+	mv "$base/store" "$work/.cairn"
+	(
+		cd "$work" || exit 125
+		exec timeout -k 5 "$timeout_s" \
+			env -i PATH="$clean_path" HOME="$home" LANG=C.UTF-8 TERM=dumb \
+			"$cairn" run "$script" "${args[@]}"
+	) <"$stdin_file" >"$base/cairn.out" 2>"$base/cairn.err"
+	echo $? >"$base/cairn.status"
+	list_files >"$base/cairn.files"
+	chmod -R u+rwx "$work" 2>/dev/null
+	rm -rf "$base/cairn.tree"
+	mv "$work" "$base/cairn.tree"
+fi
 
 # --- compare
 name=${script##*/}
