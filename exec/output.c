@@ -169,19 +169,11 @@ fail:
 	return -1;
 }
 
-/* Write all of BUF to FD; 0 or -1. */
+/* Write all of BUF to FD; 0, or -1 (a reader that has gone away too:
+ * never a SIGPIPE that would end cairn). */
 static int put_all(int fd, const char *buf, size_t len)
 {
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return util_write_all_nosigpipe(fd, buf, len);
 }
 
 static void *pump(void *arg)

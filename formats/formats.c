@@ -84,7 +84,7 @@ int formats__call_many(json_t **out, json_t *jobs)
 	close(res[1]);
 	in[0] = res[1] = -1;
 	/* The helper reads the whole request before it writes. */
-	if (util_write_all(in[1], req, strlen(req)) < 0)
+	if (util_write_all_nosigpipe(in[1], req, strlen(req)) < 0)
 		ret = err_errno(CAIRN_ERROR, "cannot write to %s", helper);
 	close(in[1]);
 	in[1] = -1;

@@ -167,6 +167,10 @@ int util_is_sha256_hex(const char *s);
 /* Write all of BUF to FD, retrying on EINTR and short writes. 0 or -1. */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/* The same, but a reader that has gone away is an error (EPIPE), not a
+ * SIGPIPE that would end cairn. */
+int util_write_all_nosigpipe(int fd, const void *buf, size_t len);
+
 /* Is S a valid shell variable / function name for bash's purposes? */
 int util_is_name(const char *s, size_t len);
 

@@ -216,6 +216,30 @@ touch flag
 expect_eq "flag: second trace hits" "c c" "$(pattern 2)"
 expect_eq "flag: its output" "A" "$(cat pick.txt)"
 
+# 12c. A reader that goes away (| head -1) ends the writing step with
+# SIGPIPE, as under bash, and never cairn: the script goes on, also when
+# the output is replayed from the cache.
+printf 'seq 1 200000\necho "seq status $?" >&2\ntouch done.txt\n' >sp.sh
+for round in ran cached; do
+	rm -f done.txt
+	"$CAIRN" run sp.sh 2>sp.err </dev/null | head -1 >sp.out
+	expect_eq "head -1 ($round): status of cairn" 0 "${PIPESTATUS[0]}"
+	expect_eq "head -1 ($round): output" "1" "$(cat sp.out)"
+	expect_eq "head -1 ($round): the step got SIGPIPE" "seq status 141" "$(cat sp.err)"
+	[ -e done.txt ] || fail "head -1 ($round): the script did not go on"
+done
+
+# Replaying a cached step's output into a pipe whose reader went away
+# does not end cairn either.
+printf ':\nseq 1 200000\ntouch ppdone.txt\n' >pp.sh
+"$CAIRN" run pp.sh >/dev/null </dev/null
+rm -f ppdone.txt
+"$CAIRN" run pp.sh 2>/dev/null </dev/null | head -1 >pp.out
+expect_eq "replay into a closed pipe: cairn's status" 0 "${PIPESTATUS[0]}"
+expect_eq "replay into a closed pipe: cached" "c c c" "$(pattern 3)"
+[ "$(pattern 3)" = "c c c" ] || "$CAIRN" why @1 >&2
+[ -e ppdone.txt ] || fail "replay into a closed pipe: the script did not go on"
+
 # 13. cache stats count the hits.
 run_cairn cache stats --json
 expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"
