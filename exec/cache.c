@@ -503,9 +503,10 @@ static json_t *why_no_key(struct exec_cachectx *c, struct exec_session *s)
 	return why;
 }
 
-/* The objects a hit needs are all there and intact? */
-static int objects_ok(struct exec_session *s, json_t *cand, struct strbuf *out, struct strbuf *err,
-		      struct strbuf *state)
+/* The objects a hit needs are all there and intact?  The logs come back
+ * as descriptors (verified, read from the start: logs may be large), the
+ * end state as text. */
+static int objects_ok(struct exec_session *s, json_t *cand, int logs[3], struct strbuf *state)
 {
 	json_t *writes = json_object_get(cand, "writes"), *w;
 	const char *so = str(cand, "stdout"), *se = str(cand, "stderr"),
@@ -513,9 +514,9 @@ static int objects_ok(struct exec_session *s, json_t *cand, struct strbuf *out, 
 	size_t i;
 	if (!es || cache_cas_read(state, s->cairn_dir, es, MAX_OBJECT) < 0)
 		return 0;
-	if (so && cache_cas_read(out, s->cairn_dir, so, MAX_OBJECT) < 0)
+	if (so && cache_cas_open(&logs[1], s->cairn_dir, so) < 0)
 		return 0;
-	if (se && cache_cas_read(err, s->cairn_dir, se, MAX_OBJECT) < 0)
+	if (se && cache_cas_open(&logs[2], s->cairn_dir, se) < 0)
 		return 0;
 	json_array_foreach(writes, i, w)
 	{
@@ -525,6 +526,16 @@ static int objects_ok(struct exec_session *s, json_t *cand, struct strbuf *out, 
 			return 0;
 	}
 	return 1;
+}
+
+static void close_logs(int logs[3])
+{
+	int n;
+	for (n = 1; n < 3; n++) {
+		if (logs[n] >= 0)
+			close(logs[n]);
+		logs[n] = -1;
+	}
 }
 
 /* ---- the shell's baseline ---------------------------------------------- */
@@ -603,8 +614,9 @@ static int load_base(struct exec_session *s)
 int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
 		      const struct exec_output *o, struct exec_result *out)
 {
-	struct strbuf so = STRBUF_INIT, se = STRBUF_INIT, state = STRBUF_INIT;
+	struct strbuf state = STRBUF_INIT;
 	json_t *entry = NULL, *cands, *cand;
+	int logs[3] = { -1, -1, -1 };
 	size_t i;
 	int r, ret = 0;
 
@@ -654,7 +666,8 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 				json_decref(why);
 			continue;
 		}
-		if (!objects_ok(s, cand, &so, &se, &state)) {
+		close_logs(logs);
+		if (!objects_ok(s, cand, logs, &state)) {
 			if (!c->miss)
 				c->miss = why_path("?", "cached objects are missing or damaged",
 						   NULL, NULL);
@@ -678,8 +691,8 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 			    why_path("?", "the cached outputs could not be restored", NULL, NULL);
 			break;
 		}
-		exec__output_replay(o, &so, 1);
-		exec__output_replay(o, &se, 2);
+		exec__output_replay(o, logs[1], 1);
+		exec__output_replay(o, logs[2], 2);
 		out->cached = 1;
 		memcpy(out->from_step, str(cand, "step") ? str(cand, "step") : "",
 		       sizeof(out->from_step) - 1);
@@ -687,8 +700,7 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 		break;
 	}
 	json_decref(entry);
-	strbuf_release(&so);
-	strbuf_release(&se);
+	close_logs(logs);
 	strbuf_release(&state);
 	if (ret == 0)
 		c->lookup_ns = util_now_ns() - c->t_start;

@@ -210,8 +210,8 @@ int exec__output_is_ours(const struct exec_output *o, int fd);
 /* The step has ended: finish capturing, store the bytes (O->sha). */
 int exec__output_end(struct exec_output *o, struct exec_session *s);
 void exec__output_release(struct exec_output *o);
-/* Write DATA to where N goes. */
-void exec__output_replay(const struct exec_output *o, const struct strbuf *data, int n);
+/* Copy what FD holds (a verified log, or -1: none) to where N goes. */
+void exec__output_replay(const struct exec_output *o, int fd, int n);
 
 /* ---- the cache (cache.c) ---- */
 

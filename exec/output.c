@@ -315,8 +315,12 @@ static void read_back(struct exec_output *o, int n)
 	free(buf);
 }
 
+/* Logs up to this size are read whole and stored without an fsync. */
+#define LOG_IN_MEMORY (1 << 20)
+
 int exec__output_end(struct exec_output *o, struct exec_session *s)
 {
+	struct stat st;
 	int n, ret = 0;
 	if (o->pumping) {
 		/* Every writer has gone with the sandbox: drain to EOF. */
@@ -329,7 +333,17 @@ int exec__output_end(struct exec_output *o, struct exec_session *s)
 			continue;
 		if (o->kind[n] == EXEC_OUT_FILE)
 			read_back(o, n);
-		if (lseek(o->cap[n], 0, SEEK_SET) < 0 || strbuf_read_fd(&data, o->cap[n]) < 0) {
+		if (fstat(o->cap[n], &st) == 0 && st.st_size > LOG_IN_MEMORY) {
+			/* A large log is stored from its file (through our
+			 * descriptor: the file is unlinked), never held whole. */
+			char self[64];
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", o->cap[n]);
+			if (cache_cas_put_file(o->sha[n], s->cairn_dir, self) < 0)
+				ret = -1;
+			else
+				o->have[n] = 1;
+		} else if (lseek(o->cap[n], 0, SEEK_SET) < 0 ||
+			   strbuf_read_fd(&data, o->cap[n]) < 0) {
 			o->broken = 1;
 		} else if (cache_cas_put_buf(o->sha[n], s->cairn_dir, data.buf, data.len) < 0) {
 			ret = -1;
@@ -370,10 +384,17 @@ void exec__output_release(struct exec_output *o)
 	}
 }
 
-void exec__output_replay(const struct exec_output *o, const struct strbuf *data, int n)
+void exec__output_replay(const struct exec_output *o, int fd, int n)
 {
-	if (o->kind[n] == EXEC_OUT_CLOSED || !data->len)
+	char *buf;
+	ssize_t r;
+	if (fd < 0 || o->kind[n] == EXEC_OUT_CLOSED)
 		return;
-	/* A reader that went away stops the replay, as it would the step. */
-	put_all(o->dst[n], data->buf, data->len);
+	buf = xmalloc(65536);
+	while ((r = read(fd, buf, 65536)) > 0 || (r < 0 && errno == EINTR))
+		/* A reader that went away stops the replay, as it would the
+		 * step. */
+		if (r > 0 && put_all(o->dst[n], buf, (size_t)r) < 0)
+			break;
+	free(buf);
 }

@@ -240,6 +240,16 @@ expect_eq "replay into a closed pipe: cached" "c c c" "$(pattern 3)"
 [ "$(pattern 3)" = "c c c" ] || "$CAIRN" why @1 >&2
 [ -e ppdone.txt ] || fail "replay into a closed pipe: the script did not go on"
 
+# 12d. A large output (80 MB, more than is ever read whole) is stored
+# from its file and replayed as a stream.
+printf ':\nhead -c 80000000 /dev/zero | tr "\\0" x\n' >big.sh
+"$CAIRN" run big.sh >big1.out 2>/dev/null </dev/null
+"$CAIRN" run big.sh 2>/dev/null </dev/null | cat >big2.out
+expect_eq "large output: cached" "c c" "$(pattern 2)"
+expect_eq "large output: size" 80000000 "$(stat -c %s big2.out)"
+cmp -s big1.out big2.out || fail "large output: replay differs"
+rm -f big1.out big2.out
+
 # 13. cache stats count the hits.
 run_cairn cache stats --json
 expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"
