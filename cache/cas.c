@@ -178,9 +178,39 @@ static int open_object(int *fd, int *compressed, struct strbuf *obj, const char 
 	return err_errno(CAIRN_ERROR, "cannot open %s", obj->buf);
 }
 
+/* Rename the finished temporary file TMP to object SHA's name, making its
+ * fan-out directory on the way.  TMP is emptied once it is gone.  rename()
+ * replaces an object another process stored meanwhile with identical
+ * bytes: harmless.  0 or -1. */
+static int install_object(struct strbuf *tmp, const char *cairn_dir, const char *sha)
+{
+	struct strbuf p = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_addf(&p, "%s/cas", cairn_dir);
+	if ((ret = cache__mkdir(p.buf, 0755)) < 0)
+		goto out;
+	strbuf_addstr(&p, "/sha256");
+	if ((ret = cache__mkdir(p.buf, 0755)) < 0)
+		goto out;
+	strbuf_addf(&p, "/%.2s", sha);
+	if ((ret = cache__mkdir(p.buf, 0755)) < 0)
+		goto out;
+	strbuf_reset(&p);
+	cache_cas_path(&p, cairn_dir, sha);
+	if (rename(tmp->buf, p.buf) < 0) {
+		ret = err_errno(CAIRN_ERROR, "cannot rename %s to %s", tmp->buf, p.buf);
+		goto out;
+	}
+	strbuf_reset(tmp);
+out:
+	strbuf_release(&p);
+	return ret;
+}
+
 int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, const char *path)
 {
-	struct strbuf tmp = STRBUF_INIT, obj = STRBUF_INIT, dir = STRBUF_INIT;
+	struct strbuf tmp = STRBUF_INIT, obj = STRBUF_INIT;
 	char first[SHA256_HEX_LEN + 1], second[SHA256_HEX_LEN + 1];
 	int in = -1, fd = -1, ret = -1;
 
@@ -221,23 +251,9 @@ int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, cons
 		goto out;
 	}
 
-	strbuf_addf(&dir, "%s/cas", cairn_dir);
-	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
-		goto out;
-	strbuf_addstr(&dir, "/sha256");
-	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
-		goto out;
-	strbuf_addf(&dir, "/%.2s", first);
-	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
+	if ((ret = install_object(&tmp, cairn_dir, first)) < 0)
 		goto out;
 	cache_cas_path(&obj, cairn_dir, first);
-	/* rename() replaces an object that another process stored meanwhile
-	 * with identical bytes: harmless. */
-	if (rename(tmp.buf, obj.buf) < 0) {
-		ret = err_errno(CAIRN_ERROR, "cannot rename %s to %s", tmp.buf, obj.buf);
-		goto out;
-	}
-	strbuf_reset(&tmp);
 	if ((ret = cache__fsync_parent(obj.buf)) < 0)
 		goto out;
 	memcpy(out, first, sizeof(first));
@@ -251,7 +267,6 @@ out:
 		unlink(tmp.buf);
 	strbuf_release(&tmp);
 	strbuf_release(&obj);
-	strbuf_release(&dir);
 	return ret;
 }
 
@@ -313,51 +328,23 @@ out:
 int cache_cas_put_buf(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, const void *buf,
 		      size_t len)
 {
-	struct strbuf tmp = STRBUF_INIT, obj = STRBUF_INIT, dir = STRBUF_INIT;
-	char sha[SHA256_HEX_LEN + 1];
-	int fd = -1, ret = 0;
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, ret = 0;
 
-	util_sha256_hex(sha, buf, len);
-	memcpy(out, sha, sizeof(sha));
-	if (cache_cas_has(cairn_dir, sha))
+	util_sha256_hex(out, buf, len);
+	if (cache_cas_has(cairn_dir, out))
 		return 0;
-	strbuf_addf(&dir, "%s/cas", cairn_dir);
-	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
-		goto out;
-	strbuf_addstr(&dir, "/sha256");
-	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
-		goto out;
-	strbuf_addf(&dir, "/%.2s", sha);
-	if ((ret = cache__mkdir(dir.buf, 0755)) < 0)
-		goto out;
-	strbuf_addf(&tmp, "%s/tmp", cairn_dir);
-	if ((ret = cache__mkdir(tmp.buf, 0755)) < 0)
-		goto out;
-	strbuf_addstr(&tmp, "/cas.XXXXXX");
-	fd = mkostemp(tmp.buf, O_CLOEXEC);
-	if (fd < 0) {
-		ret = err_errno(CAIRN_ERROR, "cannot create %s", tmp.buf);
-		strbuf_reset(&tmp);
-		goto out;
-	}
-	if (util_write_all(fd, buf, len) < 0 || fchmod(fd, 0444) < 0) {
+	fd = cache__tmpfile(&tmp, cairn_dir, "cas");
+	if (fd < 0)
+		return -1;
+	if (util_write_all(fd, buf, len) < 0 || fchmod(fd, 0444) < 0)
 		ret = err_errno(CAIRN_ERROR, "cannot write %s", tmp.buf);
-		goto out;
-	}
-	cache_cas_path(&obj, cairn_dir, sha);
-	if (rename(tmp.buf, obj.buf) < 0) {
-		ret = err_errno(CAIRN_ERROR, "cannot rename %s to %s", tmp.buf, obj.buf);
-		goto out;
-	}
-	strbuf_reset(&tmp);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp.len && ret < 0)
+	close(fd);
+	if (ret == 0)
+		ret = install_object(&tmp, cairn_dir, out);
+	if (tmp.len)
 		unlink(tmp.buf);
 	strbuf_release(&tmp);
-	strbuf_release(&obj);
-	strbuf_release(&dir);
 	return ret;
 }
 

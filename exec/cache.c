@@ -14,9 +14,9 @@
 #include "formats.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,11 +26,6 @@
 #define MAX_CANDIDATES 8
 #define MAX_OBJECT (64u << 20) /* logs and states read whole */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-static int cmp_str_p(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static const char *const mode_names[] = { "script", "string", "stdin", "repl" };
 
@@ -127,8 +122,8 @@ static int opened_by_steps(const struct exec_session *s)
 		int found = 0;
 		if (atoi(d) < 3)
 			continue;
-		for (k = 0; k < s->inherited_fds.nr && !found; k++)
-			found = !strcmp(d, s->inherited_fds.v[k]);
+		for (k = 0; k < s->own_fds.nr && !found; k++)
+			found = !strcmp(d, s->own_fds.v[k]);
 		if (!found)
 			return 1;
 	}
@@ -164,25 +159,8 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	memset(c, 0, sizeof(*c));
 	c->t_start = util_now_ns();
 	strvec_init(&c->start_fds);
-	if (s->have_fds) {
-		strvec_copy(&c->start_fds, &s->state.fds);
-	} else {
-		/* The step inherits ours: describe 0, 1 and 2 as a step's
-		 * state would. */
-		int n;
-		for (n = 0; n < EXEC_FD_FIRST_PRIVATE; n++) {
-			char self[32], link[PATH_MAX];
-			ssize_t len;
-			int fl = fcntl(n, F_GETFD);
-			if (fl < 0 || (fl & FD_CLOEXEC))
-				continue;
-			snprintf(self, sizeof(self), "/proc/self/fd/%d", n);
-			len = readlink(self, link, sizeof(link) - 1);
-			if (len > 0)
-				strvec_pushf(&c->start_fds, "%d %.*s", n, (int)len, link);
-		}
-		qsort(c->start_fds.v, c->start_fds.nr, sizeof(char *), cmp_str_p);
-	}
+	/* Until a step has ended, steps inherit cairn's own descriptors. */
+	strvec_copy(&c->start_fds, s->have_fds ? &s->state.fds : &s->own_fds);
 	normal_state(&st, &s->state);
 	util_sha256_hex(sha, st.buf, st.len);
 	json_object_set_new(p, "version", json_integer(KEY_VERSION));
@@ -244,32 +222,6 @@ void exec__cachectx_release(struct exec_cachectx *c)
 }
 
 /* ---- verifying a trace ------------------------------------------------- */
-
-int exec__dir_hash(const char *host, char sha[SHA256_HEX_LEN + 1], size_t *count)
-{
-	struct strvec names = STRVEC_INIT;
-	struct strbuf all = STRBUF_INIT;
-	struct dirent *e;
-	size_t i;
-	DIR *d = opendir(host);
-	if (d) {
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				strvec_push(&names, e->d_name);
-		closedir(d);
-	}
-	qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
-	for (i = 0; i < names.nr; i++) {
-		if (i)
-			strbuf_addch(&all, '\n');
-		strbuf_addstr(&all, names.v[i]);
-	}
-	util_sha256_hex(sha, all.buf, all.len);
-	*count = names.nr;
-	strvec_clear(&names);
-	strbuf_release(&all);
-	return d ? 0 : -1;
-}
 
 static json_t *why_path(const char *path, const char *change, const char *old, const char *new)
 {

@@ -193,6 +193,10 @@ struct exec_output {
 	char sha[3][SHA256_HEX_LEN + 1]; /* of the captured bytes */
 };
 
+/* Describe, as a step's state does ("N TARGET", sorted), the descriptors
+ * below EXEC_FD_FIRST_PRIVATE that cairn passes on to a step. */
+void exec__describe_own_fds(struct strvec *out);
+
 /* A step served from the cache leaves the descriptors as they were: the
  * session takes copies of cairn's own, as a step's shell would have. */
 void exec__adopt_own_fds(struct exec_session *s);

@@ -202,7 +202,7 @@ struct exec_session {
 	 * in the first step, so that preludes restore only what differs.
 	 */
 	struct strvec base_vars; /* sorted `declare -p` statements */
-	struct strvec inherited_fds; /* "N TARGET" of descriptors > 2 cairn inherited */
+	struct strvec own_fds; /* "N TARGET" of the descriptors cairn passes on, sorted */
 	char *base_options, *base_shopts;
 	int have_base;
 	/* SIGINT and SIGQUIT as cairn found them: steps start with these (an

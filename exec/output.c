@@ -169,13 +169,6 @@ fail:
 	return -1;
 }
 
-/* Write all of BUF to FD; 0, or -1 (a reader that has gone away too:
- * never a SIGPIPE that would end cairn). */
-static int put_all(int fd, const char *buf, size_t len)
-{
-	return util_write_all_nosigpipe(fd, buf, len);
-}
-
 static void *pump(void *arg)
 {
 	struct exec_output *o = arg;
@@ -213,9 +206,9 @@ static void *pump(void *arg)
 				o->rd[n] = -1;
 				continue;
 			}
-			if (put_all(o->cap[n], buf, (size_t)r) < 0)
+			if (util_write_all(o->cap[n], buf, (size_t)r) < 0)
 				o->broken = 1;
-			if (put_all(o->dst[n], buf, (size_t)r) < 0) {
+			if (util_write_all_nosigpipe(o->dst[n], buf, (size_t)r) < 0) {
 				/* The reader went away: so will the step's
 				 * writes, as if it wrote there itself. */
 				o->broken = 1;
@@ -305,7 +298,7 @@ static void read_back(struct exec_output *o, int n)
 	while (at < end) {
 		size_t want = (size_t)(end - at) < 65536 ? (size_t)(end - at) : 65536;
 		ssize_t r = pread(o->back[n], buf, want, at);
-		if (r <= 0 || put_all(o->cap[n], buf, (size_t)r) < 0) {
+		if (r <= 0 || util_write_all(o->cap[n], buf, (size_t)r) < 0) {
 			/* Not readable (write-only), or shrunk meanwhile. */
 			o->broken = 1;
 			break;
@@ -394,7 +387,7 @@ void exec__output_replay(const struct exec_output *o, int fd, int n)
 	while ((r = read(fd, buf, 65536)) > 0 || (r < 0 && errno == EINTR))
 		/* A reader that went away stops the replay, as it would the
 		 * step. */
-		if (r > 0 && put_all(o->dst[n], buf, (size_t)r) < 0)
+		if (r > 0 && util_write_all_nosigpipe(o->dst[n], buf, (size_t)r) < 0)
 			break;
 	free(buf);
 }

@@ -126,21 +126,11 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	s->seconds_base = (long long)time(NULL);
 	/* Ours do not change: read them once, not after every step. */
 	s->own_limits = xcalloc(RLIM_NLIMITS, sizeof(*s->own_limits));
-	/* The descriptors above 2 the session inherits, as a step's state
-	 * describes them ("N TARGET"): the cache tells them from ones steps
-	 * open. */
-	strvec_init(&s->inherited_fds);
-	for (int fd = 3; fd < EXEC_FD_FIRST_PRIVATE; fd++) {
-		char self[32], link[PATH_MAX];
-		ssize_t len;
-		int fl = fcntl(fd, F_GETFD);
-		if (fl < 0 || (fl & FD_CLOEXEC))
-			continue;
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-		len = readlink(self, link, sizeof(link) - 1);
-		if (len > 0)
-			strvec_pushf(&s->inherited_fds, "%d %.*s", fd, (int)len, link);
-	}
+	/* The descriptors the session inherits, as a step's state describes
+	 * them: what the first step starts with, and what the cache tells
+	 * from descriptors steps open. */
+	strvec_init(&s->own_fds);
+	exec__describe_own_fds(&s->own_fds);
 	for (i = 0; i < RLIM_NLIMITS; i++)
 		if (getrlimit((int)i, &s->own_limits[i]) < 0)
 			s->own_limits[i].rlim_cur = s->own_limits[i].rlim_max = RLIM_INFINITY;
@@ -254,7 +244,7 @@ void exec_session_release(struct exec_session *s)
 	free(s->taken_limits);
 	free(s->own_limits);
 	strvec_clear(&s->base_vars);
-	strvec_clear(&s->inherited_fds);
+	strvec_clear(&s->own_fds);
 	strvec_clear(&s->taken_fds);
 	free(s->base_options);
 	free(s->base_shopts);
@@ -329,6 +319,23 @@ int exec__session_fd(const struct exec_session *s, int n)
 		if (s->fds[i].num == n)
 			return s->fds[i].fd;
 	return -1;
+}
+
+void exec__describe_own_fds(struct strvec *out)
+{
+	int fd;
+	for (fd = 0; fd < EXEC_FD_FIRST_PRIVATE; fd++) {
+		char self[32], link[PATH_MAX];
+		ssize_t len;
+		int fl = fcntl(fd, F_GETFD);
+		if (fl < 0 || (fl & FD_CLOEXEC))
+			continue;
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		len = readlink(self, link, sizeof(link) - 1);
+		if (len > 0)
+			strvec_pushf(out, "%d %.*s", fd, (int)len, link);
+	}
+	qsort(out->v, out->nr, sizeof(char *), cmp_str);
 }
 
 void exec__adopt_own_fds(struct exec_session *s)

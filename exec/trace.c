@@ -364,12 +364,10 @@ static int cmp_str_p(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A listed directory: the hash of its sorted entry names, and how many. */
-static void dir_entry(const char *host, json_t *o)
+int exec__dir_hash(const char *host, char sha[SHA256_HEX_LEN + 1], size_t *count)
 {
 	struct strvec names = STRVEC_INIT;
 	struct strbuf all = STRBUF_INIT;
-	char sha[SHA256_HEX_LEN + 1];
 	struct dirent *e;
 	size_t i;
 	DIR *d = opendir(host);
@@ -386,11 +384,21 @@ static void dir_entry(const char *host, json_t *o)
 		strbuf_addstr(&all, names.v[i]);
 	}
 	util_sha256_hex(sha, all.buf, all.len);
-	json_object_set_new(o, "sha256", json_string(sha));
-	json_object_set_new(o, "entries", json_integer((json_int_t)names.nr));
-	json_object_set_new(o, "size", json_null());
+	*count = names.nr;
 	strvec_clear(&names);
 	strbuf_release(&all);
+	return d ? 0 : -1;
+}
+
+/* A listed directory: the hash of its sorted entry names, and how many. */
+static void dir_entry(const char *host, json_t *o)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	size_t n;
+	exec__dir_hash(host, sha, &n);
+	json_object_set_new(o, "sha256", json_string(sha));
+	json_object_set_new(o, "entries", json_integer((json_int_t)n));
+	json_object_set_new(o, "size", json_null());
 }
 
 /* Note a read of PATH (the step's view, unresolved) unless written first. */

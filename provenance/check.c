@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int provenance_foreach_record(struct prov_store *st, int (*cb)(json_t *record, void *payload),
-			      void *payload)
+int prov__walk_sessions(struct prov_store *st,
+			int (*cb)(const git_oid *commit, json_t *record, void *payload),
+			void *payload)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
@@ -29,7 +30,7 @@ int provenance_foreach_record(struct prov_store *st, int (*cb)(json_t *record, v
 		while (more && !ret) {
 			if ((ret = prov__load_record(&rec, st, &cur)) < 0)
 				goto out;
-			ret = cb(rec, payload);
+			ret = cb(&cur, rec, payload);
 			json_decref(rec);
 			rec = NULL;
 			if (ret)
@@ -52,6 +53,25 @@ out:
 	git_commit_free(c);
 	git_reference_iterator_free(it);
 	return ret;
+}
+
+struct foreach_args {
+	int (*cb)(json_t *record, void *payload);
+	void *payload;
+};
+
+static int foreach_one(const git_oid *commit, json_t *record, void *payload)
+{
+	struct foreach_args *a = payload;
+	(void)commit;
+	return a->cb(record, a->payload);
+}
+
+int provenance_foreach_record(struct prov_store *st, int (*cb)(json_t *record, void *payload),
+			      void *payload)
+{
+	struct foreach_args a = { cb, payload };
+	return prov__walk_sessions(st, foreach_one, &a);
 }
 
 static void reportf(void (*report)(const char *problem, void *payload), void *payload,

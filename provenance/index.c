@@ -624,50 +624,33 @@ static int reidx_cmp(const void *a, const void *b)
 		     json_integer_value(json_object_get(y->rec, "seq")));
 }
 
+struct reidx_list {
+	struct reidx *all;
+	size_t nr, alloc;
+};
+
+static int reidx_collect(const git_oid *commit, json_t *record, void *payload)
+{
+	struct reidx_list *l = payload;
+	ALLOC_GROW(l->all, l->nr + 1, l->alloc);
+	git_oid_cpy(&l->all[l->nr].oid, commit);
+	l->all[l->nr].rec = json_incref(record);
+	l->nr++;
+	return 0;
+}
+
 int provenance_reindex(struct prov_store *st)
 {
-	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
-	git_commit *c = NULL;
-	struct reidx *all = NULL;
-	size_t nr = 0, alloc = 0, i;
+	struct reidx_list l = { 0 };
+	size_t i;
 	int lock = -1, ret, rc;
 
 	if ((ret = prov__lock(st, &lock)) < 0)
 		return ret;
-	if (git_reference_iterator_glob_new(&it, st->repo, PROV_REF_SESSIONS "*") < 0) {
-		ret = prov__git_err(CAIRN_ERROR, "cannot list the sessions");
+	if ((ret = prov__walk_sessions(st, reidx_collect, &l)) < 0)
 		goto out;
-	}
-	while ((rc = git_reference_next(&ref, it)) == 0) {
-		git_oid cur;
-		int more = git_reference_target(ref) != NULL;
-		if (more)
-			git_oid_cpy(&cur, git_reference_target(ref));
-		git_reference_free(ref);
-		ref = NULL;
-		while (more) {
-			ALLOC_GROW(all, nr + 1, alloc);
-			git_oid_cpy(&all[nr].oid, &cur);
-			if ((ret = prov__load_record(&all[nr].rec, st, &cur)) < 0)
-				goto out;
-			nr++;
-			if (git_commit_lookup(&c, st->repo, &cur) < 0) {
-				ret = prov__git_err(CAIRN_ERROR, "cannot read a session commit");
-				goto out;
-			}
-			more = git_commit_parentcount(c) > 0;
-			if (more)
-				git_oid_cpy(&cur, git_commit_parent_id(c, 0));
-			git_commit_free(c);
-			c = NULL;
-		}
-	}
-	if (rc != GIT_ITEROVER) {
-		ret = prov__git_err(CAIRN_ERROR, "cannot list the sessions");
-		goto out;
-	}
-	qsort(all, nr, sizeof(*all), reidx_cmp);
+	qsort(l.all, l.nr, sizeof(*l.all), reidx_cmp);
 	rc = git_reference_lookup(&ref, st->repo, PROV_REF_INDEX);
 	if (rc == 0 && git_reference_delete(ref) < 0) {
 		ret = prov__git_err(CAIRN_ERROR, "cannot reset %s", PROV_REF_INDEX);
@@ -675,17 +658,15 @@ int provenance_reindex(struct prov_store *st)
 	}
 	git_reference_free(ref);
 	ref = NULL;
-	for (i = 0; i < nr; i++)
-		if ((ret = prov__index_add(st, &all[i].oid, all[i].rec)) < 0)
+	for (i = 0; i < l.nr; i++)
+		if ((ret = prov__index_add(st, &l.all[i].oid, l.all[i].rec)) < 0)
 			goto out;
 	ret = prov__latest_repair(st);
 out:
-	for (i = 0; i < nr; i++)
-		json_decref(all[i].rec);
-	free(all);
-	git_commit_free(c);
+	for (i = 0; i < l.nr; i++)
+		json_decref(l.all[i].rec);
+	free(l.all);
 	git_reference_free(ref);
-	git_reference_iterator_free(it);
 	prov__unlock(lock);
 	return ret;
 }

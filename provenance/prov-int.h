@@ -55,6 +55,13 @@ struct prov_store {
 	json_t *bpaths;
 };
 
+/* Call CB for every record of every session (walking the session refs,
+ * not the index), with its step commit; a non-zero return stops the walk
+ * and is returned.  0 or -1. */
+int prov__walk_sessions(struct prov_store *st,
+			int (*cb)(const git_oid *commit, json_t *record, void *payload),
+			void *payload);
+
 /* Index the batch's steps (one tree, a commit per step).  0 or -1. */
 int prov__index_flush_batch(struct prov_store *st);
 /* Is step ID waiting in the batch?  1 or 0. */
