@@ -29,6 +29,11 @@
 
 static const char *const mode_names[] = { "script", "string", "stdin", "repl" };
 
+const char *exec_mode_name(enum exec_mode m)
+{
+	return (unsigned)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
+}
+
 /* The state as the key sees it: descriptors by kind, not by inode. */
 static void normal_state(struct strbuf *out, const struct exec_state *st)
 {
@@ -531,7 +536,7 @@ void exec__cache_save_base(struct exec_session *s)
 	strbuf_release(&tmp);
 }
 
-static int load_base(struct exec_session *s)
+int exec__cache_load_base(struct exec_session *s)
 {
 	struct strbuf p = STRBUF_INIT;
 	json_t *o, *v;
@@ -625,7 +630,7 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 						   NULL, NULL);
 			continue;
 		}
-		if (!load_base(s)) {
+		if (!exec__cache_load_base(s)) {
 			if (!c->miss)
 				c->miss =
 				    why_path("?", "no saved baseline of a fresh shell", NULL, NULL);
@@ -641,6 +646,10 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 		if (r == 0) {
 			c->miss =
 			    why_path("?", "the cached outputs could not be restored", NULL, NULL);
+			break;
+		}
+		if (out->aborted) {
+			ret = 1;
 			break;
 		}
 		exec__output_replay(o, logs[1], 1);

@@ -189,6 +189,7 @@ struct exec_output {
 	int pumping;
 	pthread_t thread;
 	int broken; /* not captured faithfully: the step is not cached */
+	int deferred; /* captured only, shown by exec__output_flush() */
 	int have[3];
 	char sha[3][SHA256_HEX_LEN + 1]; /* of the captured bytes */
 };
@@ -214,10 +215,21 @@ int exec__output_is_ours(const struct exec_output *o, int fd);
 /* The step has ended: finish capturing, store the bytes (O->sha). */
 int exec__output_end(struct exec_output *o, struct exec_session *s);
 void exec__output_release(struct exec_output *o);
+/* A deferred step's turn has come: show what it printed. */
+void exec__output_flush(struct exec_output *o);
 /* Copy what FD holds (a verified log, or -1: none) to where N goes. */
 void exec__output_replay(const struct exec_output *o, int fd, int n);
 
 /* ---- the cache (cache.c) ---- */
+
+/* Name the fresh shell's baseline (S->base_key) while the state is still
+ * the initial one; load a saved baseline (1), or 0 when there is none. */
+void exec__set_base_key(struct exec_session *s);
+int exec__cache_load_base(struct exec_session *s);
+/* Write TMPDIR/status, which preludes source to set $?.  0 or -1. */
+int exec__write_status_file(const struct exec_session *s);
+/* Lay out the scratch directory's stage for a relative script PATH. */
+int exec__make_stage(struct exec_session *s, const char *path);
 
 struct exec_cachectx {
 	char key[SHA256_HEX_LEN + 1];

@@ -37,6 +37,9 @@ enum exec_mode {
 	EXEC_MODE_REPL, /* interactive */
 };
 
+/* "script", "string", "stdin" or "repl", as records name modes. */
+const char *exec_mode_name(enum exec_mode m);
+
 /* A shell function as the state holds it. */
 struct exec_func {
 	char *name;
@@ -237,6 +240,20 @@ struct exec_session {
 	int base_saved;
 	struct exec_output *output; /* the running step's channels, or NULL */
 	char *image; /* a description of this host, for records */
+
+	/* ---- speculative steps (sched.c) ---- */
+	char *scratch; /* the session's scratch directory, bound into steps;
+			  TMPDIR is a worker's own part of it */
+	char *stepdir; /* .cairn/tmp/<session>[/j<seq>]: the step's layers */
+	int defer_output; /* output waits until the gate lets the step go */
+	/*
+	 * With GATE set, a recorded step stops before it changes anything
+	 * (commit, cache, record, output): GATE sees its record (reads and
+	 * writes filled in) and returns 0 to let it go on, or 1 to drop it
+	 * (the result says `aborted`; nothing happened that anyone sees).
+	 */
+	int (*gate)(struct exec_session *s, struct json_t *record, void *payload);
+	void *gate_payload;
 };
 
 struct exec_result {
@@ -254,6 +271,8 @@ struct exec_result {
 	int cached; /* served from the cache */
 	char from_step[33]; /* cached: the step whose outputs were reused */
 	const char *cache_off; /* why the cache was not asked, or NULL */
+	int aborted; /* the session's gate dropped the step (see gate) */
+	double cpu_s; /* CPU seconds the step used (ran) or saved (cached) */
 };
 
 void exec_result_release(struct exec_result *r);
@@ -277,5 +296,42 @@ int exec_step_run(struct exec_session *s, const struct exec_step *step, struct e
  * session's exit status on entry and the final one on return.
  */
 int exec_session_finish(struct exec_session *s, int *status);
+
+/* ---- running a list of steps (sched.c) ---- */
+
+struct exec_sched_opts {
+	/* Steps running at most at once; 0 or 1: one after another. */
+	unsigned jobs;
+	/*
+	 * HINTS[i]: the record of a recorded run of STEPS[i], or NULL.  What
+	 * the records say (reads, writes, states) tells which steps may run
+	 * ahead of their turn; nothing else depends on them.
+	 */
+	struct json_t *const *hints;
+	/* Called for each step, in order, when it is done; non-zero stops. */
+	int (*done)(size_t i, const struct exec_step *step, const struct exec_result *res,
+		    void *payload);
+	void *payload;
+};
+
+struct exec_sched_stats {
+	size_t ran, cached,
+	    failed; /* steps that ran (failed: with a status), came from the cache */
+	double cpu_saved_s; /* CPU seconds the cached steps took when they ran */
+	size_t early_started, early_kept, early_dropped; /* steps run ahead of their turn */
+	size_t stopped_at; /* steps done (less than N when the session ended) */
+};
+
+/*
+ * Run STEPS in order, as exec_step_run() one after another would: the
+ * same output in the same order, the same records, the same final
+ * state.  With JOBS > 1 (and a recorded, sandboxed session), steps that
+ * their hints show to be independent of the steps ahead of them run at
+ * the same time; what was foreseen is checked against what each step
+ * really read before anything of it is kept (see sched.c).  0, or -1
+ * when a step could not be run (err set).
+ */
+int exec_sched_run(struct exec_session *s, const struct exec_step *steps, size_t n,
+		   const struct exec_sched_opts *o, struct exec_sched_stats *stats);
 
 #endif

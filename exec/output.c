@@ -106,6 +106,7 @@ int exec__output_begin(struct exec_output *o, struct exec_session *s)
 	int n;
 
 	memset(o, 0, sizeof(*o));
+	o->deferred = s->defer_output;
 	for (n = 0; n < 3; n++)
 		o->dst[n] = o->rd[n] = o->child[n] = o->cap[n] = o->back[n] = -1;
 	/* Standard input: only to tell the cache what it is. */
@@ -138,7 +139,7 @@ int exec__output_begin(struct exec_output *o, struct exec_session *s)
 		}
 		if (capture_file(s, o, n) < 0)
 			goto fail;
-		if (S_ISREG(st.st_mode)) {
+		if (S_ISREG(st.st_mode) && !s->defer_output) {
 			/* Shells open with `>` write-only: read through a
 			 * descriptor of our own. */
 			char self[64];
@@ -208,7 +209,8 @@ static void *pump(void *arg)
 			}
 			if (util_write_all(o->cap[n], buf, (size_t)r) < 0)
 				o->broken = 1;
-			if (util_write_all_nosigpipe(o->dst[n], buf, (size_t)r) < 0) {
+			if (!o->deferred &&
+			    util_write_all_nosigpipe(o->dst[n], buf, (size_t)r) < 0) {
 				/* The reader went away: so will the step's
 				 * writes, as if it wrote there itself. */
 				o->broken = 1;
@@ -375,6 +377,17 @@ void exec__output_release(struct exec_output *o)
 		o->dst[n] = -1;
 		o->rd[n] = o->child[n] = o->cap[n] = o->back[n] = -1;
 	}
+}
+
+void exec__output_flush(struct exec_output *o)
+{
+	int n;
+	if (!o->deferred)
+		return;
+	o->deferred = 0;
+	for (n = 1; n < 3; n++)
+		if (o->cap[n] >= 0 && lseek(o->cap[n], 0, SEEK_SET) == 0)
+			exec__output_replay(o, o->cap[n], n);
 }
 
 void exec__output_replay(const struct exec_output *o, int fd, int n)

@@ -83,7 +83,7 @@ static int cmp_str(const void *a, const void *b)
  * shell starts there and opens "its" script, and the prelude then moves
  * to the real working directory.  Deep enough for every ".." in PATH.
  */
-static int make_stage(struct exec_session *s, const char *path)
+int exec__make_stage(struct exec_session *s, const char *path)
 {
 	struct strbuf cwd = STRBUF_INIT;
 	const char *p = path;
@@ -108,11 +108,27 @@ static int make_stage(struct exec_session *s, const char *path)
 	return ret;
 }
 
+/* Sourced with the status as $1 to set $? without a fork. */
+int exec__write_status_file(const struct exec_session *s)
+{
+	char *path = xstrfmt("%s/status", s->tmpdir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || util_write_all(fd, "return $1\n", 10) < 0) {
+		err_errno(CAIRN_ERROR, "%s", path);
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return -1;
+	}
+	close(fd);
+	free(path);
+	return 0;
+}
+
 int exec_session_init(struct exec_session *s, const struct exec_session_opts *opts)
 {
 	const char *const *env = opts->env ? opts->env : (const char *const *)environ;
 	const char *tmp = getenv("TMPDIR");
-	char *status_file = NULL;
 	size_t i;
 	int ret = -1;
 
@@ -167,6 +183,7 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		s->tmpdir = NULL;
 		goto out;
 	}
+	s->scratch = xstrdup(s->tmpdir);
 	if (opts->mode == EXEC_MODE_SCRIPT) {
 		char *abs = realpath(opts->script, NULL);
 		struct stat st;
@@ -177,7 +194,7 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		s->script_abs = abs;
 		s->argv0 = xstrdup(opts->script);
 		if (opts->script[0] != '/') {
-			if (make_stage(s, opts->script) < 0)
+			if (exec__make_stage(s, opts->script) < 0)
 				goto out;
 			s->how = EXEC_HOW_STAGE;
 		} else if (!stat(abs, &st) && S_ISREG(st.st_mode)) {
@@ -190,18 +207,8 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		s->argv0 = xstrdup(s->lang == EXEC_LANG_SH ? "sh" : "bash");
 	}
 
-	/* Sourced with the status as $1 to set $? without a fork. */
-	status_file = xstrfmt("%s/status", s->tmpdir);
-	{
-		int fd = open(status_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || util_write_all(fd, "return $1\n", 10) < 0) {
-			err_errno(CAIRN_ERROR, "%s", status_file);
-			if (fd >= 0)
-				close(fd);
-			goto out;
-		}
-		close(fd);
-	}
+	if (exec__write_status_file(s) < 0)
+		goto out;
 
 	for (i = 0; env[i]; i++) {
 		if (!strncmp(env[i], "SHLVL=", 6)) {
@@ -223,7 +230,6 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		goto out;
 	ret = 0;
 out:
-	free(status_file);
 	if (ret < 0)
 		exec_session_release(s);
 	return ret;
@@ -257,6 +263,7 @@ void exec_session_release(struct exec_session *s)
 	free(s->script_abs);
 	free(s->startdir);
 	free(s->tmpdir);
+	free(s->scratch);
 	free(s->stage_cwd);
 	free(s->stage_prog);
 	free(s->shlvl);
@@ -576,7 +583,7 @@ static void take_fds(struct exec_session *s, pid_t pid)
 		if (ln > 0) {
 			link[ln] = '\0';
 			/* The shell's own handle on its program (dash keeps it low). */
-			if (!strncmp(link, s->tmpdir, strlen(s->tmpdir)) ||
+			if (!strncmp(link, s->scratch, strlen(s->scratch)) ||
 			    (s->script_abs && !strcmp(link, s->script_abs)))
 				continue;
 		}
@@ -835,6 +842,17 @@ static int build(struct strbuf *prog, struct exec_session *s, const struct exec_
 	return exec__build_program(prog, s, step, use_sync);
 }
 
+void exec__set_base_key(struct exec_session *s)
+{
+	struct strbuf b = STRBUF_INIT;
+	if (!s->state.initial || s->base_key[0])
+		return;
+	strbuf_addf(&b, "%s %d %d ", s->shell, (int)s->lang, (int)s->mode);
+	exec_state_serialize(&b, &s->state);
+	util_sha256_hex(s->base_key, b.buf, b.len);
+	strbuf_release(&b);
+}
+
 /*
  * Run one step, as a recorded step in the sandbox when the session has a
  * project root.
@@ -866,13 +884,7 @@ static int step_run(struct exec_session *s, const struct exec_step *step, struct
 			output.stdin_kind = "closed";
 			output.broken = 1;
 		}
-		if (s->state.initial && !s->base_key[0]) {
-			struct strbuf b = STRBUF_INIT;
-			strbuf_addf(&b, "%s %d %d ", s->shell, (int)s->lang, (int)s->mode);
-			exec_state_serialize(&b, &s->state);
-			util_sha256_hex(s->base_key, b.buf, b.len);
-			strbuf_release(&b);
-		}
+		exec__set_base_key(s);
 		exec__cache_key(&cache, s, step, &output, s->no_cache);
 		have_cache = 1;
 		sr.cache = &cache;
@@ -934,6 +946,8 @@ static int step_run(struct exec_session *s, const struct exec_step *step, struct
 		if (complete)
 			s->state.status = out->status;
 	}
+	if (srp && s->have_base && !s->base_saved)
+		exec__cache_save_base(s);
 	if (s->output && exec__output_end(s->output, s) < 0)
 		warn("%s", err_last());
 	if (srp) {

@@ -335,6 +335,7 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	random_hex(rnd, 4);
 	s->session_id = xstrfmt("%s-%s", stamp, rnd);
+	s->stepdir = xstrfmt("%s/tmp/%s", s->cairn_dir, s->session_id);
 
 	p = xstrfmt("%s/tmp", s->cairn_dir);
 	if (exec__mkdir_p(p, 0700) < 0) {
@@ -429,6 +430,7 @@ void exec__record_release(struct exec_session *s)
 	free(s->root);
 	free(s->cairn_dir);
 	free(s->session_id);
+	free(s->stepdir);
 	free(s->tmp_lower);
 	free(s->script_dir);
 	free(s->home);
@@ -500,7 +502,7 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	/* The session's layer directories, emptied after each step
 	 * (exec__steprun_release): making and removing a dozen
 	 * directories per step cost more than the rest of preparing. */
-	r->stepdir = xstrfmt("%s/tmp/%s", s->cairn_dir, s->session_id);
+	r->stepdir = xstrdup(s->stepdir);
 	r->tstepdir = xstrfmt("%s/steps", s->tmpdir);
 
 	d = xstrfmt("%s/p", r->stepdir);
@@ -547,7 +549,7 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	 * a project inside it. */
 	qsort(r->layers, r->nlayers, sizeof(*r->layers), cmp_layer);
 
-	r->binds[r->nbinds++] = (struct sandbox_bind){ s->tmpdir, s->tmpdir, 0 };
+	r->binds[r->nbinds++] = (struct sandbox_bind){ s->scratch, s->scratch, 0 };
 	if (s->script_dir)
 		r->binds[r->nbinds++] = (struct sandbox_bind){ s->script_dir, s->script_dir, 0 };
 	r->cfg.detach_fd = r->cfg.detach_ack = -1;
@@ -636,6 +638,7 @@ static json_t *env_object(const struct strvec *env)
 static json_t *state_json(const struct exec_session *s, const struct exec_state *st)
 {
 	json_t *o = json_object(), *vars = json_array(), *funcs = json_object();
+	json_t *args = json_array();
 	struct strbuf name = STRBUF_INIT;
 	char sha[SHA256_HEX_LEN + 1];
 	size_t i;
@@ -654,6 +657,9 @@ static json_t *state_json(const struct exec_session *s, const struct exec_state 
 		json_object_set_new(funcs, st->funcs[i].name, json_string(st->funcs[i].body));
 	json_object_set_new(o, "functions", funcs);
 	json_object_set_new(o, "options", st->options ? json_string(st->options) : json_null());
+	for (i = 0; i < st->argv.nr; i++)
+		json_array_append_new(args, json_string(st->argv.v[i]));
+	json_object_set_new(o, "args", args);
 	exec_state_hash(sha, st);
 	json_object_set_new(o, "state_sha256", json_string(sha));
 	strbuf_release(&name);
@@ -714,6 +720,8 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 	}
 	json_object_set_new(rec, "shell", json_string(s->lang == EXEC_LANG_SH ? "sh" : "bash"));
 	json_object_set_new(rec, "shell_path", json_string(s->shell));
+	json_object_set_new(rec, "mode", json_string(exec_mode_name(s->mode)));
+	json_object_set_new(rec, "argv0", json_string(s->argv0 ? s->argv0 : ""));
 	r->start_state = state_json(s, &s->state);
 	json_object_set(rec, "start_state", r->start_state);
 	json_object_set_new(rec, "started", rfc3339(r->started_real));
@@ -977,6 +985,15 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	 */
 	json_object_set_new(rec, "committed", json_boolean(ok));
 	json_object_set_new(rec, "cache", cache_json(r->cache, 0));
+	out->cpu_s = u->cpu_user_s + u->cpu_sys_s;
+	if (s->gate) {
+		if (s->gate(s, rec, s->gate_payload)) {
+			out->aborted = 1;
+			goto out;
+		}
+		if (s->output)
+			exec__output_flush(s->output);
+	}
 	if (ok && r->cache && o && complete && !out->ended)
 		exec__cache_add(r->cache, s, rec, o);
 	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r->id);
@@ -1140,7 +1157,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	strvec_copy(&next.fds, &cc->start_fds);
 
 	steprun_begin(&r, s, step);
-	stage = xstrfmt("%s/tmp/%s/hit", s->cairn_dir, s->session_id);
+	stage = xstrfmt("%s/hit", s->stepdir);
 	exec__remove_tree(stage);
 	if (exec__mkdir_p(stage, 0700) < 0) {
 		ret = -1;
@@ -1205,6 +1222,11 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set_new(rec, "committed", json_true());
 	json_object_set_new(rec, "cache", cache_json(cc, 1));
 
+	if (s->gate && s->gate(s, rec, s->gate_payload)) {
+		out->aborted = 1;
+		ret = 1;
+		goto out;
+	}
 	/* As for a step that ran: the record first, then the journal. */
 	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r.id);
 	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r.id);
@@ -1244,6 +1266,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	out->nreads = json_array_size(json_object_get(rec, "reads"));
 	out->nwrites = json_array_size(writes);
 	out->wall_ns = util_now_ns() - t0;
+	out->cpu_s = json_number_value(json_object_get(cand, "cpu_s"));
 	if (s->record && s->record(rec, pending, s->record_payload) < 0)
 		ret = -1;
 	else

@@ -316,7 +316,7 @@ done:
 static int ignored(const struct exec_session *s, const char *path)
 {
 	return exec__under(path, "/proc") || exec__under(path, "/sys") ||
-	    exec__under(path, "/dev") || exec__under(path, s->tmpdir) ||
+	    exec__under(path, "/dev") || exec__under(path, s->scratch) ||
 	    exec__under(path, s->cairn_dir);
 }
 

@@ -142,6 +142,16 @@ int provenance_foreach_step(struct prov_store *st, int (*cb)(json_t *record, voi
 			    void *payload);
 
 /*
+ * The records of session SPEC (its id, a unique prefix of one, or `@N`:
+ * the session of the N-th most recent step; NULL or "": the newest
+ * step's), in the order the steps ran: *OUT a new array, *SESSION (may
+ * be NULL) the full session id.  CAIRN_ENOTFOUND, CAIRN_ECONFLICT when a
+ * prefix names several sessions (the message lists them), or -1.
+ */
+int provenance_session_steps(json_t **out, char **session, struct prov_store *st,
+			     const char *spec);
+
+/*
  * Set tag KEY=VALUE on step STEP_ID (a full id or any spec accepted by
  * provenance_step_get()).  Tags are kept on refs/cairn/tags, never by
  * rewriting the step's commit; a later value for KEY replaces the

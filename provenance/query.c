@@ -348,3 +348,124 @@ int provenance_file_tags(json_t **out, struct prov_store *st, const char *sha256
 	}
 	return ret;
 }
+
+/* ---- sessions -------------------------------------------------------------- */
+
+static int cmp_seq(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "seq"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "seq"));
+	return x < y ? -1 : x > y;
+}
+
+/* The full session id SPEC names (an id or a unique prefix of one). */
+static int session_resolve(char **out, struct prov_store *st, const char *spec)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	struct strvec found = STRVEC_INIT;
+	size_t n = strlen(spec), i;
+	int ret = 0;
+
+	if (git_reference_iterator_glob_new(&it, st->repo, PROV_REF_SESSIONS "*") < 0)
+		return prov__git_err(CAIRN_ERROR, "cannot list the sessions");
+	while (git_reference_next(&ref, it) == 0) {
+		const char *id = git_reference_name(ref) + strlen(PROV_REF_SESSIONS);
+		if (!strcmp(id, spec)) {
+			strvec_clear(&found);
+			strvec_push(&found, id);
+			git_reference_free(ref);
+			break;
+		}
+		if (!strncmp(id, spec, n))
+			strvec_push(&found, id);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	if (found.nr == 1) {
+		*out = xstrdup(found.v[0]);
+	} else if (!found.nr) {
+		ret = err_set(CAIRN_ENOTFOUND, "no session %s", spec);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		for (i = 0; i < found.nr && i < 10; i++)
+			strbuf_addf(&sb, "\n  %s", found.v[i]);
+		ret = err_set(CAIRN_ECONFLICT, "%s names %zu sessions:%s", spec, found.nr, sb.buf);
+		strbuf_release(&sb);
+	}
+	strvec_clear(&found);
+	return ret;
+}
+
+int provenance_session_steps(json_t **out, char **session, struct prov_store *st, const char *spec)
+{
+	git_commit *c = NULL, *prev = NULL;
+	git_oid tip;
+	json_t *arr = json_array(), *rec = NULL;
+	char *id = NULL, *ref = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!spec || !*spec || spec[0] == '@') {
+		/* The session of a step: the newest one's by default. */
+		if ((ret = provenance_step_get(&rec, st, spec && *spec ? spec : "@1")) < 0)
+			goto out;
+		id = xstrdup(json_string_value(json_object_get(rec, "session"))
+				 ? json_string_value(json_object_get(rec, "session"))
+				 : "");
+		json_decref(rec);
+		rec = NULL;
+	} else if ((ret = session_resolve(&id, st, spec)) < 0) {
+		goto out;
+	}
+	ref = xstrfmt("%s%s", PROV_REF_SESSIONS, id);
+	if (prov__ref_id(&tip, st, ref) < 0) {
+		ret = err_set(CAIRN_ENOTFOUND, "no session %s", id);
+		goto out;
+	}
+	if (git_commit_lookup(&c, st->repo, &tip) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", ref);
+		goto out;
+	}
+	for (;;) {
+		if ((ret = prov__load_record(&rec, st, git_commit_id(c))) < 0)
+			goto out;
+		json_array_append_new(arr, rec);
+		rec = NULL;
+		if (git_commit_parentcount(c) == 0)
+			break;
+		if (git_commit_parent(&prev, c, 0) < 0) {
+			ret = prov__git_err(CAIRN_ERROR, "cannot read %s", ref);
+			goto out;
+		}
+		git_commit_free(c);
+		c = prev;
+		prev = NULL;
+	}
+	{
+		/* Sorted by seq (the chain is newest first). */
+		size_t n = json_array_size(arr), i;
+		json_t **v = xcalloc(n ? n : 1, sizeof(*v)), *sorted = json_array();
+		for (i = 0; i < n; i++)
+			v[i] = json_array_get(arr, i);
+		qsort(v, n, sizeof(*v), cmp_seq);
+		for (i = 0; i < n; i++)
+			json_array_append(sorted, v[i]);
+		free(v);
+		json_decref(arr);
+		arr = sorted;
+	}
+	*out = arr;
+	arr = NULL;
+	if (session) {
+		*session = id;
+		id = NULL;
+	}
+	ret = 0;
+out:
+	json_decref(arr);
+	git_commit_free(c);
+	free(id);
+	free(ref);
+	return ret;
+}

@@ -18,6 +18,7 @@ const char shell_version[] = CAIRN_VERSION;
 /* Every subcommand; a new one is a file plus a line here. */
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_run_entry,
+	&cmd_replay_entry,
 	&cmd_init_entry,
 	&cmd_log_entry,
 	&cmd_show_entry,

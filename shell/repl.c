@@ -305,8 +305,11 @@ int shell_repl(const struct exec_session_opts *opts_in)
 			status = shell_main((int)words.nr, words.v);
 			fflush(stdout);
 		} else {
-			struct shell_input in = { "<stdin>", pending.buf, pending.len,
-						  lines_done + 1, 1 };
+			struct shell_input in = { .name = "<stdin>",
+						  .buf = pending.buf,
+						  .len = pending.len,
+						  .first_line = lines_done + 1,
+						  .summary = 1 };
 			status = shell_run_input(&es, &in, &ended, &sig);
 			if (ended == SHELL_ENDED && sig == SIGINT) {
 				/* The step was interrupted: nothing it did counts. */

@@ -78,6 +78,7 @@ extern const struct cmd_entry cmd_diff_entry;
 extern const struct cmd_entry cmd_why_entry;
 extern const struct cmd_entry cmd_cache_entry;
 extern const struct cmd_entry cmd_fsck_entry;
+extern const struct cmd_entry cmd_replay_entry;
 
 /* cmd-cache.c: what cache and fsck share. */
 struct cache_shaset;
@@ -155,7 +156,42 @@ struct shell_input {
 	size_t len;
 	unsigned first_line;
 	int summary; /* print a one-line summary after each step */
+	unsigned jobs; /* steps at most at once (exec_sched_run) */
+	json_t *recorded; /* records of an earlier run of the same input, or NULL */
+	const struct shell_steps *steps; /* the steps, when not parsed from BUF */
+	struct exec_sched_stats *stats; /* filled in, when not NULL */
 };
+
+/* Steps ready to run: parsed, or rebuilt from records. */
+struct shell_steps {
+	struct exec_step *v;
+	size_t n;
+};
+
+/* Add C (parsed from BUF) with directives D (may be NULL). */
+void shell_steps_add(struct shell_steps *st, const char *buf, const struct parse_cmd *c,
+		     const struct exec_directives *d);
+void shell_steps_release(struct shell_steps *st);
+
+/* For each step, the record in RECORDS (in order) with the same line and
+ * command, or NULL: a new array of borrowed references. */
+json_t **shell_match_records(const struct shell_steps *st, json_t *records);
+
+struct shell_run_opts {
+	const char *name; /* for messages */
+	int summary;
+	unsigned jobs;
+	json_t *const *hints;
+};
+
+/*
+ * Run ST as steps of ES (exec_sched_run), reporting each as a script run
+ * does.  Returns the status the session would exit with (125 when a step
+ * could not be run); *ENDED and *SIGNAL as for shell_run_input().
+ */
+int shell_run_steps(struct exec_session *es, const struct shell_steps *st,
+		    const struct shell_run_opts *ro, int *ended, int *signal,
+		    struct exec_sched_stats *stats);
 
 /* *ENDED values of shell_run_input(). */
 enum {
