@@ -216,9 +216,12 @@ static int replay_session(struct replay *r, const char *spec, unsigned jobs)
 	cwd = str(json_object_get(first, "start_state"), "cwd");
 
 	/* From where the session started, as it started. */
-	dir = cwd && cwd[0] == '/'
-	    ? xstrdup(cwd)
-	    : xstrfmt("%s/%s", provenance_store_root(r->st), cwd ? cwd : ".");
+	if (cwd && cwd[0] == '/')
+		dir = xstrdup(cwd);
+	else if (!cwd || !strcmp(cwd, "."))
+		dir = xstrdup(provenance_store_root(r->st));
+	else
+		dir = xstrfmt("%s/%s", provenance_store_root(r->st), cwd);
 	if (chdir(dir) < 0) {
 		fprintf(stderr, "cairn replay: cannot enter %s, where session %s started: %s\n",
 			dir, r->session, strerror(errno));
@@ -226,6 +229,13 @@ static int replay_session(struct replay *r, const char *spec, unsigned jobs)
 		return 125;
 	}
 	setenv("PWD", dir, 1);
+	/* Where cairn was started from shows in OLDPWD, as recorded. */
+	v = json_object_get(json_object_get(json_object_get(first, "start_state"), "env"),
+			    "OLDPWD");
+	if (json_string_value(v))
+		setenv("OLDPWD", json_string_value(v), 1);
+	else
+		unsetenv("OLDPWD");
 	json_array_foreach(json_object_get(json_object_get(first, "start_state"), "args"), i, v)
 	    strvec_push(&args, json_string_value(v) ? json_string_value(v) : "");
 	o.lang = str(first, "shell") && !strcmp(str(first, "shell"), "sh") ? EXEC_LANG_SH

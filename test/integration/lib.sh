@@ -7,7 +7,7 @@ set -u
 T_FAILS=0
 T_NAME=$(basename "$0" .sh)
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cairn-it.XXXXXX")
-trap 'rm -rf "$T_DIR"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T_DIR"' EXIT
 cd "$T_DIR" || exit 1
 # The test directory is the project: its store exists from the start, so
 # cairn does not announce a new one on standard error.
