@@ -44,6 +44,14 @@
 
 /* How far ahead of the next step a worker may start. */
 #define SCHED_WINDOW 64
+/*
+ * A worker costs a few milliseconds (fork, its layers, the hand-over),
+ * about what a cache hit costs in all: only steps that took longer than
+ * this when recorded run ahead.  A step recorded as a hit will likely hit
+ * again, so only one whose original run was long is worth the chance.
+ */
+#define SCHED_MIN_RAN_S 0.02
+#define SCHED_MIN_CACHED_S 0.5
 /* The largest serialised state read back from the content store. */
 #define STATE_MAX (64u << 20)
 
@@ -155,6 +163,7 @@ static void hint_read(struct hint *h, json_t *rec)
 {
 	json_t *sb, *r;
 	size_t i;
+	int cost;
 
 	strvec_init(&h->reads);
 	strvec_init(&h->writes);
@@ -165,7 +174,12 @@ static void hint_read(struct hint *h, json_t *rec)
 	h->start_sha = str(json_object_get(rec, "start_state"), "state_sha256");
 	h->end_sha = str(rec, "end_state_sha256");
 	h->complete = json_is_object(json_object_get(rec, "state_change"));
-	h->early = h->complete && json_is_true(json_object_get(sb, "sandboxed")) &&
+	if (json_is_true(json_object_get(rec, "cached")))
+		cost = json_number_value(json_object_get(rec, "saved_wall_s")) >= SCHED_MIN_CACHED_S;
+	else
+		cost = json_number_value(json_object_get(json_object_get(rec, "resources"),
+							 "wall_s")) >= SCHED_MIN_RAN_S;
+	h->early = cost && h->complete && json_is_true(json_object_get(sb, "sandboxed")) &&
 	    !json_is_true(json_object_get(sb, "stdin_read")) &&
 	    !json_is_true(json_object_get(sb, "network")) &&
 	    !json_array_size(json_object_get(sb, "home_writes"));

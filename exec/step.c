@@ -1181,6 +1181,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set_new(rec, "cached", json_true());
 	json_object_set(rec, "from_step", json_object_get(cand, "step"));
 	json_object_set(rec, "saved_cpu_s", json_object_get(cand, "cpu_s"));
+	json_object_set(rec, "saved_wall_s", json_object_get(cand, "wall_s"));
 	end = state_json(s, &next);
 	ch = state_change(r.start_state, end);
 	json_object_set(ch, "exit_status", json_object_get(cand, "exit_status"));

@@ -138,7 +138,7 @@ echo old-b >b.txt
 echo b.txt >which.txt
 cat >d.sh <<'EOF'
 sleep 0.3; date +%s%N > a.txt
-f=$(cat which.txt); cat "$f" > got.txt
+sleep 0.1; f=$(cat which.txt); cat "$f" > got.txt
 sleep 0.3; echo done
 EOF
 "$CAIRN" run d.sh >/dev/null 2>&1 </dev/null
