@@ -21,6 +21,7 @@
 #include "util.h"
 
 #include <sys/resource.h>
+#include <sys/types.h>
 
 /* Which shell language runs the steps. */
 enum exec_lang {
@@ -246,6 +247,10 @@ struct exec_session {
 			  TMPDIR is a worker's own part of it */
 	char *stepdir; /* .cairn/tmp/<session>[/j<seq>]: the step's layers */
 	int defer_output; /* output waits until the gate lets the step go */
+	int stdin_guard; /* descriptor 0 is a stand-in (sched.c): reading it
+			    counts as reading the session's input */
+	dev_t stdin_guard_dev;
+	ino_t stdin_guard_ino;
 	/*
 	 * With GATE set, a recorded step stops before it changes anything
 	 * (commit, cache, record, output): GATE sees its record (reads and

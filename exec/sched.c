@@ -30,12 +30,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -175,7 +178,8 @@ static void hint_read(struct hint *h, json_t *rec)
 	h->end_sha = str(rec, "end_state_sha256");
 	h->complete = json_is_object(json_object_get(rec, "state_change"));
 	if (json_is_true(json_object_get(rec, "cached")))
-		cost = json_number_value(json_object_get(rec, "saved_wall_s")) >= SCHED_MIN_CACHED_S;
+		cost =
+		    json_number_value(json_object_get(rec, "saved_wall_s")) >= SCHED_MIN_CACHED_S;
 	else
 		cost = json_number_value(json_object_get(json_object_get(rec, "resources"),
 							 "wall_s")) >= SCHED_MIN_RAN_S;
@@ -353,16 +357,98 @@ struct wctx {
 	struct strvec start_fds;
 };
 
+/*
+ * The session's input is not for a step ahead of its turn.  It gets a
+ * stand-in that reads as empty, of the same kind where that shows (a
+ * terminal whose other side is closed, for a terminal; else an empty
+ * file), and reading it at all drops the step (it runs again in order,
+ * with the real input).  0 or -1.
+ */
+static int guard_stdin(struct exec_session *s)
+{
+	int real = exec__session_fd(s, 0), fd = -1;
+	struct stat st;
+
+	if (!s->have_fds)
+		real = 0;
+	if (real >= 0 && isatty(real)) {
+		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char name[64];
+		if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 &&
+		    ptsname_r(master, name, sizeof(name)) == 0)
+			fd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0) {
+			struct termios tio;
+			struct winsize ws;
+			if (tcgetattr(real, &tio) == 0)
+				tcsetattr(fd, TCSANOW, &tio);
+			if (ioctl(real, TIOCGWINSZ, &ws) == 0)
+				ioctl(fd, TIOCSWINSZ, &ws);
+		}
+		if (master >= 0)
+			close(master);
+	}
+	if (fd < 0) {
+		char *path = xstrfmt("%s/stdin", s->stepdir);
+		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+		free(path);
+	}
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	s->stdin_guard = 1;
+	s->stdin_guard_dev = st.st_dev;
+	s->stdin_guard_ino = st.st_ino;
+	if (!s->have_fds) {
+		if (dup2(fd, 0) < 0)
+			return -1;
+	} else {
+		size_t k;
+		for (k = 0; k < s->nfds; k++) {
+			if (s->fds[k].num != 0)
+				continue;
+			close(s->fds[k].fd);
+			s->fds[k].fd = fcntl(fd, F_DUPFD_CLOEXEC, 200);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* Does the shell's descriptor 0, as the step left it, hold our stand-in? */
+static int still_guarded(struct exec_session *s)
+{
+	struct stat st;
+	int fd = exec__session_fd(s, 0);
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == s->stdin_guard_dev &&
+	    st.st_ino == s->stdin_guard_ino;
+}
+
 static int worker_gate(struct exec_session *s, json_t *record, void *payload)
 {
 	struct wctx *c = payload;
 	json_t *msg = json_object();
-	int changed = s->state.fds.nr != c->start_fds.nr;
-	size_t i;
+	int changed = !still_guarded(s);
+	size_t i = 0, k = 0;
 	char v = 'A';
 
-	for (i = 0; !changed && i < c->start_fds.nr; i++)
-		changed = strcmp(s->state.fds.v[i], c->start_fds.v[i]) != 0;
+	/* The descriptors the step left, but 0: our stand-in for it
+	 * (guard_stdin()), described as the sandbox shows it, if at all. */
+	while (!changed) {
+		while (i < c->start_fds.nr && !strncmp(c->start_fds.v[i], "0 ", 2))
+			i++;
+		while (k < s->state.fds.nr && !strncmp(s->state.fds.v[k], "0 ", 2))
+			k++;
+		if (i == c->start_fds.nr || k == s->state.fds.nr) {
+			changed = i != c->start_fds.nr || k != s->state.fds.nr;
+			break;
+		}
+		changed = strcmp(c->start_fds.v[i++], s->state.fds.v[k++]) != 0;
+	}
+	if (changed && getenv("CAIRN_DEBUG_SCHED"))
+		for (i = 0; i < s->state.fds.nr || i < c->start_fds.nr; i++)
+			fprintf(stderr, "cairn: sched: fds [%s] [%s]\n",
+				i < c->start_fds.nr ? c->start_fds.v[i] : "",
+				i < s->state.fds.nr ? s->state.fds.v[i] : "");
 	json_object_set(msg, "reads", json_object_get(record, "reads"));
 	json_object_set(msg, "sandbox", json_object_get(record, "sandbox"));
 	json_object_set_new(msg, "fds_changed", json_boolean(changed));
@@ -482,6 +568,8 @@ worker_main(struct sched *sc, size_t j, int fd, struct worker *w)
 		if (exec__mkdir_p(s->home_upper, 0700) < 0 || exec__mkdir_p(s->home_work, 0700) < 0)
 			_exit(125);
 	}
+	if (guard_stdin(s) < 0)
+		_exit(125);
 	exec_state_release(&s->state);
 	exec_state_init(&s->state);
 	if (exec_state_parse(&s->state, w->predicted.buf, w->predicted.len) < 0)
@@ -692,12 +780,22 @@ static int still_right(struct sched *sc, struct worker *w)
 	size_t k;
 	int ok;
 
-	if (!w->rec || w->fds_changed)
+	int debug = getenv("CAIRN_DEBUG_SCHED") != NULL;
+	if (!w->rec || w->fds_changed) {
+		if (debug)
+			fprintf(stderr, "cairn: sched: step %zu: %s\n", w->j + 1,
+				w->rec ? "it changed descriptors" : "it went away");
 		return 0;
+	}
 	sb = json_object_get(w->rec, "sandbox");
 	if (json_array_size(json_object_get(sb, "home_writes")) ||
-	    json_is_true(json_object_get(sb, "stdin_read")))
+	    json_is_true(json_object_get(sb, "stdin_read"))) {
+		if (debug)
+			fprintf(stderr,
+				"cairn: sched: step %zu: it wrote $HOME or read stdin: %s\n",
+				w->j + 1, json_dumps(sb, JSON_COMPACT));
 		return 0;
+	}
 	exec_state_serialize(&now, &sc->s->state);
 	ok = now.len == w->predicted.len && !memcmp(now.buf, w->predicted.buf, now.len);
 	if (!ok && getenv("CAIRN_DEBUG_SCHED"))

@@ -486,9 +486,14 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	steprun_begin(r, s, step);
 	if (!s->sandboxed)
 		return 0;
-	if (s->output && s->output->dst[0] >= 0 && s->output->stdin_kind &&
-	    (!strcmp(s->output->stdin_kind, "tty") || !strcmp(s->output->stdin_kind, "pipe") ||
-	     !strcmp(s->output->stdin_kind, "file"))) {
+	if (s->stdin_guard) {
+		r->cfg.watch_stdin = 1;
+		r->cfg.stdin_dev = s->stdin_guard_dev;
+		r->cfg.stdin_ino = s->stdin_guard_ino;
+	} else if (s->output && s->output->dst[0] >= 0 && s->output->stdin_kind &&
+		   (!strcmp(s->output->stdin_kind, "tty") ||
+		    !strcmp(s->output->stdin_kind, "pipe") ||
+		    !strcmp(s->output->stdin_kind, "file"))) {
 		/* Whether the step reads the session's input decides whether it
 		 * may be served from the cache. */
 		struct stat st;

@@ -337,7 +337,23 @@ static int cmd_replay_exec(int argc, char **argv)
 		ret = shell_usage_error(&cmd_replay_entry,
 					"arguments are for a script; %s is not a file", target);
 	} else {
+		/* It moves to where the session started and sets PWD and
+		 * OLDPWD as they were: put them back (the REPL goes on). */
+		char *here = getcwd(NULL, 0);
+		char *pwd = getenv("PWD") ? xstrdup(getenv("PWD")) : NULL;
+		char *old = getenv("OLDPWD") ? xstrdup(getenv("OLDPWD")) : NULL;
 		ret = replay_session(&r, target, jobs);
+		if (here && chdir(here) < 0)
+			warn("cannot go back to %s: %s", here, strerror(errno));
+		if (pwd)
+			setenv("PWD", pwd, 1);
+		if (old)
+			setenv("OLDPWD", old, 1);
+		else
+			unsetenv("OLDPWD");
+		free(here);
+		free(pwd);
+		free(old);
 	}
 	replay_release(&r);
 	return ret;

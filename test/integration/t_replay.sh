@@ -186,7 +186,24 @@ expect_eq "-c session replayed" "me x y" "$OUT"
 expect_eq "-c replay cached" "c" "$(pattern 1)"
 expect_eq "its file restored where it was written" "me x y" "$(cat sub2/args.txt)"
 
-# ---- 6. errors ------------------------------------------------------------
+# ---- 6. a step ahead of its turn never takes the session's input ---------
+mkdir -p input && cd input && mkdir .cairn
+cat >i.sh <<'EOF'
+sleep 0.3; echo first > first.txt
+sleep 0.3; cat > got.txt
+sleep 0.3; echo third > third.txt
+EOF
+"$CAIRN" run i.sh >/dev/null 2>&1 </dev/null
+i1=$(last_session)
+rm -f got.txt
+printf 'line one\nline two\n' | "$CAIRN" replay --jobs 3 --no-cache "$i1" >/dev/null 2>err.txt
+expect_eq "replay with input" 0 $?
+expect_eq "the step that reads its input got all of it" "line one
+line two" "$(cat got.txt)"
+expect_match "the reader ran again in order" "run again in order" "$(cat err.txt)"
+cd ..
+
+# ---- 7. errors ------------------------------------------------------------
 run_cairn replay no-such-session
 expect_eq "unknown session" 2 "$RC"
 expect_match "unknown session message" "no session no-such-session" "$ERR"
