@@ -449,6 +449,12 @@ static int worker_gate(struct exec_session *s, json_t *record, void *payload)
 			fprintf(stderr, "cairn: sched: fds [%s] [%s]\n",
 				i < c->start_fds.nr ? c->start_fds.v[i] : "",
 				i < s->state.fds.nr ? s->state.fds.v[i] : "");
+	if (!changed) {
+		/* As in order: the same descriptors, the session's input as 0
+		 * (so that the trace is cached as a serial run's would be). */
+		strvec_clear(&s->state.fds);
+		strvec_copy(&s->state.fds, &c->start_fds);
+	}
 	json_object_set(msg, "reads", json_object_get(record, "reads"));
 	json_object_set(msg, "sandbox", json_object_get(record, "sandbox"));
 	json_object_set_new(msg, "fds_changed", json_boolean(changed));
