@@ -203,7 +203,30 @@ line two" "$(cat got.txt)"
 expect_match "the reader ran again in order" "run again in order" "$(cat err.txt)"
 cd ..
 
-# ---- 7. errors ------------------------------------------------------------
+# ---- 7. cairn killed while steps run ahead ------------------------------
+cd par
+for delay in 0.2 0.5 0.9; do
+	rm -rf h?.txt n12.txt sub
+	"$CAIRN" replay --jobs 4 --no-cache "$q1" >/dev/null 2>&1 </dev/null &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	sleep 0.2 # the sandboxes die with their workers
+done
+# The next session finishes what was half done and sweeps the workers'
+# layers; then a full replay leaves what a serial one does.
+"$CAIRN" replay --jobs 4 "$q1" >../after.out 2>/dev/null </dev/null
+expect_eq "replay after kills" 0 $?
+cmp -s ../serial.out ../after.out || fail "output after kills: $(cat ../after.out)"
+for f in h1.txt h2.txt h3.txt h4.txt sub/h5.txt n12.txt; do
+	cmp -s "$f" "../par.serial/$f" || fail "$f after kills differs from a serial replay's"
+done
+[ -z "$(ls .cairn/tmp | grep '\.j[0-9]')" ] || fail "killed workers' layers left: $(ls .cairn/tmp)"
+out=$("$CAIRN" fsck 2>&1) || fail "fsck after kills: $out"
+cd ..
+
+# ---- 8. errors ------------------------------------------------------------
 run_cairn replay no-such-session
 expect_eq "unknown session" 2 "$RC"
 expect_match "unknown session message" "no session no-such-session" "$ERR"
