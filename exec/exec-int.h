@@ -119,6 +119,9 @@ struct exec_steprun {
 };
 
 int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts);
+/* The record's view of a state (`start_state`): cwd, env, vars, functions,
+ * options, args, state_sha256.  A new object. */
+json_t *exec__state_json(const struct exec_session *s, const struct exec_state *st);
 void exec__record_release(struct exec_session *s);
 
 /* Lay out a step: its id, the start of its record, its sandbox

@@ -64,6 +64,7 @@ struct hint {
 	int complete; /* the shell went on after it (its state is known) */
 	int early; /* it may run early: sandboxed, no stdin, no network... */
 	const char *start_sha, *end_sha; /* borrowed from the record */
+	json_t *start_state; /* borrowed */
 	struct strvec reads; /* "K PATH", K the kind's first letter */
 	struct strvec writes; /* paths */
 };
@@ -96,6 +97,8 @@ struct sched {
 	void *record_payload;
 	size_t capture; /* the step whose record the wrapper notes */
 	int home_touched; /* a step wrote to the session's $HOME layer */
+	size_t track_at; /* on_track() was answered for step TRACK_AT - 1 */
+	int track;
 	struct strvec strings; /* texts results point into */
 };
 
@@ -174,7 +177,8 @@ static void hint_read(struct hint *h, json_t *rec)
 		return;
 	sb = json_object_get(rec, "sandbox");
 	h->known = 1;
-	h->start_sha = str(json_object_get(rec, "start_state"), "state_sha256");
+	h->start_state = json_object_get(rec, "start_state");
+	h->start_sha = str(h->start_state, "state_sha256");
 	h->end_sha = str(rec, "end_state_sha256");
 	h->complete = json_is_object(json_object_get(rec, "state_change"));
 	if (json_is_true(json_object_get(rec, "cached")))
@@ -293,6 +297,32 @@ static int capture_record(json_t *record, const char *pending, void *payload)
 /* ---- starting early ----------------------------------------------------- */
 
 /*
+ * Is the session in the state the recorded one was in before the next
+ * step to commit?  (As the record shows states: cwd, environment,
+ * variables, functions, options, arguments; descriptors differ anyway.)
+ */
+static int on_track(struct sched *sc)
+{
+	static const char *const fields[] = {
+		"cwd", "env", "vars", "functions", "options", "args"
+	};
+	json_t *rec = sc->hints[sc->committed].start_state, *now;
+	size_t i;
+	int same = 1;
+	if (sc->track_at == sc->committed + 1)
+		return sc->track;
+	if (!rec)
+		return 0;
+	now = exec__state_json(sc->s, &sc->s->state);
+	for (i = 0; same && i < ARRAY_SIZE(fields); i++)
+		same = json_equal(json_object_get(rec, fields[i]), json_object_get(now, fields[i]));
+	json_decref(now);
+	sc->track_at = sc->committed + 1;
+	sc->track = same;
+	return same;
+}
+
+/*
  * The state step J will start from: the session's now when no step
  * ahead of it changes the state (as recorded), else the end state the
  * last one that does left.  0, or -1 when it cannot be known.
@@ -313,6 +343,10 @@ static int predict(struct sched *sc, size_t j, struct strbuf *out)
 		exec_state_serialize(out, &s->state);
 		return 0;
 	}
+	/* A recorded end state foresees ours only while the session is where
+	 * the recorded one was (the same environment, above all). */
+	if (!on_track(sc))
+		return -1;
 	if (!sc->hints[m].end_sha ||
 	    cache_cas_read(&buf, s->cairn_dir, sc->hints[m].end_sha, STATE_MAX) < 0) {
 		err_clear();
@@ -370,8 +404,10 @@ static int guard_stdin(struct exec_session *s)
 	struct stat st;
 
 	if (!s->have_fds)
-		real = 0;
-	if (real >= 0 && isatty(real)) {
+		real = fcntl(0, F_GETFD) < 0 ? -1 : 0;
+	if (real < 0)
+		return 0; /* closed: nothing to take */
+	if (isatty(real)) {
 		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 		char name[64];
 		if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 &&
@@ -419,6 +455,8 @@ static int still_guarded(struct exec_session *s)
 {
 	struct stat st;
 	int fd = exec__session_fd(s, 0);
+	if (!s->stdin_guard)
+		return fd < 0; /* closed, and still so */
 	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == s->stdin_guard_dev &&
 	    st.st_ino == s->stdin_guard_ino;
 }
@@ -625,8 +663,11 @@ static void worker_end(struct sched *sc, size_t j, int kill_it)
 		return;
 	if (kill_it)
 		kill(w->pid, SIGKILL);
-	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+	int st = 0;
+	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
 		;
+	if (getenv("CAIRN_DEBUG_SCHED") && !(WIFEXITED(st) && !WEXITSTATUS(st)))
+		fprintf(stderr, "cairn: sched: the worker of step %zu ended with %#x\n", j + 1, st);
 	if (!w->ready)
 		sc->running--;
 	exec__remove_tree(w->scratch);
@@ -651,6 +692,17 @@ static int start_worker(struct sched *sc, size_t j)
 		return 0;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		worker_free(w);
+		return 0;
+	}
+	/* Far from the numbers steps use (0, 1 and 2 may be free here). */
+	sv[0] = util_fd_high(sv[0]);
+	sv[1] = util_fd_high(sv[1]);
+	if (sv[0] < 0 || sv[1] < 0) {
+		if (sv[0] >= 0)
+			close(sv[0]);
+		if (sv[1] >= 0)
+			close(sv[1]);
 		worker_free(w);
 		return 0;
 	}
@@ -843,6 +895,8 @@ static int finish_worker(struct sched *sc, size_t i, struct exec_result *res)
 		return 0;
 	}
 	if (util_write_all_nosigpipe(w->fd, "G", 1) < 0) {
+		if (getenv("CAIRN_DEBUG_SCHED"))
+			fprintf(stderr, "cairn: sched: step %zu went away at its gate\n", i + 1);
 		worker_end(sc, i, 1);
 		sc->stats->early_dropped++;
 		return 0;
@@ -863,6 +917,8 @@ static int finish_worker(struct sched *sc, size_t i, struct exec_result *res)
 	result_from_json(sc, res, done);
 	if (res->aborted) {
 		/* It lost its way after the gate: cannot be, but run it here. */
+		if (getenv("CAIRN_DEBUG_SCHED"))
+			fprintf(stderr, "cairn: sched: step %zu dropped after its gate\n", i + 1);
 		exec_result_release(res);
 		sc->stats->early_dropped++;
 		goto out;

@@ -640,7 +640,7 @@ static json_t *env_object(const struct strvec *env)
 	return o;
 }
 
-static json_t *state_json(const struct exec_session *s, const struct exec_state *st)
+json_t *exec__state_json(const struct exec_session *s, const struct exec_state *st)
 {
 	json_t *o = json_object(), *vars = json_array(), *funcs = json_object();
 	json_t *args = json_array();
@@ -727,7 +727,7 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 	json_object_set_new(rec, "shell_path", json_string(s->shell));
 	json_object_set_new(rec, "mode", json_string(exec_mode_name(s->mode)));
 	json_object_set_new(rec, "argv0", json_string(s->argv0 ? s->argv0 : ""));
-	r->start_state = state_json(s, &s->state);
+	r->start_state = exec__state_json(s, &s->state);
 	json_object_set(rec, "start_state", r->start_state);
 	json_object_set_new(rec, "started", rfc3339(r->started_real));
 	r->record = rec;
@@ -878,7 +878,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(rec, "interrupted", json_boolean(interrupted));
 	json_object_set_new(rec, "cached", json_false());
 	if (complete) {
-		json_t *end = state_json(s, &s->state), *ch = state_change(r->start_state, end);
+		json_t *end = exec__state_json(s, &s->state), *ch = state_change(r->start_state, end);
 		json_object_set_new(ch, "exit_status", json_integer(status));
 		json_object_set_new(rec, "state_change", ch);
 		json_decref(end);
@@ -1187,7 +1187,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set(rec, "from_step", json_object_get(cand, "step"));
 	json_object_set(rec, "saved_cpu_s", json_object_get(cand, "cpu_s"));
 	json_object_set(rec, "saved_wall_s", json_object_get(cand, "wall_s"));
-	end = state_json(s, &next);
+	end = exec__state_json(s, &next);
 	ch = state_change(r.start_state, end);
 	json_object_set(ch, "exit_status", json_object_get(cand, "exit_status"));
 	json_object_set_new(rec, "state_change", ch);

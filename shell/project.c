@@ -201,6 +201,21 @@ static void start_writer(struct shell_project *p, const char *root)
 		close(req[1]);
 		return;
 	}
+	/* Far above 0, 1 and 2, which may be closed (`cairn run x <&-`) and
+	 * which the writer points at /dev/null. */
+	for (int k = 0; k < 2; k++) {
+		req[k] = util_fd_high(req[k]);
+		ack[k] = util_fd_high(ack[k]);
+	}
+	if (req[0] < 0 || req[1] < 0 || ack[0] < 0 || ack[1] < 0) {
+		for (int k = 0; k < 2; k++) {
+			if (req[k] >= 0)
+				close(req[k]);
+			if (ack[k] >= 0)
+				close(ack[k]);
+		}
+		return;
+	}
 	fflush(NULL);
 	/*
 	 * Twice forked, so that the writer is nobody's child here: steps

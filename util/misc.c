@@ -128,6 +128,16 @@ int util_write_all_nosigpipe(int fd, const void *buf, size_t len)
 	return ret;
 }
 
+int util_fd_high(int fd)
+{
+	int h;
+	if (fd < 0 || fd >= 100)
+		return fd;
+	h = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+	close(fd);
+	return h;
+}
+
 int util_is_name(const char *s, size_t len)
 {
 	size_t i;

@@ -171,6 +171,10 @@ int util_write_all(int fd, const void *buf, size_t len);
  * SIGPIPE that would end cairn. */
 int util_write_all_nosigpipe(int fd, const void *buf, size_t len);
 
+/* Move FD (close-on-exec) to 100 or above, away from the numbers steps
+ * and the standard streams use; the new descriptor, or -1 (FD closed). */
+int util_fd_high(int fd);
+
 /* Is S a valid shell variable / function name for bash's purposes? */
 int util_is_name(const char *s, size_t len);
 

@@ -130,6 +130,18 @@ for f in h1.txt h2.txt h3.txt h4.txt sub/h5.txt n12.txt sub/listing.txt; do
 	cmp -s "$f" "../par.serial/$f" || fail "$f differs between serial and parallel replays"
 done
 [ -z "$(ls .cairn/tmp | grep '\.j[0-9]')" ] || fail "workers left layers: $(ls .cairn/tmp)"
+# With standard input closed, descriptor 0 is free in cairn: nothing of
+# the scheduler's may land there.
+rm -rf h?.txt n12.txt sub
+"$CAIRN" replay --jobs 4 --no-cache "$q1" >../r.out 2>../r.err <&-
+expect_eq "parallel replay, stdin closed" 0 $?
+expect_match "steps ran ahead, stdin closed" "[1-9][0-9]* steps? ahead of turn" "$(cat ../r.err)"
+cmp -s ../serial.out ../r.out || fail "parallel stdout, stdin closed: $(cat ../r.out)"
+"$CAIRN" run q.sh >/dev/null 2>&1 <&-
+expect_eq "cairn run with standard input closed" 0 $?
+for f in h1.txt h2.txt h3.txt h4.txt sub/h5.txt n12.txt; do
+	cmp -s "$f" "../par.serial/$f" || fail "$f differs (stdin closed)"
+done
 cd ..
 
 # ---- 3. a step that now reads what an earlier one writes ---------------
