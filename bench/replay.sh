@@ -27,6 +27,9 @@ mkdir .cairn
 
 ms() { awk -F, -v n="$1" '$1 == n { printf "%.2f", $2 * 1000 }' "$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+# Record under hyperfine too: the replays run there, and a replay foresees
+# states from recorded ones only in the same environment.
+record() { hyperfine -N -r 1 "$nr $cairn run $1" >/dev/null 2>&1; }
 session() { "$cairn" show @1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"])'; }
 
 echo "cores: $(nproc)"
@@ -38,7 +41,7 @@ echo "-- 8 independent one-second steps"
 for i in 1 2 3 4 5 6 7 8; do
 	echo "sleep 1; echo $i > out$i.txt" >>eight.sh
 done
-$nr "$cairn" run eight.sh >/dev/null 2>&1
+record eight.sh
 s8=$(session)
 for i in 1 2 3 4 5 6 7 8; do echo "sleep 1; echo $i > out$i.txt"; done >cmds.txt
 echo "xargs -P 2 -d '\n' -I{} bash -c '{}' <cmds.txt" >xargs.sh
@@ -61,7 +64,7 @@ done
 echo
 echo "-- $nsteps-step script, all cached: per step"
 for i in $(seq 1 "$nsteps"); do echo "echo $i > s$i.txt"; done >many.sh
-$nr "$cairn" run many.sh >/dev/null 2>&1
+record many.sh
 sm=$(session)
 hyperfine -N -w 1 -r "$runs" --export-csv many.csv \
 	-n "cairn run" "$nr $cairn run many.sh" \
@@ -77,7 +80,7 @@ done
 echo
 echo "-- $nrun-step script, nothing cached (every step runs): per step"
 for i in $(seq 1 "$nrun"); do echo "echo $i > r$i.txt"; done >runs.sh
-$nr "$cairn" run runs.sh >/dev/null 2>&1
+record runs.sh
 sr=$(session)
 for i in $(seq 1 "$nrun"); do echo "sh -c true"; done >sh.sh
 hyperfine -N -r "$runs" --export-csv runs.csv \

@@ -53,7 +53,7 @@
  * this when recorded run ahead.  A step recorded as a hit will likely hit
  * again, so only one whose original run was long is worth the chance.
  */
-#define SCHED_MIN_RAN_S 0.02
+#define SCHED_MIN_RAN_S 0.05
 #define SCHED_MIN_CACHED_S 0.5
 /* The largest serialised state read back from the content store. */
 #define STATE_MAX (64u << 20)
@@ -659,11 +659,11 @@ static void worker_end(struct sched *sc, size_t j, int kill_it)
 {
 	struct worker *w = sc->w[j];
 	char *lock;
+	int st = 0;
 	if (!w)
 		return;
 	if (kill_it)
 		kill(w->pid, SIGKILL);
-	int st = 0;
 	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (getenv("CAIRN_DEBUG_SCHED") && !(WIFEXITED(st) && !WEXITSTATUS(st)))
@@ -686,6 +686,7 @@ static int start_worker(struct sched *sc, size_t j)
 	int sv[2];
 	pid_t pid;
 
+	w->fd = -1;
 	strbuf_init(&w->predicted, 0);
 	if (predict(sc, j, &w->predicted) < 0) {
 		worker_free(w);
