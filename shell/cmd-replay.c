@@ -151,7 +151,8 @@ static int replay_file(struct replay *r, const char *file, char **args, unsigned
 		fprintf(stderr, "cairn replay: %s\n", err_last());
 		return 126;
 	}
-	if (r->st && provenance_relpath(&rel, r->st, file) == 0) {
+	/* Hints only matter to steps that may run at once. */
+	if (jobs > 1 && r->st && provenance_relpath(&rel, r->st, file) == 0) {
 		f.rel = rel;
 		if (provenance_foreach_step(r->st, find_script_cb, &f) < 0)
 			err_clear();
