@@ -175,6 +175,10 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	for (i = 0; i < s->writable.nr; i++)
 		json_array_append_new(w, json_string(s->writable.v[i]));
 	json_object_set_new(p, "writable", w);
+	/* Only when set, so that the keys of ordinary steps stay as they
+	 * were: an --into run never serves a normal one, nor the reverse. */
+	if (s->into)
+		json_object_set_new(p, "into", json_string(s->into));
 	json_object_set_new(p, "stdout", json_string(out_name(o, 1)));
 	json_object_set_new(p, "stderr", json_string(out_name(o, 2)));
 	json_object_set_new(p, "columns", json_integer(o->tty[1] || o->tty[2] ? o->cols : 0));
@@ -531,7 +535,7 @@ void exec__cache_save_base(struct exec_session *s)
 	strbuf_release(&tmp);
 }
 
-static int load_base(struct exec_session *s)
+int exec__cache_load_base(struct exec_session *s)
 {
 	struct strbuf p = STRBUF_INIT;
 	json_t *o, *v;
@@ -625,7 +629,7 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 						   NULL, NULL);
 			continue;
 		}
-		if (!load_base(s)) {
+		if (!exec__cache_load_base(s)) {
 			if (!c->miss)
 				c->miss =
 				    why_path("?", "no saved baseline of a fresh shell", NULL, NULL);

@@ -46,6 +46,18 @@ int exec__build_program(struct strbuf *out, const struct exec_session *s,
 int exec__read_dump(struct exec_state *out, int *complete, struct exec_session *s,
 		    const struct exec_step *step, const char *buf, size_t len);
 
+/* Lay out S's stage directory for a script given as relative PATH: the
+ * shell starts in S->stage_cwd, where PATH names S->stage_prog (run.c). */
+int exec__make_stage(struct exec_session *s, const char *path);
+
+/* ---- --into and reruns (chain.c) ---------------------------------------- */
+
+/* Set S->into, into_name and into_view for directory INTO.  0 or -1. */
+int exec__into_init(struct exec_session *s, const char *into);
+/* Before a step: bring the copy the sandbox shows (when it is one) up to
+ * date with the into directory.  0 or -1. */
+int exec__into_refresh(struct exec_session *s);
+
 /* ---- committing a step's writes (commit.c) ------------------------------ */
 
 enum exec_write_kind {
@@ -239,6 +251,9 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 /* Remember the fresh shell's baseline for sessions served from the
  * start. */
 void exec__cache_save_base(struct exec_session *s);
+/* Load the fresh shell's baseline that S->base_key names (saved by an
+ * earlier session).  1 loaded (or already there), 0 not found. */
+int exec__cache_load_base(struct exec_session *s);
 /* The hash of DIR's sorted entry names, and how many.  0 or -1. */
 int exec__dir_hash(const char *dir, char sha[SHA256_HEX_LEN + 1], size_t *count);
 /* Add an operation to a commit plan (types in commit.c: D M R C). */

@@ -83,7 +83,7 @@ static int cmp_str(const void *a, const void *b)
  * shell starts there and opens "its" script, and the prelude then moves
  * to the real working directory.  Deep enough for every ".." in PATH.
  */
-static int make_stage(struct exec_session *s, const char *path)
+int exec__make_stage(struct exec_session *s, const char *path)
 {
 	struct strbuf cwd = STRBUF_INIT;
 	const char *p = path;
@@ -177,7 +177,7 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		s->script_abs = abs;
 		s->argv0 = xstrdup(opts->script);
 		if (opts->script[0] != '/') {
-			if (make_stage(s, opts->script) < 0)
+			if (exec__make_stage(s, opts->script) < 0)
 				goto out;
 			s->how = EXEC_HOW_STAGE;
 		} else if (!stat(abs, &st) && S_ISREG(st.st_mode)) {

@@ -394,6 +394,8 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 		}
 		free(real);
 	}
+	if (opts->into && exec__into_init(s, opts->into) < 0)
+		return -1;
 	for (i = 0; opts->writable && opts->writable[i]; i++) {
 		char *real = realpath(opts->writable[i], NULL);
 		if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -437,6 +439,9 @@ void exec__record_release(struct exec_session *s)
 	free(s->image);
 	strvec_clear(&s->writable);
 	cache_memo_free(s->memo);
+	free(s->into);
+	free(s->into_name);
+	free(s->into_view);
 }
 
 /* ---- one step -------------------------------------------------------------- */
@@ -506,6 +511,12 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	d = xstrfmt("%s/p", r->stepdir);
 	add_layer(r, s->root, s->root, d);
 	free(d);
+	if (s->into) {
+		/* --into: the rebuilt files above the project's. */
+		if (exec__into_refresh(s) < 0)
+			return -1;
+		r->layers[r->nlayers - 1].lower_top = s->into_view;
+	}
 	d = xstrfmt("%s/t", r->tstepdir);
 	add_layer(r, "/tmp", s->tmp_lower, d);
 	free(d);
@@ -686,6 +697,26 @@ static json_t *state_change(const json_t *a, const json_t *b)
 	return o;
 }
 
+static const char *const mode_names[] = { "script", "string", "stdin", "repl" };
+
+/*
+ * The serialised start state goes to the content store under its
+ * `state_sha256`, so that `cairn rerun` can start the step from it.
+ * Recorded steps only; a failure costs only that.
+ */
+static void store_start_state(struct exec_session *s, json_t *start)
+{
+	struct strbuf b = STRBUF_INIT;
+	char sha[SHA256_HEX_LEN + 1];
+	const char *want = json_string_value(json_object_get(start, "state_sha256"));
+	if (!s->record || !s->cairn_dir || !want || cache_cas_has(s->cairn_dir, want))
+		return;
+	exec_state_serialize(&b, &s->state);
+	if (cache_cas_put_buf(sha, s->cairn_dir, b.buf, b.len) < 0)
+		warn("cannot store the step's start state: %s", err_last());
+	strbuf_release(&b);
+}
+
 static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 			  const struct exec_step *step)
 {
@@ -714,8 +745,18 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 	}
 	json_object_set_new(rec, "shell", json_string(s->lang == EXEC_LANG_SH ? "sh" : "bash"));
 	json_object_set_new(rec, "shell_path", json_string(s->shell));
+	/* What `cairn rerun` needs to start the step as it was started. */
+	json_object_set_new(rec, "mode", json_string(mode_names[s->mode]));
+	json_object_set_new(rec, "argv0", json_string(s->argv0 ? s->argv0 : ""));
+	json_object_set_new(rec, "shell_base",
+			    s->base_key[0] ? json_string(s->base_key) : json_null());
 	r->start_state = state_json(s, &s->state);
 	json_object_set(rec, "start_state", r->start_state);
+	store_start_state(s, r->start_state);
+	if (s->into)
+		json_object_set_new(rec, "into", json_string(s->into_name));
+	if (s->rerun)
+		json_object_set(rec, "rerun", s->rerun);
 	json_object_set_new(rec, "started", rfc3339(r->started_real));
 	r->record = rec;
 	strbuf_release(&name);
@@ -896,9 +937,13 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		const struct sandbox_layer *l = &r->layers[i];
 		if (l->upper == s->home_upper)
 			continue;
+		int project = !strcmp(l->path, s->root);
+		/* --into: the project's writes go to the into directory. */
 		if (exec__commit_scan(&c, l->upper,
-				      strcmp(l->path, "/tmp") ? l->path : s->tmp_lower,
-				      strcmp(l->path, s->root) ? l->path : "") < 0) {
+				      project && s->into	    ? s->into
+					  : strcmp(l->path, "/tmp") ? l->path
+								    : s->tmp_lower,
+				      project ? (s->into ? s->into_name : "") : l->path) < 0) {
 			ret = -1;
 			goto out;
 		}
@@ -979,6 +1024,8 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(rec, "cache", cache_json(r->cache, 0));
 	if (ok && r->cache && o && complete && !out->ended)
 		exec__cache_add(r->cache, s, rec, o);
+	/* The fresh shell's baseline, which `shell_base` names (rerun). */
+	exec__cache_save_base(s);
 	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r->id);
 	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r->id);
 	if (s->record && write_pending(rec, pending) < 0) {
