@@ -93,6 +93,20 @@ out:
 	return o;
 }
 
+/* The change line that says where the largest difference is, else the
+ * first one. */
+static const char *where(const json_t *o)
+{
+	json_t *changes = json_object_get(o, "changes"), *c;
+	size_t i;
+	json_array_foreach(changes, i, c)
+	{
+		if (json_string_value(c) && strstr(json_string_value(c), "max abs difference"))
+			return json_string_value(c);
+	}
+	return json_string_value(json_array_get(changes, 0));
+}
+
 static void print_report(const json_t *rep)
 {
 	json_t *s, *o;
@@ -118,10 +132,8 @@ static void print_report(const json_t *rep)
 						     JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
 				printf(" (max |diff| %s", m);
 				free(m);
-				if (json_array_size(json_object_get(o, "changes")))
-					printf("; %s",
-					       json_string_value(json_array_get(
-						   json_object_get(o, "changes"), 0)));
+				if (where(o))
+					printf("; %s", where(o));
 				printf(")");
 			}
 			printf("\n");

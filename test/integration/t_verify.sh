@@ -69,6 +69,22 @@ import json, sys
 d = json.load(sys.stdin)
 print(d["reproducible"], d["first_divergent"])')"
 
+# A raster whose values change: how much, and where.
+run_cairn -c 'gdal_translate -q -scale 0 1 0 "$(date +%N | cut -c1-3)1" -ot Float32 data/a.tif out/scaled.tif'
+expect_eq "scaled: run" 0 "$RC"
+N0=$(nsteps)
+SUMS0=$(sums)
+STATUS0=$("$CAIRN" status --json)
+LOG0=$("$CAIRN" log --json)
+run_cairn verify out/scaled.tif
+expect_eq "scaled: status" 1 "$RC"
+expect_match "scaled: different, max |diff| and where" "out/scaled.tif +different \(max \|diff\| [0-9.e+]+; band 1: [0-9]+ cells differ, max abs difference [0-9.e+]+ at \(x [0-9]+, y [0-9]+\)" "$OUT"
+run_cairn verify out/scaled.tif --json
+expect_eq "scaled --json: max_abs_diff and first_difference" "True True" "$(echo "$OUT" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)["steps"][0]["outputs"][0]
+print(o["max_abs_diff"] > 0, set(o["first_difference"]) == {"x", "y"})')"
+
 # ---- nothing changed: files, records, status, staging gone -----------------
 expect_eq "working files untouched" "$SUMS0" "$(sums)"
 expect_eq "nothing recorded" "$N0" "$(nsteps)"
