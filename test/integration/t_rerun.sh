@@ -190,4 +190,14 @@ expect_eq "into a directory holding the project: refused" 2 "$RC"
 expect_eq "refusals: nothing recorded" "$N2" "$(nsteps)"
 rm -rf "$CANARY" "$EMPTY"
 
+# ---- a start state missing from the store: a clear error, nothing run ----
+OTHER=$(writer out/other.txt)
+ST=$("$CAIRN" show "$OTHER" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["start_state"]["state_sha256"])')
+rm -f ".cairn/cas/sha256/${ST:0:2}/${ST:2}" ".cairn/cas/sha256/${ST:0:2}/${ST:2}.zst"
+N3=$(nsteps)
+run_cairn rerun out/other.txt
+expect_eq "start state missing: status" 2 "$RC"
+expect_match "start state missing: names the step" "the start state of step ${OTHER:0:8} \(echo unrelated > out/other.txt\) is not in the content store" "$ERR"
+expect_eq "start state missing: nothing recorded" "$N3" "$(nsteps)"
+
 done_testing
