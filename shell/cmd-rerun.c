@@ -14,8 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+/* How an --into directory outside the project is marked as ours: an
+ * extended attribute (a file in it would show in the steps' view of the
+ * project, since the directory lies above it), else this file. */
+#define INTO_XATTR "user.cairn.into"
 #define INTO_MARK ".cairn-into"
 
 static int is_url(const char *s)
@@ -83,7 +88,10 @@ static int empty_dir(const char *dir)
 	struct stat st;
 	char *mark = xstrfmt("%s/" INTO_MARK, dir);
 	DIR *d;
-	int n = 0, marked = !lstat(mark, &st) && S_ISREG(st.st_mode);
+	char v[4];
+	int n = 0,
+	    marked = (!lstat(mark, &st) && S_ISREG(st.st_mode)) ||
+	    getxattr(dir, INTO_XATTR, v, sizeof(v)) >= 0;
 	free(mark);
 	if (marked)
 		return 1;
@@ -165,7 +173,7 @@ static int check_into(char **out, const char *dir, const char *root)
 		ret = 125;
 		goto out;
 	}
-	if (!under(real, root)) {
+	if (!under(real, root) && setxattr(real, INTO_XATTR, "1", 1, 0) < 0) {
 		char *mark = xstrfmt("%s/" INTO_MARK, real);
 		int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd >= 0)

@@ -168,6 +168,18 @@ INTOKEY=$(rec @1 'r["cache"]["key"]')
 NORMALKEY=$("$CAIRN" show "$(writer out/both.txt)" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cache"]["key"])')
 [ "$INTOKEY" != "$NORMALKEY" ] || fail "into: same action key as a normal run"
 
+# Outside the project: a new directory, named absolutely in the records,
+# and accepted again by the next --into (it carries cairn's mark).
+OUTSIDE=$(mktemp -d "${TMPDIR:-/tmp}/cairn-into.XXXXXX")
+rmdir "$OUTSIDE"
+run_cairn rerun out/slope.asc --into "$OUTSIDE"
+expect_eq "into outside: status" 0 "$RC"
+expect_eq "into outside: absolute names" "True True" "$(rec @1 'str("'"$OUTSIDE"'/out/slope.asc" in writes()) + " " + str("'"$OUTSIDE"'/out/slope.tif" in reads("file"))')"
+expect_eq "into outside: only the rebuilt files" "out" "$(ls -A "$OUTSIDE" | grep -vx .cairn-into)"
+run_cairn rerun out/slope.asc --into "$OUTSIDE"
+expect_eq "into outside again: status" 0 "$RC"
+rm -rf "$OUTSIDE"
+
 # ---- the into directory must not lead out of the project ------------------
 N2=$(nsteps)
 CANARY=$(mktemp -d "${TMPDIR:-/tmp}/cairn-canary.XXXXXX")
