@@ -392,10 +392,17 @@ static int apply_subst(struct exec_chain_step *cs, struct prov_store *st,
 		for (i = 0; i < forms.nr; i++) {
 			/* Named relative: NEW relative too when in the project. */
 			if (forms.v[i][0] != '/' && !is_url(forms.v[i]) &&
-			    exec__under(w->repl, root))
-				strvec_push_nodup(&repls, relative_to(w->repl, cwd));
-			else
+			    exec__under(w->repl, root)) {
+				char *rel = relative_to(w->repl, cwd);
+				/* "./OLD" stays "./NEW". */
+				if (!strncmp(forms.v[i], "./", 2) && strncmp(rel, "../", 3))
+					strvec_pushf(&repls, "./%s", rel);
+				else
+					strvec_push(&repls, rel);
+				free(rel);
+			} else {
 				strvec_push(&repls, w->repl);
+			}
 		}
 	}
 	/* Longest forms first: the absolute one holds the relative one. */

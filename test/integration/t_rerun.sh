@@ -29,6 +29,7 @@ echo unrelated > out/other.txt
 cat data/g/*.txt > out/glob.txt
 head -c 100 data/h.txt > out/h.txt
 grep -q hello out/h.txt && cp out/h.txt out/final.txt
+gdaldem slope -q data/a.tif out/slope2.tif; echo data/a.tif.bak olddata/a.tif x/data/a.tif ./data/a.tif "data/a.tif" > out/names.txt
 EOF
 # Twice: the second run's traces see the outputs already there, as every
 # later run does, so they are the ones a rerun meets.
@@ -139,6 +140,12 @@ expect_eq "checkout --at OLDSTEP: status" 0 "$RC"
 cmp -s out/both.txt old-both.txt || fail "checkout --at OLDSTEP: not the old bytes"
 run_cairn checkout out/both.txt
 expect_eq "checkout newest: the rebuilt bytes" "$NEWBOTH" "$(sha256sum <out/both.txt)"
+
+# OLD is replaced as a whole path only, in each form the command uses.
+run_cairn rerun out/names.txt --with data/a.tif=data/c.tif
+expect_eq "whole words: status" 0 "$RC"
+expect_eq "whole words: only the paths themselves" "data/a.tif.bak olddata/a.tif x/data/a.tif ./data/c.tif data/c.tif" "$(cat out/names.txt)"
+expect_eq "whole words: command recorded" 'gdaldem slope -q data/c.tif out/slope2.tif; echo data/a.tif.bak olddata/a.tif x/data/a.tif ./data/c.tif "data/c.tif" > out/names.txt' "$(rec @1 'r["command"]')"
 
 # ---- --into DIR: working files untouched ---------------------------------
 SUMS1=$(sums)
