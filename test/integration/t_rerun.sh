@@ -131,6 +131,8 @@ gdaldem hillshade|True|$W|True
 gdal_translate -q|False|$W|True
 gdal_translate -q|True|$W|True
 cat out/slope.asc|False|$W|True" "$(cat check.out)"
+run_cairn show @1
+expect_match "show: the rerun line" "rerun +of step ${OLDSTEP:0:8} with data/a.tif -> data/b.tif" "$OUT"
 # The earlier version and its record stay retrievable.
 "$CAIRN" show "$OLDSTEP" --json >old-show2.json
 cmp -s old-show.json old-show2.json || fail "rerun: cairn show OLDSTEP changed"
