@@ -216,14 +216,18 @@ static int cmp_steps(const void *a, const void *b)
 		     json_integer_value(json_object_get(y, "seq")));
 }
 
-/* Does the step write PATH? */
+/* Does the step write PATH (for an --into step: INTO/PATH)? */
 static int writes_path(json_t *rec, const char *path)
 {
+	const char *into = str(rec, "into");
 	json_t *w;
 	size_t i;
+	if (!path)
+		return 0;
 	json_array_foreach(json_object_get(rec, "writes"), i, w)
 	{
-		if (path && str(w, "path") && !strcmp(str(w, "path"), path))
+		const char *p = str(w, "path"), *rest = p && into ? exec__under(p, into) : NULL;
+		if (p && (!strcmp(p, path) || (rest && !strcmp(rest, path))))
 			return 1;
 	}
 	return 0;

@@ -374,6 +374,24 @@ static int cmd_rerun_exec(int argc, char **argv)
 		fprintf(stderr, "cairn rerun: %s\n", err_last());
 		goto out;
 	}
+	if (!into) {
+		/* A file an --into run made is rebuilt into the same place. */
+		const char *was = NULL;
+		for (k = 0; k < chain.nsteps; k++) {
+			const json_t *r = chain.steps[k].record;
+			const char *id = json_string_value(json_object_get(r, "id"));
+			if (id && !strcmp(id, chain.target_step))
+				was = json_string_value(json_object_get(r, "into"));
+		}
+		if (was) {
+			char *dir = was[0] == '/' ? xstrdup(was) : xstrfmt("%s/%s", root, was);
+			strvec_push_nodup(&strings, dir);
+			into = dir;
+			fprintf(stderr,
+				"cairn rerun: %s was made by a rerun --into %s: into it again\n",
+				rel, was);
+		}
+	}
 	if (into && (ret = check_into(&into_real, into, root)) != 0)
 		goto out;
 

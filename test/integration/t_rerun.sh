@@ -177,6 +177,14 @@ INTOKEY=$(rec @1 'r["cache"]["key"]')
 NORMALKEY=$("$CAIRN" show "$(writer out/both.txt)" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cache"]["key"])')
 [ "$INTOKEY" != "$NORMALKEY" ] || fail "into: same action key as a normal run"
 
+# A file the --into run made is rebuilt into the same directory.
+run_cairn rerun rebuilt/out/both.txt
+expect_eq "rerun of an into file: status" 0 "$RC"
+expect_match "rerun of an into file: says so" "made by a rerun --into rebuilt: into it again" "$ERR"
+expect_match "rerun of an into file: its own chain only" "rebuilt/out/both.txt: 5 steps in its lineage" "$ERR"
+expect_eq "rerun of an into file: working files untouched" "$(echo "$SUMS1")" "$(find out -type f | sort | xargs sha256sum)"
+expect_eq "rerun of an into file: into rebuilt" "rebuilt True" "$(rec @1 'r["into"] + " " + str("rebuilt/out/both.txt" in writes())')"
+
 # Outside the project: a new directory, named absolutely in the records,
 # and accepted again by the next --into (it carries cairn's mark).
 OUTSIDE=$(mktemp -d "${TMPDIR:-/tmp}/cairn-into.XXXXXX")
