@@ -128,6 +128,9 @@ struct exec_steprun {
 	struct sandbox_trace trace;
 	pid_t main_nspid;
 	uint64_t t_prepared, t_started, t_dumped; /* CAIRN_DEBUG_TIMING */
+	/* The start state's serialisation, to go to the content store
+	 * (exec__steprun_store_state()), or empty when it is there. */
+	struct strbuf start_text;
 };
 
 int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts);
@@ -139,6 +142,10 @@ void exec__record_release(struct exec_session *s);
 int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 			  const struct exec_step *step, const char *prog_path, int sync_r,
 			  int sync_w);
+/* Store the step's start state in the content store (for `cairn
+ * rerun`), if that is still to be done.  Called while the step runs, so
+ * that the writing overlaps it, and again when it ends. */
+void exec__steprun_store_state(struct exec_steprun *r, struct exec_session *s);
 /* The step has ended (S->state is the state it left when COMPLETE):
  * finish the record, commit the outputs of a successful step, hand the
  * record to the store.  0 or -1. */

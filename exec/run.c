@@ -743,6 +743,8 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		if (sandbox_start(&sb, &sr->cfg, sandbox_main, &a) < 0)
 			goto restore;
 		sr->t_started = util_now_ns();
+		/* While the step runs: write its start state (rerun). */
+		exec__steprun_store_state(sr, s);
 		pid = sandbox_main_pid(sb);
 		sr->main_nspid = sandbox_main_nspid(sb);
 	} else {

@@ -606,6 +606,7 @@ void exec__steprun_release(struct exec_steprun *r)
 	sandbox_trace_release(&r->trace);
 	json_decref(r->record);
 	json_decref(r->start_state);
+	strbuf_release(&r->start_text);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -702,19 +703,27 @@ static const char *const mode_names[] = { "script", "string", "stdin", "repl" };
 /*
  * The serialised start state goes to the content store under its
  * `state_sha256`, so that `cairn rerun` can start the step from it.
+ * Serialising is cheap; writing the object is not (half a millisecond
+ * here), so it is written while the step runs (run.c), or at its end.
  * Recorded steps only; a failure costs only that.
  */
-static void store_start_state(struct exec_session *s, json_t *start)
+static void note_start_state(struct exec_steprun *r, struct exec_session *s, json_t *start)
 {
-	struct strbuf b = STRBUF_INIT;
-	char sha[SHA256_HEX_LEN + 1];
 	const char *want = json_string_value(json_object_get(start, "state_sha256"));
+	strbuf_init(&r->start_text, 0);
 	if (!s->record || !s->cairn_dir || !want || cache_cas_has(s->cairn_dir, want))
 		return;
-	exec_state_serialize(&b, &s->state);
-	if (cache_cas_put_buf(sha, s->cairn_dir, b.buf, b.len) < 0)
+	exec_state_serialize(&r->start_text, &s->state);
+}
+
+void exec__steprun_store_state(struct exec_steprun *r, struct exec_session *s)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	if (!r->start_text.len)
+		return;
+	if (cache_cas_put_buf(sha, s->cairn_dir, r->start_text.buf, r->start_text.len) < 0)
 		warn("cannot store the step's start state: %s", err_last());
-	strbuf_release(&b);
+	strbuf_release(&r->start_text);
 }
 
 static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
@@ -752,7 +761,7 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 			    s->base_key[0] ? json_string(s->base_key) : json_null());
 	r->start_state = state_json(s, &s->state);
 	json_object_set(rec, "start_state", r->start_state);
-	store_start_state(s, r->start_state);
+	note_start_state(r, s, r->start_state);
 	if (s->into)
 		json_object_set_new(rec, "into", json_string(s->into_name));
 	if (s->rerun)
@@ -900,6 +909,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 
 	memcpy(out->id, r->id, 33);
 	out->timed_out = r->result.timed_out;
+	exec__steprun_store_state(r, s);
 	json_object_set_new(rec, "finished", rfc3339(realtime_ns()));
 	json_object_set_new(rec, "exit_status", json_integer(status));
 	json_object_set_new(rec, "signal", sig ? json_integer(sig) : json_null());
@@ -1187,6 +1197,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	strvec_copy(&next.fds, &cc->start_fds);
 
 	steprun_begin(&r, s, step);
+	exec__steprun_store_state(&r, s);
 	stage = xstrfmt("%s/tmp/%s/hit", s->cairn_dir, s->session_id);
 	exec__remove_tree(stage);
 	if (exec__mkdir_p(stage, 0700) < 0) {
