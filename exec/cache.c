@@ -180,6 +180,10 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	for (i = 0; i < s->writable.nr; i++)
 		json_array_append_new(w, json_string(s->writable.v[i]));
 	json_object_set_new(p, "writable", w);
+	/* Only when set, so that the keys of ordinary steps stay as they
+	 * were: an --into run never serves a normal one, nor the reverse. */
+	if (s->into)
+		json_object_set_new(p, "into", json_string(s->into));
 	json_object_set_new(p, "stdout", json_string(out_name(o, 1)));
 	json_object_set_new(p, "stderr", json_string(out_name(o, 2)));
 	json_object_set_new(p, "columns", json_integer(o->tty[1] || o->tty[2] ? o->cols : 0));

@@ -46,6 +46,18 @@ int exec__build_program(struct strbuf *out, const struct exec_session *s,
 int exec__read_dump(struct exec_state *out, int *complete, struct exec_session *s,
 		    const struct exec_step *step, const char *buf, size_t len);
 
+/* Lay out S's stage directory for a script given as relative PATH: the
+ * shell starts in S->stage_cwd, where PATH names S->stage_prog (run.c). */
+int exec__make_stage(struct exec_session *s, const char *path);
+
+/* ---- --into and reruns (chain.c) ---------------------------------------- */
+
+/* Set S->into, into_name and into_view for directory INTO.  0 or -1. */
+int exec__into_init(struct exec_session *s, const char *into);
+/* Before a step: bring the copy the sandbox shows (when it is one) up to
+ * date with the into directory.  0 or -1. */
+int exec__into_refresh(struct exec_session *s);
+
 /* ---- committing a step's writes (commit.c) ------------------------------ */
 
 enum exec_write_kind {
@@ -116,6 +128,9 @@ struct exec_steprun {
 	struct sandbox_trace trace;
 	pid_t main_nspid;
 	uint64_t t_prepared, t_started, t_dumped; /* CAIRN_DEBUG_TIMING */
+	/* The start state's serialisation, to go to the content store
+	 * (exec__steprun_store_state()), or empty when it is there. */
+	struct strbuf start_text;
 };
 
 int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts);
@@ -130,6 +145,10 @@ void exec__record_release(struct exec_session *s);
 int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 			  const struct exec_step *step, const char *prog_path, int sync_r,
 			  int sync_w);
+/* Store the step's start state in the content store (for `cairn
+ * rerun`), if that is still to be done.  Called while the step runs, so
+ * that the writing overlaps it, and again when it ends. */
+void exec__steprun_store_state(struct exec_steprun *r, struct exec_session *s);
 /* The step has ended (S->state is the state it left when COMPLETE):
  * finish the record, commit the outputs of a successful step, hand the
  * record to the store.  0 or -1. */
@@ -226,13 +245,10 @@ void exec__output_replay(const struct exec_output *o, int fd, int n);
 /* ---- the cache (cache.c) ---- */
 
 /* Name the fresh shell's baseline (S->base_key) while the state is still
- * the initial one; load a saved baseline (1), or 0 when there is none. */
+ * the initial one (run.c). */
 void exec__set_base_key(struct exec_session *s);
-int exec__cache_load_base(struct exec_session *s);
 /* Write TMPDIR/status, which preludes source to set $?.  0 or -1. */
 int exec__write_status_file(const struct exec_session *s);
-/* Lay out the scratch directory's stage for a relative script PATH. */
-int exec__make_stage(struct exec_session *s, const char *path);
 
 struct exec_cachectx {
 	char key[SHA256_HEX_LEN + 1];
@@ -254,6 +270,9 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 /* Remember the fresh shell's baseline for sessions served from the
  * start. */
 void exec__cache_save_base(struct exec_session *s);
+/* Load the fresh shell's baseline that S->base_key names (saved by an
+ * earlier session).  1 loaded (or already there), 0 not found. */
+int exec__cache_load_base(struct exec_session *s);
 /* The hash of DIR's sorted entry names, and how many.  0 or -1. */
 int exec__dir_hash(const char *dir, char sha[SHA256_HEX_LEN + 1], size_t *count);
 /* Add an operation to a commit plan (types in commit.c: D M R C). */

@@ -165,6 +165,14 @@ struct exec_session_opts {
 	const char *const *writable; /* more directories steps may write */
 	int keep_failed; /* stage a failed step's outputs in .cairn/failed/ */
 	int no_cache; /* run every step, serve none from the cache */
+	/*
+	 * `cairn rerun --into DIR` and `cairn verify`: a directory (it must
+	 * exist) whose files steps see above the project's (an extra lower
+	 * layer of the project's overlay) and where their writes to the
+	 * project go instead, mirrored (out/x -> DIR/out/x).  Part of the
+	 * action key.  NULL: the project itself.
+	 */
+	const char *into;
 	exec_record_fn record;
 	void *record_payload;
 };
@@ -259,6 +267,16 @@ struct exec_session {
 	 */
 	int (*gate)(struct exec_session *s, struct json_t *record, void *payload);
 	void *gate_payload;
+	/*
+	 * opts->into (real path), how records name it, and the directory
+	 * the sandbox shows above the project: INTO itself, or a copy of
+	 * it in the scratch directory when INTO and the project contain one
+	 * another (overlayfs refuses overlapping layers); see chain.c.
+	 */
+	char *into, *into_name, *into_view;
+	/* Set by the chain runner (chain.c): the record's `rerun` object for
+	 * the next step, or NULL. */
+	struct json_t *rerun;
 };
 
 struct exec_result {
@@ -338,5 +356,76 @@ struct exec_sched_stats {
  */
 int exec_sched_run(struct exec_session *s, const struct exec_step *steps, size_t n,
 		   const struct exec_sched_opts *o, struct exec_sched_stats *stats);
+/* ---- rerun and verify: a path's recorded lineage run again (chain.c) ---- */
+
+struct prov_store;
+
+/* One `--with OLD=NEW` of `cairn rerun`. */
+struct exec_subst {
+	const char *old; /* a path as records name it (project-relative, or
+			    absolute outside the project), or a URL as recorded */
+	const char *repl; /* an absolute path, an https:// URL or s3://BUCKET/KEY */
+};
+
+/* One step of a chain: the recorded step and how it will run again. */
+struct exec_chain_step {
+	struct json_t *record; /* the recorded step (owned reference) */
+	char *command; /* its command, OLD replaced by NEW */
+	struct exec_state state; /* its start state, OLD replaced in variables */
+	int substituted; /* a substitution reached the command or state */
+	int net; /* it reads a URL through GDAL: network allowed */
+	/* Filled in by exec_chain_run(): */
+	int done; /* it was run (or served) */
+	char new_id[33]; /* the step's id in the new session, "" if unrecorded */
+	int cached; /* served from the cache */
+	int status; /* its exit status */
+};
+
+/* The steps that rebuild a path, oldest first. */
+struct exec_chain {
+	char *target; /* the path, as records name it */
+	char target_step[33]; /* the step that wrote its current version */
+	struct exec_chain_step *steps;
+	size_t nsteps;
+	struct json_t *with; /* [{old, new}] as records show the substitutions */
+};
+
+/*
+ * Find the chain that rebuilds TARGET (as records name it): the step
+ * that wrote its current version (or STEP, a full id, when not NULL:
+ * the chain that rebuilds that step's outputs) and, transitively, the producers of
+ * what that step read (not of an input being substituted), oldest first.
+ * Load each step's start state from the content store (by its
+ * `state_sha256`) and apply WITH to the commands and variables of the
+ * steps that read OLD.  Nothing runs.  0, or CAIRN_ENOTFOUND (TARGET
+ * never recorded, OLD not read in the lineage), CAIRN_EUSAGE (OLD named
+ * by no command or variable, a URL given to a program that is not GDAL's)
+ * or -1, each with a message.  Release with exec_chain_release().
+ */
+int exec_chain_plan(struct exec_chain *out, struct prov_store *st, const char *target,
+		    const char *step, const struct exec_subst *with, size_t nwith);
+
+/* Flags of exec_chain_run(). */
+enum {
+	EXEC_CHAIN_DISCARD = 1, /* records are not stored (verify) */
+};
+
+/*
+ * Run the steps of CHAIN in session S (a recorded session; its `into`
+ * applies), each from its own start state and with the shell, mode and
+ * $0 it was recorded with, so that a step nothing changed for is a
+ * cache hit.  Records carry `rerun` {of_step, with} and are stored only
+ * once every step succeeded; when one fails, the project's working files
+ * the chain had replaced are put back and no record is stored.  Standard
+ * output and error are the caller's.  Returns 0 when every step
+ * succeeded, 1 when one failed (*FAILED: its index), -1 on trouble.
+ */
+int exec_chain_run(struct exec_session *s, struct exec_chain *chain, unsigned flags,
+		   size_t *failed);
+
+void exec_chain_release(struct exec_chain *chain);
+
+/* rm -rf PATH (no symlink followed).  0 or -1. */
+int exec_remove_tree(const char *path);
 
 #endif

@@ -750,6 +750,8 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		if (sandbox_start(&sb, &sr->cfg, sandbox_main, &a) < 0)
 			goto restore;
 		sr->t_started = util_now_ns();
+		/* While the step runs: write its start state (rerun). */
+		exec__steprun_store_state(sr, s);
 		pid = sandbox_main_pid(sb);
 		sr->main_nspid = sandbox_main_nspid(sb);
 	} else {
@@ -946,8 +948,6 @@ static int step_run(struct exec_session *s, const struct exec_step *step, struct
 		if (complete)
 			s->state.status = out->status;
 	}
-	if (srp && s->have_base && !s->base_saved)
-		exec__cache_save_base(s);
 	if (s->output && exec__output_end(s->output, s) < 0)
 		warn("%s", err_last());
 	if (srp) {

@@ -395,6 +395,8 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 		}
 		free(real);
 	}
+	if (opts->into && exec__into_init(s, opts->into) < 0)
+		return -1;
 	for (i = 0; opts->writable && opts->writable[i]; i++) {
 		char *real = realpath(opts->writable[i], NULL);
 		if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -439,6 +441,9 @@ void exec__record_release(struct exec_session *s)
 	free(s->image);
 	strvec_clear(&s->writable);
 	cache_memo_free(s->memo);
+	free(s->into);
+	free(s->into_name);
+	free(s->into_view);
 }
 
 /* ---- one step -------------------------------------------------------------- */
@@ -513,6 +518,12 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	d = xstrfmt("%s/p", r->stepdir);
 	add_layer(r, s->root, s->root, d);
 	free(d);
+	if (s->into) {
+		/* --into: the rebuilt files above the project's. */
+		if (exec__into_refresh(s) < 0)
+			return -1;
+		r->layers[r->nlayers - 1].lower_top = s->into_view;
+	}
 	d = xstrfmt("%s/t", r->tstepdir);
 	add_layer(r, "/tmp", s->tmp_lower, d);
 	free(d);
@@ -602,6 +613,7 @@ void exec__steprun_release(struct exec_steprun *r)
 	sandbox_trace_release(&r->trace);
 	json_decref(r->record);
 	json_decref(r->start_state);
+	strbuf_release(&r->start_text);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -671,7 +683,7 @@ json_t *exec__state_json(const struct exec_session *s, const struct exec_state *
 	return o;
 }
 
-/* What differs between two of state_json()'s objects, field by field. */
+/* What differs between two of exec__state_json()'s objects, field by field. */
 static json_t *state_change(const json_t *a, const json_t *b)
 {
 	static const char *const fields[] = { "cwd", "env", "vars", "functions", "options" };
@@ -695,6 +707,32 @@ static json_t *state_change(const json_t *a, const json_t *b)
 		}
 	}
 	return o;
+}
+
+/*
+ * The serialised start state goes to the content store under its
+ * `state_sha256`, so that `cairn rerun` can start the step from it.
+ * Serialising is cheap; writing the object is not (half a millisecond
+ * here), so it is written while the step runs (run.c), or at its end.
+ * Recorded steps only; a failure costs only that.
+ */
+static void note_start_state(struct exec_steprun *r, struct exec_session *s, json_t *start)
+{
+	const char *want = json_string_value(json_object_get(start, "state_sha256"));
+	strbuf_init(&r->start_text, 0);
+	if (!s->record || !s->cairn_dir || !want || cache_cas_has(s->cairn_dir, want))
+		return;
+	exec_state_serialize(&r->start_text, &s->state);
+}
+
+void exec__steprun_store_state(struct exec_steprun *r, struct exec_session *s)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	if (!r->start_text.len)
+		return;
+	if (cache_cas_put_buf(sha, s->cairn_dir, r->start_text.buf, r->start_text.len) < 0)
+		warn("cannot store the step's start state: %s", err_last());
+	strbuf_release(&r->start_text);
 }
 
 static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
@@ -725,10 +763,19 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 	}
 	json_object_set_new(rec, "shell", json_string(s->lang == EXEC_LANG_SH ? "sh" : "bash"));
 	json_object_set_new(rec, "shell_path", json_string(s->shell));
+	/* What `cairn replay` and `cairn rerun` need to start the step as it
+	 * was started. */
 	json_object_set_new(rec, "mode", json_string(exec_mode_name(s->mode)));
 	json_object_set_new(rec, "argv0", json_string(s->argv0 ? s->argv0 : ""));
+	json_object_set_new(rec, "shell_base",
+			    s->base_key[0] ? json_string(s->base_key) : json_null());
 	r->start_state = exec__state_json(s, &s->state);
 	json_object_set(rec, "start_state", r->start_state);
+	note_start_state(r, s, r->start_state);
+	if (s->into)
+		json_object_set_new(rec, "into", json_string(s->into_name));
+	if (s->rerun)
+		json_object_set(rec, "rerun", s->rerun);
 	json_object_set_new(rec, "started", rfc3339(r->started_real));
 	r->record = rec;
 	strbuf_release(&name);
@@ -872,13 +919,15 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 
 	memcpy(out->id, r->id, 33);
 	out->timed_out = r->result.timed_out;
+	exec__steprun_store_state(r, s);
 	json_object_set_new(rec, "finished", rfc3339(realtime_ns()));
 	json_object_set_new(rec, "exit_status", json_integer(status));
 	json_object_set_new(rec, "signal", sig ? json_integer(sig) : json_null());
 	json_object_set_new(rec, "interrupted", json_boolean(interrupted));
 	json_object_set_new(rec, "cached", json_false());
 	if (complete) {
-		json_t *end = exec__state_json(s, &s->state), *ch = state_change(r->start_state, end);
+		json_t *end = exec__state_json(s, &s->state),
+		       *ch = state_change(r->start_state, end);
 		json_object_set_new(ch, "exit_status", json_integer(status));
 		json_object_set_new(rec, "state_change", ch);
 		json_decref(end);
@@ -909,9 +958,13 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		const struct sandbox_layer *l = &r->layers[i];
 		if (l->upper == s->home_upper)
 			continue;
+		int project = !strcmp(l->path, s->root);
+		/* --into: the project's writes go to the into directory. */
 		if (exec__commit_scan(&c, l->upper,
-				      strcmp(l->path, "/tmp") ? l->path : s->tmp_lower,
-				      strcmp(l->path, s->root) ? l->path : "") < 0) {
+				      project && s->into	    ? s->into
+					  : strcmp(l->path, "/tmp") ? l->path
+								    : s->tmp_lower,
+				      project ? (s->into ? s->into_name : "") : l->path) < 0) {
 			ret = -1;
 			goto out;
 		}
@@ -1001,6 +1054,8 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	}
 	if (ok && r->cache && o && complete && !out->ended)
 		exec__cache_add(r->cache, s, rec, o);
+	/* The fresh shell's baseline, which `shell_base` names (rerun). */
+	exec__cache_save_base(s);
 	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r->id);
 	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r->id);
 	if (s->record && write_pending(rec, pending) < 0) {
@@ -1162,6 +1217,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	strvec_copy(&next.fds, &cc->start_fds);
 
 	steprun_begin(&r, s, step);
+	exec__steprun_store_state(&r, s);
 	stage = xstrfmt("%s/hit", s->stepdir);
 	exec__remove_tree(stage);
 	if (exec__mkdir_p(stage, 0700) < 0) {

@@ -175,9 +175,18 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 	struct exec_session *s = c->s;
 	const char *rest;
 	strbuf_reset(out);
+	/* --into: what the into directory holds shows above the project. */
+	if (s->into && (rest = exec__under(path, s->root)) && *rest) {
+		struct stat st;
+		strbuf_addf(out, "%s/%s", s->into, rest);
+		if (!lstat(out->buf, &st))
+			return 0;
+		strbuf_reset(out);
+	}
 	/* Innermost first: the project, a script's directory or $HOME may
 	 * be mounted inside the session's /tmp. */
-	if (exec__under(path, s->root) || exec__under(path, s->script_dir)) {
+	if (exec__under(path, s->root) || exec__under(path, s->script_dir) ||
+	    exec__under(path, s->into)) {
 		strbuf_addstr(out, path);
 		return 0;
 	}
@@ -562,10 +571,12 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		struct read *r = &arr[i];
 		json_t *o = json_object();
 		struct stat st;
-		exec__record_name(s, &name, r->path);
+		host_path(&c, r->path, &host);
+		/* --into: a file the into directory supplied is named there. */
+		exec__record_name(s, &name,
+				  s->into && exec__under(host.buf, s->into) ? host.buf : r->path);
 		json_object_set_new(o, "path", json_string(name.buf));
 		json_object_set_new(o, "kind", json_string(kind_names[r->kind]));
-		host_path(&c, r->path, &host);
 		if (r->kind == RK_FILE || r->kind == RK_EXEC) {
 			char sha[SHA256_HEX_LEN + 1];
 			if (!lstat(host.buf, &st) && !exec__hash_file(s, sha, host.buf, &st)) {

@@ -113,13 +113,15 @@ static int fail(struct setup_error *e, const char *fmt, ...)
  * any overlay was mounted: an earlier overlay (/tmp, say) may hide the
  * host paths of a later one's directories.
  */
-static int mount_layer(const struct sandbox_layer *l, const int fds[3], struct setup_error *e)
+static int mount_layer(const struct sandbox_layer *l, const int fds[4], struct setup_error *e)
 {
 	struct strbuf opts = STRBUF_INIT;
 	int ret;
 
-	strbuf_addf(&opts,
-		    "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
+	strbuf_addstr(&opts, "lowerdir=");
+	if (fds[3] >= 0)
+		strbuf_addf(&opts, "/proc/self/fd/%d:", fds[3]);
+	strbuf_addf(&opts, "/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
 		    fds[0], fds[1], fds[2]);
 	/*
 	 * volatile: no syncs of the upper filesystem, above all not on
@@ -376,14 +378,18 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 			goto out;
 		}
 	}
-	layerfds = xcalloc(3 * cfg->nlayers + 1, sizeof(int));
+	layerfds = xcalloc(4 * cfg->nlayers + 1, sizeof(int));
+	for (i = 0; i < 4 * cfg->nlayers; i++)
+		layerfds[i] = -1;
 	for (i = 0; i < cfg->nlayers; i++) {
-		const char *dirs[3] = { cfg->layers[i].lower, cfg->layers[i].upper,
-					cfg->layers[i].work };
+		const char *dirs[4] = { cfg->layers[i].lower, cfg->layers[i].upper,
+					cfg->layers[i].work, cfg->layers[i].lower_top };
 		int k;
-		for (k = 0; k < 3; k++) {
-			layerfds[3 * i + k] = open(dirs[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (layerfds[3 * i + k] < 0) {
+		for (k = 0; k < 4; k++) {
+			if (!dirs[k])
+				continue;
+			layerfds[4 * i + k] = open(dirs[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (layerfds[4 * i + k] < 0) {
 				fail(e, "cannot open %s", dirs[k]);
 				goto out;
 			}
@@ -401,7 +407,7 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 		goto out;
 	}
 	for (i = 0; i < cfg->nlayers; i++)
-		if (mount_layer(&cfg->layers[i], layerfds + 3 * i, e) < 0)
+		if (mount_layer(&cfg->layers[i], layerfds + 4 * i, e) < 0)
 			goto out;
 	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0) {
 		fail(e, "cannot make the host read only");
@@ -441,7 +447,7 @@ out:
 		if (binds[i] >= 0)
 			close(binds[i]);
 	free(binds);
-	for (i = 0; layerfds && i < 3 * cfg->nlayers; i++)
+	for (i = 0; layerfds && i < 4 * cfg->nlayers; i++)
 		if (layerfds[i] > 0)
 			close(layerfds[i]);
 	free(layerfds);

@@ -32,6 +32,10 @@ struct sandbox_layer {
 	const char *path;
 	const char *lower;
 	const char *upper, *work;
+	/* An extra lower layer shown above LOWER (overlayfs
+	 * `lowerdir=TOP:LOWER`), or NULL.  It must not contain LOWER nor lie
+	 * inside it: overlayfs refuses overlapping layers. */
+	const char *lower_top;
 };
 
 /* A host file or directory shown (read only unless WRITABLE) at DST. */

@@ -111,6 +111,13 @@ void shell_record_objects(struct cache_shaset *out, json_t *record)
 		if (sha)
 			cache_shaset_add(out, sha);
 	}
+	/* The start state, which `cairn rerun` and `verify` start from. */
+	{
+		const char *sha = json_string_value(
+		    json_object_get(json_object_get(record, "start_state"), "state_sha256"));
+		if (sha)
+			cache_shaset_add(out, sha);
+	}
 }
 
 size_t shell_journal_objects(struct cache_shaset *out, const char *cairn_dir)

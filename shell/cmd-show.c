@@ -137,6 +137,18 @@ static void print_text(json_t *r)
 	       json_is_true(json_object_get(r, "cached")) ? ", cached" : ", ran");
 	if (json_is_true(json_object_get(r, "cached")) && str(r, "from_step"))
 		printf(" from step %.8s", str(r, "from_step"));
+	if (json_is_object(json_object_get(r, "rerun"))) {
+		/* cairn rerun: which step this one ran again, with what. */
+		json_t *rr = json_object_get(r, "rerun"), *w;
+		printf("\nrerun     of step %.8s", str(rr, "of_step") ?: "?");
+		json_array_foreach(json_object_get(rr, "with"), i, w)
+		{
+			printf("%s %s -> %s", i ? "," : " with", str(w, "old") ?: "?",
+			       str(w, "new") ?: "?");
+		}
+		if (str(r, "into"))
+			printf(" (into %s)", str(r, "into"));
+	}
 	printf("\nshell     %s\ncommand\n", str(r, "shell_path") ?: str(r, "shell") ?: "?");
 	{
 		const char *cmd = str(r, "command") ?: "";

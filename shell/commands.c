@@ -30,6 +30,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_info_entry,
 	&cmd_diff_entry,
 	&cmd_lineage_entry,
+	&cmd_rerun_entry,
+	&cmd_verify_entry,
 	&cmd_cache_entry,
 	&cmd_fsck_entry,
 	&cmd_help_entry,

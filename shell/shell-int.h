@@ -79,6 +79,8 @@ extern const struct cmd_entry cmd_why_entry;
 extern const struct cmd_entry cmd_cache_entry;
 extern const struct cmd_entry cmd_fsck_entry;
 extern const struct cmd_entry cmd_replay_entry;
+extern const struct cmd_entry cmd_rerun_entry;
+extern const struct cmd_entry cmd_verify_entry;
 
 /* cmd-cache.c: what cache and fsck share. */
 struct cache_shaset;
@@ -90,7 +92,8 @@ int shell_parse_duration(int64_t *out, const char *s);
  * CAIRN_EUSAGE. */
 int shell_parse_size(uint64_t *out, const char *s);
 /* Add every CAS object RECORD (a step.json) references to OUT: writes'
- * sha256, stdout_sha256, stderr_sha256, end_state_sha256. */
+ * sha256, stdout_sha256, stderr_sha256, end_state_sha256,
+ * start_state.state_sha256. */
 void shell_record_objects(struct cache_shaset *out, json_t *record);
 /* Add the objects of the records still pending in CAIRN_DIR/journal
  * (stored by the next session).  Returns how many records it read. */

@@ -31,12 +31,16 @@ s3=$(rec @1 'r["id"]')
 A=$(sha a.txt) BIG=$(sha big.txt) B=$(sha b.txt)
 expect_eq "objects stored" 111 "$(present "$A" "$BIG" "$B")"
 
+# The steps' start state (one: the three sessions start alike) is stored
+# too, for `cairn rerun`.
+ST=$(rec @1 'r["start_state"]["state_sha256"]')
+expect_eq "start state stored" 1 "$(present "$ST")"
 run_cairn cache stats --json
 expect_eq "stats: status" 0 "$RC"
-expect_eq "stats: numbers" "4 0 3 3 0 0.0 $(($(stat -c %s a.txt) + $(stat -c %s big.txt) + $(stat -c %s b.txt)))" \
+expect_eq "stats: numbers" "5 0 3 3 0 0.0 $(($(stat -c %s a.txt) + $(stat -c %s big.txt) + $(stat -c %s b.txt) + $(stat -c %s "$(obj "$ST")")))" \
 	"$(echo "$OUT" | js '" ".join(str(d[k]) for k in ["objects","compressed_objects","steps","sessions","cached_steps","hit_rate","stored_bytes"])')"
 run_cairn cache stats
-expect_match "stats: text" "objects: +4 \(0 compressed\)" "$OUT"
+expect_match "stats: text" "objects: +5 \(0 compressed\)" "$OUT"
 
 # A cache hit (recorded by the fixture tool as the step runner would):
 # the hit rate and the CPU time the original step took.
@@ -84,14 +88,14 @@ expect_eq "fsck after repair: clean" 0 "$RC"
 # ---- compression ---------------------------------------------------------
 run_cairn cache compress --older 0
 expect_eq "compress: status" 0 "$RC"
-expect_match "compress: one object" "compressed 1 object" "$OUT"
+expect_match "compress: big.txt and the start state" "compressed 2 objects" "$OUT"
 expect_eq "big.txt compressed, small ones not" ".zst  " \
 	"$(obj "$BIG" | grep -o '\.zst$') $(obj "$A" | grep -o '\.zst$') $(obj "$B" | grep -o '\.zst$')"
 rm big.txt
 run_cairn checkout big.txt
 expect_eq "checkout from a compressed object" "0 $BIG" "$RC $(sha big.txt)"
 run_cairn cache stats --json
-expect_eq "stats: compressed" "1 True" \
+expect_eq "stats: compressed" "2 True" \
 	"$(echo "$OUT" | js 'str(d["compressed_objects"]) + " " + str(d["raw_bytes"] > d["stored_bytes"])')"
 run_cairn cache verify
 expect_eq "verify compressed: status" 0 "$RC"

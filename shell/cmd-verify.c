@@ -1,0 +1,344 @@
+/*
+ * cmd-verify.c - `cairn verify PATH|STEP [--json]`: run a lineage again
+ * without the cache, into a staging directory, and compare each step's
+ * outputs with what its record says (bytes, then the formats' semantic
+ * fingerprints).  The runs are not recorded; see docs/rerun.md.
+ */
+#include "shell-int.h"
+
+#include "cache.h"
+#include "formats.h"
+#include "provenance.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VERIFY_TROUBLE 2
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* Compare one recorded write W with the file at STAGED: an object
+ * {path, result, ...}. */
+static json_t *compare(struct prov_store *st, json_t *w, const char *staged)
+{
+	const char *path = str(w, "path"), *want = str(w, "sha256");
+	const char *cdir = provenance_store_dir(st);
+	json_t *o = json_pack("{s:s}", "path", path), *d = NULL;
+	char sha[SHA256_HEX_LEN + 1];
+	struct strbuf obj = STRBUF_INIT, al = STRBUF_INIT;
+	char *tmp = NULL;
+	uint64_t size;
+	struct stat sst;
+	int r;
+
+	if (lstat(staged, &sst) < 0 || !S_ISREG(sst.st_mode)) {
+		json_object_set_new(o, "result", json_string("missing"));
+		goto out;
+	}
+	if (util_sha256_file(sha, &size, staged) < 0) {
+		json_object_set_new(o, "result", json_string("missing"));
+		json_object_set_new(o, "error", json_string(err_last()));
+		goto out;
+	}
+	json_object_set_new(o, "sha256", json_string(sha));
+	json_object_set_new(o, "recorded_sha256", want ? json_string(want) : json_null());
+	if (want && !strcmp(sha, want)) {
+		json_object_set_new(o, "result", json_string("identical"));
+		goto out;
+	}
+	if (!want || !cache_cas_has(cdir, want)) {
+		json_object_set_new(o, "result", json_string("different"));
+		json_object_set_new(
+		    o, "note", json_string("the recorded version is not in the content store"));
+		goto out;
+	}
+	cache_cas_path(&obj, cdir, want);
+	tmp = xstrfmt("%s/tmp", cdir);
+	if (formats_alias_create(&al, tmp, obj.buf, path) < 0) {
+		json_object_set_new(o, "result", json_string("different"));
+		goto out;
+	}
+	r = formats_diff(&d, al.buf, path, staged, path);
+	formats_alias_remove(al.buf);
+	if (r == 0) {
+		json_object_set_new(o, "result", json_string("semantically identical"));
+	} else {
+		json_t *band0 = json_array_get(json_object_get(d, "bands"), 0);
+		json_object_set_new(o, "result", json_string("different"));
+		if (json_object_get(d, "max_abs_diff"))
+			json_object_set(o, "max_abs_diff", json_object_get(d, "max_abs_diff"));
+		if (json_object_get(d, "differing_cells"))
+			json_object_set(o, "differing_cells",
+					json_object_get(d, "differing_cells"));
+		if (band0 && json_is_object(json_object_get(band0, "first_difference")))
+			json_object_set(o, "first_difference",
+					json_object_get(band0, "first_difference"));
+		if (json_is_array(json_object_get(d, "changes")))
+			json_object_set(o, "changes", json_object_get(d, "changes"));
+		if (r < 0)
+			err_clear();
+	}
+out:
+	json_decref(d);
+	free(tmp);
+	strbuf_release(&obj);
+	strbuf_release(&al);
+	return o;
+}
+
+/* The change line that says where the largest difference is, else the
+ * first one. */
+static const char *where(const json_t *o)
+{
+	json_t *changes = json_object_get(o, "changes"), *c;
+	size_t i;
+	json_array_foreach(changes, i, c)
+	{
+		if (json_string_value(c) && strstr(json_string_value(c), "max abs difference"))
+			return json_string_value(c);
+	}
+	return json_string_value(json_array_get(changes, 0));
+}
+
+static void print_report(const json_t *rep)
+{
+	json_t *s, *o;
+	size_t i, k;
+	const char *first = str(rep, "first_divergent");
+	printf("cairn verify: %s: %zu step%s run again without the cache\n", str(rep, "target"),
+	       json_array_size(json_object_get(rep, "steps")),
+	       json_array_size(json_object_get(rep, "steps")) == 1 ? "" : "s");
+	json_array_foreach(json_object_get(rep, "steps"), i, s)
+	{
+		const char *cmd = str(s, "command");
+		printf("  %.8s  %.*s%s\n", str(s, "id"), (int)strcspn(cmd ? cmd : "", "\n"),
+		       cmd ? cmd : "",
+		       json_is_integer(json_object_get(s, "status")) &&
+			       json_integer_value(json_object_get(s, "status"))
+			   ? " (failed)"
+			   : "");
+		json_array_foreach(json_object_get(s, "outputs"), k, o)
+		{
+			printf("      %-32s %s", str(o, "path"), str(o, "result"));
+			if (json_object_get(o, "max_abs_diff")) {
+				char *m = json_dumps(json_object_get(o, "max_abs_diff"),
+						     JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+				printf(" (max |diff| %s", m);
+				free(m);
+				if (where(o))
+					printf("; %s", where(o));
+				printf(")");
+			}
+			printf("\n");
+		}
+	}
+	if (first)
+		printf("first divergent step: %.8s (%s)\n", first,
+		       str(rep, "first_divergent_command") ? str(rep, "first_divergent_command")
+							   : "");
+	else
+		printf("reproduced: every output is identical or semantically identical\n");
+}
+
+static int cmd_verify_exec(int argc, char **argv)
+{
+	struct exec_session_opts o = { 0 };
+	struct shell_project proj = { 0 };
+	struct exec_session es;
+	struct exec_chain chain = { 0 };
+	const char *arg = NULL;
+	char *root = NULL, *rel = NULL, *staging = NULL, *step = NULL;
+	char id[PROV_ID_LEN + 1];
+	json_t *rep = NULL, *steps;
+	size_t failed = (size_t)-1, i, k;
+	int json = 0, ret = VERIFY_TROUBLE, have_session = 0, r, differs = 0, saved_out = -1;
+
+	if (cmd_wants_help(argc, argv)) {
+		cmd_print_help(&cmd_verify_entry);
+		return 0;
+	}
+	for (i = 1; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (argv[i][0] == '-' && argv[i][1] && argv[i][0] != '@')
+			return shell_usage_error(&cmd_verify_entry, "unknown option '%s'", argv[i]);
+		else if (arg)
+			return shell_usage_error(&cmd_verify_entry, "one PATH or STEP only");
+		else
+			arg = argv[i];
+	}
+	if (!arg)
+		return shell_usage_error(&cmd_verify_entry, "no path or step given");
+	root = shell_store_root();
+	if (!root && provenance_find_root(&root, ".") < 0) {
+		fprintf(stderr, "cairn verify: %s\n", err_last());
+		goto out;
+	}
+	if (shell_project_setup(&o, &proj) < 0) {
+		fprintf(stderr, "cairn verify: %s\n", err_last());
+		goto out;
+	}
+	/* A recorded path, else a step. */
+	if (provenance_relpath(&rel, proj.store, arg) == 0 &&
+	    provenance_latest_writer(NULL, NULL, proj.store, rel) == 0) {
+		r = exec_chain_plan(&chain, proj.store, rel, NULL, NULL, 0);
+	} else if (provenance_step_resolve(id, proj.store, arg) == 0) {
+		step = xstrdup(id);
+		r = exec_chain_plan(&chain, proj.store, arg, step, NULL, 0);
+	} else {
+		fprintf(stderr, "cairn verify: %s is neither a recorded path nor a step\n", arg);
+		goto out;
+	}
+	if (r < 0) {
+		fprintf(stderr, "cairn verify: %s\n", err_last());
+		goto out;
+	}
+
+	/* The staging area: .cairn/tmp, on the project's filesystem. */
+	staging = xstrfmt("%s/tmp/verify-XXXXXX", provenance_store_dir(proj.store));
+	if (!mkdtemp(staging)) {
+		fprintf(stderr, "cairn verify: cannot create %s: %s\n", staging, strerror(errno));
+		free(staging);
+		staging = NULL;
+		goto out;
+	}
+	o.mode = EXEC_MODE_STRING;
+	o.lang = EXEC_LANG_BASH;
+	o.into = staging;
+	o.no_cache = 1;
+	if (exec_session_init(&es, &o) < 0) {
+		fprintf(stderr, "cairn verify: %s\n", err_last());
+		goto out;
+	}
+	have_session = 1;
+	/* What the steps print is not the report: to standard error. */
+	fflush(stdout);
+	saved_out = dup(1);
+	if (saved_out >= 0)
+		dup2(2, 1);
+	r = exec_chain_run(&es, &chain, EXEC_CHAIN_DISCARD, &failed);
+	fflush(stdout);
+	if (saved_out >= 0) {
+		dup2(saved_out, 1);
+		close(saved_out);
+	}
+	if (r < 0) {
+		fprintf(stderr, "cairn verify: %s\n", err_last());
+		goto out;
+	}
+
+	rep = json_object();
+	steps = json_array();
+	json_object_set_new(rep, "target", json_string(chain.target));
+	for (i = 0; i < chain.nsteps; i++) {
+		const struct exec_chain_step *cs = &chain.steps[i];
+		json_t *s = json_object(), *outs = json_array(), *w, *x;
+		int diverged = 0;
+		json_object_set_new(s, "id", json_string(str(cs->record, "id")));
+		json_object_set_new(s, "command", json_string(str(cs->record, "command")));
+		json_object_set_new(s, "ran", json_boolean(cs->done));
+		json_object_set_new(s, "status", cs->done ? json_integer(cs->status) : json_null());
+		json_array_foreach(json_object_get(cs->record, "writes"), k, w)
+		{
+			const char *p = str(w, "path"), *kind = str(w, "kind");
+			char *staged;
+			if (!p || !kind || strcmp(kind, "file"))
+				continue;
+			if (p[0] == '/') {
+				json_array_append_new(
+				    outs,
+				    json_pack("{s:s,s:s}", "path", p, "result",
+					      "not compared (outside the project)"));
+				continue;
+			}
+			if (!cs->done) {
+				json_array_append_new(
+				    outs, json_pack("{s:s,s:s}", "path", p, "result", "not run"));
+				continue;
+			}
+			staged = xstrfmt("%s/%s", staging, p);
+			x = compare(proj.store, w, staged);
+			free(staged);
+			if (strcmp(str(x, "result"), "identical") &&
+			    strcmp(str(x, "result"), "semantically identical"))
+				diverged = 1;
+			json_array_append_new(outs, x);
+		}
+		if (cs->done && cs->status)
+			diverged = 1;
+		json_object_set_new(s, "outputs", outs);
+		json_object_set_new(s, "reproduced", json_boolean(cs->done && !diverged));
+		if ((diverged || !cs->done) && !json_object_get(rep, "first_divergent") &&
+		    cs->done) {
+			const char *cmd = str(cs->record, "command");
+			json_object_set_new(rep, "first_divergent",
+					    json_string(str(cs->record, "id")));
+			json_object_set_new(
+			    rep, "first_divergent_command",
+			    json_stringn(cmd ? cmd : "", strcspn(cmd ? cmd : "", "\n")));
+		}
+		differs |= diverged || !cs->done;
+		json_array_append_new(steps, s);
+	}
+	json_object_set_new(rep, "steps", steps);
+	json_object_set_new(rep, "reproducible", json_boolean(!differs));
+	if (!json_object_get(rep, "first_divergent"))
+		json_object_set_new(rep, "first_divergent", json_null());
+	if (json) {
+		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		print_report(rep);
+	}
+	ret = differs ? 1 : 0;
+out:
+	if (have_session)
+		exec_session_release(&es);
+	if (staging)
+		exec_remove_tree(staging);
+	if (proj.store && shell_project_release(&proj) < 0) {
+		fprintf(stderr, "cairn verify: %s\n", err_last());
+		ret = VERIFY_TROUBLE;
+	}
+	exec_chain_release(&chain);
+	json_decref(rep);
+	free(root);
+	free(rel);
+	free(staging);
+	free(step);
+	return ret;
+}
+
+const struct cmd_entry cmd_verify_entry = {
+	.name = "verify",
+	.usage = "cairn verify PATH|STEP [--json]",
+	.summary = "Re-execute a lineage without the cache and compare its outputs.",
+	.help = "Runs again, in fresh sandboxes and without the cache, the steps that made\n"
+		"PATH (or STEP's outputs): the writer of its current version and the steps\n"
+		"that wrote what it read, oldest first, each from its recorded start\n"
+		"state.  Outputs go to a private staging directory under .cairn/tmp/\n"
+		"(later steps read the re-made files from there); working files are not\n"
+		"touched and the staging directory is removed afterwards.  These runs are\n"
+		"not recorded and not added to the cache: `cairn log`, `cairn status` and\n"
+		"the newest versions of files stay as they were.\n"
+		"\n"
+		"Each output is compared with the version its record names: `identical`\n"
+		"(same SHA-256), `semantically identical` (bytes differ, values and\n"
+		"georeferencing do not: see cairn diff), `different` (rasters: the largest\n"
+		"absolute difference and where) or `missing`.  The report names the first\n"
+		"step whose outputs diverge.  See docs/rerun.md.\n"
+		"\n"
+		"Options:\n"
+		"  --json    one JSON document on standard output\n"
+		"\n"
+		"Exit status: 0 everything reproduced (bitwise or semantically), 1 something\n"
+		"differs, 2 usage or trouble.\n",
+	.exec = cmd_verify_exec,
+};
