@@ -1,6 +1,7 @@
 #!/bin/bash
-# cairn rerun --with data/a.tif=http://...: the local DEM swapped for one
-# served by an nginx on loopback.  The GDAL step reads it through
+# cairn rerun --with data/a.tif=https://...: the local DEM swapped for one
+# served by an nginx on loopback over TLS, with a certificate made here
+# that the pipeline trusts (CURL_CA_BUNDLE, SSL_CERT_FILE).  The GDAL step reads it through
 # /vsicurl/, runs with the network, and its record says so: a remote
 # read with the server's validators and sandbox.network true.
 . "$TEST_SRC/test/integration/lib.sh"
@@ -21,6 +22,11 @@ gdal_translate -q -srcwin 100 100 60 50 "$EGM96" data/a.tif
 gdal_translate -q -srcwin 700 300 60 50 "$EGM96" www/b.tif
 chmod -R a+rX www
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TLS_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout ngx/key.pem -out ca.pem >/dev/null 2>&1 ||
+	fail "cannot make a certificate"
+chmod 644 ca.pem
 cat >ngx/nginx.conf <<C
 worker_processes 1;
 pid $T_DIR/ngx/nginx.pid;
@@ -37,22 +43,29 @@ http {
 		listen 127.0.0.1:$PORT;
 		root $T_DIR/www;
 	}
+	server {
+		listen 127.0.0.1:$TLS_PORT ssl;
+		ssl_certificate $T_DIR/ca.pem;
+		ssl_certificate_key $T_DIR/ngx/key.pem;
+		root $T_DIR/www;
+	}
 }
 C
 nginx -p "$T_DIR/ngx" -e "$T_DIR/ngx/logs/error.log" -c "$T_DIR/ngx/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
 trap 'kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null; rm -rf "$T_DIR"' EXIT
 for _ in $(seq 50); do
-	curl -fsI "http://127.0.0.1:$PORT/b.tif" >/dev/null 2>&1 && break
+	curl -fsI --cacert ca.pem "https://127.0.0.1:$TLS_PORT/b.tif" >/dev/null 2>&1 && break
 	sleep 0.1
 done
-URL="http://127.0.0.1:$PORT/b.tif"
+URL="https://127.0.0.1:$TLS_PORT/b.tif"
 
-cat >pipeline.sh <<'EOF'
+cat >pipeline.sh <<EOF
 export GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR
+export CURL_CA_BUNDLE=$T_DIR/ca.pem SSL_CERT_FILE=$T_DIR/ca.pem
 dem=data/a.tif
 mkdir -p out
-gdaldem slope -q "$dem" out/slope.tif
+gdaldem slope -q "\$dem" out/slope.tif
 gdal_translate -q -of AAIGrid out/slope.tif out/slope.asc
 EOF
 run_cairn run pipeline.sh
