@@ -148,8 +148,7 @@ int provenance_foreach_step(struct prov_store *st, int (*cb)(json_t *record, voi
  * be NULL) the full session id.  CAIRN_ENOTFOUND, CAIRN_ECONFLICT when a
  * prefix names several sessions (the message lists them), or -1.
  */
-int provenance_session_steps(json_t **out, char **session, struct prov_store *st,
-			     const char *spec);
+int provenance_session_steps(json_t **out, char **session, struct prov_store *st, const char *spec);
 
 /*
  * Set tag KEY=VALUE on step STEP_ID (a full id or any spec accepted by
