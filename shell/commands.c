@@ -16,13 +16,30 @@ struct shell_opts shell_opts;
 const char shell_version[] = CAIRN_VERSION;
 
 /* Every subcommand; a new one is a file plus a line here. */
+/* clang-format off */
 const struct cmd_entry *const cmd_table[] = {
-	&cmd_run_entry,	     &cmd_replay_entry, &cmd_init_entry,    &cmd_log_entry,
-	&cmd_show_entry,     &cmd_status_entry, &cmd_tag_entry,	    &cmd_find_entry,
-	&cmd_checkout_entry, &cmd_why_entry,	&cmd_info_entry,    &cmd_diff_entry,
-	&cmd_lineage_entry,  &cmd_rerun_entry,	&cmd_verify_entry,  &cmd_cache_entry,
-	&cmd_fsck_entry,     &cmd_help_entry,	&cmd_version_entry, NULL,
+	&cmd_run_entry,
+	&cmd_replay_entry,
+	&cmd_init_entry,
+	&cmd_log_entry,
+	&cmd_show_entry,
+	&cmd_status_entry,
+	&cmd_tag_entry,
+	&cmd_find_entry,
+	&cmd_checkout_entry,
+	&cmd_why_entry,
+	&cmd_info_entry,
+	&cmd_diff_entry,
+	&cmd_lineage_entry,
+	&cmd_rerun_entry,
+	&cmd_verify_entry,
+	&cmd_cache_entry,
+	&cmd_fsck_entry,
+	&cmd_help_entry,
+	&cmd_version_entry,
+	NULL,
 };
+/* clang-format on */
 
 const struct cmd_entry *cmd_find(const char *name)
 {
