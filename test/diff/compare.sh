@@ -21,6 +21,7 @@
 #
 # Environment: CAIRN_DIFF_TIMEOUT (seconds per run, default 30),
 # CAIRN_DIFF_CACHED=1 compares a second cairn run served from the cache,
+# CAIRN_DIFF_REPLAY=1|nocache a `cairn replay` of the recorded session,
 # CAIRN_DIFF_KEEP=1 keeps the scratch directory (both trees and outputs).
 
 set -u
@@ -166,7 +167,16 @@ run cairn "$cairn" run "$script" "${args[@]}"
 # CAIRN_DIFF_CACHED=1: run again in a fresh working directory that keeps
 # only the store, so that steps come from the cache (outputs restored,
 # output replayed, state restored): that run must match the shell too.
-if [ -n "${CAIRN_DIFF_CACHED:-}" ]; then
+# CAIRN_DIFF_REPLAY=1 (or =nocache): the same, but `cairn replay` of the
+# session the first run recorded (its steps rebuilt from the records;
+# with =nocache every step runs again).
+if [ -n "${CAIRN_DIFF_CACHED:-}" ] || [ -n "${CAIRN_DIFF_REPLAY:-}" ]; then
+	how=(run "$script" "${args[@]}")
+	case ${CAIRN_DIFF_REPLAY:-} in
+	'') ;;
+	nocache) how=(-q replay --no-cache) ;;
+	*) how=(-q replay) ;;
+	esac
 	mv "$base/cairn.tree/.cairn" "$base/store" || die "no store after the first run"
 	mv "$base/cairn.status" "$base/cairn1.status"
 	fresh_dirs
@@ -175,7 +185,7 @@ if [ -n "${CAIRN_DIFF_CACHED:-}" ]; then
 		cd "$work" || exit 125
 		exec timeout -k 5 "$timeout_s" \
 			env -i PATH="$clean_path" HOME="$home" LANG=C.UTF-8 TERM=dumb \
-			"$cairn" run "$script" "${args[@]}"
+			"$cairn" "${how[@]}"
 	) <"$stdin_file" >"$base/cairn.out" 2>"$base/cairn.err"
 	echo $? >"$base/cairn.status"
 	list_files >"$base/cairn.files"
