@@ -201,6 +201,46 @@ out:
 	return ret;
 }
 
+/*
+ * Is a text file the step read code (or the configuration of code) rather
+ * than data?  A CSV that a step reads is an input, not a version of the
+ * analysis: `code` is the step's script, programs and scripts it ran
+ * (`exec` reads, a `#!` line), and files whose name says source or
+ * configuration.
+ */
+static int is_code_text(const char *path, const char *kind, const char *role,
+			const struct strbuf *text)
+{
+	static const char *const exts[] = {
+		"py",	"pyw", "ipynb", "r",   "rmd",  "qmd",  "jl",	 "pl",	  "pm",	   "rb",
+		"lua",	"awk", "sed",	"sh",  "bash", "zsh",  "ksh",	 "csh",	  "fish",  "m",
+		"sql",	"js",  "mjs",	"ts",  "c",    "h",    "cc",	 "cpp",	  "cxx",   "hpp",
+		"f",	"f90", "f95",	"f03", "for",  "go",   "rs",	 "java",  "scala", "kt",
+		"tcl",	"mk",  "cmake", "nf",  "smk",  "wdl",  "cwl",	 "ncl",	  "gs",	   "pro",
+		"yaml", "yml", "toml",	"ini", "cfg",  "conf", "sbatch", "slurm", "pbs",
+	};
+	static const char *const names[] = { "Makefile",   "makefile", "GNUmakefile", "Snakefile",
+					     "Dockerfile", "Rprofile", ".Rprofile" };
+	const char *base = strrchr(path, '/'), *dot;
+	size_t i;
+
+	base = base ? base + 1 : path;
+	if ((role && !strcmp(role, "script")) || !strcmp(kind, "exec"))
+		return 1;
+	if (text->len >= 2 && text->buf[0] == '#' && text->buf[1] == '!')
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(base, names[i]))
+			return 1;
+	dot = strrchr(base, '.');
+	if (!dot || dot == base)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(exts); i++)
+		if (!strcasecmp(dot + 1, exts[i]))
+			return 1;
+	return 0;
+}
+
 /* Fill `code` and `git` of REC; the blobs to put in the tree go to *FILES. */
 static int fill_code(struct code_file **files, size_t *nfiles, struct prov_store *st, json_t *rec)
 {
@@ -229,7 +269,8 @@ static int fill_code(struct code_file **files, size_t *nfiles, struct prov_store
 		for (k = 0; k < *nfiles; k++)
 			if (!strcmp((*files)[k].path + 5, path))
 				dup = 1;
-		if (dup || read_code(&buf, &mode, st, path, sha) <= 0)
+		if (dup || read_code(&buf, &mode, st, path, sha) <= 0 ||
+		    !is_code_text(path, kind, json_string_value(json_object_get(r, "role")), &buf))
 			continue;
 		ALLOC_GROW(*files, *nfiles + 1, alloc);
 		cf = &(*files)[*nfiles];

@@ -23,6 +23,12 @@ sort -n ids.txt > sorted.txt
 cut -d, -f1 raw.csv > ids.txt" \
 	"$("$CAIRN" log --json | python3 -c 'import json,sys; print("\n".join(s["command"] for s in json.load(sys.stdin)))')"
 first=$(rec @1 'r["id"]')
+expect_eq "code: the script and summarize.py, not the data it read" "p.sh summarize.py" \
+	"$(rec @1 '" ".join(sorted(c["path"] for c in r["code"]))')"
+expect_eq "code: a step running only tools has its script as code" "p.sh" \
+	"$(rec @3 '" ".join(c["path"] for c in r["code"])')"
+expect_eq "lineage: data files are not code" "data data" \
+	"$("$CAIRN" lineage summary.txt --format json | python3 -c 'import json,sys; g=json.load(sys.stdin); print(" ".join(f.get("role", "data") for f in g["files"] if f["path"] in ("sorted.txt", "raw.csv")))')"
 
 # Lineage as JSON: three steps back to the raw input.
 "$CAIRN" lineage summary.txt --format json > lin.json

@@ -90,7 +90,7 @@ expect_eq "show --json producer link" "$S2" "$(json "$T_DIR/s3.json" 'j["reads"]
 expect_eq "show --json no producer for a hand-made file" "None" "$(json "$T_DIR/s3.json" 'j["reads"][0]["producer"]')"
 expect_eq "show --json write" "plot.txt $(sha plot.txt) 2 0644 file" \
 	"$(json "$T_DIR/s3.json" '" ".join(str(j["writes"][0][k]) for k in ("path","sha256","size","mode","kind"))')"
-expect_eq "show --json code" "plot.py warped.csv" "$(json "$T_DIR/s3.json" '" ".join(c["path"] for c in j["code"])')"
+expect_eq "show --json code: the script, not the CSV it read" "plot.py" "$(json "$T_DIR/s3.json" '" ".join(c["path"] for c in j["code"])')"
 expect_eq "show --json code sha" "$(sha plot.py)" "$(json "$T_DIR/s3.json" 'j["code"][0]["sha256"]')"
 expect_eq "show --json code blob is git's" "$(git hash-object plot.py)" "$(json "$T_DIR/s3.json" 'j["code"][0]["blob"]')"
 expect_eq "show --json git null outside a work tree" "None" "$(json "$T_DIR/s3.json" 'j["git"]')"
@@ -136,7 +136,7 @@ mkdir sub && (cd sub && "$CAIRN" show "$S1" --code ../prep.sh > "$T_DIR/got.sub"
 	|| fail "show --code with a path relative to a subdirectory"
 run_cairn show "$S2" --code prep.sh
 expect_eq "show --code of a file the step did not read" 1 "$RC"
-expect_match "show --code message" "stored no code file prep.sh \(it stored: clean.csv\)" "$ERR"
+expect_match "show --code message" "stored no code file prep.sh \(it stored none\)" "$ERR"
 git --git-dir .cairn/lineage.git show "$(git --git-dir .cairn/lineage.git rev-parse refs/cairn/sessions/20261130T090000Z-0f1c7e00~3):code/prep.sh" > "$T_DIR/got.git"
 cmp -s "$T_DIR/got.git" "$T_DIR/prep.v1" || fail "git show of step 1's code/prep.sh"
 
