@@ -35,6 +35,7 @@ struct status_ctx {
 	json_t *paths; /* path -> index entry (the latest write) */
 	json_t *disk; /* path -> sha256 on disk, or null when missing */
 	json_t *memo; /* step id -> reason (string), false (fresh), null (being checked) */
+	json_t *cmds; /* step id -> command text, or null when unknown */
 };
 
 /* The SHA-256 of project file PATH now, or NULL when it is missing or
@@ -60,8 +61,28 @@ static const char *disk_sha(struct status_ctx *c, const char *path)
 
 static int step_stale(const char **reason, struct status_ctx *c, const char *id);
 
+/* The command text of step ID, or NULL when it is not recorded. */
+static const char *step_command(struct status_ctx *c, const char *id)
+{
+	json_t *v = json_object_get(c->cmds, id), *rec = NULL;
+	git_oid commit;
+
+	if (v)
+		return json_string_value(v);
+	if (prov__index_find_id(NULL, &commit, c->st, c->idx_tree, id) != 0 ||
+	    prov__load_record(&rec, c->st, &commit) < 0) {
+		err_clear();
+		json_object_set_new(c->cmds, id, json_null());
+		return NULL;
+	}
+	json_object_set(c->cmds, id, json_object_get(rec, "command") ?: json_null());
+	json_decref(rec);
+	return json_string_value(json_object_get(c->cmds, id));
+}
+
 /* Why input R of step ID makes it stale, or NULL. */
-static char *input_reason(struct status_ctx *c, const char *id, json_t *r, json_t *own_writes)
+static char *input_reason(struct status_ctx *c, const char *id, const char *command, json_t *r,
+			  json_t *own_writes)
 {
 	const char *path = json_string_value(json_object_get(r, "path"));
 	const char *sha = json_string_value(json_object_get(r, "sha256"));
@@ -87,6 +108,15 @@ static char *input_reason(struct status_ctx *c, const char *id, json_t *r, json_
 		    strcmp(json_string_value(json_object_get(latest, "sha256")) ?: "", sha))
 			return xstrfmt("input %s was rewritten by step %.8s", path,
 				       json_string_value(json_object_get(latest, "step")) ?: "?");
+	}
+	/* The version of its own output that an earlier run of the same
+	 * command left (gdaldem opens the old file before replacing it) is
+	 * not an input of what it makes now: following it would walk every
+	 * earlier run of the step back to the first. */
+	if (json_object_get(own_writes, path) && producer && strcmp(producer, id) && command) {
+		const char *pc = step_command(c, producer);
+		if (pc && !strcmp(pc, command))
+			return NULL;
 	}
 	/* When a later step wrote the very bytes read, that step vouches for
 	 * them now: an input reproduced unchanged by a fresh step is fresh. */
@@ -129,7 +159,8 @@ static int step_stale(const char **reason, struct status_ctx *c, const char *id)
 	}
 	json_array_foreach(json_object_get(rec, "reads"), i, r)
 	{
-		if ((why = input_reason(c, id, r, own)))
+		if ((why = input_reason(c, id, json_string_value(json_object_get(rec, "command")),
+					r, own)))
 			break;
 	}
 	json_object_set_new(c->memo, id, why ? json_string(why) : json_false());
@@ -188,7 +219,7 @@ static void walk(struct strvec *out, const char *root, const char *rel)
 int provenance_status(struct prov_store *st,
 		      int (*cb)(const struct prov_status_entry *e, void *payload), void *payload)
 {
-	struct status_ctx c = { st, NULL, NULL, NULL, NULL };
+	struct status_ctx c = { st, NULL, NULL, NULL, NULL, NULL };
 	struct strvec written = STRVEC_INIT, files = STRVEC_INIT;
 	const char *path;
 	json_t *e;
@@ -197,6 +228,7 @@ int provenance_status(struct prov_store *st,
 
 	c.disk = json_object();
 	c.memo = json_object();
+	c.cmds = json_object();
 	if ((ret = prov__ref_tree(&c.idx_tree, st, PROV_REF_INDEX)) < 0)
 		goto out;
 	if ((ret = prov__index_all_paths(&c.paths, st, c.idx_tree)) < 0)
@@ -261,6 +293,7 @@ out:
 	json_decref(c.paths);
 	json_decref(c.disk);
 	json_decref(c.memo);
+	json_decref(c.cmds);
 	git_tree_free(c.idx_tree);
 	return ret;
 }

@@ -82,6 +82,31 @@ if [ -f "$data" ]; then
 		"$(python3 -c 'import json,sys; g=json.load(open("lin2.json")); p=[f["path"] for f in g["files"]]; print(sys.argv[1] in p, any(x.startswith("/usr/lib") for x in p))' "$data")"
 fi
 
+# Status of a step that opens its old output before replacing it (as
+# GDAL's drivers do): the version an earlier run of the same command left
+# is not an input of the new one, so a rebuilt output is fresh...
+mkdir st2 && cd st2
+printf 'a\n' > in.txt
+cat > q.sh <<'S'
+{ cat out.txt 2>/dev/null >/dev/null; tr a-z A-Z < in.txt > out.txt; }
+sed 's/^/> /' out.txt > quoted.txt
+S
+run_cairn run q.sh
+printf 'b\n' > in.txt
+run_cairn run q.sh
+expect_eq "status: rebuilt output over its own old version is fresh" "fresh fresh" \
+	"$("$CAIRN" status --json | python3 -c 'import json,sys; s={e["path"]: e["state"] for e in json.load(sys.stdin)}; print(s["st2/out.txt"], s["st2/quoted.txt"])')"
+# ...while an in-place edit by another step still follows the version it read.
+cat > r.sh <<'S'
+tr a-z A-Z < in.txt > out.txt
+sed -i 's/^/> /' out.txt
+S
+run_cairn run r.sh
+printf 'c\n' > in.txt
+expect_eq "status: in-place edit of a stale version is stale" "stale" \
+	"$("$CAIRN" status --json | python3 -c 'import json,sys; s={e["path"]: e["state"] for e in json.load(sys.stdin)}; print(s["st2/out.txt"])')"
+cd ..
+
 # The store is a valid git repository.
 git --git-dir .cairn/lineage.git fsck --strict --no-progress >/dev/null 2>&1 || fail "git fsck"
 expect_match "git log --all" "summarize.py" "$(git --git-dir .cairn/lineage.git log --all --format=%s 2>&1)"
