@@ -308,8 +308,56 @@ struct walk {
 	/* the graph under construction */
 	json_t *steps, *files, *edges, *unexpanded;
 	json_t *file_by_key, *visited, *unexpanded_seen;
+	json_t *commands; /* {id: command text or null}: producers looked at */
 	struct strbuf key;
 };
+
+/* The command of step ID, fetched once; NULL when it is not to be had. */
+static const char *walk_command(struct walk *w, const char *id)
+{
+	json_t *rec = json_object_get(w->records, id), *c;
+
+	if (rec)
+		return lineage__str(rec, "command");
+	c = json_object_get(w->commands, id);
+	if (!c) {
+		if (w->src->get(&rec, id, w->src->payload) < 0 || !json_is_object(rec)) {
+			err_clear();
+			json_object_set_new(w->commands, id, json_null());
+		} else {
+			json_object_set(w->commands, id,
+					json_object_get(rec, "command") ?: json_null());
+		}
+		json_decref(rec);
+		c = json_object_get(w->commands, id);
+	}
+	return json_string_value(c);
+}
+
+/*
+ * Is READ of step REC the version of its own output that an earlier run
+ * of the same command left?  GDAL's drivers open the old file before
+ * replacing it; that version is not an input of the new one, and
+ * following it would lead through every earlier run of the step (and the
+ * raw inputs they had) back to the first.
+ */
+static int walk_own_rerun(struct walk *w, const json_t *rec, const json_t *read)
+{
+	const char *path = lineage__str(read, "path"), *p = read_producer(read);
+	const char *cmd = lineage__str(rec, "command"), *pc;
+	json_t *wr;
+	size_t i;
+	int own = 0;
+
+	if (!path || !p || !cmd || !strcmp(p, lineage__str(rec, "id") ?: ""))
+		return 0;
+	json_array_foreach(json_object_get(rec, "writes"), i,
+			   wr) if (!strcmp(lineage__str(wr, "path") ?: "", path)) own = 1;
+	if (!own)
+		return 0;
+	pc = walk_command(w, p);
+	return pc && !strcmp(pc, cmd);
+}
 
 /* Pass 1: breadth-first from FIRST, fetching records up to the depth. */
 static int walk_collect(struct walk *w, const char *first)
@@ -346,7 +394,8 @@ static int walk_collect(struct walk *w, const char *first)
 		json_array_foreach(reads, i, r)
 		{
 			const char *p = read_producer(r);
-			if (!p || !read_role(rec, r) || json_object_get(w->level, p))
+			if (!p || !read_role(rec, r) || json_object_get(w->level, p) ||
+			    walk_own_rerun(w, rec, r))
 				continue;
 			json_object_set_new(w->level, p, json_integer(lvl + 1));
 			if (!w->depth || lvl + 1 <= w->depth)
@@ -439,7 +488,7 @@ static void walk_order(struct walk *w, const char *first)
 		{
 			const char *role = read_role(rec, r);
 			const char *p = read_producer(r);
-			if (!role || !lineage__str(r, "path"))
+			if (!role || !lineage__str(r, "path") || walk_own_rerun(w, rec, r))
 				continue;
 			walk_file(w, rec, r, role, p);
 			walk_edge(w, "used", id, r);
@@ -480,6 +529,7 @@ int provenance_lineage_walk(json_t **out, const struct prov_source *src, const c
 	w.src = src;
 	w.depth = depth;
 	w.records = json_object();
+	w.commands = json_object();
 	w.missing = json_object();
 	w.level = json_object();
 	w.steps = json_array();
@@ -525,6 +575,7 @@ int provenance_lineage_walk(json_t **out, const struct prov_source *src, const c
 	ret = 0;
 out:
 	json_decref(w.records);
+	json_decref(w.commands);
 	json_decref(w.missing);
 	json_decref(w.level);
 	json_decref(w.steps);

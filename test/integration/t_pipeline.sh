@@ -96,6 +96,8 @@ printf 'b\n' > in.txt
 run_cairn run q.sh
 expect_eq "status: rebuilt output over its own old version is fresh" "fresh fresh" \
 	"$("$CAIRN" status --json | python3 -c 'import json,sys; s={e["path"]: e["state"] for e in json.load(sys.stdin)}; print(s["st2/out.txt"], s["st2/quoted.txt"])')"
+expect_eq "lineage: not through the earlier run of the same step" "2 st2/in.txt:1" \
+	"$("$CAIRN" lineage quoted.txt --format json | python3 -c 'import json,sys; g=json.load(sys.stdin); print(len(g["steps"]), " ".join("%s:%d" % (f["path"], len([x for x in g["files"] if x["path"] == f["path"]])) for f in g["files"] if f["path"].endswith("in.txt")))')"
 # ...while an in-place edit by another step still follows the version it read.
 cat > r.sh <<'S'
 tr a-z A-Z < in.txt > out.txt
