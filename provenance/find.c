@@ -9,6 +9,7 @@
  * --tag center=X finds.
  */
 #include "prov-int.h"
+#include "lineage-int.h"
 
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -102,7 +103,9 @@ static int upstream_tagged(struct find_ctx *c, json_t *memo, json_t *rec, const 
 			break;
 		if (sha && util_is_sha256_hex(sha) && tags_match(file_tags(c, sha), spec))
 			hit = 1;
-		else if (producer && (up = json_object_get(c->byid, producer)))
+		else if (producer && (up = json_object_get(c->byid, producer)) &&
+			 !lineage__earlier_run_read(
+			     rec, r, json_string_value(json_object_get(up, "command"))))
 			hit = upstream_tagged(c, memo, up, spec);
 	}
 	json_object_set_new(memo, id, json_boolean(hit));
@@ -132,6 +135,8 @@ static int derived_from(struct find_ctx *c, json_t *rec, const char *path)
 			break;
 		}
 		if (producer && (up = json_object_get(c->byid, producer)) &&
+		    !lineage__earlier_run_read(rec, r,
+					       json_string_value(json_object_get(up, "command"))) &&
 		    derived_from(c, up, path)) {
 			hit = 1;
 			break;

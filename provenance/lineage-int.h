@@ -39,6 +39,17 @@ void lineage__file_key(struct strbuf *out, const char *path, const char *sha256)
 /* Borrowed string member KEY of OBJ, or NULL when absent or not a string. */
 const char *lineage__str(const json_t *obj, const char *key);
 
+/*
+ * Is READ of step RECORD the version of RECORD's own output that an
+ * earlier run of the same command left (its producer, whose command is
+ * PRODUCER_COMMAND, ran the same command text and RECORD wrote that path
+ * again)?  Such a read is not an input of what the step made: GDAL's
+ * drivers open the old output before replacing it.  Lineage, status and
+ * find do not follow it.
+ */
+int lineage__earlier_run_read(const json_t *record, const json_t *read,
+			      const char *producer_command);
+
 /* Integer member KEY of OBJ, or DEF when absent or not an integer. */
 long long lineage__int(const json_t *obj, const char *key, long long def);
 

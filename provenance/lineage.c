@@ -26,6 +26,34 @@ const char *lineage__str(const json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Did RECORD write (or delete) PATH? */
+static int writes_path(const json_t *record, const char *path)
+{
+	const json_t *w;
+	size_t i;
+
+	if (!path)
+		return 0;
+	json_array_foreach(json_object_get(record, "writes"), i, w)
+	{
+		if (!strcmp(lineage__str(w, "path") ?: "", path))
+			return 1;
+	}
+	return 0;
+}
+
+int lineage__earlier_run_read(const json_t *record, const json_t *read,
+			      const char *producer_command)
+{
+	const char *p = lineage__str(read, "producer");
+	const char *cmd = lineage__str(record, "command");
+
+	if (!p || !cmd || !producer_command || strcmp(cmd, producer_command) ||
+	    !strcmp(p, lineage__str(record, "id") ?: ""))
+		return 0;
+	return writes_path(record, lineage__str(read, "path"));
+}
+
 long long lineage__int(const json_t *obj, const char *key, long long def)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
@@ -334,29 +362,13 @@ static const char *walk_command(struct walk *w, const char *id)
 	return json_string_value(c);
 }
 
-/*
- * Is READ of step REC the version of its own output that an earlier run
- * of the same command left?  GDAL's drivers open the old file before
- * replacing it; that version is not an input of the new one, and
- * following it would lead through every earlier run of the step (and the
- * raw inputs they had) back to the first.
- */
+/* Is READ of REC an earlier run's version of its own output? */
 static int walk_own_rerun(struct walk *w, const json_t *rec, const json_t *read)
 {
-	const char *path = lineage__str(read, "path"), *p = read_producer(read);
-	const char *cmd = lineage__str(rec, "command"), *pc;
-	json_t *wr;
-	size_t i;
-	int own = 0;
-
-	if (!path || !p || !cmd || !strcmp(p, lineage__str(rec, "id") ?: ""))
-		return 0;
-	json_array_foreach(json_object_get(rec, "writes"), i,
-			   wr) if (!strcmp(lineage__str(wr, "path") ?: "", path)) own = 1;
-	if (!own)
-		return 0;
-	pc = walk_command(w, p);
-	return pc && !strcmp(pc, cmd);
+	const char *p = read_producer(read);
+	/* Only a rewritten path costs a look at the producer's record. */
+	return p && writes_path(rec, lineage__str(read, "path")) &&
+	    lineage__earlier_run_read(rec, read, walk_command(w, p));
 }
 
 /* Pass 1: breadth-first from FIRST, fetching records up to the depth. */

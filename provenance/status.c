@@ -3,6 +3,7 @@
  * lineage says?
  */
 #include "prov-int.h"
+#include "lineage-int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -81,9 +82,10 @@ static const char *step_command(struct status_ctx *c, const char *id)
 }
 
 /* Why input R of step ID makes it stale, or NULL. */
-static char *input_reason(struct status_ctx *c, const char *id, const char *command, json_t *r,
+static char *input_reason(struct status_ctx *c, const char *id, const json_t *rec, json_t *r,
 			  json_t *own_writes)
 {
+	const char *command = json_string_value(json_object_get(rec, "command"));
 	const char *path = json_string_value(json_object_get(r, "path"));
 	const char *sha = json_string_value(json_object_get(r, "sha256"));
 	const char *kind = json_string_value(json_object_get(r, "kind"));
@@ -113,11 +115,9 @@ static char *input_reason(struct status_ctx *c, const char *id, const char *comm
 	 * command left (gdaldem opens the old file before replacing it) is
 	 * not an input of what it makes now: following it would walk every
 	 * earlier run of the step back to the first. */
-	if (json_object_get(own_writes, path) && producer && strcmp(producer, id) && command) {
-		const char *pc = step_command(c, producer);
-		if (pc && !strcmp(pc, command))
-			return NULL;
-	}
+	if (json_object_get(own_writes, path) && producer && strcmp(producer, id) && command &&
+	    lineage__earlier_run_read(rec, r, step_command(c, producer)))
+		return NULL;
 	/* When a later step wrote the very bytes read, that step vouches for
 	 * them now: an input reproduced unchanged by a fresh step is fresh. */
 	latest = json_object_get(c->paths, path);
@@ -159,8 +159,7 @@ static int step_stale(const char **reason, struct status_ctx *c, const char *id)
 	}
 	json_array_foreach(json_object_get(rec, "reads"), i, r)
 	{
-		if ((why = input_reason(c, id, json_string_value(json_object_get(rec, "command")),
-					r, own)))
+		if ((why = input_reason(c, id, rec, r, own)))
 			break;
 	}
 	json_object_set_new(c->memo, id, why ? json_string(why) : json_false());

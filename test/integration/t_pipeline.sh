@@ -98,6 +98,15 @@ expect_eq "status: rebuilt output over its own old version is fresh" "fresh fres
 	"$("$CAIRN" status --json | python3 -c 'import json,sys; s={e["path"]: e["state"] for e in json.load(sys.stdin)}; print(s["st2/out.txt"], s["st2/quoted.txt"])')"
 expect_eq "lineage: not through the earlier run of the same step" "2 st2/in.txt:1" \
 	"$("$CAIRN" lineage quoted.txt --format json | python3 -c 'import json,sys; g=json.load(sys.stdin); print(len(g["steps"]), " ".join("%s:%d" % (f["path"], len([x for x in g["files"] if x["path"] == f["path"]])) for f in g["files"] if f["path"].endswith("in.txt")))')"
+# find: what the second run made from b.txt is not derived from a.txt.
+printf 'a\n' > a.txt
+printf 'b\n' > b.txt
+printf '{ cat made.txt 2>/dev/null >/dev/null; tr a-z A-Z < "$1" > made.txt; }\n' > q2.sh
+run_cairn run q2.sh a.txt
+first_q2=$(rec @1 'r["id"]')
+run_cairn run q2.sh b.txt
+expect_eq "find --derived-from: not through the earlier run of the same step" "$first_q2" \
+	"$("$CAIRN" find --derived-from a.txt --json | python3 -c 'import json,sys; print(" ".join(s["id"] for s in json.load(sys.stdin)))')"
 # ...while an in-place edit by another step still follows the version it read.
 cat > r.sh <<'S'
 tr a-z A-Z < in.txt > out.txt
