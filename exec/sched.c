@@ -1041,8 +1041,10 @@ int exec_sched_run(struct exec_session *s, const struct exec_step *steps, size_t
 		if (o->done && o->done(i, &steps[i], &res, o->payload))
 			stop = 1;
 		exec_result_release(&res);
-		if (stop)
+		if (stop) {
+			i++; /* it was done */
 			break;
+		}
 	}
 	stats->stopped_at = i;
 	/* Whatever runs ahead of a step that ended the session never ran. */

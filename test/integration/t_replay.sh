@@ -180,6 +180,7 @@ touch stop
 run_cairn replay --jobs 4 --no-cache "$e1"
 expect_eq "exit status of the ended session" 3 "$RC"
 expect_eq "its output" "one" "$OUT"
+expect_match "summary counts the step that ended it" "cairn replay: 2 steps: 0 cached, 2 ran \(1 failed\), 3 not reached" "$ERR"
 [ ! -e f5.txt ] && [ ! -e f6.txt ] && [ ! -e f7.txt ] ||
 	fail "steps after exit left files: $(ls)"
 expect_eq "records of the ended session" 2 "$("$CAIRN" log --json | python3 -c '
