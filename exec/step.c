@@ -337,6 +337,12 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 	s->session_id = xstrfmt("%s-%s", stamp, rnd);
 	s->stepdir = xstrfmt("%s/tmp/%s", s->cairn_dir, s->session_id);
 
+	/* Say it plainly rather than through the first file that fails. */
+	if (access(s->cairn_dir, W_OK | X_OK) < 0)
+		return err_set(CAIRN_ERROR,
+			       "cannot record into the store %s: %s (--store DIR or CAIRN_STORE "
+			       "names another)",
+			       s->cairn_dir, strerror(errno));
 	p = xstrfmt("%s/tmp", s->cairn_dir);
 	if (exec__mkdir_p(p, 0700) < 0) {
 		free(p);

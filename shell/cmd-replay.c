@@ -276,7 +276,9 @@ static int replay_session(struct replay *r, const char *spec, unsigned jobs)
 	in.steps = &r->steps;
 	in.stats = &stats;
 	status = shell_run_session(&o, &in);
-	summary(&stats, r->steps.n, util_now_ns() - t0, jobs);
+	/* A session that could not start has said why. */
+	if (stats.stopped_at || status != 125)
+		summary(&stats, r->steps.n, util_now_ns() - t0, jobs);
 out:
 	strvec_clear(&args);
 	free(script_path);

@@ -86,6 +86,17 @@ $ndir/self.sh" "$out"
 	expect_eq "as nobody: whoami inside" "nobody" \
 		"$(cd "$ndir" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
 			./cairn -c 'id -un')"
+	# A store the user cannot write: said plainly, nothing run, nothing written.
+	chown root "$ndir/.cairn"
+	chmod 755 "$ndir/.cairn"
+	before=$(find "$ndir/.cairn" | sort)
+	out=$(cd "$ndir" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env -i PATH=/usr/bin:/bin HOME=/nonexistent ./cairn -c 'echo ran > ran.txt' 2>"$ndir/err")
+	expect_eq "as nobody, unwritable store: status" 125 "$?"
+	expect_match "as nobody, unwritable store: message" \
+		"^cairn: cannot record into the store $ndir/\.cairn: Permission denied" "$(cat "$ndir/err")"
+	[ ! -e "$ndir/ran.txt" ] || fail "a step ran although its store is unwritable"
+	expect_eq "unwritable store unchanged" "$before" "$(find "$ndir/.cairn" | sort)"
 	rm -rf "$ndir"
 fi
 
