@@ -37,6 +37,14 @@ struct prov_store {
 		git_oid oid;
 	} * pending;
 	size_t npending, alloc_pending;
+	/* Refs read from disk during the batch: under the lock nobody else
+	 * moves them, so each is read once (found: 1, absent: 0). */
+	struct prov_read_ref {
+		char *name;
+		git_oid oid;
+		int found;
+	} * readrefs;
+	size_t nreadrefs, alloc_readrefs;
 	/*
 	 * Path index entries this process has looked up or written, valid
 	 * while refs/cairn/index is PATHS_TIP (another writer moving it

@@ -247,6 +247,7 @@ void provenance_store_free(struct prov_store *st)
 	if (st->batch_lock >= 0 && provenance_batch_end(st) < 0)
 		warn("%s", err_last());
 	free(st->pending);
+	free(st->readrefs);
 	free(st->bsteps);
 	json_decref(st->bpaths);
 	json_decref(st->paths);
@@ -303,16 +304,45 @@ void prov__unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
-int prov__ref_id(git_oid *out, struct prov_store *st, const char *name)
+static void forget_read_refs(struct prov_store *st)
 {
 	size_t i;
+	for (i = 0; i < st->nreadrefs; i++)
+		free(st->readrefs[i].name);
+	st->nreadrefs = 0;
+}
+
+int prov__ref_id(git_oid *out, struct prov_store *st, const char *name)
+{
+	struct prov_read_ref *r;
+	size_t i;
+	int e;
 	for (i = 0; i < st->npending; i++) {
 		if (!strcmp(st->pending[i].name, name)) {
 			git_oid_cpy(out, &st->pending[i].oid);
 			return 0;
 		}
 	}
-	return git_reference_name_to_id(out, st->repo, name);
+	if (st->batch_lock < 0)
+		return git_reference_name_to_id(out, st->repo, name);
+	for (i = 0; i < st->nreadrefs; i++) {
+		if (!strcmp(st->readrefs[i].name, name)) {
+			if (!st->readrefs[i].found)
+				return GIT_ENOTFOUND;
+			git_oid_cpy(out, &st->readrefs[i].oid);
+			return 0;
+		}
+	}
+	e = git_reference_name_to_id(out, st->repo, name);
+	if (e < 0 && e != GIT_ENOTFOUND)
+		return e;
+	ALLOC_GROW(st->readrefs, st->nreadrefs + 1, st->alloc_readrefs);
+	r = &st->readrefs[st->nreadrefs++];
+	r->name = xstrdup(name);
+	r->found = e == 0;
+	if (r->found)
+		git_oid_cpy(&r->oid, out);
+	return e;
 }
 
 int prov__ref_set(struct prov_store *st, const char *name, const git_oid *oid, const char *msg)
@@ -346,6 +376,7 @@ int provenance_batch_begin(struct prov_store *st)
 	if (prov__lock(st, &fd) < 0)
 		return -1;
 	st->batch_lock = fd;
+	forget_read_refs(st);
 	return 0;
 }
 
@@ -359,6 +390,7 @@ int provenance_batch_end(struct prov_store *st)
 	if (prov__index_flush_batch(st) < 0)
 		ret = -1;
 	st->batch_lock = -1;
+	forget_read_refs(st);
 	/* Sessions first, then the index, then latest, as a single record
 	 * writes them (a crash in between leaves what the next writer
 	 * repairs).  After a failure, none: the records stay pending. */
