@@ -731,38 +731,102 @@ static void restore_files(struct exec_session *s, struct saved *v, size_t n)
 	}
 }
 
+/* The chain's steps as the scheduler sees them. */
+struct chain_run {
+	struct exec_chain *chain;
+	struct exec_step *steps;
+	size_t failed;
+	int stopped; /* a step failed */
+};
+
+/* Set S up for step I: its shell, $0 and mode, the fresh shell's
+ * baseline, its recorded start state, the `rerun` of its record. */
+static int chain_prepare(size_t i, struct exec_session *s, void *payload)
+{
+	struct chain_run *cr = payload;
+	struct exec_chain_step *cs = &cr->chain->steps[i];
+	json_t *rec = cs->record;
+	struct strvec fds = STRVEC_INIT;
+
+	if (retarget(s, rec) < 0)
+		return -1;
+	take_base(s, rec);
+	/* The recorded state, with the descriptors the session has now (as
+	 * for a cache hit): the step writes where this run's output goes. */
+	strvec_copy(&fds, s->have_fds ? &s->state.fds : &s->own_fds);
+	exec_state_release(&s->state);
+	exec_state_init(&s->state);
+	exec_state_copy(&s->state, &cs->state);
+	strvec_clear(&s->state.fds);
+	strvec_copy(&s->state.fds, &fds);
+	strvec_clear(&fds);
+	if (s->state.cwd) {
+		free(s->startdir);
+		s->startdir = xstrdup(s->state.cwd);
+	}
+	json_decref(s->rerun);
+	s->rerun = json_pack("{s:s,s:O}", "of_step", str(rec, "id") ? str(rec, "id") : "", "with",
+			     cr->chain->with);
+	return 0;
+}
+
+static int chain_done(size_t i, const struct exec_step *step, const struct exec_result *res,
+		      void *payload)
+{
+	struct chain_run *cr = payload;
+	struct exec_chain_step *cs = &cr->chain->steps[i];
+
+	(void)step;
+	cs->done = 1;
+	cs->cached = res->cached;
+	cs->status = res->status;
+	memcpy(cs->new_id, res->id, sizeof(cs->new_id));
+	if (res->status != 0) {
+		cr->failed = i;
+		cr->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
 int exec_chain_run(struct exec_session *s, struct exec_chain *chain, unsigned flags, size_t *failed)
 {
 	struct holder held = { 0 };
 	struct saved *saved = NULL;
+	struct chain_run cr = { chain, NULL, 0, 0 };
+	struct exec_sched_opts so = { 0 };
+	struct exec_sched_stats stats = { 0 };
+	json_t **hints = NULL;
 	size_t nsaved = 0, i, k;
 	exec_record_fn record = s->record;
 	void *payload = s->record_payload;
 	int ret = 0;
 
-	s->record = hold_record;
-	s->record_payload = &held;
+	cr.steps = xcalloc(chain->nsteps + 1, sizeof(*cr.steps));
+	hints = xcalloc(chain->nsteps + 1, sizeof(*hints));
 	for (i = 0; i < chain->nsteps; i++) {
 		struct exec_chain_step *cs = &chain->steps[i];
 		json_t *rec = cs->record, *sb = json_object_get(rec, "sandbox");
-		json_t *limits = json_object_get(sb, "limits");
+		json_t *limits = json_object_get(sb, "limits"), *w;
 		const char *off = str(json_object_get(rec, "cache"), "off");
-		struct exec_step step = { 0 };
-		struct exec_result res;
-		json_t *w;
+		struct exec_step *step = &cr.steps[i];
 
-		if ((ret = retarget(s, rec)) < 0)
-			goto out;
-		take_base(s, rec);
-		exec_state_release(&s->state);
-		exec_state_init(&s->state);
-		exec_state_copy(&s->state, &cs->state);
-		if (s->state.cwd) {
-			free(s->startdir);
-			s->startdir = xstrdup(s->state.cwd);
+		hints[i] = rec;
+		step->text = cs->command;
+		step->len = strlen(cs->command);
+		step->line = (unsigned)json_integer_value(json_object_get(rec, "line"));
+		if (!step->line)
+			step->line = 1;
+		step->directives.net = cs->net || json_is_true(json_object_get(sb, "network"));
+		step->directives.nocache = off && !strcmp(off, "#cairn: nocache");
+		if (json_is_object(limits)) {
+			step->directives.timeout =
+			    (unsigned)json_integer_value(json_object_get(limits, "timeout_s"));
+			step->directives.mem =
+			    (uint64_t)json_integer_value(json_object_get(limits, "mem_bytes"));
 		}
-		/* The working files this step will replace, to put back if a
-		 * later one fails. */
+		/* The working files the chain will replace, to put back if a
+		 * step fails: all of them, before any step runs. */
 		if (!s->into && !(flags & EXEC_CHAIN_DISCARD))
 			json_array_foreach(json_object_get(rec, "writes"), k, w)
 			{
@@ -773,38 +837,28 @@ int exec_chain_run(struct exec_session *s, struct exec_chain *chain, unsigned fl
 					save_file(s, &saved, &nsaved, host.buf);
 				strbuf_release(&host);
 			}
-		json_decref(s->rerun);
-		s->rerun = json_pack("{s:s,s:O}", "of_step", str(rec, "id") ? str(rec, "id") : "",
-				     "with", chain->with);
-		step.text = cs->command;
-		step.len = strlen(cs->command);
-		step.line = (unsigned)json_integer_value(json_object_get(rec, "line"));
-		if (!step.line)
-			step.line = 1;
-		step.directives.net = cs->net || json_is_true(json_object_get(sb, "network"));
-		step.directives.nocache = off && !strcmp(off, "#cairn: nocache");
-		if (json_is_object(limits)) {
-			step.directives.timeout =
-			    (unsigned)json_integer_value(json_object_get(limits, "timeout_s"));
-			step.directives.mem =
-			    (uint64_t)json_integer_value(json_object_get(limits, "mem_bytes"));
-		}
-		if (exec_step_run(s, &step, &res) < 0) {
-			ret = -1;
-			goto out;
-		}
-		cs->done = 1;
-		cs->cached = res.cached;
-		cs->status = res.status;
-		memcpy(cs->new_id, res.id, sizeof(cs->new_id));
-		exec_result_release(&res);
-		if (res.status != 0) {
-			*failed = i;
-			ret = 1;
-			goto out;
-		}
 	}
-out:
+
+	s->record = hold_record;
+	s->record_payload = &held;
+	/* With --into, each step sees a fresh copy of DIR: in order only. */
+	so.jobs = s->into ? 1 : chain->jobs;
+	so.hints = hints;
+	so.done = chain_done;
+	so.prepare = chain_prepare;
+	so.payload = &cr;
+	/* Set up for the first step before the scheduler looks at the
+	 * session: workers need its shell's baseline. */
+	if (chain->nsteps && chain_prepare(0, s, &cr) < 0)
+		ret = -1;
+	else if (exec_sched_run(s, cr.steps, chain->nsteps, &so, &stats) < 0)
+		ret = -1;
+	else if (cr.stopped) {
+		*failed = cr.failed;
+		ret = 1;
+	}
+	chain->ahead = stats.early_kept;
+
 	s->record = record;
 	s->record_payload = payload;
 	json_decref(s->rerun);
@@ -827,6 +881,8 @@ out:
 	for (i = 0; i < nsaved; i++)
 		free(saved[i].path);
 	free(saved);
+	free(cr.steps);
+	free(hints);
 	return ret;
 }
 

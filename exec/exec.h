@@ -334,6 +334,14 @@ struct exec_sched_opts {
 	/* Called for each step, in order, when it is done; non-zero stops. */
 	int (*done)(size_t i, const struct exec_step *step, const struct exec_result *res,
 		    void *payload);
+	/*
+	 * When set, called just before step I runs, in the process that runs
+	 * it (cairn, or a worker running it ahead of its turn): it sets the
+	 * session up for the step -- shell, $0, the state it starts from --
+	 * so that the steps' states do not flow from one to the next (rerun:
+	 * each step starts from its recorded state).  0 or -1.
+	 */
+	int (*prepare)(size_t i, struct exec_session *s, void *payload);
 	void *payload;
 };
 
@@ -388,6 +396,8 @@ struct exec_chain {
 	struct exec_chain_step *steps;
 	size_t nsteps;
 	struct json_t *with; /* [{old, new}] as records show the substitutions */
+	unsigned jobs; /* steps run at most at once (0 or 1: one at a time) */
+	size_t ahead; /* filled in: steps that ran ahead of their turn */
 };
 
 /*

@@ -199,8 +199,13 @@ static void hint_read(struct hint *h, json_t *rec)
 	}
 	json_array_foreach(json_object_get(rec, "writes"), i, r)
 	{
-		if (str(r, "path"))
+		if (str(r, "path")) {
 			strvec_push(&h->writes, str(r, "path"));
+			/* Writing after an earlier step wrote the same path (or
+			 * made, removed, replaced a directory above it) must
+			 * come after it too: an append sees what was there. */
+			strvec_pushf(&h->reads, "w %s", str(r, "path"));
+		}
 	}
 }
 
@@ -253,7 +258,8 @@ static int conflict(const struct strvec *reads, const struct strvec *writes)
 	return 0;
 }
 
-/* A record's reads, as "K PATH". */
+/* A record's reads, as "K PATH", and its writes as "w PATH" (see
+ * hint_read()). */
 static void reads_of(struct strvec *out, json_t *rec)
 {
 	json_t *r;
@@ -263,6 +269,11 @@ static void reads_of(struct strvec *out, json_t *rec)
 		const char *path = str(r, "path"), *kind = str(r, "kind");
 		if (path && !json_object_get(r, "role"))
 			strvec_pushf(out, "%c %s", kind && *kind ? kind[0] : 'f', path);
+	}
+	json_array_foreach(json_object_get(rec, "writes"), i, r)
+	{
+		if (str(r, "path"))
+			strvec_pushf(out, "w %s", str(r, "path"));
 	}
 }
 
@@ -334,6 +345,8 @@ static int predict(struct sched *sc, size_t j, struct strbuf *out)
 	struct strbuf buf = STRBUF_INIT;
 	size_t k, m = (size_t)-1;
 
+	if (sc->o->prepare)
+		return 0; /* each step's state is set by prepare() */
 	for (k = sc->committed; k < j; k++) {
 		const char *a = sc->hints[k].start_sha, *b = sc->hints[k + 1].start_sha;
 		if (!a || !b || strcmp(a, b))
@@ -377,7 +390,7 @@ static int may_start(struct sched *sc, size_t j)
 		return 0;
 	for (k = sc->committed; k < j; k++) {
 		const struct hint *h = &sc->hints[k];
-		if (!h->known || !h->complete)
+		if (!h->known || (!h->complete && !sc->o->prepare))
 			return 0;
 		if (conflict(&sc->hints[j].reads, &h->writes))
 			return 0;
@@ -494,6 +507,7 @@ static int worker_gate(struct exec_session *s, json_t *record, void *payload)
 		strvec_copy(&s->state.fds, &c->start_fds);
 	}
 	json_object_set(msg, "reads", json_object_get(record, "reads"));
+	json_object_set(msg, "writes", json_object_get(record, "writes"));
 	json_object_set(msg, "sandbox", json_object_get(record, "sandbox"));
 	json_object_set_new(msg, "fds_changed", json_boolean(changed));
 	if (send_json(c->fd, 'R', msg) < 0 || read_full(c->fd, &v, 1) < 0)
@@ -588,6 +602,9 @@ worker_main(struct sched *sc, size_t j, int fd, struct worker *w)
 	if (lock < 0 || flock(lock, LOCK_EX) < 0 || exec__mkdir_p(s->tmpdir, 0700) < 0 ||
 	    exec__mkdir_p(s->stepdir, 0700) < 0 || exec__write_status_file(s) < 0)
 		_exit(125);
+	/* Set up for the step (in our scratch space, not the session's). */
+	if (sc->o->prepare && sc->o->prepare(j, s, sc->o->payload) < 0)
+		_exit(125);
 	if (s->how == EXEC_HOW_STAGE) {
 		free(s->stage_cwd);
 		free(s->stage_prog);
@@ -614,10 +631,12 @@ worker_main(struct sched *sc, size_t j, int fd, struct worker *w)
 	}
 	if (guard_stdin(s) < 0)
 		_exit(125);
-	exec_state_release(&s->state);
-	exec_state_init(&s->state);
-	if (exec_state_parse(&s->state, w->predicted.buf, w->predicted.len) < 0)
-		_exit(125);
+	if (!sc->o->prepare) {
+		exec_state_release(&s->state);
+		exec_state_init(&s->state);
+		if (exec_state_parse(&s->state, w->predicted.buf, w->predicted.len) < 0)
+			_exit(125);
+	}
 	strvec_copy(&c.start_fds, &s->state.fds);
 	s->seq = sc->base_seq + (unsigned)j;
 	s->defer_output = 1;
@@ -773,7 +792,7 @@ static void fill(struct sched *sc, int self)
 		if (may_start(sc, j) && start_worker(sc, j) && getenv("CAIRN_DEBUG_SCHED"))
 			fprintf(stderr, "cairn: sched: step %zu starts early (%zu done)\n", j + 1,
 				sc->committed);
-		if (!sc->hints[j].complete)
+		if (!sc->hints[j].complete && !sc->o->prepare)
 			return;
 	}
 }
@@ -856,7 +875,8 @@ static int still_right(struct sched *sc, struct worker *w)
 		return 0;
 	}
 	exec_state_serialize(&now, &sc->s->state);
-	ok = now.len == w->predicted.len && !memcmp(now.buf, w->predicted.buf, now.len);
+	ok = sc->o->prepare ||
+	    (now.len == w->predicted.len && !memcmp(now.buf, w->predicted.buf, now.len));
 	if (!ok && getenv("CAIRN_DEBUG_SCHED"))
 		fprintf(
 		    stderr,
@@ -1021,6 +1041,10 @@ int exec_sched_run(struct exec_session *s, const struct exec_step *steps, size_t
 		}
 		if (r == 0) {
 			fill(&sc, 1);
+			if (o->prepare && o->prepare(i, s, o->payload) < 0) {
+				ret = -1;
+				break;
+			}
 			sc.capture = i;
 			r = exec_step_run(s, &steps[i], &res);
 			sc.capture = n;

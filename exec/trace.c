@@ -463,6 +463,24 @@ static void add_write(struct ctx *c, struct strset *written, json_t *refused, co
 	strbuf_release(&res);
 }
 
+/*
+ * A path is created in its directory, which must be there: the directory
+ * of a path the step creates is a read (a `stat`, or `absent` when it was
+ * missing and the creation failed -- a step that falls back when it
+ * cannot write may not be served once the directory exists).
+ */
+static void add_parent_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
+			    size_t *alloc, const struct strset *written, const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	char *dir;
+	if (!slash || slash == path)
+		return;
+	dir = xstrndup(path, (size_t)(slash - path));
+	add_read(c, reads, arr, nr, alloc, written, dir, RK_STAT, 0, 0);
+	free(dir);
+}
+
 int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sandbox_trace *t,
 			 pid_t main_pid, json_t **out_refused)
 {
@@ -488,8 +506,12 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 				add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path,
 					 (e->flags & O_DIRECTORY) ? RK_STAT : RK_FILE,
 					 !!(e->flags & O_NOFOLLOW), script);
-			if (sandbox_event_writes(e))
+			if (sandbox_event_writes(e)) {
+				if (e->flags & O_CREAT)
+					add_parent_read(&c, &reads, &arr, &nr, &alloc, &written,
+							e->path);
 				add_write(&c, &written, refused, e->path);
+			}
 			break;
 		}
 		case SANDBOX_OP_EXEC:
@@ -514,18 +536,23 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_FILE, 1, 0);
 			if (e->op == SANDBOX_OP_RENAME)
 				add_write(&c, &written, refused, e->path);
-			if (e->path2)
+			if (e->path2) {
+				add_parent_read(&c, &reads, &arr, &nr, &alloc, &written, e->path2);
 				add_write(&c, &written, refused, e->path2);
+			}
+			break;
+		case SANDBOX_OP_MKDIR:
+		case SANDBOX_OP_SYMLINK:
+		case SANDBOX_OP_MKNOD:
+			add_parent_read(&c, &reads, &arr, &nr, &alloc, &written, e->path);
+			add_write(&c, &written, refused, e->path);
 			break;
 		case SANDBOX_OP_UNLINK:
 		case SANDBOX_OP_RMDIR:
-		case SANDBOX_OP_MKDIR:
-		case SANDBOX_OP_SYMLINK:
 		case SANDBOX_OP_CHMOD:
 		case SANDBOX_OP_CHOWN:
 		case SANDBOX_OP_TRUNCATE:
 		case SANDBOX_OP_UTIME:
-		case SANDBOX_OP_MKNOD:
 		case SANDBOX_OP_XATTR:
 			add_write(&c, &written, refused, e->path);
 			break;

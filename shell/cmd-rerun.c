@@ -202,8 +202,11 @@ static void summary(const struct exec_chain *c, const char *into_shown)
 		else
 			ran++;
 	}
-	fprintf(stderr, "cairn rerun: %s: %zu step%s in its lineage: %zu cached, %zu ran\n",
+	fprintf(stderr, "cairn rerun: %s: %zu step%s in its lineage: %zu cached, %zu ran",
 		c->target, c->nsteps, c->nsteps == 1 ? "" : "s", cached, ran);
+	if (c->ahead)
+		fprintf(stderr, " (%zu ahead of turn)", c->ahead);
+	fputc('\n', stderr);
 	json_array_foreach(c->with, k, w)
 	{
 		struct strbuf where = STRBUF_INIT;
@@ -255,6 +258,8 @@ static int cmd_rerun_exec(int argc, char **argv)
 	char *root = NULL, *rel = NULL, *into_real = NULL;
 	size_t nwith = 0, failed = 0, k;
 	int i, ret = 2, have_session = 0, no_cache = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned jobs = ncpu > 0 ? (unsigned)ncpu : 1;
 
 	if (cmd_wants_help(argc, argv)) {
 		cmd_print_help(&cmd_rerun_entry);
@@ -264,7 +269,7 @@ static int cmd_rerun_exec(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		if (!strcmp(a, "--with") || !strcmp(a, "--into") || !strcmp(a, "--jobs") ||
-		    !strcmp(a, "--on")) {
+		    !strcmp(a, "-j") || !strcmp(a, "--on")) {
 			if (i + 1 >= argc) {
 				ret = shell_usage_error(&cmd_rerun_entry, "%s needs a value", a);
 				goto out;
@@ -290,12 +295,15 @@ static int cmd_rerun_exec(int argc, char **argv)
 			nwith++;
 		} else if (!strncmp(a, "--into", 6)) {
 			into = v;
-		} else if (!strncmp(a, "--jobs", 6)) {
-			if (atoi(v) < 1) {
-				ret = shell_usage_error(&cmd_rerun_entry, "--jobs takes a number");
+		} else if (!strncmp(a, "--jobs", 6) || !strcmp(a, "-j")) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (end == v || *end || n < 1 || n > 1024) {
+				ret = shell_usage_error(&cmd_rerun_entry,
+							"--jobs takes a number from 1 to 1024");
 				goto out;
 			}
-			/* The chain runs in order; a parallel scheduler is to come. */
+			jobs = (unsigned)n;
 		} else if (!strncmp(a, "--on", 4)) {
 			if (strcmp(v, "local")) {
 				ret = shell_usage_error(&cmd_rerun_entry,
@@ -405,6 +413,7 @@ static int cmd_rerun_exec(int argc, char **argv)
 		goto out;
 	}
 	have_session = 1;
+	chain.jobs = jobs;
 	ret = exec_chain_run(&es, &chain, 0, &failed);
 	if (ret < 0) {
 		fprintf(stderr, "cairn rerun: %s\n", err_last());
@@ -445,7 +454,7 @@ out:
 
 const struct cmd_entry cmd_rerun_entry = {
 	.name = "rerun",
-	.usage = "cairn rerun PATH [--with OLD=NEW]... [--into DIR] [--no-cache]",
+	.usage = "cairn rerun PATH [--with OLD=NEW]... [--into DIR] [--jobs N] [--no-cache]",
 	.summary = "Rebuild a file through its recorded lineage, inputs swapped.",
 	.help = "Runs again the steps that made PATH: the step that wrote its current\n"
 		"version and, transitively, the steps that wrote what it read, oldest\n"
@@ -467,8 +476,12 @@ const struct cmd_entry cmd_rerun_entry = {
 		"                  read them from there; working files stay as they are.\n"
 		"                  Outside the project, DIR must be new or empty.\n"
 		"  --no-cache      run every step of the chain\n"
-		"  --jobs N, --on local\n"
-		"                  accepted; the chain runs in order, here\n"
+		"  -j, --jobs N    run up to N steps at once (default: the number of\n"
+		"                  CPUs): a step whose recorded inputs no step before it\n"
+		"                  writes starts early, as in `cairn replay`; output,\n"
+		"                  records and files are those of running in order.\n"
+		"                  With --into, one at a time.\n"
+		"  --on local      run here (the only backend)\n"
 		"\n"
 		"Without --into, rebuilt files replace the working copies (earlier\n"
 		"versions stay in the store: cairn checkout PATH --at STEP).  If a step\n"

@@ -250,6 +250,20 @@ expect_eq "large output: size" 80000000 "$(stat -c %s big2.out)"
 cmp -s big1.out big2.out || fail "large output: replay differs"
 rm -f big1.out big2.out
 
+# 12e. A step that could not create a file (its directory missing) and
+# fell back: once the directory exists, it runs again and writes.
+printf 'echo x > nodir/f.txt 2>/dev/null || echo fallback\n' >fb.sh
+run_cairn run fb.sh
+expect_eq "fallback: first run" "fallback" "$OUT"
+rec @1 '[(x["path"], x["kind"]) for x in r["reads"] if x["path"] == "nodir"]' >fb.rec
+expect_eq "fallback: the missing directory is a read" "[('nodir', 'absent')]" "$(cat fb.rec)"
+mkdir nodir
+run_cairn run fb.sh
+expect_eq "fallback: not served once the directory exists" "r" "$(pattern 1)"
+expect_eq "fallback: the file written" "x" "$(cat nodir/f.txt)"
+expect_eq "fallback: no fallback" "" "$OUT"
+rm -rf nodir fb.sh fb.rec
+
 # 13. cache stats count the hits.
 run_cairn cache stats --json
 expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"

@@ -239,6 +239,25 @@ done
 out=$("$CAIRN" fsck 2>&1) || fail "fsck after kills: $out"
 cd ..
 
+# ---- 7b. a step writing into a directory an earlier step makes ----------
+# Its recorded reads do not name the directory (older records), but its
+# writes are below what the earlier step wrote: it waits for it.
+mkdir -p mk && cd mk && mkdir .cairn
+cat >m.sh <<'EOF'
+sleep 0.3; mkdir -p sweep
+sleep 0.2; for i in 1 2; do echo "$i" > sweep/f$i.out; done
+cat sweep/*.out
+EOF
+"$CAIRN" run m.sh >/dev/null 2>&1 </dev/null || fail "mk: first run"
+m1=$(last_session)
+rm -rf sweep
+run_cairn replay --jobs 2 --no-cache "$m1"
+expect_eq "mk: replay status" 0 "$RC"
+expect_eq "mk: replay output" "1
+2" "$OUT"
+expect_eq "mk: files" "1 2" "$(cat sweep/f1.out) $(cat sweep/f2.out)"
+cd ..
+
 # ---- 8. errors ------------------------------------------------------------
 run_cairn replay no-such-session
 expect_eq "unknown session" 2 "$RC"
