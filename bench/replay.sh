@@ -9,7 +9,9 @@
 #      replay of a 1000-step session with `--jobs 1` and `--jobs 2`
 #      against `cairn run` of the same script (also all cached), per step;
 #      and the same uncached (every step runs) with --jobs 1 and 2 on
-#      STEPS_RUN steps (default 200), against `sh -c true` per step.
+#      STEPS_RUN steps (default 200), against `sh -c true` per step;
+#   3. `cairn rerun --jobs 2` of a lineage with two independent one-second
+#      branches and a merge, one input swapped, against `--jobs 1`.
 #
 #   bench/replay.sh [CAIRN]     (default: build/cairn; RUNS=N repetitions)
 set -euo pipefail
@@ -93,3 +95,27 @@ for n in "sh -c true" "cairn replay --jobs 1" "cairn replay --jobs 2"; do
 	printf '%-26s %9s ms  %6.3f ms/step  (%s sh -c true)\n' "$n" "$t" \
 		"$(awk -v t="$t" -v n="$nrun" 'BEGIN{print t/n}')" "$(ratio "$t" "$shc")"
 done
+
+# ---- 3. rerun of a lineage with two independent branches ------------------
+echo
+echo "-- rerun of a lineage: two one-second branches and a merge, an input swapped"
+mkdir -p rr && cd rr && mkdir .cairn
+printf '3\n1\n' >a.csv
+printf '4\n2\n' >b.csv
+printf '9\n8\n' >a2.csv
+cat >p.sh <<'P'
+sleep 1; sort a.csv > sa.txt
+sleep 1; sort b.csv > sb.txt
+cat sa.txt sb.txt > both.txt
+P
+record p.sh
+hyperfine -N -r "$runs" --export-csv ../rerun.csv \
+	-n "cairn rerun --jobs 1" "$nr $cairn -q rerun both.txt --with a.csv=a2.csv --no-cache --jobs 1" \
+	-n "cairn rerun --jobs 2" "$nr $cairn -q rerun both.txt --with a.csv=a2.csv --no-cache --jobs 2" \
+	--prepare "$nr $cairn -q run p.sh" >/dev/null
+cd ..
+rs=$(ms "cairn rerun --jobs 1" rerun.csv)
+rp=$(ms "cairn rerun --jobs 2" rerun.csv)
+printf '%-26s %9s ms\n' "cairn rerun --jobs 1" "$rs"
+printf '%-26s %9s ms  (speed-up %s over --jobs 1; goal close to 2x)\n' \
+	"cairn rerun --jobs 2" "$rp" "$(ratio "$rs" "$rp")"
