@@ -481,6 +481,24 @@ static void add_parent_read(struct ctx *c, struct strset *reads, struct read **a
 	free(dir);
 }
 
+/*
+ * Creating PATH fails when something is there (mkdir, O_EXCL, symlink):
+ * when it was there as the step started, that is a read too.  (When it
+ * was not, the creation succeeded; what a second run meets is its own
+ * output, which is not held against it.)
+ */
+static void add_existing_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
+			      size_t *alloc, const struct strset *written, const char *path)
+{
+	struct strbuf res = STRBUF_INIT;
+	struct stat st;
+	int exists;
+	resolve(c, path, 1, &res, &st, &exists);
+	if (exists)
+		add_read(c, reads, arr, nr, alloc, written, path, RK_STAT, 1, 0);
+	strbuf_release(&res);
+}
+
 int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sandbox_trace *t,
 			 pid_t main_pid, json_t **out_refused)
 {
@@ -510,6 +528,9 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 				if (e->flags & O_CREAT)
 					add_parent_read(&c, &reads, &arr, &nr, &alloc, &written,
 							e->path);
+				if ((e->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+					add_existing_read(&c, &reads, &arr, &nr, &alloc, &written,
+							  e->path);
 				add_write(&c, &written, refused, e->path);
 			}
 			break;
@@ -538,6 +559,9 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 				add_write(&c, &written, refused, e->path);
 			if (e->path2) {
 				add_parent_read(&c, &reads, &arr, &nr, &alloc, &written, e->path2);
+				if (e->op == SANDBOX_OP_LINK)
+					add_existing_read(&c, &reads, &arr, &nr, &alloc, &written,
+							  e->path2);
 				add_write(&c, &written, refused, e->path2);
 			}
 			break;
@@ -545,6 +569,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		case SANDBOX_OP_SYMLINK:
 		case SANDBOX_OP_MKNOD:
 			add_parent_read(&c, &reads, &arr, &nr, &alloc, &written, e->path);
+			add_existing_read(&c, &reads, &arr, &nr, &alloc, &written, e->path);
 			add_write(&c, &written, refused, e->path);
 			break;
 		case SANDBOX_OP_UNLINK:

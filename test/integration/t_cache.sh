@@ -263,6 +263,16 @@ expect_eq "fallback: not served once the directory exists" "r" "$(pattern 1)"
 expect_eq "fallback: the file written" "x" "$(cat nodir/f.txt)"
 expect_eq "fallback: no fallback" "" "$OUT"
 rm -rf nodir fb.sh fb.rec
+# The same for a creation that failed because something was there.
+mkdir dd
+printf 'mkdir dd 2>/dev/null || echo exists\n' >ex.sh
+run_cairn run ex.sh
+expect_eq "exists: first run" "exists" "$OUT"
+rmdir dd
+run_cairn run ex.sh
+expect_eq "exists: not served once it is gone" "r" "$(pattern 1)"
+[ -d dd ] || fail "exists: the directory was not made"
+rm -rf dd ex.sh
 
 # 13. cache stats count the hits.
 run_cairn cache stats --json
