@@ -289,6 +289,17 @@ out:
 	return why;
 }
 
+/* Are the permissions read R noted (if any) still those of ST? */
+static json_t *check_mode(const char *path, json_t *r, const struct stat *st)
+{
+	const char *want = str(r, "mode");
+	char now[8];
+	if (!want)
+		return NULL;
+	snprintf(now, sizeof(now), "%04o", (unsigned)(st->st_mode & 07777));
+	return strcmp(want, now) ? why_path(path, "permissions changed", want, now) : NULL;
+}
+
 /* Does read R (a candidate's) still hold?  NULL, or what changed. */
 static json_t *check_read(struct exec_session *s, json_t *r)
 {
@@ -314,6 +325,8 @@ static json_t *check_read(struct exec_session *s, json_t *r)
 			why = why_path(path, "is no longer a file", NULL, NULL);
 		else if (!want || exec__hash_file(s, sha, host.buf, &st) < 0 || strcmp(sha, want))
 			why = why_path(path, "content changed", want, sha);
+		else
+			why = check_mode(path, r, &st);
 	} else if (!strcmp(kind, "dir")) {
 		size_t n;
 		if (!S_ISDIR(st.st_mode) || exec__dir_hash(host.buf, sha, &n) < 0)
@@ -340,6 +353,8 @@ static json_t *check_read(struct exec_session *s, json_t *r)
 		else if (json_is_integer(size) && S_ISREG(st.st_mode) &&
 			 json_integer_value(size) != (json_int_t)st.st_size)
 			why = why_path(path, "size changed", NULL, NULL);
+		else if (S_ISREG(st.st_mode))
+			why = check_mode(path, r, &st);
 	} else {
 		why = why_path(path, "read of a kind this cairn cannot check", kind, NULL);
 	}

@@ -399,6 +399,14 @@ int exec__dir_hash(const char *host, char sha[SHA256_HEX_LEN + 1], size_t *count
 	return d ? 0 : -1;
 }
 
+/* The permission bits of ST as records show modes ("0755"). */
+static void set_mode(json_t *o, const struct stat *st)
+{
+	char mode[8];
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)(st->st_mode & 07777));
+	json_object_set_new(o, "mode", json_string(mode));
+}
+
 /* A listed directory: the hash of its sorted entry names, and how many. */
 static void dir_entry(const char *host, json_t *o)
 {
@@ -635,6 +643,9 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 				json_object_set_new(o, "sha256", json_string(sha));
 				json_object_set_new(o, "size",
 						    json_integer((json_int_t)st.st_size));
+				/* A program runs only while it may be run. */
+				if (r->kind == RK_EXEC)
+					set_mode(o, &st);
 			} else {
 				json_object_set_new(o, "sha256", json_null());
 				json_object_set_new(o, "size", json_null());
@@ -651,6 +662,9 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 					    json_string(S_ISDIR(st.st_mode)	  ? "dir"
 							    : S_ISREG(st.st_mode) ? "file"
 										  : "other"));
+			/* `[ -x f ]`, `[ -w f ]`: the permissions were looked at. */
+			if (S_ISREG(st.st_mode))
+				set_mode(o, &st);
 		} else if (r->kind == RK_SYMLINK) {
 			char target[PATH_MAX];
 			ssize_t n = readlink(host.buf, target, sizeof(target) - 1);

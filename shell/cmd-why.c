@@ -17,10 +17,11 @@ static const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* An old or new value of a read: a hash, or a symlink's text, a mode. */
 static void print_hash(const char *label, const char *sha)
 {
 	if (sha)
-		printf("  %s sha256 %s\n", label, sha);
+		printf("  %s %s%s\n", label, util_is_sha256_hex(sha) ? "sha256 " : "", sha);
 }
 
 static void explain_miss(json_t *miss)

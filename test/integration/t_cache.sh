@@ -273,6 +273,18 @@ run_cairn run ex.sh
 expect_eq "exists: not served once it is gone" "r" "$(pattern 1)"
 [ -d dd ] || fail "exists: the directory was not made"
 rm -rf dd ex.sh
+# Permissions that were looked at: chmod makes the step run again.
+printf 'echo hi\n' >perm.sh
+chmod 644 perm.sh
+printf '[ -x perm.sh ] && echo runnable || echo "not runnable"\n' >px.sh
+run_cairn run px.sh
+expect_eq "permissions: first run" "not runnable" "$OUT"
+chmod 755 perm.sh
+run_cairn run px.sh
+expect_eq "permissions: not served after chmod" "r runnable" "$(pattern 1) $OUT"
+run_cairn why @1
+expect_match "permissions: why" "perm.sh: permissions changed" "$OUT"
+rm -f perm.sh px.sh
 
 # 13. cache stats count the hits.
 run_cairn cache stats --json
