@@ -212,12 +212,13 @@ static int is_code_text(const char *path, const char *kind, const char *role,
 			const struct strbuf *text)
 {
 	static const char *const exts[] = {
-		"py",	"pyw", "ipynb", "r",   "rmd",  "qmd",  "jl",	 "pl",	  "pm",	   "rb",
-		"lua",	"awk", "sed",	"sh",  "bash", "zsh",  "ksh",	 "csh",	  "fish",  "m",
-		"sql",	"js",  "mjs",	"ts",  "c",    "h",    "cc",	 "cpp",	  "cxx",   "hpp",
-		"f",	"f90", "f95",	"f03", "for",  "go",   "rs",	 "java",  "scala", "kt",
-		"tcl",	"mk",  "cmake", "nf",  "smk",  "wdl",  "cwl",	 "ncl",	  "gs",	   "pro",
-		"yaml", "yml", "toml",	"ini", "cfg",  "conf", "sbatch", "slurm", "pbs",
+		"py",	"pyw", "pyx",  "cu",   "ipynb",	 "r",	  "rmd", "qmd",	 "jl",
+		"pl",	"pm",  "rb",   "lua",  "awk",	 "sed",	  "sh",	 "bash", "zsh",
+		"ksh",	"csh", "fish", "m",    "sql",	 "js",	  "mjs", "ts",	 "c",
+		"h",	"cc",  "cpp",  "cxx",  "hpp",	 "f",	  "f90", "f95",	 "f03",
+		"for",	"go",  "rs",   "java", "scala",	 "kt",	  "tcl", "mk",	 "cmake",
+		"nf",	"smk", "wdl",  "cwl",  "ncl",	 "gs",	  "pro", "yaml", "yml",
+		"toml", "ini", "cfg",  "conf", "sbatch", "slurm", "pbs",
 	};
 	static const char *const names[] = { "Makefile",   "makefile", "GNUmakefile", "Snakefile",
 					     "Dockerfile", "Rprofile", ".Rprofile" };
