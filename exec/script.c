@@ -347,6 +347,11 @@ static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 				    "\\builtin printf '\\0h\\0'; \\builtin shopt -p; "
 				    "\\builtin printf '\\0'; } >&%d; ",
 				    EXEC_FD_STATE);
+		/* $? of a first step that was interrupted or rejected
+		 * (the REPL's: nothing else changed). */
+		if (st->status)
+			strbuf_addf(out, "\\builtin . '%s/status' %d && :; ", s->tmpdir,
+				    st->status & 255);
 		return;
 	}
 
@@ -508,8 +513,11 @@ static int build_prelude_sh(struct strbuf *out, const struct exec_session *s, in
 			      "; if [ \"$__cairn_op\" = __cairn_unset ]; then unset OLDPWD; "
 			      "else OLDPWD=$__cairn_op; fi; unset __cairn_op; ");
 	}
-	if (st->initial)
+	if (st->initial) {
+		if (st->status)
+			strbuf_addf(out, "(exit %d) && :; ", st->status & 255);
 		return 0;
+	}
 	for (i = 0; i < st->nfuncs && !ret; i++) {
 		const struct exec_func *f = &st->funcs[i];
 		const char *text = f->src ? f->src : f->body;

@@ -17,15 +17,24 @@
 #include <readline/readline.h>
 
 static volatile sig_atomic_t repl_interrupted;
+/* The primary prompt of the readline() call under way. */
+static char *repl_prompt;
 
-/* Ctrl-C at the prompt: drop the line (and any unfinished command). */
+/*
+ * Ctrl-C at the prompt: drop the line (and any unfinished command) and
+ * show a fresh primary prompt, as bash does.  readline() is still reading
+ * and returns what is typed next: that is a new command, not to be lost.
+ * (We are in read(): readline's state may be touched.)
+ */
 static void on_sigint(int sig)
 {
 	(void)sig;
 	repl_interrupted = 1;
-	if (write(1, "\n", 1) < 0) {
+	if (write(1, "^C\n", 3) < 0) {
 		/* nothing to do about it */
 	}
+	if (repl_prompt)
+		rl_set_prompt(repl_prompt);
 	rl_on_new_line();
 	rl_replace_line("", 0);
 	rl_redisplay();
@@ -259,19 +268,23 @@ int shell_repl(const struct exec_session_opts *opts_in)
 	for (;;) {
 		struct parse_result pr = PARSE_RESULT_INIT;
 		struct strvec words = STRVEC_INIT;
-		char *prompt = pending.len ? xstrdup("> ") : make_prompt(&es);
+		char *primary = make_prompt(&es);
+		char *prompt = pending.len ? xstrdup("> ") : xstrdup(primary);
 		char *line;
 		int ret, sig = 0;
 
 		repl_interrupted = 0;
+		repl_prompt = primary;
 		line = readline(prompt);
+		repl_prompt = NULL;
 		free(prompt);
+		free(primary);
 		if (repl_interrupted) {
-			/* Ctrl-C: forget what was typed so far. */
+			/* Ctrl-C: forget what was typed before it; the line
+			 * readline returns was typed after it.  $? is 130. */
 			strbuf_reset(&pending);
 			status = 130;
-			free(line);
-			continue;
+			es.state.status = 130;
 		}
 		if (!line) {
 			if (pending.len) {
@@ -304,6 +317,7 @@ int shell_repl(const struct exec_session_opts *opts_in)
 				warn("%s", err_last());
 			status = shell_main((int)words.nr, words.v);
 			fflush(stdout);
+			es.state.status = status;
 		} else {
 			struct shell_input in = { .name = "<stdin>",
 						  .buf = pending.buf,
@@ -312,11 +326,15 @@ int shell_repl(const struct exec_session_opts *opts_in)
 						  .summary = 1 };
 			status = shell_run_input(&es, &in, &ended, &sig);
 			if (ended == SHELL_ENDED && sig == SIGINT) {
-				/* The step was interrupted: nothing it did counts. */
+				/* The step was interrupted: nothing it did counts,
+				 * and $? is 130, as after bash's. */
 				fputc('\n', stderr);
 				ended = SHELL_GOES_ON;
+				es.state.status = status;
 			} else if (ended == SHELL_REJECTED) {
+				/* A syntax error: $? is 2, as in bash. */
 				ended = SHELL_GOES_ON;
+				es.state.status = status;
 			}
 		}
 		strvec_clear(&words);

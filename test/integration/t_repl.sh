@@ -41,8 +41,25 @@ type_line 'sleep 30; echo not-reached'
 sleep 0.5
 tm send-keys -t r C-c
 wait_for 'interrupted'
-type_line 'echo "still here x=$x"'
-wait_for 'still here x=42'
+type_line 'echo "still here x=$x st=$?"'
+wait_for 'still here x=42 st=130'
+# Ctrl-C at the prompt drops what was typed (an unfinished command too);
+# what is typed next runs, and $? is 130, as in bash.
+tm send-keys -t r -l 'echo "unfinished'
+tm send-keys -t r Enter
+for i in $(seq 50); do tm capture-pane -t r -p | grep -qx '>' && break; sleep 0.1; done
+tm send-keys -t r C-c
+type_line 'echo "after ctrl-c st=$?"'
+wait_for 'after ctrl-c st=130'
+tm send-keys -t r -l 'half typed'
+tm send-keys -t r C-c
+type_line 'echo next-$((1 + 1))-runs'
+wait_for 'next-2-runs'
+# A syntax error: nothing runs, $? is 2.
+type_line 'fi'
+wait_for "syntax error near unexpected token"
+type_line 'echo "after syntax error st=$?"'
+wait_for 'after syntax error st=2'
 type_line 'cairn --version'
 wait_for 'cairn 0.'
 tm send-keys -t r -l 'ech'
