@@ -347,6 +347,10 @@ static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 				    "\\builtin printf '\\0h\\0'; \\builtin shopt -p; "
 				    "\\builtin printf '\\0'; } >&%d; ",
 				    EXEC_FD_STATE);
+		/* An interactive bash expands aliases; so does the REPL's
+		 * (from then on the state carries it, as any shopt). */
+		if (s->mode == EXEC_MODE_REPL)
+			strbuf_addstr(out, "\\builtin shopt -s expand_aliases; ");
 		/* $? of a first step that was interrupted or rejected
 		 * (the REPL's: nothing else changed). */
 		if (st->status)

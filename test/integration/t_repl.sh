@@ -55,6 +55,11 @@ tm send-keys -t r -l 'half typed'
 tm send-keys -t r C-c
 type_line 'echo next-$((1 + 1))-runs'
 wait_for 'next-2-runs'
+# Aliases are expanded, as in an interactive bash.
+type_line "alias greet='echo hello-\$((6 * 7))'"
+wait_for '[step'
+type_line 'greet'
+wait_for 'hello-42'
 # A syntax error: nothing runs, $? is 2.
 type_line 'fi'
 wait_for "syntax error near unexpected token"
