@@ -165,6 +165,29 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/*
+ * A record's reads, as "K PATH" (K the kind's first letter), and its
+ * writes as "w PATH": writing after an earlier step wrote the same path
+ * (or made, removed, replaced a directory above it) must come after it
+ * too, since an append sees what was there.
+ */
+static void reads_of(struct strvec *out, json_t *rec)
+{
+	json_t *r;
+	size_t i;
+	json_array_foreach(json_object_get(rec, "reads"), i, r)
+	{
+		const char *path = str(r, "path"), *kind = str(r, "kind");
+		if (path && !json_object_get(r, "role"))
+			strvec_pushf(out, "%c %s", kind && *kind ? kind[0] : 'f', path);
+	}
+	json_array_foreach(json_object_get(rec, "writes"), i, r)
+	{
+		if (str(r, "path"))
+			strvec_pushf(out, "w %s", str(r, "path"));
+	}
+}
+
 static void hint_read(struct hint *h, json_t *rec)
 {
 	json_t *sb, *r;
@@ -191,21 +214,11 @@ static void hint_read(struct hint *h, json_t *rec)
 	    !json_is_true(json_object_get(sb, "stdin_read")) &&
 	    !json_is_true(json_object_get(sb, "network")) &&
 	    !json_array_size(json_object_get(sb, "home_writes"));
-	json_array_foreach(json_object_get(rec, "reads"), i, r)
-	{
-		const char *path = str(r, "path"), *kind = str(r, "kind");
-		if (path && !json_object_get(r, "role"))
-			strvec_pushf(&h->reads, "%c %s", kind && *kind ? kind[0] : 'f', path);
-	}
+	reads_of(&h->reads, rec);
 	json_array_foreach(json_object_get(rec, "writes"), i, r)
 	{
-		if (str(r, "path")) {
+		if (str(r, "path"))
 			strvec_push(&h->writes, str(r, "path"));
-			/* Writing after an earlier step wrote the same path (or
-			 * made, removed, replaced a directory above it) must
-			 * come after it too: an append sees what was there. */
-			strvec_pushf(&h->reads, "w %s", str(r, "path"));
-		}
 	}
 }
 
@@ -256,25 +269,6 @@ static int conflict(const struct strvec *reads, const struct strvec *writes)
 			    touches(reads->v[i][0], reads->v[i] + 2, writes->v[k]))
 				return 1;
 	return 0;
-}
-
-/* A record's reads, as "K PATH", and its writes as "w PATH" (see
- * hint_read()). */
-static void reads_of(struct strvec *out, json_t *rec)
-{
-	json_t *r;
-	size_t i;
-	json_array_foreach(json_object_get(rec, "reads"), i, r)
-	{
-		const char *path = str(r, "path"), *kind = str(r, "kind");
-		if (path && !json_object_get(r, "role"))
-			strvec_pushf(out, "%c %s", kind && *kind ? kind[0] : 'f', path);
-	}
-	json_array_foreach(json_object_get(rec, "writes"), i, r)
-	{
-		if (str(r, "path"))
-			strvec_pushf(out, "w %s", str(r, "path"));
-	}
 }
 
 /* What a committed step changed: its writes (when committed) and what it
