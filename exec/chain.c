@@ -847,11 +847,7 @@ int exec_chain_run(struct exec_session *s, struct exec_chain *chain, unsigned fl
 	so.done = chain_done;
 	so.prepare = chain_prepare;
 	so.payload = &cr;
-	/* Set up for the first step before the scheduler looks at the
-	 * session: workers need its shell's baseline. */
-	if (chain->nsteps && chain_prepare(0, s, &cr) < 0)
-		ret = -1;
-	else if (exec_sched_run(s, cr.steps, chain->nsteps, &so, &stats) < 0)
+	if (exec_sched_run(s, cr.steps, chain->nsteps, &so, &stats) < 0)
 		ret = -1;
 	else if (cr.stopped) {
 		*failed = cr.failed;

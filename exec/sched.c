@@ -1034,11 +1034,13 @@ int exec_sched_run(struct exec_session *s, const struct exec_step *steps, size_t
 			break;
 		}
 		if (r == 0) {
-			fill(&sc, 1);
+			/* Set up first: workers started now need the step's
+			 * shell baseline loaded (and set up their own). */
 			if (o->prepare && o->prepare(i, s, o->payload) < 0) {
 				ret = -1;
 				break;
 			}
+			fill(&sc, 1);
 			sc.capture = i;
 			r = exec_step_run(s, &steps[i], &res);
 			sc.capture = n;
