@@ -102,18 +102,6 @@ static int rebuild_steps(struct replay *r)
 	return 0;
 }
 
-static int parse_jobs(unsigned *out, const char *v)
-{
-	char *end;
-	unsigned long n;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || end == v || *end || n < 1 || n > 1024)
-		return -1;
-	*out = (unsigned)n;
-	return 0;
-}
-
 static void summary(const struct exec_sched_stats *st, size_t nsteps, uint64_t wall_ns,
 		    unsigned jobs)
 {
@@ -290,8 +278,7 @@ static int cmd_replay_exec(int argc, char **argv)
 {
 	struct replay r = { 0 };
 	const char *target = NULL;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned jobs = ncpu > 0 ? (unsigned)ncpu : 1;
+	unsigned jobs = shell_default_jobs();
 	struct stat st;
 	char *root;
 	int i, ret;
@@ -304,13 +291,13 @@ static int cmd_replay_exec(int argc, char **argv)
 		} else if (!strcmp(a, "--no-cache")) {
 			shell_opts.no_cache = 1;
 		} else if ((!strcmp(a, "--jobs") || !strcmp(a, "-j")) && i + 1 < argc) {
-			if (parse_jobs(&jobs, argv[++i]) < 0)
+			if (shell_parse_jobs(&jobs, argv[++i]) < 0)
 				return shell_usage_error(&cmd_replay_entry,
 							 "--jobs takes a number from 1 to 1024, "
 							 "not '%s'",
 							 argv[i]);
 		} else if (!strncmp(a, "--jobs=", 7)) {
-			if (parse_jobs(&jobs, a + 7) < 0)
+			if (shell_parse_jobs(&jobs, a + 7) < 0)
 				return shell_usage_error(&cmd_replay_entry,
 							 "--jobs takes a number from 1 to 1024, "
 							 "not '%s'",

@@ -258,8 +258,7 @@ static int cmd_rerun_exec(int argc, char **argv)
 	char *root = NULL, *rel = NULL, *into_real = NULL;
 	size_t nwith = 0, failed = 0, k;
 	int i, ret = 2, have_session = 0, no_cache = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned jobs = ncpu > 0 ? (unsigned)ncpu : 1;
+	unsigned jobs = shell_default_jobs();
 
 	if (cmd_wants_help(argc, argv)) {
 		cmd_print_help(&cmd_rerun_entry);
@@ -296,14 +295,11 @@ static int cmd_rerun_exec(int argc, char **argv)
 		} else if (!strncmp(a, "--into", 6)) {
 			into = v;
 		} else if (!strncmp(a, "--jobs", 6) || !strcmp(a, "-j")) {
-			char *end;
-			unsigned long n = strtoul(v, &end, 10);
-			if (end == v || *end || n < 1 || n > 1024) {
+			if (shell_parse_jobs(&jobs, v) < 0) {
 				ret = shell_usage_error(&cmd_rerun_entry,
 							"--jobs takes a number from 1 to 1024");
 				goto out;
 			}
-			jobs = (unsigned)n;
 		} else if (!strncmp(a, "--on", 4)) {
 			if (strcmp(v, "local")) {
 				ret = shell_usage_error(&cmd_rerun_entry,

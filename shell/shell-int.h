@@ -143,6 +143,11 @@ int shell_step_file(struct json_t **out_rec, struct json_t **out_entry, struct p
 int shell_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* `--jobs N` of replay and rerun: the default (the number of CPUs), and
+ * N read from V (1 to 1024); 0, or -1 when V is not such a number. */
+unsigned shell_default_jobs(void);
+int shell_parse_jobs(unsigned *out, const char *v);
+
 /* "2026-12-02 13:30:00" from an RFC 3339 time (the string itself when it
  * does not parse). */
 void shell_format_time(char out[32], const char *rfc3339);

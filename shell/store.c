@@ -7,9 +7,11 @@
 
 #include "provenance.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 char *shell_store_root(void)
 {
@@ -62,6 +64,24 @@ int shell_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nusage: %s\n", cmd->usage);
 	return 2;
+}
+
+unsigned shell_default_jobs(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	return ncpu > 0 ? (unsigned)ncpu : 1;
+}
+
+int shell_parse_jobs(unsigned *out, const char *v)
+{
+	char *end;
+	unsigned long n;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > 1024)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
 }
 
 void shell_format_time(char out[32], const char *rfc3339)
