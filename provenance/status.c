@@ -85,7 +85,6 @@ static const char *step_command(struct status_ctx *c, const char *id)
 static char *input_reason(struct status_ctx *c, const char *id, const json_t *rec, json_t *r,
 			  json_t *own_writes)
 {
-	const char *command = json_string_value(json_object_get(rec, "command"));
 	const char *path = json_string_value(json_object_get(r, "path"));
 	const char *sha = json_string_value(json_object_get(r, "sha256"));
 	const char *kind = json_string_value(json_object_get(r, "kind"));
@@ -115,7 +114,7 @@ static char *input_reason(struct status_ctx *c, const char *id, const json_t *re
 	 * command left (gdaldem opens the old file before replacing it) is
 	 * not an input of what it makes now: following it would walk every
 	 * earlier run of the step back to the first. */
-	if (json_object_get(own_writes, path) && producer && strcmp(producer, id) && command &&
+	if (json_object_get(own_writes, path) && producer &&
 	    lineage__earlier_run_read(rec, r, step_command(c, producer)))
 		return NULL;
 	/* When a later step wrote the very bytes read, that step vouches for
