@@ -54,6 +54,41 @@ def writes():
 print(eval(sys.argv[1]))' "$2" "${3:-}"
 }
 
+# The newest session's id.
+last_session() {
+	"$CAIRN" show @1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"])'
+}
+
+# session_records SESSION [EXTRA]: one JSON line per step of SESSION,
+# oldest first, with the fields two runs of the same steps must agree on
+# (command, line, status, cached, committed, start state, stdout/stderr,
+# action key, reads and writes with hashes, programs); EXTRA is a Python
+# dict expression over the record r with more fields.
+session_records() {
+	local extra=${2:-}
+	[ -n "$extra" ] || extra='{}'
+	"$CAIRN" log --json -n 100000 | python3 -c '
+import json, subprocess, sys
+for s in reversed(json.load(sys.stdin)):
+    if s["session"] != sys.argv[1]:
+        continue
+    r = json.loads(subprocess.run([sys.argv[2], "show", s["id"], "--json"],
+                                  capture_output=True, text=True).stdout)
+    keep = {
+        "seq": r["seq"], "command": r["command"], "line": r["line"],
+        "exit_status": r["exit_status"], "cached": r["cached"],
+        "committed": r["committed"],
+        "start_state": r["start_state"]["state_sha256"],
+        "stdout": r["stdout_sha256"], "stderr": r["stderr_sha256"],
+        "key": r["cache"]["key"],
+        "reads": sorted((x["path"], x["kind"], x.get("sha256")) for x in r["reads"]),
+        "writes": sorted((x["path"], x["kind"], x.get("sha256")) for x in r["writes"]),
+        "argv": sorted(" ".join(e["argv"]) for e in r["exec_tree"]),
+    }
+    keep.update(eval(sys.argv[3]))
+    print(json.dumps(keep, sort_keys=True))' "$1" "$CAIRN" "$extra"
+}
+
 done_testing() {
 	if [ "$T_FAILS" -ne 0 ]; then
 		echo "$T_NAME: $T_FAILS failure(s)" >&2

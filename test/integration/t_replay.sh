@@ -10,33 +10,9 @@ import json, sys
 print(" ".join("c" if s["cached"] else "r" for s in reversed(json.load(sys.stdin))))'
 }
 
-# The newest session's id.
-last_session() {
-	"$CAIRN" show @1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"])'
-}
-
-# What must be the same in two replays, per step: SESSION -> JSON lines.
+# What must be the same in two replays, per step of SESSION: JSON lines.
 records_of() {
-	"$CAIRN" log --json -n 100000 | python3 -c '
-import json, subprocess, sys
-want = sys.argv[1]
-for s in reversed(json.load(sys.stdin)):
-    if s["session"] != want:
-        continue
-    r = json.loads(subprocess.run([sys.argv[2], "show", s["id"], "--json"],
-                                  capture_output=True, text=True).stdout)
-    keep = {
-        "seq": r["seq"], "command": r["command"], "line": r["line"],
-        "exit_status": r["exit_status"], "cached": r["cached"],
-        "committed": r["committed"], "state_change": r["state_change"],
-        "start_state": r["start_state"]["state_sha256"],
-        "stdout": r["stdout_sha256"], "stderr": r["stderr_sha256"],
-        "key": r["cache"]["key"], "lookup": r["cache"]["lookup"],
-        "reads": sorted((x["path"], x["kind"], x.get("sha256")) for x in r["reads"]),
-        "writes": sorted((x["path"], x["kind"], x.get("sha256")) for x in r["writes"]),
-        "argv": sorted(" ".join(e["argv"]) for e in r["exec_tree"]),
-    }
-    print(json.dumps(keep, sort_keys=True))' "$1" "$CAIRN"
+	session_records "$1" '{"state_change": r["state_change"], "lookup": r["cache"]["lookup"]}'
 }
 
 # ---- 1. a 10-step session, two inputs changed: exactly the dependent steps

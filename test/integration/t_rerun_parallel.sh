@@ -4,30 +4,7 @@
 . "$TEST_SRC/test/integration/lib.sh"
 
 # What must be the same in two reruns, per step of SESSION: JSON lines.
-records_of() {
-	"$CAIRN" log --json -n 100000 | python3 -c '
-import json, subprocess, sys
-for s in reversed(json.load(sys.stdin)):
-    if s["session"] != sys.argv[1]:
-        continue
-    r = json.loads(subprocess.run([sys.argv[2], "show", s["id"], "--json"],
-                                  capture_output=True, text=True).stdout)
-    keep = {
-        "seq": r["seq"], "command": r["command"], "line": r["line"],
-        "exit_status": r["exit_status"], "cached": r["cached"],
-        "committed": r["committed"], "rerun": r["rerun"],
-        "start_state": r["start_state"]["state_sha256"],
-        "stdout": r["stdout_sha256"], "stderr": r["stderr_sha256"],
-        "key": r["cache"]["key"],
-        "reads": sorted((x["path"], x["kind"], x.get("sha256")) for x in r["reads"]),
-        "writes": sorted((x["path"], x["kind"], x.get("sha256")) for x in r["writes"]),
-        "argv": sorted(" ".join(e["argv"]) for e in r["exec_tree"]),
-    }
-    print(json.dumps(keep, sort_keys=True))' "$1" "$CAIRN"
-}
-last_session() {
-	"$CAIRN" show @1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"])'
-}
+records_of() { session_records "$1" '{"rerun": r["rerun"]}'; }
 sums() { sha256sum out/* | sort; }
 
 mkdir data out
