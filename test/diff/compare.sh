@@ -19,10 +19,25 @@
 # compared.  Exit 0 when everything is identical, 1 otherwise (with unified
 # diffs of what differed on stdout), 1 also on a usage or setup error.
 #
+# Modes (CAIRN_DIFF_MODES, a list; default "abs"), each compared with the
+# reference shell on its own:
+#   abs     cairn run /abs/SCRIPT
+#   cached  a second cairn run in a fresh directory that keeps only the
+#           store of the abs run: every step is served from the cache
+#   replay  `cairn replay --no-cache` of the session the abs run recorded
+#   replayc the same through the cache
+#   rel     the script named by a path relative to the working directory
+#           (the reference shell is run that way too)
+# cached, replay and replayc start from the store the abs run left (abs is
+# run first when it is not listed).
+# CAIRN_DIFF_EXPECT lists the modes known to differ (test/diff/
+# known-differences.txt): such a mode must differ, and one that starts to
+# match fails the test until the script is taken off the list.
 # Environment: CAIRN_DIFF_TIMEOUT (seconds per run, default 30),
-# CAIRN_DIFF_CACHED=1 compares a second cairn run served from the cache,
-# CAIRN_DIFF_REPLAY=1|nocache a `cairn replay` of the recorded session,
-# CAIRN_DIFF_KEEP=1 keeps the scratch directory (both trees and outputs).
+# CAIRN_DIFF_KEEP=1 keeps the scratch directory (every tree and output).
+# Older knobs still work: CAIRN_DIFF_CACHED=1 means modes "cached",
+# CAIRN_DIFF_REPLAY=nocache "replay" (=1 "replayc"), CAIRN_DIFF_RELATIVE=1
+# "rel".
 
 set -u
 
@@ -113,14 +128,19 @@ fresh_dirs() {
 }
 
 # run TAG CMD...: run CMD in a fresh $work with the clean environment;
-# leaves BASE/TAG.out, TAG.err, TAG.status, TAG.files.
+# leaves BASE/TAG.out, TAG.err, TAG.status, TAG.files, TAG.tree.  With
+# STORE=DIR, DIR is copied in as the run's store first.
 run() {
 	local tag=$1
 	shift
 	fresh_dirs
 	# cairn records into the store of the directory it runs in; made
 	# beforehand so that cairn does not announce a new one.
-	[ "$tag" = cairn ] && mkdir "$work/.cairn"
+	if [ -n "${STORE:-}" ]; then
+		cp -a "$STORE" "$work/.cairn" || die "cannot copy the store"
+	elif [ "$1" = "$cairn" ]; then
+		mkdir "$work/.cairn"
+	fi
 	(
 		cd "$work" || exit 125
 		exec timeout -k 5 "$timeout_s" \
@@ -129,6 +149,7 @@ run() {
 	echo $? >"$base/$tag.status"
 	list_files >"$base/$tag.files"
 	chmod -R u+rwx "$work" 2>/dev/null
+	rm -rf "$base/$tag.tree"
 	mv "$work" "$base/$tag.tree"
 }
 
@@ -155,84 +176,123 @@ list_files() {
 	)
 }
 
-# CAIRN_DIFF_RELATIVE=1: name the script by a path relative to the
-# working directory instead (the same string for both runs).
-if [ -n "${CAIRN_DIFF_RELATIVE:-}" ]; then
-	mkdir -p "$work"
-	script=$(realpath -m --relative-to="$work" -- "$script") || die "cannot relativise $script"
-fi
-
-run ref "$refshell" "$script" "${args[@]}"
-run cairn "$cairn" run "$script" "${args[@]}"
-# CAIRN_DIFF_CACHED=1: run again in a fresh working directory that keeps
-# only the store, so that steps come from the cache (outputs restored,
-# output replayed, state restored): that run must match the shell too.
-# CAIRN_DIFF_REPLAY=1 (or =nocache): the same, but `cairn replay` of the
-# session the first run recorded (its steps rebuilt from the records;
-# with =nocache every step runs again).
-if [ -n "${CAIRN_DIFF_CACHED:-}" ] || [ -n "${CAIRN_DIFF_REPLAY:-}" ]; then
-	how=(run "$script" "${args[@]}")
+# --- modes
+modes=${CAIRN_DIFF_MODES:-}
+if [ -z "$modes" ]; then
+	[ -n "${CAIRN_DIFF_CACHED:-}" ] && modes="$modes cached"
 	case ${CAIRN_DIFF_REPLAY:-} in
 	'') ;;
-	nocache) how=(-q replay --no-cache) ;;
-	*) how=(-q replay) ;;
+	nocache) modes="$modes replay" ;;
+	*) modes="$modes replayc" ;;
 	esac
-	mv "$base/cairn.tree/.cairn" "$base/store" || die "no store after the first run"
-	mv "$base/cairn.status" "$base/cairn1.status"
-	fresh_dirs
-	mv "$base/store" "$work/.cairn"
-	(
-		cd "$work" || exit 125
-		exec timeout -k 5 "$timeout_s" \
-			env -i PATH="$clean_path" HOME="$home" LANG=C.UTF-8 TERM=dumb \
-			"$cairn" "${how[@]}"
-	) <"$stdin_file" >"$base/cairn.out" 2>"$base/cairn.err"
-	echo $? >"$base/cairn.status"
-	list_files >"$base/cairn.files"
-	chmod -R u+rwx "$work" 2>/dev/null
-	rm -rf "$base/cairn.tree"
-	mv "$work" "$base/cairn.tree"
+	[ -n "${CAIRN_DIFF_RELATIVE:-}" ] && modes="$modes rel"
+	[ -n "$modes" ] || modes=abs
 fi
+expect=" ${CAIRN_DIFF_EXPECT:-} "
+for m in $modes; do
+	case $m in
+	abs | cached | replay | replayc | rel) ;;
+	*) die "unknown mode: $m (abs, cached, replay, replayc, rel)" ;;
+	esac
+done
 
 # --- compare
 name=${script##*/}
 failed=0
-show_diff() { # WHAT
-	local what=$1 n
-	if ! cmp -s "$base/ref.$what" "$base/cairn.$what"; then
-		failed=1
-		printf '=== %s: %s differs (--- %s, +++ cairn)\n' "$name" "$what" "$refname"
-		diff -u --label "$refname $what" --label "cairn $what" \
-			"$base/ref.$what" "$base/cairn.$what" >"$base/diff.$what"
-		n=$(wc -l <"$base/diff.$what")
-		if [ "$n" -gt 300 ]; then
-			head -n 300 "$base/diff.$what"
-			printf '... (%s more diff lines)\n' $((n - 300))
-		else
-			cat "$base/diff.$what"
+# compare REF TAG MODE: the run TAG against the reference run REF; 0 when
+# they are identical, else 1 (with the differences on stdout).
+compare() {
+	local ref=$1 tag=$2 mode=$3 what n differs=0
+	for what in status out err files; do
+		if ! cmp -s "$base/$ref.$what" "$base/$tag.$what"; then
+			differs=1
+			printf '=== %s [%s]: %s differs (--- %s, +++ cairn)\n' "$name" "$mode" "$what" "$refname"
+			diff -u --label "$refname $what" --label "cairn $what" \
+				"$base/$ref.$what" "$base/$tag.$what" >"$base/diff.$what"
+			n=$(wc -l <"$base/diff.$what")
+			if [ "$n" -gt 300 ]; then
+				head -n 300 "$base/diff.$what"
+				printf '... (%s more diff lines)\n' $((n - 300))
+			else
+				cat "$base/diff.$what"
+			fi
 		fi
+	done
+	if ! cmp -s "$base/$ref.files" "$base/$tag.files"; then
+		printf '=== %s [%s]: file contents (diff -r, %s tree vs cairn tree)\n' "$name" "$mode" "$refname"
+		diff -ru -x .cairn "$base/$ref.tree" "$base/$tag.tree" 2>&1 |
+			sed "s|$base/$ref.tree|$refname|g; s|$base/$tag.tree|cairn|g" | head -n 200
 	fi
+	for t in "$ref" "$tag"; do
+		if [ "$(cat "$base/$t.status")" = 124 ]; then
+			printf '=== %s [%s]: %s run timed out after %ss\n' "$name" "$mode" "$t" "$timeout_s"
+			differs=1
+		fi
+	done
+	return $differs
 }
-show_diff status
-show_diff out
-show_diff err
-show_diff files
-if ! cmp -s "$base/ref.files" "$base/cairn.files"; then
-	printf '=== %s: file contents (diff -r, %s tree vs cairn tree)\n' "$name" "$refname"
-	diff -ru -x .cairn "$base/ref.tree" "$base/cairn.tree" 2>&1 |
-		sed "s|$base/ref.tree|$refname|g; s|$base/cairn.tree|cairn|g" | head -n 200
-fi
-for tag in ref cairn; do
-	if [ "$(cat "$base/$tag.status")" = 124 ]; then
-		printf '=== %s: %s run timed out after %ss\n' "$name" "$tag" "$timeout_s"
-		failed=1
+
+# judge MODE REF TAG: compare, and weigh the result against CAIRN_DIFF_EXPECT.
+judge() {
+	local mode=$1 verdict
+	if compare "$2" "$3" "$mode"; then
+		verdict=same
+	else
+		verdict=differs
 	fi
-done
+	case "$expect" in
+	*" $mode "*)
+		if [ $verdict = same ]; then
+			printf '=== %s [%s]: matches %s now, but is listed in known-differences.txt: take it off\n' \
+				"$name" "$mode" "$refname"
+			failed=1
+		else
+			printf '%s [%s]: differs, as known-differences.txt says\n' "$name" "$mode"
+		fi
+		;;
+	*)
+		if [ $verdict = same ]; then
+			printf '%s [%s]: ok (against %s)\n' "$name" "$mode" "$refname"
+		else
+			failed=1
+		fi
+		;;
+	esac
+}
+
+case " $modes " in
+*" abs "* | *" cached "* | *" replay "* | *" replayc "*)
+	run ref "$refshell" "$script" "${args[@]}"
+	run cairn "$cairn" run "$script" "${args[@]}"
+	cp -a "$base/cairn.tree/.cairn" "$base/store" || die "no store after the cairn run"
+	case " $modes " in *" abs "*) judge abs ref cairn ;; esac
+	for m in cached replay replayc; do
+		case " $modes " in *" $m "*) ;; *) continue ;; esac
+		case $m in
+		cached) how=(run "$script" "${args[@]}") ;;
+		replay) how=(-q replay --no-cache) ;;
+		replayc) how=(-q replay) ;;
+		esac
+		STORE=$base/store run "cairn-$m" "$cairn" "${how[@]}"
+		judge "$m" ref "cairn-$m"
+	done
+	;;
+esac
+case " $modes " in
+*" rel "*)
+	# The script named by a path relative to the working directory (the
+	# same string for both runs).
+	mkdir -p "$work"
+	rscript=$(realpath -m --relative-to="$work" -- "$script") || die "cannot relativise $script"
+	run ref-rel "$refshell" "$rscript" "${args[@]}"
+	run cairn-rel "$cairn" run "$rscript" "${args[@]}"
+	judge rel ref-rel cairn-rel
+	;;
+esac
 
 if [ $failed -ne 0 ]; then
-	printf '=== %s: FAIL (script %s, args:%s, stdin %s, cwd %s)\n' "$name" "$script" \
-		"${args[*]+$(printf " %q" "${args[@]}")}" "$stdin_file" "$work"
+	printf '=== %s: FAIL (modes:%s; script %s, args:%s, stdin %s, cwd %s)\n' "$name" " $modes" \
+		"$script" "${args[*]+$(printf " %q" "${args[@]}")}" "$stdin_file" "$work"
 	exit 1
 fi
-printf '%s: ok (against %s)\n' "$name" "$refname"
 exit 0

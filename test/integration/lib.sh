@@ -13,6 +13,64 @@ cd "$T_DIR" || exit 1
 # cairn does not announce a new one on standard error.
 mkdir "$T_DIR/.cairn"
 
+# --- a watchdog: a test that runs past its time limit says what it was
+# doing before it is stopped (ctest's own timeout would kill it silently).
+# CAIRN_TEST_TIMEOUT (seconds, set by test/CMakeLists.txt a little below
+# ctest's TIMEOUT) arms it; `phase TEXT` names what the test is doing now.
+T_WD=/dev/null
+[ "${CAIRN_TEST_TIMEOUT:-0}" -gt 0 ] && T_WD=$(mktemp -d "${TMPDIR:-/tmp}/cairn-wd.XXXXXX")
+phase() {
+	[ "$T_WD" = /dev/null ] || printf '%s (at %ss)\n' "$*" "$SECONDS" >"$T_WD/phase"
+}
+phase "start"
+t__report() { # PID LIMIT: what the test PID is doing, on its stderr
+	local pid=$1 f
+	echo "TIMEOUT: $T_NAME still running after ${2}s; it was doing:"
+	echo "  phase: $(cat "$T_WD/phase" 2>/dev/null)"
+	echo "  processes (pid, seconds running, command):"
+	ps -e -o pid=,ppid=,etimes=,args= 2>/dev/null | awk -v root="$pid" '
+		{ par[$1] = $2; line[$1] = $0; order[NR] = $1 }
+		END {
+			for (i = 1; i <= NR; i++) {
+				p = order[i]
+				for (q = p; q != "" && q != root && q > 1; q = par[q]) ;
+				if (q == root && p != root) {
+					split(line[p], f, " ")
+					s = line[p]; sub(/^ *[0-9]+ +[0-9]+ +[0-9]+ /, "", s)
+					printf "    %s %ss %s\n", f[1], f[3], substr(s, 1, 300)
+				}
+			}
+		}'
+	for f in "$T_DIR/.out" "$T_DIR/.err"; do
+		[ -s "$f" ] || continue
+		echo "  last lines of ${f##*/} (the newest cairn command's output):"
+		tail -n 15 "$f" | sed 's/^/    /'
+	done
+}
+t__watchdog() { # PID LIMIT
+	local pid=$1 limit=$2 start=$SECONDS kids
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $((SECONDS - start)) -ge "$limit" ]; then
+			t__report "$pid" "$limit" >>"/proc/$pid/fd/2" 2>/dev/null
+			kids=$(ps -e -o pid=,ppid= | awk -v root="$pid" '
+				{ par[$1] = $2 } END { for (p in par) { for (q = p; q > 1 && q != root; q = par[q]) ;
+					if (q == root && p != root) print p } }')
+			kill -TERM "$pid" 2>/dev/null
+			# shellcheck disable=SC2086
+			[ -z "$kids" ] || kill -KILL $kids 2>/dev/null
+			for start in 1 2 3 4 5 6 7 8 9 10; do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 1
+			done
+			break
+		fi
+		sleep 1
+	done
+	rm -rf "$T_WD"
+}
+trap 'echo "$T_NAME: stopped (SIGTERM) in phase: $(cat "$T_WD/phase" 2>/dev/null)" >&2; exit 124' TERM
+[ "$T_WD" = /dev/null ] || (t__watchdog $$ "$CAIRN_TEST_TIMEOUT" </dev/null >/dev/null 2>&1 &)
+
 fail() {
 	echo "FAIL: $T_NAME: $*" >&2
 	T_FAILS=$((T_FAILS + 1))

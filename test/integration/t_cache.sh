@@ -1,3 +1,4 @@
+# ctest-labels: slow
 # The cache: verifying traces.  A 5-step pipeline run again is all hits
 # with identical output; each kind of change re-runs exactly the steps it
 # reaches, and `cairn why` names the change.

@@ -1,3 +1,4 @@
+# ctest-labels: slow
 # A cairn killed (SIGKILL) at random moments while it runs and serves a
 # 200-step script from the cache: afterwards `cairn fsck` is clean and
 # every output in the project matches its newest record.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # Upkeep of the content store: cache stats, gc under each retention
 # policy (checked against the object files on disk), compression, verify
 # and fsck finding and repairing damage, and gc refusing to run beside a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # cairn info on real data: a GeoTIFF DEM (EGM96 from proj-data), NetCDF
 # made from it, HDF5 files with groups, soft and external links
 # (python-tables-data and h5py); damaged files are errors, not crashes.

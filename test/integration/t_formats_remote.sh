@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # A network step reads a GeoTIFF over HTTP through GDAL's /vsicurl/ from
 # an nginx on loopback: its record lists the remote read with the
 # server's validators (ETag, Last-Modified, size), and after the served

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: security
 # The private mount that shows the step's program at the script's path
 # must never be visible outside the step, must not change the script,
 # and must be gone before the script's own commands read "$0".

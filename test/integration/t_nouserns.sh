@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: security
 # Where user namespaces are not allowed, cairn says which setting forbids
 # them and how to allow them, runs nothing and exits 125; --no-sandbox
 # runs steps unsandboxed, and the record says so.  The setting is lowered

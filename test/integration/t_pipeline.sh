@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # A real pipeline run through `cairn run`: its records, its lineage back to
 # the raw input, the code versions each step ran, and the store staying a
 # valid git repository.

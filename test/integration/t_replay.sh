@@ -1,3 +1,4 @@
+# ctest-labels: slow
 # cairn replay: a recorded session (or a script) run again through the
 # cache; with --jobs, independent steps at once, yet records, output and
 # files exactly those of a serial replay.

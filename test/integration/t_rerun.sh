@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # cairn rerun: a path rebuilt through its recorded lineage with an input
 # swapped -- only the chain that made it runs, the branch the swap does
 # not reach is served from the cache, earlier versions stay retrievable;

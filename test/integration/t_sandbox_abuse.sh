@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow security
 # Abuse tests of the sandbox (DESIGN.md section 4), run by whoever runs
 # the tests (root on CI): each probe tries to get out of a step and
 # checks a harmless canary; t_sandbox_abuse2.sh repeats the essential

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow security
 # The essential abuse probes of t_sandbox_abuse.sh again, as an ordinary
 # user: writing outside the project, the store, mounts, the network,
 # no-new-privs and a setuid-root program.  Run by root, which makes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: security
 # Ctrl-C (SIGINT to the foreground process group) in `cairn run`: a step
 # killed by it ends cairn the same way bash ends, and a SIGINT that was
 # ignored when cairn started stays ignored in its steps, as in bash.

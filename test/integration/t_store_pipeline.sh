@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # The lineage store on a three-level pipeline recorded by the fixture tool
 # (through the real provenance API): init, log, show, show --code,
 # status, checkout, the CAS, git's view of the store, error statuses.

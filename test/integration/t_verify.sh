@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # cairn verify: a lineage run again without the cache, into a staging
 # directory, its outputs compared with the records.  A deterministic
 # pipeline reproduces (exit 0); one that writes the time diverges at
