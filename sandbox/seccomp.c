@@ -14,9 +14,11 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -116,6 +118,9 @@ static const struct refused {
 	{ "io_uring_setup", 425, ENOSYS },
 	{ "io_uring_enter", 426, ENOSYS },
 	{ "io_uring_register", 427, ENOSYS },
+	/* clone3's flags are in memory, where a filter cannot look: ENOSYS
+	 * makes libc fall back to clone(), whose flags it can (below). */
+	{ "clone3", 435, ENOSYS },
 	{ "mount", -1, EPERM },
 	{ "umount", -1, EPERM },
 	{ "umount2", -1, EPERM },
@@ -141,6 +146,8 @@ static const struct refused {
 	{ "swapoff", -1, EPERM },
 	{ "reboot", -1, EPERM },
 	{ "setns", -1, EPERM },
+	{ "chroot", -1, EPERM },
+	{ "name_to_handle_at", -1, EPERM },
 	{ "open_by_handle_at", -1, EPERM },
 	{ "userfaultfd", -1, EPERM },
 	{ "perf_event_open", -1, EPERM },
@@ -304,6 +311,29 @@ int sandbox_filter_build(struct sandbox_filter **out, unsigned flags)
 			ret = err_errno(CAIRN_ERROR, "seccomp rule for %s", refused[i].name);
 			goto out;
 		}
+	}
+	/*
+	 * Arguments that make a call dangerous (compared on the low 32 bits
+	 * where the argument is an int or the kernel ignores the rest):
+	 * TIOCSTI and TIOCLINUX would type into the user's terminal, to be
+	 * run by the user's shell outside any sandbox (bubblewrap's
+	 * CVE-2017-5226; Flatpak denies both the same way); a new user
+	 * namespace inside the step (unshare, clone) would let it chroot or
+	 * mount where the recorder cannot follow.
+	 */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				   SCMP_CMP(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				   SCMP_CMP(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+				   SCMP_CMP(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))) <
+		0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				   SCMP_CMP(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))) <
+		0) {
+		errno = -rc;
+		ret = err_errno(CAIRN_ERROR, "seccomp rule for ioctl, unshare or clone");
+		goto out;
 	}
 	/*
 	 * Without the network, no local services either: a Unix socket is

@@ -132,6 +132,18 @@ elif op == "setns":
     r = sc(L(308), L(fd), L(0))
 elif op == "kill":                  # kill(ARG, SIGKILL)
     r = libc.kill(int(arg), 9)
+elif op == "chroot":                # only this process would see it
+    r = libc.chroot(arg)
+elif op == "unshare_user":          # CLONE_NEWUSER
+    r = libc.unshare(0x10000000)
+elif op == "clone_user":            # clone(CLONE_NEWUSER | SIGCHLD)
+    r = libc.syscall(L(56), L(0x10000000 | 17), None, None, None, L(0))
+    if r == 0:
+        os._exit(0)
+    if r > 0:
+        os.waitpid(r, 0)
+elif op == "clone3":                # clone3(NULL, 0): EFAULT in the kernel
+    r = sc(L(435), None, L(0))
 else:
     sys.exit("unknown op " + op)
 e = ctypes.get_errno()
@@ -150,6 +162,55 @@ try:
 except OSError as e:
     print("refused", e.errno)
     sys.exit(1)
+PY
+	cat >"$TOOLS/sti.py" <<'PY'
+# sti.py: type "echo INJECTED" into the terminal on standard input with
+# TIOCSTI, a key at a time; print "typed" or "refused ERRNO".
+import errno, fcntl, sys, termios
+for c in b"echo IN" + b"JECTED\n":
+    try:
+        fcntl.ioctl(0, termios.TIOCSTI, bytes([c]))
+    except OSError as e:
+        print("refused", errno.errorcode.get(e.errno, e.errno))
+        sys.exit(0)
+print("typed")
+PY
+	cat >"$TOOLS/ptyrun.py" <<'PY'
+# ptyrun.py CMD...: run CMD in a session of its own on a new pseudo-terminal
+# (its controlling terminal) and print what the terminal showed, then
+# "INJECTION SEEN" if the echo of typed-in keys appeared.  The terminal is
+# this script's own: keys typed into it reach nothing else.
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[1], sys.argv[1:])
+    finally:
+        os._exit(127)
+out = b""
+end = time.time() + 30
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            b = os.read(fd, 4096)
+        except OSError:
+            break
+        if not b:
+            break
+        out += b
+    elif os.waitpid(pid, os.WNOHANG)[0]:
+        pid = 0
+        break
+if pid:
+    try:
+        os.kill(pid, 9)
+    except OSError:
+        pass
+    os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+if b"INJECTED" in out:
+    print("INJECTION SEEN")
 PY
 	chmod -R a+rX "$TOOLS"
 }
@@ -328,6 +389,52 @@ mount_denied() {
 	mounts_check "$1"
 	canary_check "$1"
 }
+# Nested namespaces and chroot: refused in a step (the recorder would
+# resolve paths against the wrong root), fork still works.
+probe_nested() {
+	local w="$WHO: nested" op
+	for op in unshare_user clone_user chroot; do
+		S -c "$GUARD $SPY $TOOLS/sys.py $op ."
+		unconfined "$w: $op" || expect_eq "$w: $op refused" "0 $op -1 EPERM" "$RC $OUT"
+	done
+	S -c "$SPY $TOOLS/sys.py clone3"
+	expect_eq "$w: clone3 is ENOSYS (libc falls back to clone)" "0 clone3 -1 ENOSYS" "$RC $OUT"
+	S -c "unshare -U true"
+	[ "$RC" -ne 0 ] || fail "$w: unshare -U succeeded in a step"
+	S -c "chroot / true"
+	[ "$RC" -ne 0 ] || fail "$w: chroot succeeded in a step"
+	S -c '(echo sub) | cat; $(true) && echo forked'
+	expect_eq "$w: fork and subshells still work" "0 sub
+forked" "$RC $OUT"
+}
+
+# TIOCSTI: a step must not type into the user's terminal.  The terminal
+# is a pseudo-terminal of the test's own (ptyrun.py), so a broken filter
+# types into nothing else.  First, whether this kernel lets a process
+# type at all (dev.tty.legacy_tiocsti, its privileges); then the step.
+probe_tiocsti() {
+	local w="$WHO: TIOCSTI" bare got
+	if [ "$WHO" = nobody ]; then
+		bare=$(cd "$PROJ" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$SPY" "$TOOLS/ptyrun.py" "$SPY" "$TOOLS/sti.py" 2>&1)
+		got=$(cd "$PROJ" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			env -i PATH=/usr/bin:/bin HOME=/nonexistent \
+			"$SPY" "$TOOLS/ptyrun.py" timeout -k 2 20 "$NCAIRN" -c "$SPY $TOOLS/sti.py" 2>&1)
+	else
+		bare=$(cd "$PROJ" && "$SPY" "$TOOLS/ptyrun.py" "$SPY" "$TOOLS/sti.py" 2>&1)
+		got=$(cd "$PROJ" && "$SPY" "$TOOLS/ptyrun.py" timeout -k 2 20 "$CAIRN" -c "$SPY $TOOLS/sti.py" 2>&1)
+	fi
+	case $bare in
+	*typed*) ;;
+	*) echo "$T_NAME: $w: this kernel refuses TIOCSTI itself here ([$bare]):" \
+		"checking only that the step's keys never arrive" >&2 ;;
+	esac
+	case $got in
+	*"INJECTION SEEN"* | *typed*) fail "$w: a step typed into its terminal: [$got]" ;;
+	esac
+	expect_match "$w: refused with EPERM" "refused EPERM" "$got"
+}
+
 probe_mounts() {
 	local w="$WHO: mounts" op
 	canary_make

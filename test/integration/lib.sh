@@ -4,6 +4,13 @@ set -u
 : "${CAIRN:?CAIRN must name the cairn binary}"
 : "${TEST_SRC:?TEST_SRC must name the source tree}"
 
+# Servers the tests start (nginx) live in /usr/sbin, which an ordinary
+# user's PATH lacks.
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) PATH=$PATH:/usr/sbin:/sbin ;;
+esac
+
 T_FAILS=0
 T_NAME=$(basename "$0" .sh)
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cairn-it.XXXXXX")

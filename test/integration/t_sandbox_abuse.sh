@@ -17,6 +17,8 @@ probe_outside
 probe_store
 probe_mounts
 probe_net
+probe_nested
+probe_tiocsti
 
 # --- 4. hostname --------------------------------------------------------
 host_name=$(cat /proc/sys/kernel/hostname)
@@ -36,7 +38,7 @@ unconfined sethostname || expect_eq "hostname: sethostname refused" 0 "$RC"
 hostname_check "sethostname"
 S -c "$GUARD echo $MARK > /proc/sys/kernel/hostname"
 hostname_check "hostname through /proc/sys"
-# In a namespace of its own the step may name itself, nothing more.
+# A namespace of its own is refused (probe_nested); the name stays.
 S -c "$GUARD unshare -Uur sh -c 'hostname $MARK; hostname'"
 hostname_check "hostname after unshare -u"
 S -c 'hostname'

@@ -34,6 +34,8 @@ probe_outside
 probe_store
 probe_mounts
 probe_net
+probe_nested
+probe_tiocsti
 
 # Global kernel settings are root's: DAC alone must stop nobody.
 if [ "$(cat /proc/sys/vm/overcommit_memory)" != 2 ]; then
