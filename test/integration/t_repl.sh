@@ -9,6 +9,10 @@ if ! command -v tmux >/dev/null; then
 	exit 0
 fi
 sock="$T_DIR/tmux.sock"
+# tmux runs the pane's command with the user's login shell, which for a
+# system account such as nobody is nologin; bash, which (unlike dash)
+# survives a Ctrl-C that its foreground child survives.
+export SHELL=/bin/bash
 tm() { tmux -S "$sock" "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$T_DIR"' EXIT
 mkdir home
