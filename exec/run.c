@@ -697,6 +697,22 @@ static int read_until_stop(struct exec_session *s, pid_t pid, struct sandbox *sb
 	return 0;
 }
 
+/*
+ * While a step runs it is a job of its own (sandbox_config.foreground):
+ * the terminal's keys reach it directly.  Signals sent to cairn itself
+ * (kill -INT of cairn's process group, a terminal whose foreground cairn
+ * kept) are passed on to the step's group, as the terminal would have.
+ */
+static volatile sig_atomic_t step_pgid;
+
+static void forward_signal(int sig)
+{
+	int saved = errno;
+	if (step_pgid > 0)
+		kill(-(pid_t)step_pgid, sig);
+	errno = saved;
+}
+
 static int run_program(struct exec_session *s, const struct strbuf *prog, int use_sync,
 		       struct strbuf *dump, int *wstatus, struct exec_steprun *sr,
 		       const struct exec_step *step)
@@ -704,7 +720,8 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 	struct sandbox *sb = NULL;
 	struct child_args a = { 0 };
 	struct strvec env = STRVEC_INIT;
-	struct sigaction ign = { 0 }, old_int, old_quit;
+	struct sigaction ign = { 0 }, fwd = { 0 }, old_int, old_quit, old_ttou;
+	int foreground = sandbox_terminal_ours();
 	char *prog_path =
 	    s->how == EXEC_HOW_STAGE ? xstrdup(s->stage_prog) : xstrfmt("%s/step.sh", s->tmpdir);
 	int state[2] = { -1, -1 };
@@ -736,19 +753,29 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		a.out_fd[i] = o->kind[i] == EXEC_OUT_MERGED ? o->child[1] : o->child[i];
 	}
 
-	/* As system(3) does: the terminal's signals are for the step. */
+	/* The terminal's signals are for the step: passed on to it when
+	 * they reach cairn (an ignored one stays ignored, as in bash).
+	 * SIGTTOU ignored: cairn writes the step's output while the step's
+	 * group is the terminal's foreground (even with `stty tostop`). */
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
+	fwd.sa_handler = forward_signal;
+	sigemptyset(&fwd.sa_mask);
+	fwd.sa_flags = SA_RESTART;
+	step_pgid = 0;
+	sigaction(SIGINT, s->int_ignored ? &ign : &fwd, &old_int);
+	sigaction(SIGQUIT, s->quit_ignored ? &ign : &fwd, &old_quit);
+	sigaction(SIGTTOU, &ign, &old_ttou);
 	fflush(NULL);
 	if (sr && s->sandboxed) {
 		if (exec__steprun_prepare(sr, s, step, prog_path, a.sync_a[0], a.sync_b[1]) < 0)
 			goto restore;
 		a.sandboxed = 1;
 		sr->t_prepared = util_now_ns();
+		sr->cfg.foreground = foreground;
 		if (sandbox_start(&sb, &sr->cfg, sandbox_main, &a) < 0)
 			goto restore;
+		step_pgid = sandbox_pgid(sb);
 		sr->t_started = util_now_ns();
 		/* While the step runs: write its start state (rerun). */
 		exec__steprun_store_state(sr, s);
@@ -762,8 +789,16 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 			err_errno(CAIRN_ERROR, "fork");
 			goto restore;
 		}
-		if (pid == 0)
+		if (pid == 0) {
+			/* a job of its own, as in the sandbox */
+			signal(SIGTTOU, SIG_DFL);
+			setpgid(0, 0);
+			if (foreground)
+				sandbox_terminal_give(getpgrp());
 			child_main(&a);
+		}
+		setpgid(pid, pid); /* whichever of the two runs first */
+		step_pgid = pid;
 	}
 	/* Only the step may hold these now: EOF must mean it is gone. */
 	if (s->output) {
@@ -792,8 +827,12 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		ret = err_errno(CAIRN_ERROR, "waitpid");
 	}
 restore:
+	step_pgid = 0;
+	if (foreground)
+		sandbox_terminal_take();
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGTTOU, &old_ttou, NULL);
 out:
 	if (state[0] >= 0)
 		close(state[0]);

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -483,6 +484,9 @@ static __attribute__((noreturn)) void main_process(const struct sandbox_config *
 	struct ucred cred;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* cairn ignores SIGTTOU while a step runs (it writes the step's
+	 * output from outside the foreground); the step must not. */
+	signal(SIGTTOU, SIG_DFL);
 	if (unshare(CLONE_NEWUSER) < 0 || sandbox_map_self(uid, gid) < 0)
 		fail(&e, "cannot enter the step's user namespace");
 	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -587,6 +591,13 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
 	}
 	if (setup_fs(cfg, &e) < 0)
 		goto failed;
+	/* A process group of our own, before anything of the step runs: a
+	 * kill(0, sig) in the step reaches the step only.  Made the
+	 * terminal's foreground here, not by cairn after the start, so that
+	 * the step never meets the terminal as a background job. */
+	setpgid(0, 0);
+	if (cfg->foreground)
+		sandbox_terminal_give(getpgrp());
 
 	if (cfg->detach_path) {
 		if (fork() == 0) {
@@ -638,6 +649,13 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
 		if (r != main_pid)
 			continue;
 		memset(m.text, 0, sizeof(m.text));
+		if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTSTP) {
+			/* Ctrl-Z: cairn cannot be suspended with the step (it
+			 * is another job), so the step goes on rather than
+			 * wait for a `fg` nobody can give. */
+			kill(0, SIGCONT);
+			continue;
+		}
 		if (WIFSTOPPED(st)) {
 			m.type = MSG_STOPPED;
 			send_msg(status_w, &m);
@@ -824,6 +842,37 @@ fail:
 		close(sb->status_fd);
 	free(sb);
 	return -1;
+}
+
+pid_t sandbox_pgid(const struct sandbox *sb)
+{
+	return sb->reaper;
+}
+
+int sandbox_terminal_ours(void)
+{
+	pid_t fg;
+	if (!isatty(0))
+		return 0;
+	fg = tcgetpgrp(0);
+	return fg > 0 && fg == getpgrp();
+}
+
+/* Only system calls: also runs in the reaper, after clone(). */
+void sandbox_terminal_give(pid_t pgid)
+{
+	sigset_t ttou, old;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	tcsetpgrp(0, pgid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void sandbox_terminal_take(void)
+{
+	if (isatty(0) && tcgetpgrp(0) != getpgrp())
+		sandbox_terminal_give(getpgrp());
 }
 
 pid_t sandbox_main_pid(const struct sandbox *sb)

@@ -71,6 +71,14 @@ struct sandbox_config {
 	int watch_stdin;
 	dev_t stdin_dev;
 	ino_t stdin_ino;
+	/*
+	 * The step always runs in a process group of its own (pid 1's), so
+	 * that kill(0, ...) in it reaches nothing outside.  FOREGROUND: make
+	 * that group the foreground of the terminal on descriptor 0 before
+	 * the main process starts (the caller is the foreground and takes the
+	 * terminal back with sandbox_terminal_take() after the step).
+	 */
+	int foreground;
 };
 
 /* The main process's part: must exec or _exit; runs after the sandbox
@@ -110,6 +118,19 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 /* In a process that has just entered a new user namespace: map UID and
  * GID (the caller's ids outside) to themselves.  0 or -1 (errno). */
 int sandbox_map_self(uid_t uid, gid_t gid);
+
+/* The step's process group, as the caller sees it (to signal the step). */
+pid_t sandbox_pgid(const struct sandbox *sb);
+
+/*
+ * Terminal job control for the caller.  sandbox_terminal_ours(): 1 when
+ * descriptor 0 is a terminal whose foreground is the caller's process
+ * group.  sandbox_terminal_take(): make the caller's group the foreground
+ * again (SIGTTOU blocked meanwhile); harmless when it already is.
+ */
+int sandbox_terminal_ours(void);
+void sandbox_terminal_take(void);
+void sandbox_terminal_give(pid_t pgid);
 
 /* The main process's pid as the caller sees it (for pidfd_open, prlimit). */
 pid_t sandbox_main_pid(const struct sandbox *sb);

@@ -10,7 +10,8 @@
 
 if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1 || ! getent group nogroup >/dev/null ||
 	! command -v setpriv >/dev/null; then
-	echo "$T_NAME: skipped: needs root, the user nobody, the group nogroup and setpriv" >&2
+	echo "$T_NAME: skipped: needs root, the user nobody, the group nogroup and setpriv" \
+		"(run by an ordinary user, t_sandbox_abuse.sh makes the same probes as that user)" >&2
 	exit 0
 fi
 

@@ -7,12 +7,19 @@
 
 printf 'echo start\nsleep 3\necho after\n' > int.sh
 
-# interrupt SHELL...: run it in its own process group, SIGINT the group,
-# print the exit status and what it printed.
+# interrupt SHELL...: run it in its own process group, SIGINT the group
+# once the script is in its `sleep` (it has printed "start"; however
+# loaded the machine), print the exit status and what it printed.
 interrupt() {
+	local i
+	: >int.out
 	setsid "$@" > int.out 2>&1 &
 	local p=$!
-	sleep 0.5
+	for i in $(seq 300); do
+		grep -q start int.out && break
+		sleep 0.1
+	done
+	sleep 0.3
 	kill -INT -- -"$p" 2>/dev/null
 	wait "$p"
 	echo "rc=$? $(tr '\n' ' ' < int.out)"
@@ -32,5 +39,63 @@ want=$(interrupt bash int.sh)
 got=$(interrupt "$CAIRN" run int.sh)
 expect_eq "ignored SIGINT stays ignored, as under bash" "$want" "$got"
 expect_match "ignored SIGINT: the script went on" '^rc=0 start after $' "$got"
+
+# A step is a process group of its own: `kill 0` in it reaches the step
+# only, not cairn nor the script that runs cairn (under bash, the script
+# itself dies of the signal: 138).
+phase "kill 0 in a step"
+printf '%s\n' "\"$CAIRN\" -c 'kill -USR1 0; echo not-reached'" 'echo "outer survived $?"' >outer.sh
+got=$(setsid bash outer.sh 2>&1 </dev/null)
+expect_eq "kill -USR1 0 in a step reaches the step only" "outer survived 138" "$got"
+S_PG=$("$CAIRN" -c 'ps -o pgid= -p $$' </dev/null 2>/dev/null | tr -d ' ')
+expect_eq "the step's processes are a group of their own (pid 1's)" 1 "$S_PG"
+
+# On a terminal the step is the foreground job: Ctrl-C reaches the step,
+# not the shell that started cairn (dash here, which dies of a SIGINT its
+# child survives), and an interactive program in a step reads the
+# terminal.  The terminal is tmux's, the test's own.
+if command -v tmux >/dev/null; then
+	phase "terminal job control (tmux)"
+	sock="$T_DIR/tmux.sock"
+	tm() { tmux -S "$sock" "$@"; }
+	trap 'tm kill-server 2>/dev/null; rm -rf "$T_DIR"' EXIT
+	mkdir -p home
+	cat >pane.sh <<PANE
+cd '$T_DIR' || exit 1
+HOME='$T_DIR/home' NO_COLOR=1 '$CAIRN'
+echo "rc=\$?" >'$T_DIR/rc'
+sleep 5
+PANE
+	SHELL=/bin/bash tm new-session -d -s j -x 120 -y 40 "exec dash '$T_DIR/pane.sh'"
+	wait_screen() {
+		local i
+		for i in $(seq 300); do
+			tm capture-pane -t j -p -S -100 | grep -qF -- "$1" && return 0
+			sleep 0.1
+		done
+		fail "screen never showed [$1]: $(tm capture-pane -t j -p -S -100)"
+		return 1
+	}
+	line() { tm send-keys -t j -l -- "$1"; tm send-keys -t j Enter; }
+	wait_screen 'cairn:'
+	line 'sleep 60; echo not-reached'
+	sleep 1
+	tm send-keys -t j C-c
+	wait_screen 'interrupted'
+	line 'read -r a; echo "got [$a]"'
+	sleep 1
+	line 'typed-at-the-terminal'
+	wait_screen 'got [typed-at-the-terminal]'
+	line "python3 -c 'print(\"py got\", input())'"
+	sleep 1
+	line 'more-typing'
+	wait_screen 'py got more-typing'
+	line 'exit 4'
+	for i in $(seq 100); do [ -s rc ] && break; sleep 0.1; done
+	expect_eq "the shell around cairn survived Ctrl-C; cairn's status" "rc=4" "$(cat rc 2>/dev/null)"
+	tm kill-server 2>/dev/null
+else
+	echo "$T_NAME: skipping the terminal checks: tmux is not installed" >&2
+fi
 
 done_testing

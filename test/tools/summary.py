@@ -12,7 +12,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
-NOTE = re.compile(r"\b(skipping|checking only|checked only)\b")
+NOTE = re.compile(r"\b(skipping|skipped|checking only|checked only)\b")
 
 
 def main():
