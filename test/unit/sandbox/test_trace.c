@@ -1141,8 +1141,8 @@ static void test_x32_killed(void **state)
 static int child_int80(void *arg)
 {
 	int fd = *(int *)arg;
-	char *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
-			 -1, 0);
+	char *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 	long ret;
 
 	if (buf == MAP_FAILED)
