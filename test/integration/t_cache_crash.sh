@@ -24,6 +24,7 @@ mkdir out
 
 kills=0
 for round in $(seq 1 12); do
+	phase "kill round $round of 12 ($kills killed so far)"
 	# Change an input now and then, so that runs mix hits and misses.
 	if [ $((round % 3)) -eq 0 ]; then
 		echo "$round" >>"in/$((RANDOM % 10)).txt"
@@ -39,6 +40,7 @@ for round in $(seq 1 12); do
 done
 [ "$kills" -gt 0 ] || fail "no run was killed (the machine is too fast for the test)"
 
+phase "full runs after the kills"
 # The next cairn finishes what was left; then a whole run, twice.
 "$CAIRN" run s.sh >run1.out 2>run1.err </dev/null
 rc=$?
@@ -50,6 +52,7 @@ cmp -s run1.out run2.out || fail "second run printed differently"
 cached=$("$CAIRN" log --json -n 200 | python3 -c 'import json,sys; print(sum(s["cached"] for s in json.load(sys.stdin)))')
 expect_eq "second full run all cached" 200 "$cached"
 
+phase "three concurrent sessions"
 # Three sessions at once on the same store and script: none fails, none
 # loses a record, and the store stays consistent.
 echo concurrent >>in/3.txt
@@ -69,6 +72,7 @@ cmp -s c1.out c2.out && cmp -s c1.out c3.out || fail "concurrent sessions printe
 steps1=$("$CAIRN" log --json -n 100000 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 expect_eq "every step of the three sessions recorded" 600 "$((steps1 - steps0))"
 
+phase "fsck, status and a clean run to compare"
 run_cairn fsck
 expect_eq "fsck clean after the kills" 0 "$RC"
 [ "$RC" -eq 0 ] || echo "$OUT" >&2
