@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -746,6 +747,24 @@ static int only_remote_datasets(json_t *record)
 	return 1;
 }
 
+/* Say in RECORD's cache object why its trace was not offered to the
+ * cache (`cairn why` prints it). */
+__attribute__((format(printf, 2, 3))) static void not_stored(json_t *record, const char *fmt, ...)
+{
+	json_t *cache = json_object_get(record, "cache");
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	if (json_is_object(cache))
+		json_object_set_new(cache, "not_stored", json_string(sb.buf));
+	if (getenv("CAIRN_DEBUG_CACHE"))
+		fprintf(stderr, "cairn: not cached: %s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
 void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *record,
 		     const struct exec_output *o)
 {
@@ -755,21 +774,58 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	char sha[SHA256_HEX_LEN + 1];
 	size_t i;
 
-	if (json_is_true(json_object_get(sb, "network")) && !only_remote_datasets(record))
+	if (json_is_true(json_object_get(sb, "network")) && !only_remote_datasets(record)) {
+		not_stored(record,
+			   "it had the network (#cairn: net), so its inputs are not all "
+			   "known");
 		return;
-	if (getenv("CAIRN_DEBUG_CACHE"))
-		fprintf(stderr, "cairn: cache add: off=%s broken=%d exit=%d committed=%d\n",
-			c->off ? c->off : "-", o->broken,
-			(int)json_integer_value(json_object_get(record, "exit_status")),
-			json_is_true(json_object_get(record, "committed")));
-	if (c->off || !c->key_parts || o->broken)
+	}
+	if (c->off) {
+		not_stored(record, "the cache was off: %s", c->off);
 		return;
-	if (json_integer_value(json_object_get(record, "exit_status")) != 0 ||
-	    !json_is_true(json_object_get(record, "committed")) ||
-	    json_array_size(json_object_get(sb, "refused")) ||
-	    json_is_true(json_object_get(sb, "stdin_read")) ||
-	    json_array_size(json_object_get(sb, "home_writes")))
+	}
+	if (!c->key_parts) {
+		not_stored(record, "it has no action key");
 		return;
+	}
+	if (o->broken) {
+		not_stored(record,
+			   "its output could not be captured whole, so it could not be "
+			   "replayed");
+		return;
+	}
+	if (json_integer_value(json_object_get(record, "exit_status")) != 0) {
+		not_stored(record, "it failed (exit status %d)",
+			   (int)json_integer_value(json_object_get(record, "exit_status")));
+		return;
+	}
+	if (!json_is_true(json_object_get(record, "committed"))) {
+		not_stored(record, "its outputs were not committed");
+		return;
+	}
+	if (json_array_size(json_object_get(sb, "refused"))) {
+		not_stored(record, "it tried to write where steps may not (%s%s)",
+			   json_string_value(json_array_get(json_object_get(sb, "refused"), 0)),
+			   json_array_size(json_object_get(sb, "refused")) > 1 ? ", ..." : "");
+		return;
+	}
+	if (json_is_true(json_object_get(sb, "stdin_read"))) {
+		not_stored(record, "it read the session's standard input");
+		return;
+	}
+	if (json_integer_value(json_object_get(sb, "lost_events")) > 0) {
+		not_stored(record,
+			   "the recorder could not read the arguments of %lld of its calls, so "
+			   "its trace may miss an input",
+			   (long long)json_integer_value(json_object_get(sb, "lost_events")));
+		return;
+	}
+	if (json_array_size(json_object_get(sb, "home_writes"))) {
+		not_stored(record, "it wrote in $HOME (%s%s), which is private to the session",
+			   json_string_value(json_array_get(json_object_get(sb, "home_writes"), 0)),
+			   json_array_size(json_object_get(sb, "home_writes")) > 1 ? ", ..." : "");
+		return;
+	}
 	/* Descriptors the step opened or closed cannot be restored. */
 	normal_state(&st, &s->state);
 	{
@@ -781,9 +837,9 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 			same = np == nq && !strncmp(p, q, np);
 		}
 		if (!same) {
-			if (json_is_true(json_object_get(sb, "network")) &&
-			    !only_remote_datasets(record))
-				return;
+			not_stored(record,
+				   "it left descriptors open or closed for the steps after "
+				   "it (exec N>file), which a cache hit cannot restore");
 			if (getenv("CAIRN_DEBUG_CACHE"))
 				for (k = 0; k < s->state.fds.nr || k < c->start_fds.nr; k++)
 					fprintf(stderr, "cairn: fds: [%s] [%s]\n",
@@ -794,6 +850,7 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		}
 	}
 	if (cache_cas_put_buf(sha, s->cairn_dir, st.buf, st.len) < 0) {
+		not_stored(record, "its end state could not be stored: %s", err_last());
 		warn("%s", err_last());
 		strbuf_release(&st);
 		return;
@@ -826,9 +883,11 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		if ((cmd && strstr(cmd, "LINENO")) || (err && strcmp(err, EMPTY_SHA256)))
 			json_object_set(cand, "line", json_object_get(record, "line"));
 	}
-	if (cache_action_add(s->cairn_dir, c->key, c->key_parts, cand, c->site, MAX_CANDIDATES) < 0)
+	if (cache_action_add(s->cairn_dir, c->key, c->key_parts, cand, c->site, MAX_CANDIDATES) <
+	    0) {
+		not_stored(record, "the action cache could not be written: %s", err_last());
 		warn("%s", err_last());
-	else
+	} else
 		json_object_set_new(json_object_get(record, "cache"), "stored", json_true());
 	json_decref(cand);
 	exec__cache_save_base(s);

@@ -955,7 +955,10 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	for (i = 0; s->home && i < r->trace.nevents; i++) {
 		const struct sandbox_event *e = &r->trace.events[i];
 		int w = sandbox_event_writes(e) || e->op >= SANDBOX_OP_UNLINK;
-		if (w && exec__under(e->path, s->home))
+		/* The project (and --into) usually lives under $HOME: its
+		 * writes are project writes, committed and cacheable. */
+		if (w && exec__under(e->path, s->home) && !exec__under(e->path, s->root) &&
+		    !(s->into && exec__under(e->path, s->into)))
 			json_array_append_new(home_writes, json_string(e->path));
 	}
 
@@ -1015,6 +1018,9 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(sb, "timed_out", json_boolean(r->result.timed_out));
 	json_object_set_new(sb, "intercepted", json_integer((json_int_t)r->trace.notifications));
 	json_object_set_new(sb, "stdin_read", json_boolean(r->trace.stdin_read));
+	/* Calls whose arguments the recorder could not read: the trace may
+	 * miss an input, so the step is never served from the cache. */
+	json_object_set_new(sb, "lost_events", json_integer((json_int_t)r->trace.lost));
 	json_object_set_new(rec, "sandbox", sb);
 	json_object_set_new(rec, "stdout_sha256",
 			    o && o->have[1] ? json_string(o->sha[1]) : json_null());

@@ -143,8 +143,10 @@ static int cmd_why_exec(int argc, char **argv)
 		if (json_is_true(json_object_get(cache, "stored")))
 			printf("its trace is now in the cache\n");
 		else
-			printf("it was not cached (%s)\n",
-			       json_integer_value(json_object_get(rec, "exit_status")) ? "it failed"
+			printf("it was not cached: %s\n",
+			       str(cache, "not_stored")
+				   ?: json_integer_value(json_object_get(rec, "exit_status"))
+				   ? "it failed"
 				   : json_is_true(json_object_get(json_object_get(rec, "sandbox"),
 								  "stdin_read"))
 				   ? "it read the session's standard input"

@@ -287,6 +287,50 @@ run_cairn why @1
 expect_match "permissions: why" "perm.sh: permissions changed" "$OUT"
 rm -f perm.sh px.sh
 
+
+# 12f. A project under $HOME (where most projects live): its writes are
+# project writes, so the second run is served from the cache; a real
+# write in $HOME still keeps a step out of it, and `why` says so.
+phase "a project under \$HOME"
+hp=$T_DIR/homedir/projects/p
+mkdir -p "$hp/.cairn"
+(
+	cd "$hp" || exit 1
+	export HOME=$T_DIR/homedir
+	printf 'echo made > out.txt\ncat out.txt\n' >mk.sh
+	"$CAIRN" run mk.sh >/dev/null 2>&1
+	"$CAIRN" run mk.sh >/dev/null 2>&1
+	pattern 4
+	"$CAIRN" show @1 --json | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["sandbox"]["home_writes"], r["writes"] if not r["cached"] else "")'
+	printf 'echo x > "$HOME/.toolcache"\n' >hw.sh
+	"$CAIRN" run hw.sh >/dev/null 2>&1
+	"$CAIRN" why @1 2>&1
+) >home.out 2>&1
+expect_eq "home: the second run is served" "r r c c" "$(sed -n 1p home.out)"
+expect_eq "home: no home writes recorded" "[] " "$(sed -n 2p home.out)"
+expect_match "home: why names the home write" 'not cached: it wrote in \$HOME \(.*\.toolcache\)' \
+	"$(cat home.out)"
+[ -e "$hp/out.txt" ] || fail "home: out.txt not committed in the project"
+rm -rf "$T_DIR/homedir" home.out
+
+# 12g. A call whose arguments the recorder could not read (a bad path
+# pointer) may hide an input: the step is recorded with lost_events and
+# never served.
+phase "lost events"
+printf '%s\n' "python3 -c 'import ctypes; ctypes.CDLL(None).syscall(2, 1, 0)'; echo done" >lost.sh
+run_cairn run lost.sh
+run_cairn run lost.sh
+expect_eq "lost: runs again" "r" "$(pattern 1)"
+expect_eq "lost: counted in the record" "True" "$(rec @1 'r["sandbox"]["lost_events"] >= 1')"
+run_cairn why @1
+expect_match "lost: why says so" "not cached: the recorder could not read the arguments" "$OUT"
+# A descriptor left open for later steps: why says that too.
+printf 'exec 3>fd.txt\necho x >&3\n' >fd.sh
+run_cairn run fd.sh
+run_cairn why @2
+expect_match "descriptors: why says so" "not cached: it left descriptors open" "$OUT"
+rm -f lost.sh fd.sh fd.txt
+
 # 13. cache stats count the hits.
 run_cairn cache stats --json
 expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"
