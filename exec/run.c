@@ -703,14 +703,26 @@ static int read_until_stop(struct exec_session *s, pid_t pid, struct sandbox *sb
  * (kill -INT of cairn's process group, a terminal whose foreground cairn
  * kept) are passed on to the step's group, as the terminal would have.
  */
-static volatile sig_atomic_t step_pgid;
+static volatile sig_atomic_t step_pgid, pending_signal;
 
 static void forward_signal(int sig)
 {
 	int saved = errno;
 	if (step_pgid > 0)
 		kill(-(pid_t)step_pgid, sig);
+	else
+		pending_signal = sig; /* the step is not there yet */
 	errno = saved;
+}
+
+/* The step's group is known: pass on a signal that came before it was. */
+static void step_started(pid_t pgid)
+{
+	step_pgid = pgid;
+	if (pending_signal) {
+		kill(-pgid, pending_signal);
+		pending_signal = 0;
+	}
 }
 
 static int run_program(struct exec_session *s, const struct strbuf *prog, int use_sync,
@@ -762,7 +774,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 	fwd.sa_handler = forward_signal;
 	sigemptyset(&fwd.sa_mask);
 	fwd.sa_flags = SA_RESTART;
-	step_pgid = 0;
+	step_pgid = pending_signal = 0;
 	sigaction(SIGINT, s->int_ignored ? &ign : &fwd, &old_int);
 	sigaction(SIGQUIT, s->quit_ignored ? &ign : &fwd, &old_quit);
 	sigaction(SIGTTOU, &ign, &old_ttou);
@@ -775,7 +787,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		sr->cfg.foreground = foreground;
 		if (sandbox_start(&sb, &sr->cfg, sandbox_main, &a) < 0)
 			goto restore;
-		step_pgid = sandbox_pgid(sb);
+		step_started(sandbox_pgid(sb));
 		sr->t_started = util_now_ns();
 		/* While the step runs: write its start state (rerun). */
 		exec__steprun_store_state(sr, s);
@@ -798,7 +810,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 			child_main(&a);
 		}
 		setpgid(pid, pid); /* whichever of the two runs first */
-		step_pgid = pid;
+		step_started(pid);
 	}
 	/* Only the step may hold these now: EOF must mean it is gone. */
 	if (s->output) {
@@ -827,7 +839,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		ret = err_errno(CAIRN_ERROR, "waitpid");
 	}
 restore:
-	step_pgid = 0;
+	step_pgid = pending_signal = 0;
 	if (foreground)
 		sandbox_terminal_take();
 	sigaction(SIGINT, &old_int, NULL);

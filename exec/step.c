@@ -1008,6 +1008,9 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		json_object_set_new(limits, "mem_bytes",
 				    r->cfg.mem ? json_integer((json_int_t)r->cfg.mem)
 					       : json_null());
+		/* the limit was in force (a step whose limit cannot be
+		 * applied does not start) */
+		json_object_set_new(limits, "mem_limited", json_boolean(r->result.mem_limited));
 		json_object_set_new(sb, "limits", limits);
 	} else {
 		json_object_set_new(sb, "limits", json_null());

@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -62,6 +63,7 @@ struct sandbox {
 	struct sandbox_tracer *tracer;
 	uint64_t started_ns;
 	int main_status, main_exited, timed_out;
+	int mem_limited; /* the memory limit asked for is in force */
 	struct reaper_msg done;
 	int have_done;
 };
@@ -464,6 +466,26 @@ static void send_msg(int fd, const struct reaper_msg *m)
 }
 
 /*
+ * Without a delegated cgroup: the data segment and anonymous mappings,
+ * which is what "memory" means to most programs.  A hard limit already
+ * lower than MEM is kept (it is the stricter one); failing to apply the
+ * limit fails the step's start, so that no step runs unlimited while its
+ * record says otherwise.
+ */
+static int limit_memory(uint64_t mem)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_DATA, &rl) < 0)
+		return -1;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < mem)
+		mem = rl.rlim_max;
+	rl.rlim_cur = rl.rlim_max = mem;
+	if (setrlimit(RLIMIT_DATA, &rl) < 0)
+		return -1;
+	return getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur <= mem ? 0 : -1;
+}
+
+/*
  * The main process: a user namespace of its own, so that nothing it runs
  * has the rights to change the mounts; no-new-privs; the recorder; then
  * the caller's function.  Its first message to cairn (on SOCK) carries
@@ -491,6 +513,9 @@ static __attribute__((noreturn)) void main_process(const struct sandbox_config *
 		fail(&e, "cannot enter the step's user namespace");
 	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(&e, "cannot set no-new-privs");
+	else if (cfg->mem && limit_memory(cfg->mem) < 0)
+		fail(&e, "cannot apply the memory limit of %llu bytes",
+		     (unsigned long long)cfg->mem);
 	else if (filter && (listener = sandbox_filter_install(filter)) < 0)
 		fail(&e, "cannot install the seccomp filter");
 
@@ -523,12 +548,6 @@ static __attribute__((noreturn)) void main_process(const struct sandbox_config *
 	close(sock);
 	if (listener >= 0)
 		close(listener);
-	if (cfg->mem) {
-		/* Without a delegated cgroup: the data segment and anonymous
-		 * mappings, which is what "memory" means to most programs. */
-		struct rlimit rl = { cfg->mem, cfg->mem };
-		setrlimit(RLIMIT_DATA, &rl);
-	}
 	fn(payload);
 	_exit(126);
 }
@@ -820,6 +839,7 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 	sb->main_nspid = m.wstatus;
 	if (recv_hello(sock[0], &sb->main_pid, &listener) < 0)
 		goto fail_reaped;
+	sb->mem_limited = cfg->mem != 0;
 	if (listener >= 0 && sandbox_tracer_start(&sb->tracer, listener, cfg) < 0)
 		goto fail_reaped;
 	close(sock[0]);
@@ -938,6 +958,8 @@ int sandbox_finish(struct sandbox *sb, struct sandbox_result *out, struct sandbo
 	 * namespace (cairn's SIGKILL, Ctrl-C of the reaper): say so. */
 	out->wstatus = sb->main_exited ? sb->main_status : W_EXITCODE(0, SIGKILL);
 	out->timed_out = sb->timed_out;
+	/* the main process refuses to start when it cannot apply it */
+	out->mem_limited = sb->mem_limited;
 	out->usage.wall_s = (double)(util_now_ns() - sb->started_ns) / 1e9;
 	out->usage.cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
 	out->usage.cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;

@@ -220,11 +220,11 @@ PY
 # takes long: a hung one is stopped after 20 s.
 S() {
 	if [ "$WHO" = nobody ]; then
-		(cd "$PROJ" && exec timeout -k 2 20 setpriv --reuid=nobody --regid=nogroup \
+		(cd "$PROJ" && exec timeout -k 2 60 setpriv --reuid=nobody --regid=nogroup \
 			--clear-groups env -i PATH=/usr/bin:/bin HOME=/nonexistent "$NCAIRN" "$@") \
 			>"$SCR/out" 2>"$SCR/err" <"${STDIN:-/dev/null}"
 	else
-		(cd "$PROJ" && exec timeout -k 2 20 "$CAIRN" "$@") \
+		(cd "$PROJ" && exec timeout -k 2 60 "$CAIRN" "$@") \
 			>"$SCR/out" 2>"$SCR/err" <"${STDIN:-/dev/null}"
 	fi
 	RC=$?
@@ -478,7 +478,7 @@ probe_net() {
 	"$HPY" -m http.server --bind 127.0.0.1 "$port" >/dev/null 2>&1 &
 	srv=$!
 	BG_PIDS+=("$srv")
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 		sleep 0.1
 	done
@@ -521,7 +521,7 @@ while True:
 " >"$SCR/unix.log" 2>&1 &
 	srv=$!
 	BG_PIDS+=("$srv")
-	for _ in $(seq 50); do [ -e "$SCR/ready" ] && break; sleep 0.1; done
+	for _ in $(seq 300); do [ -e "$SCR/ready" ] && break; sleep 0.1; done
 	S -c "$SPY $TOOLS/unix.py @$MARK"
 	[ "$RC" -ne 0 ] || fail "$w: a step reached an abstract Unix socket of the host"
 	S -c "$SPY $TOOLS/unix.py $sock"

@@ -127,7 +127,7 @@ fcntl.flock(f, fcntl.LOCK_SH)
 print("locked", flush=True)
 time.sleep(60)' > locked.txt &
 holder=$!
-for _ in $(seq 50); do
+for _ in $(seq 300); do
 	[ -s locked.txt ] && break
 	sleep 0.1
 done

@@ -82,7 +82,7 @@ expect_eq "crash before renames: finished" 3 "$OUT"
 # kill -9 of cairn while a step runs: nothing of the step lands.
 "$CAIRN" -c 'echo partial > during.txt; sleep 30.7357' >/dev/null 2>&1 &
 cpid=$!
-for _ in $(seq 50); do pgrep -f 'sleep 30.7357' >/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do pgrep -f 'sleep 30.7357' >/dev/null && break; sleep 0.1; done
 kill -9 $cpid
 wait $cpid 2>/dev/null
 sleep 0.3
@@ -99,7 +99,7 @@ expect_eq "after a killed step: its directories were swept" "" "$(ls -A .cairn/t
 # next cairn stores it from .cairn/journal.
 CAIRN_TEST_WRITER_HOLD=1 "$CAIRN" -c 'echo held > held.txt # marker-4711' >/dev/null 2>&1 &
 cpid=$!
-for _ in $(seq 50); do [ -e held.txt ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -e held.txt ] && break; sleep 0.1; done
 sleep 0.3
 kill -9 $cpid 2>/dev/null
 wait $cpid 2>/dev/null

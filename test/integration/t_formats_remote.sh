@@ -35,7 +35,7 @@ C
 nginx -p "$T_DIR/ngx" -e "$T_DIR/ngx/logs/error.log" -c "$T_DIR/ngx/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
 trap 'kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null; rm -rf "$T_DIR"' EXIT
-for _ in $(seq 50); do
+for _ in $(seq 300); do
 	curl -fsI "http://127.0.0.1:$PORT/dem.tif" >/dev/null 2>&1 && break
 	sleep 0.1
 done

@@ -19,10 +19,10 @@ mkdir home
 tm new-session -d -s r -x 150 -y 50 \
 	"cd '$T_DIR' && HOME='$T_DIR/home' XDG_STATE_HOME= NO_COLOR=1 '$CAIRN'; echo \"rc=\$?\" > '$T_DIR/rc'; sleep 5"
 
-# wait_for TEXT: until the screen shows TEXT (at most 10 s)
+# wait_for TEXT: until the screen shows TEXT (at most 30 s)
 wait_for() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		tm capture-pane -t r -p -S -200 | grep -qF -- "$1" && return 0
 		sleep 0.1
 	done
@@ -37,12 +37,14 @@ wait_for '[step 1'
 type_line 'echo "x=$x in ${PWD##*/}"'
 wait_for 'x=42 in sub'
 type_line 'for i in 1 2'
-for i in $(seq 50); do tm capture-pane -t r -p | grep -qx '>' && break; sleep 0.1; done
+for i in $(seq 300); do tm capture-pane -t r -p | grep -qx '>' && break; sleep 0.1; done
 tm capture-pane -t r -p | grep -qx '>' || fail "no PS2 prompt for an unfinished for loop"
 type_line 'do echo "item $i"; done'
 wait_for 'item 2'
-type_line 'sleep 30; echo not-reached'
-sleep 0.5
+type_line 'sleep 31.25; echo not-reached'
+# Ctrl-C once the step's sleep runs, however loaded the machine.
+for i in $(seq 300); do pgrep -f '^sleep 31.25$' >/dev/null && break; sleep 0.1; done
+sleep 0.2
 tm send-keys -t r C-c
 wait_for 'interrupted'
 type_line 'echo "still here x=$x st=$?"'
@@ -51,7 +53,7 @@ wait_for 'still here x=42 st=130'
 # what is typed next runs, and $? is 130, as in bash.
 tm send-keys -t r -l 'echo "unfinished'
 tm send-keys -t r Enter
-for i in $(seq 50); do tm capture-pane -t r -p | grep -qx '>' && break; sleep 0.1; done
+for i in $(seq 300); do tm capture-pane -t r -p | grep -qx '>' && break; sleep 0.1; done
 tm send-keys -t r C-c
 type_line 'echo "after ctrl-c st=$?"'
 wait_for 'after ctrl-c st=130'
@@ -77,7 +79,7 @@ tm send-keys -t r -l 'o-completed'
 tm send-keys -t r Enter
 wait_for 'o-completed'
 type_line 'exit 3'
-for i in $(seq 50); do [ -s rc ] && break; sleep 0.1; done
+for i in $(seq 300); do [ -s rc ] && break; sleep 0.1; done
 expect_eq "exit status of the REPL" "rc=3" "$(cat rc 2>/dev/null)"
 screen=$(tm capture-pane -t r -p -S -200)
 printf '%s\n' "$screen" | grep -qx 'not-reached' && fail "interrupted step went on"

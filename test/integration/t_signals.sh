@@ -78,8 +78,9 @@ PANE
 	}
 	line() { tm send-keys -t j -l -- "$1"; tm send-keys -t j Enter; }
 	wait_screen 'cairn:'
-	line 'sleep 60; echo not-reached'
-	sleep 1
+	line 'sleep 61.25; echo not-reached'
+	for i in $(seq 300); do pgrep -f '^sleep 61.25$' >/dev/null && break; sleep 0.1; done
+	sleep 0.2
 	tm send-keys -t j C-c
 	wait_screen 'interrupted'
 	line 'read -r a; echo "got [$a]"'
@@ -91,7 +92,7 @@ PANE
 	line 'more-typing'
 	wait_screen 'py got more-typing'
 	line 'exit 4'
-	for i in $(seq 100); do [ -s rc ] && break; sleep 0.1; done
+	for i in $(seq 300); do [ -s rc ] && break; sleep 0.1; done
 	expect_eq "the shell around cairn survived Ctrl-C; cairn's status" "rc=4" "$(cat rc 2>/dev/null)"
 	tm kill-server 2>/dev/null
 else
