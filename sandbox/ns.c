@@ -118,14 +118,9 @@ static int fail(struct setup_error *e, const char *fmt, ...)
  */
 static int mount_layer(const struct sandbox_layer *l, const int fds[4], struct setup_error *e)
 {
-	struct strbuf opts = STRBUF_INIT;
-	int ret;
+	char opts[256];
+	int n;
 
-	strbuf_addstr(&opts, "lowerdir=");
-	if (fds[3] >= 0)
-		strbuf_addf(&opts, "/proc/self/fd/%d:", fds[3]);
-	strbuf_addf(&opts, "/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
-		    fds[0], fds[1], fds[2]);
 	/*
 	 * volatile: no syncs of the upper filesystem, above all not on
 	 * unmount, which made every step wait for the disk; a step's
@@ -134,11 +129,20 @@ static int mount_layer(const struct sandbox_layer *l, const int fds[4], struct s
 	 * userxattr: trusted.* is not ours in a user namespace; it also
 	 * means no redirects and no metacopy, so every write shows up in
 	 * UPPER as a whole file and committing it is a rename.
+	 * (A fixed buffer: this runs after clone(), where allocating is
+	 * not safe.)
 	 */
-	strbuf_addstr(&opts, ",userxattr,index=off,volatile");
-	ret = mount("overlay", l->path, "overlay", 0, opts.buf);
-	strbuf_release(&opts);
-	if (ret < 0)
+	if (fds[3] >= 0)
+		n = snprintf(opts, sizeof(opts),
+			     "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+			     "workdir=/proc/self/fd/%d,userxattr,index=off,volatile",
+			     fds[3], fds[0], fds[1], fds[2]);
+	else
+		n = snprintf(opts, sizeof(opts),
+			     "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+			     "workdir=/proc/self/fd/%d,userxattr,index=off,volatile",
+			     fds[0], fds[1], fds[2]);
+	if (n < 0 || (size_t)n >= sizeof(opts) || mount("overlay", l->path, "overlay", 0, opts) < 0)
 		return fail(e, "cannot make %s writable (overlay)", l->path);
 	return 0;
 }
@@ -250,21 +254,29 @@ static int harden_proc(struct setup_error *e)
 static int protect_inherited_fds(struct setup_error *e)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	int fds[1024], nfds = 0, k;
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
+	int fds[1024], nfds = 0, k, dfd;
+	char dents[8192];
+	long got;
 
-	/* The descriptors we have, listed (not probed one by one). */
-	if (!d)
+	/* The descriptors we have, listed (not probed one by one), with
+	 * getdents64 into our stack: opendir() allocates, which is not safe
+	 * after clone(). */
+	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return fail(e, "cannot list descriptors");
-	while ((de = readdir(d)) && nfds < (int)ARRAY_SIZE(fds)) {
-		char *end;
-		long n = strtol(de->d_name, &end, 10);
-		if (*end || end == de->d_name || n == dirfd(d))
-			continue;
-		fds[nfds++] = (int)n;
+	while ((got = syscall(SYS_getdents64, dfd, dents, sizeof(dents))) > 0) {
+		long pos;
+		for (pos = 0; pos < got && nfds < (int)ARRAY_SIZE(fds);) {
+			struct dirent64 *de = (struct dirent64 *)(dents + pos);
+			char *end;
+			long n = strtol(de->d_name, &end, 10);
+			pos += de->d_reclen;
+			if (*end || end == de->d_name || n == dfd)
+				continue;
+			fds[nfds++] = (int)n;
+		}
 	}
-	closedir(d);
+	close(dfd);
 	for (k = 0; k < nfds; k++) {
 		int fd = fds[k];
 		int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD), t, nfd;
@@ -352,7 +364,8 @@ static int needs_run(const struct sandbox_config *cfg)
  */
 static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 {
-	int devs[ARRAY_SIZE(dev_nodes)], pts = -1, *binds = NULL, *layerfds = NULL;
+	int devs[ARRAY_SIZE(dev_nodes)], pts = -1;
+	int binds[SANDBOX_MAX_BINDS + 1], layerfds[4 * SANDBOX_MAX_LAYERS + 1];
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
 	size_t i;
@@ -373,7 +386,10 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 		devs[i] = clone_tree(path);
 	}
 	pts = clone_tree("/dev/pts");
-	binds = xcalloc(cfg->nbinds + 1, sizeof(*binds));
+	/* sandbox_start() checked the counts; arrays on the stack: no
+	 * allocation after clone() */
+	for (i = 0; i < cfg->nbinds; i++)
+		binds[i] = -1;
 	for (i = 0; i < cfg->nbinds; i++) {
 		binds[i] = clone_tree(cfg->binds[i].src);
 		if (binds[i] < 0) {
@@ -381,7 +397,6 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 			goto out;
 		}
 	}
-	layerfds = xcalloc(4 * cfg->nlayers + 1, sizeof(int));
 	for (i = 0; i < 4 * cfg->nlayers; i++)
 		layerfds[i] = -1;
 	for (i = 0; i < cfg->nlayers; i++) {
@@ -446,14 +461,12 @@ out:
 			close(devs[i]);
 	if (pts >= 0)
 		close(pts);
-	for (i = 0; binds && i < cfg->nbinds; i++)
+	for (i = 0; i < cfg->nbinds; i++)
 		if (binds[i] >= 0)
 			close(binds[i]);
-	free(binds);
-	for (i = 0; layerfds && i < 4 * cfg->nlayers; i++)
+	for (i = 0; i < 4 * cfg->nlayers; i++)
 		if (layerfds[i] > 0)
 			close(layerfds[i]);
-	free(layerfds);
 	return ret;
 }
 
@@ -578,17 +591,23 @@ static void on_alarm(int sig)
 
 static void read_io(unsigned long long *rchar, unsigned long long *wchar)
 {
-	struct strbuf sb = STRBUF_INIT;
+	char buf[1024];
 	const char *p;
-	if (strbuf_read_file(&sb, "/proc/self/io") < 0) {
-		strbuf_release(&sb);
+	ssize_t n;
+	int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+
+	/* a buffer of our own: the reaper must not allocate */
+	if (fd < 0)
 		return;
-	}
-	if ((p = strstr(sb.buf, "rchar: ")))
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "rchar: ")))
 		*rchar = strtoull(p + 7, NULL, 10);
-	if ((p = strstr(sb.buf, "wchar: ")))
+	if ((p = strstr(buf, "wchar: ")))
 		*wchar = strtoull(p + 7, NULL, 10);
-	strbuf_release(&sb);
 }
 
 static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
@@ -782,6 +801,28 @@ int sandbox_start(struct sandbox **out, const struct sandbox_config *cfg, sandbo
 	*out = NULL;
 	sb->status_fd = -1;
 	sb->reaper = -1;
+	/*
+	 * The child of clone() runs on a copy of our memory; had another
+	 * thread held a lock there (malloc's, stdio's), the child and the
+	 * step's main process forked from it would wait for it forever.
+	 * The recorder's and the output relay's threads run only while a
+	 * step runs: between steps cairn is alone (procfs counts a
+	 * process's threads as links of /proc/self/task, less two).
+	 */
+	{
+		struct stat tst;
+		if (stat("/proc/self/task", &tst) == 0 && tst.st_nlink > 3) {
+			err_set(CAIRN_ERROR,
+				"sandbox: cairn runs %lu threads; a step can only start from one",
+				(unsigned long)tst.st_nlink - 2);
+			goto fail;
+		}
+	}
+	if (cfg->nbinds > SANDBOX_MAX_BINDS || cfg->nlayers > SANDBOX_MAX_LAYERS) {
+		err_set(CAIRN_ERROR, "sandbox: at most %d writable directories and %d binds",
+			SANDBOX_MAX_LAYERS, SANDBOX_MAX_BINDS);
+		goto fail;
+	}
 	if (cfg->trace && !step_filter[!!cfg->net][!!cfg->watch_stdin] &&
 	    sandbox_filter_build(&step_filter[!!cfg->net][!!cfg->watch_stdin],
 				 (cfg->net ? 0 : SANDBOX_FILTER_NO_UNIX_SOCKETS) |

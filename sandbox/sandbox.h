@@ -44,6 +44,10 @@ struct sandbox_bind {
 	int writable;
 };
 
+/* Bounds of a configuration (the child lays it out without allocating). */
+#define SANDBOX_MAX_LAYERS 64
+#define SANDBOX_MAX_BINDS 64
+
 struct sandbox_config {
 	/* Mounted in this order; a layer below another must come first. */
 	const struct sandbox_layer *layers;
