@@ -216,6 +216,20 @@ done
 out=$("$CAIRN" fsck 2>&1) || fail "fsck after kills: $out"
 cd ..
 
+# ---- 7a. steps writing through a descriptor an earlier step opened -------
+# The sandbox does not see writes through `exec 3>log`: such steps never
+# run ahead of their turn (one ahead wrote its line first: one three two).
+phase "7a: descriptors opened by a step"
+mkdir fdw && (
+	cd fdw && mkdir .cairn &&
+		printf 'exec 3>fdlog.txt\nsleep 0.3; echo one >&3\nsleep 0.1; echo two >&3\nsleep 0.1; echo three >&3\ncat fdlog.txt\n' >fdw.sh &&
+		"$CAIRN" run fdw.sh >/dev/null 2>&1 </dev/null &&
+		for i in 1 2 3; do "$CAIRN" -q replay --jobs 2 --no-cache 2>&1 </dev/null | tr '\n' ' '; done
+) >fdw.out
+expect_eq "7a: lines written through a step's descriptor stay in order" \
+	"one two three one two three one two three " "$(cat fdw.out)"
+rm -rf fdw fdw.out
+
 # ---- 7b. a step writing into a directory an earlier step makes ----------
 # Its recorded reads do not name the directory (older records), but its
 # writes are below what the earlier step wrote: it waits for it.
