@@ -78,6 +78,18 @@ t__watchdog() { # PID LIMIT
 trap 'echo "$T_NAME: stopped (SIGTERM) in phase: $(cat "$T_WD/phase" 2>/dev/null)" >&2; exit 124' TERM
 [ "$T_WD" = /dev/null ] || (t__watchdog $$ "$CAIRN_TEST_TIMEOUT" </dev/null >/dev/null 2>&1 &)
 
+# tmux_wait SOCKET TARGET TEXT: until tmux's pane TARGET shows TEXT (at
+# most 30 s, however loaded the machine); else a failure with the screen.
+tmux_wait() {
+	local i
+	for i in $(seq 300); do
+		tmux -S "$1" capture-pane -t "$2" -p -S -200 | grep -qF -- "$3" && return 0
+		sleep 0.1
+	done
+	fail "screen never showed [$3]: $(tmux -S "$1" capture-pane -t "$2" -p -S -200)"
+	return 1
+}
+
 fail() {
 	echo "FAIL: $T_NAME: $*" >&2
 	T_FAILS=$((T_FAILS + 1))

@@ -19,16 +19,8 @@ mkdir home
 tm new-session -d -s r -x 150 -y 50 \
 	"cd '$T_DIR' && HOME='$T_DIR/home' XDG_STATE_HOME= NO_COLOR=1 '$CAIRN'; echo \"rc=\$?\" > '$T_DIR/rc'; sleep 5"
 
-# wait_for TEXT: until the screen shows TEXT (at most 30 s)
-wait_for() {
-	local i
-	for i in $(seq 300); do
-		tm capture-pane -t r -p -S -200 | grep -qF -- "$1" && return 0
-		sleep 0.1
-	done
-	fail "screen never showed [$1]: $(tm capture-pane -t r -p -S -200)"
-	return 1
-}
+# wait_for TEXT: until the screen shows TEXT
+wait_for() { tmux_wait "$sock" r "$1"; }
 type_line() { tm send-keys -t r -l -- "$1"; tm send-keys -t r Enter; }
 
 wait_for 'cairn:'

@@ -67,15 +67,7 @@ echo "rc=\$?" >'$T_DIR/rc'
 sleep 5
 PANE
 	SHELL=/bin/bash tm new-session -d -s j -x 120 -y 40 "exec dash '$T_DIR/pane.sh'"
-	wait_screen() {
-		local i
-		for i in $(seq 300); do
-			tm capture-pane -t j -p -S -100 | grep -qF -- "$1" && return 0
-			sleep 0.1
-		done
-		fail "screen never showed [$1]: $(tm capture-pane -t j -p -S -100)"
-		return 1
-	}
+	wait_screen() { tmux_wait "$sock" j "$1"; }
 	line() { tm send-keys -t j -l -- "$1"; tm send-keys -t j Enter; }
 	wait_screen 'cairn:'
 	line 'sleep 61.25; echo not-reached'
