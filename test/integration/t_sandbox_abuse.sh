@@ -246,7 +246,7 @@ expect_eq "mem: record has both limits, the memory limit in force" "30 67108864 
 # more than cairn has).
 if ! command -v prlimit >/dev/null; then
 	echo "$T_NAME: skipping the stricter-limit probe: no prlimit" >&2
-elif ! prlimit --data=100000000 "$CAIRN" --version >/dev/null 2>&1; then
+elif ! (prlimit --data=100000000 "$CAIRN" --version >/dev/null 2>&1) 2>/dev/null; then
 	echo "$T_NAME: skipping the stricter-limit probe: cairn itself cannot start" \
 		"under a 100 MB data limit (a sanitizer build reserves more)" >&2
 else
