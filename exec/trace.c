@@ -593,7 +593,12 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			break;
 		}
 	}
-	/* The script is the steps' code, whichever way the shell got it. */
+	/*
+	 * The script is the steps' code, whichever way the shell got it.  A
+	 * read of it by anything but the shell itself (`cp "$0" results/`)
+	 * stays a real read (add_read() keeps `script` only while every
+	 * open was the shell's): the copy must follow the script's bytes.
+	 */
 	if (s->script_abs) {
 		struct strbuf res = STRBUF_INIT;
 		struct stat st;
@@ -601,7 +606,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		resolve(&c, s->script_abs, 0, &res, &st, &exists);
 		idx = strset_get(&reads, res.buf);
 		if (idx) {
-			arr[*idx].script = 1;
+			; /* as add_read() merged it */
 		} else if (exists && S_ISREG(st.st_mode)) {
 			ALLOC_GROW(arr, nr + 1, alloc);
 			arr[nr].path = xstrdup(res.buf);

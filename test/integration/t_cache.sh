@@ -331,6 +331,20 @@ run_cairn why @2
 expect_match "descriptors: why says so" "not cached: it left descriptors open" "$OUT"
 rm -f lost.sh fd.sh fd.txt
 
+# 12h. The script read by a program other than the shell (archived with
+# the results) is a real input: after an edit of another line, the copy
+# follows; a step that does not read it is still served.
+phase "the script as a data input"
+mkdir -p arch
+printf 'cp "$0" arch/copy.sh\necho one\n' >keep.sh
+run_cairn run keep.sh
+run_cairn run keep.sh
+printf 'cp "$0" arch/copy.sh\necho two\n' >keep.sh
+run_cairn run keep.sh
+expect_eq "script copy: the copy follows the script" "echo two" "$(tail -n 1 arch/copy.sh)"
+expect_eq "script copy: the copying step ran again" "r r" "$(pattern 2)"
+rm -rf arch keep.sh
+
 # 13. cache stats count the hits.
 run_cairn cache stats --json
 expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"
