@@ -169,6 +169,9 @@ int exec__record_formats(json_t *rec, struct exec_session *s);
 /* If PATH is DIR or below it, the rest ("" or "a/b"), else NULL. */
 const char *exec__under(const char *path, const char *dir);
 
+/* In a replay worker: steps never take the terminal (run.c). */
+void exec__terminal_off(void);
+
 /* How records name PATH: relative to the project root, else absolute. */
 void exec__record_name(const struct exec_session *s, struct strbuf *out, const char *path);
 

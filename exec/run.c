@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -631,7 +632,9 @@ fail:
 }
 
 /* Note the resource limits of the stopped shell that differ from ours. */
-static void take_limits(struct exec_session *s, pid_t pid)
+/* MEM: the step's #cairn: mem= limit, which is the step's and not a
+ * change of the shell's state for the steps after it. */
+static void take_limits(struct exec_session *s, pid_t pid, uint64_t mem)
 {
 	int r;
 	free(s->taken_limits);
@@ -643,6 +646,9 @@ static void take_limits(struct exec_session *s, pid_t pid)
 			continue;
 		if (theirs.rlim_cur == ours->rlim_cur && theirs.rlim_max == ours->rlim_max)
 			continue;
+		if (r == RLIMIT_DATA && mem && theirs.rlim_max != RLIM_INFINITY &&
+		    theirs.rlim_max <= mem)
+			continue;
 		s->taken_limits =
 		    xrealloc(s->taken_limits, (s->ntaken_limits + 1) * sizeof(*s->taken_limits));
 		s->taken_limits[s->ntaken_limits].resource = r;
@@ -652,17 +658,26 @@ static void take_limits(struct exec_session *s, pid_t pid)
 	}
 }
 
+static void terminal_watch(void);
+
 /*
  * Read the dump until its end record; then the shell stops itself and
  * we take its descriptors and let it go on to exit.  Returns 0 or -1.
  */
 static int read_until_stop(struct exec_session *s, pid_t pid, struct sandbox *sb, int fd,
-			   struct strbuf *dump)
+			   struct strbuf *dump, uint64_t mem)
 {
 	size_t pos = 0;
 	int st;
 	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
 		ssize_t n;
+		/* While the step runs: a quarter-second look at the terminal
+		 * (a background cairn brought to the foreground by `fg`). */
+		if (poll(&pfd, 1, 250) == 0) {
+			terminal_watch();
+			continue;
+		}
 		strbuf_grow(dump, 8192);
 		n = read(fd, dump->buf + dump->len, dump->alloc - dump->len - 1);
 		if (n < 0 && errno == EINTR)
@@ -682,7 +697,7 @@ static int read_until_stop(struct exec_session *s, pid_t pid, struct sandbox *sb
 			return 0;
 		pid = sandbox_main_pid(sb);
 		take_fds(s, pid);
-		take_limits(s, pid);
+		take_limits(s, pid, mem);
 		kill(pid, SIGCONT);
 		return 0;
 	}
@@ -691,7 +706,7 @@ static int read_until_stop(struct exec_session *s, pid_t pid, struct sandbox *sb
 			return 0;
 	if (WIFSTOPPED(st)) {
 		take_fds(s, pid);
-		take_limits(s, pid);
+		take_limits(s, pid, mem);
 		kill(pid, SIGCONT);
 	}
 	return 0;
@@ -703,7 +718,33 @@ static int read_until_stop(struct exec_session *s, pid_t pid, struct sandbox *sb
  * (kill -INT of cairn's process group, a terminal whose foreground cairn
  * kept) are passed on to the step's group, as the terminal would have.
  */
-static volatile sig_atomic_t step_pgid, pending_signal;
+static volatile sig_atomic_t step_pgid, pending_signal, term_given;
+static int no_terminal; /* a replay worker: the terminal is never ours */
+
+void exec__terminal_off(void)
+{
+	no_terminal = 1;
+}
+
+/*
+ * cairn continued (`fg` after the step was stopped reading the terminal
+ * as a background job, or cairn itself stopped and continued): when
+ * cairn is now the terminal's foreground, the step becomes it, and the
+ * step's processes go on, as a job-control shell's `fg` does.
+ */
+static void continue_step(int sig)
+{
+	int saved = errno, fd = no_terminal ? -1 : sandbox_terminal_fd();
+	(void)sig;
+	if (step_pgid > 0) {
+		if (fd >= 0 && tcgetpgrp(fd) == getpgrp()) {
+			sandbox_terminal_give(fd, (pid_t)step_pgid);
+			term_given = 1;
+		}
+		kill(-(pid_t)step_pgid, SIGCONT);
+	}
+	errno = saved;
+}
 
 static void forward_signal(int sig)
 {
@@ -725,6 +766,22 @@ static void step_started(pid_t pgid)
 	}
 }
 
+/*
+ * A step started while cairn was a background job has the terminal's
+ * background: reading it stops the step (SIGTTIN).  Once cairn is the
+ * foreground (the user's `fg`, which continues only cairn's own group),
+ * the step gets the terminal and goes on.
+ */
+static void terminal_watch(void)
+{
+	int fd = no_terminal ? -1 : sandbox_terminal_fd();
+	if (step_pgid > 0 && !term_given && fd >= 0 && tcgetpgrp(fd) == getpgrp()) {
+		sandbox_terminal_give(fd, (pid_t)step_pgid);
+		term_given = 1;
+		kill(-(pid_t)step_pgid, SIGCONT);
+	}
+}
+
 static int run_program(struct exec_session *s, const struct strbuf *prog, int use_sync,
 		       struct strbuf *dump, int *wstatus, struct exec_steprun *sr,
 		       const struct exec_step *step)
@@ -732,8 +789,9 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 	struct sandbox *sb = NULL;
 	struct child_args a = { 0 };
 	struct strvec env = STRVEC_INIT;
-	struct sigaction ign = { 0 }, fwd = { 0 }, old_int, old_quit, old_ttou;
-	int foreground = sandbox_terminal_ours();
+	struct sigaction ign = { 0 }, fwd = { 0 }, cont = { 0 }, old_int, old_quit, old_ttou,
+			 old_cont;
+	int foreground = !no_terminal && sandbox_terminal_ours();
 	char *prog_path =
 	    s->how == EXEC_HOW_STAGE ? xstrdup(s->stage_prog) : xstrfmt("%s/step.sh", s->tmpdir);
 	int state[2] = { -1, -1 };
@@ -774,10 +832,15 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 	fwd.sa_handler = forward_signal;
 	sigemptyset(&fwd.sa_mask);
 	fwd.sa_flags = SA_RESTART;
+	cont.sa_handler = continue_step;
+	sigemptyset(&cont.sa_mask);
+	cont.sa_flags = SA_RESTART;
 	step_pgid = pending_signal = 0;
+	term_given = foreground;
 	sigaction(SIGINT, s->int_ignored ? &ign : &fwd, &old_int);
 	sigaction(SIGQUIT, s->quit_ignored ? &ign : &fwd, &old_quit);
 	sigaction(SIGTTOU, &ign, &old_ttou);
+	sigaction(SIGCONT, &cont, &old_cont);
 	fflush(NULL);
 	if (sr && s->sandboxed) {
 		if (exec__steprun_prepare(sr, s, step, prog_path, a.sync_a[0], a.sync_b[1]) < 0)
@@ -785,6 +848,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		a.sandboxed = 1;
 		sr->t_prepared = util_now_ns();
 		sr->cfg.foreground = foreground;
+		sr->cfg.terminal_fd = foreground ? sandbox_terminal_fd() : -1;
 		if (sandbox_start(&sb, &sr->cfg, sandbox_main, &a) < 0)
 			goto restore;
 		step_started(sandbox_pgid(sb));
@@ -806,7 +870,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 			signal(SIGTTOU, SIG_DFL);
 			setpgid(0, 0);
 			if (foreground)
-				sandbox_terminal_give(getpgrp());
+				sandbox_terminal_give(sandbox_terminal_fd(), getpgrp());
 			child_main(&a);
 		}
 		setpgid(pid, pid); /* whichever of the two runs first */
@@ -827,7 +891,7 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 			close(a.sync_b[i]);
 		a.sync_a[i] = a.sync_b[i] = -1;
 	}
-	ret = read_until_stop(s, pid, sb, state[0], dump);
+	ret = read_until_stop(s, pid, sb, state[0], dump, sr ? sr->cfg.mem : 0);
 	if (ret == 0)
 		ret = strbuf_read_fd(dump, state[0]);
 	if (sb) {
@@ -839,9 +903,11 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 		ret = err_errno(CAIRN_ERROR, "waitpid");
 	}
 restore:
+	sigaction(SIGCONT, &old_cont, NULL);
 	step_pgid = pending_signal = 0;
-	if (foreground)
+	if (term_given)
 		sandbox_terminal_take();
+	term_given = 0;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTTOU, &old_ttou, NULL);

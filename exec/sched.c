@@ -608,6 +608,8 @@ worker_main(struct sched *sc, size_t j, int fd, struct worker *w)
 	char *lockpath;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The terminal belongs to the step running in order. */
+	exec__terminal_off();
 	/* Our own scratch files and layers, below the session's. */
 	free(s->tmpdir);
 	s->tmpdir = xstrdup(w->scratch);

@@ -885,6 +885,35 @@ out:
 	free(dir);
 }
 
+/*
+ * Where PATH (a host path as the recorder saw it) really is: its longest
+ * existing prefix with symlinks resolved, and the rest as given.
+ */
+static char *real_location(const char *path)
+{
+	struct strbuf head = STRBUF_INIT;
+	char buf[PATH_MAX], *ret;
+	size_t cut;
+
+	strbuf_addstr(&head, path);
+	for (;;) {
+		if (realpath(head.buf, buf)) {
+			ret = xstrfmt("%s%s", buf, path + head.len);
+			break;
+		}
+		cut = head.len;
+		while (cut > 1 && head.buf[cut - 1] != '/')
+			cut--;
+		if (cut <= 1) {
+			ret = xstrdup(path);
+			break;
+		}
+		strbuf_setlen(&head, cut - 1);
+	}
+	strbuf_release(&head);
+	return ret;
+}
+
 /* The record's "cache" object: the key, and what the lookup found. */
 static json_t *cache_json(const struct exec_cachectx *c, int hit)
 {
@@ -956,10 +985,15 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		const struct sandbox_event *e = &r->trace.events[i];
 		int w = sandbox_event_writes(e) || e->op >= SANDBOX_OP_UNLINK;
 		/* The project (and --into) usually lives under $HOME: its
-		 * writes are project writes, committed and cacheable. */
-		if (w && exec__under(e->path, s->home) && !exec__under(e->path, s->root) &&
-		    !(s->into && exec__under(e->path, s->into)))
-			json_array_append_new(home_writes, json_string(e->path));
+		 * writes are project writes, committed and cacheable -- where
+		 * they really land: a project symlink into $HOME (data ->
+		 * ~/datasets) writes into $HOME's layer. */
+		if (w && exec__under(e->path, s->home)) {
+			char *real = real_location(e->path);
+			if (!exec__under(real, s->root) && !(s->into && exec__under(real, s->into)))
+				json_array_append_new(home_writes, json_string(e->path));
+			free(real);
+		}
 	}
 
 	/* Writes, from the upper directories. */

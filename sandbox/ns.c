@@ -634,8 +634,8 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
 	 * terminal's foreground here, not by cairn after the start, so that
 	 * the step never meets the terminal as a background job. */
 	setpgid(0, 0);
-	if (cfg->foreground)
-		sandbox_terminal_give(getpgrp());
+	if (cfg->foreground && cfg->terminal_fd >= 0)
+		sandbox_terminal_give(cfg->terminal_fd, getpgrp());
 
 	if (cfg->detach_path) {
 		if (fork() == 0) {
@@ -910,30 +910,45 @@ pid_t sandbox_pgid(const struct sandbox *sb)
 	return sb->reaper;
 }
 
+static int terminal_fd = -2; /* -2: not opened yet */
+
+int sandbox_terminal_fd(void)
+{
+	if (terminal_fd == -2) {
+		int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		/* out of the way of the low descriptors steps use */
+		terminal_fd = fd >= 0 ? util_fd_high(fd) : -1;
+	}
+	return terminal_fd;
+}
+
 int sandbox_terminal_ours(void)
 {
+	int fd = sandbox_terminal_fd();
 	pid_t fg;
-	if (!isatty(0))
+	if (fd < 0)
 		return 0;
-	fg = tcgetpgrp(0);
+	fg = tcgetpgrp(fd);
 	return fg > 0 && fg == getpgrp();
 }
 
-/* Only system calls: also runs in the reaper, after clone(). */
-void sandbox_terminal_give(pid_t pgid)
+/* Only system calls: also runs in the reaper, after clone(), and in
+ * signal handlers. */
+void sandbox_terminal_give(int fd, pid_t pgid)
 {
 	sigset_t ttou, old;
 	sigemptyset(&ttou);
 	sigaddset(&ttou, SIGTTOU);
 	sigprocmask(SIG_BLOCK, &ttou, &old);
-	tcsetpgrp(0, pgid);
+	tcsetpgrp(fd, pgid);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 void sandbox_terminal_take(void)
 {
-	if (isatty(0) && tcgetpgrp(0) != getpgrp())
-		sandbox_terminal_give(getpgrp());
+	int fd = sandbox_terminal_fd();
+	if (fd >= 0 && tcgetpgrp(fd) != getpgrp())
+		sandbox_terminal_give(fd, getpgrp());
 }
 
 pid_t sandbox_main_pid(const struct sandbox *sb)

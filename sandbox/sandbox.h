@@ -78,11 +78,13 @@ struct sandbox_config {
 	/*
 	 * The step always runs in a process group of its own (pid 1's), so
 	 * that kill(0, ...) in it reaches nothing outside.  FOREGROUND: make
-	 * that group the foreground of the terminal on descriptor 0 before
-	 * the main process starts (the caller is the foreground and takes the
-	 * terminal back with sandbox_terminal_take() after the step).
+	 * that group the foreground of the controlling terminal (TERMINAL_FD,
+	 * from sandbox_terminal_fd()) before the main process starts; the
+	 * caller is the foreground and takes the terminal back with
+	 * sandbox_terminal_take() after the step.
 	 */
 	int foreground;
+	int terminal_fd;
 };
 
 /* The main process's part: must exec or _exit; runs after the sandbox
@@ -127,14 +129,18 @@ int sandbox_map_self(uid_t uid, gid_t gid);
 pid_t sandbox_pgid(const struct sandbox *sb);
 
 /*
- * Terminal job control for the caller.  sandbox_terminal_ours(): 1 when
- * descriptor 0 is a terminal whose foreground is the caller's process
- * group.  sandbox_terminal_take(): make the caller's group the foreground
- * again (SIGTTOU blocked meanwhile); harmless when it already is.
+ * Terminal job control for the caller.  sandbox_terminal_fd(): a
+ * descriptor of the caller's controlling terminal (/dev/tty, opened once),
+ * or -1 when it has none.  sandbox_terminal_ours(): 1 when the caller's
+ * process group is that terminal's foreground.  sandbox_terminal_give():
+ * make PGID the foreground (SIGTTOU blocked meanwhile; only system calls,
+ * so also safe in a signal handler).  sandbox_terminal_take(): make the
+ * caller's group the foreground again.
  */
+int sandbox_terminal_fd(void);
 int sandbox_terminal_ours(void);
 void sandbox_terminal_take(void);
-void sandbox_terminal_give(pid_t pgid);
+void sandbox_terminal_give(int fd, pid_t pgid);
 
 /* The main process's pid as the caller sees it (for pidfd_open, prlimit). */
 pid_t sandbox_main_pid(const struct sandbox *sb);

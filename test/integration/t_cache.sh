@@ -311,7 +311,25 @@ expect_eq "home: no home writes recorded" "[] " "$(sed -n 2p home.out)"
 expect_match "home: why names the home write" 'not cached: it wrote in \$HOME \(.*\.toolcache\)' \
 	"$(cat home.out)"
 [ -e "$hp/out.txt" ] || fail "home: out.txt not committed in the project"
-rm -rf "$T_DIR/homedir" home.out
+# A project symlink into $HOME (data -> ~/datasets): writes through it land
+# in $HOME's session layer, so the step is not stored (a hit would not
+# bring the file back).
+mkdir -p "$T_DIR/homedir/datasets"
+ln -s "$T_DIR/homedir/datasets" "$hp/data"
+(
+	cd "$hp" || exit 1
+	export HOME=$T_DIR/homedir
+	printf 'echo hello > data/out.txt
+cat data/out.txt
+' >ln.sh
+	"$CAIRN" run ln.sh 2>&1
+	"$CAIRN" run ln.sh 2>&1
+	"$CAIRN" why @2 2>&1
+) >home2.out 2>&1
+expect_eq "home link: both runs print the file" "hello hello" "$(grep -x hello home2.out | tr '\n' ' ' | sed 's/ $//')"
+expect_match "home link: a home write, not stored" 'not cached: it wrote in \$HOME \(.*data/out\.txt\)' \
+	"$(cat home2.out)"
+rm -rf "$T_DIR/homedir" home.out home2.out
 
 # 12g. A call whose arguments the recorder could not read (a bad path
 # pointer) may hide an input: the step is recorded with lost_events and

@@ -242,6 +242,12 @@ S -c $'#cairn: mem=64M timeout=30\n'"$SPY -c 'b = bytearray(512 << 20); b[::4096
 [ "$OUT" = allocated ] && fail "mem: the allocation went through"
 expect_eq "mem: record has both limits, the memory limit in force" "30 67108864 True" \
 	"$(REC "j['sandbox']['limits']['timeout_s'], j['sandbox']['limits']['mem_bytes'], j['sandbox']['limits']['mem_limited']")"
+# The limit is the step's, not a change of the shell's state: the next
+# step has the session's own limit again.
+S -c $'#cairn: mem=64M\nulimit -d\nulimit -d'
+want=$(ulimit -d)
+expect_eq "mem: the limit is the step's alone" "0 65536
+$want" "$RC $OUT"
 # A hard limit already stricter than mem= is kept (the step never gets
 # more than cairn has).
 if ! command -v prlimit >/dev/null; then

@@ -87,6 +87,31 @@ PANE
 	for i in $(seq 300); do [ -s rc ] && break; sleep 0.1; done
 	expect_eq "the shell around cairn survived Ctrl-C; cairn's status" "rc=4" "$(cat rc 2>/dev/null)"
 	tm kill-server 2>/dev/null
+
+	# cairn's input is not the terminal, but the step asks the terminal
+	# itself (a password prompt): it is the foreground of cairn's
+	# controlling terminal all the same.  And cairn started as a
+	# background job of an interactive shell: after `fg`, the step
+	# reads the terminal.
+	phase "terminal: /dev/tty with a pipe as input; bg and fg"
+	SHELL=/bin/bash tm new-session -d -s k -x 120 -y 40 \
+		"cd '$T_DIR' && HOME='$T_DIR/home' PS1='PS> ' exec bash --norc -i"
+	wait_k() { tmux_wait "$sock" k "$1"; }
+	linek() { tm send-keys -t k -l -- "$1"; tm send-keys -t k Enter; }
+	wait_k 'PS>'
+	linek "echo data | '$CAIRN' -c 'echo ask; read -rs pw </dev/tty; echo \"pw has \${#pw} chars\"'"
+	wait_k 'ask'
+	sleep 0.5
+	linek 'secret'
+	wait_k 'pw has 6 chars'
+	linek "'$CAIRN' -c 'echo started; sleep 1; read -r a; echo \"got=\$a\"' &"
+	wait_k 'started'
+	sleep 1.5
+	linek 'fg'
+	sleep 1
+	linek 'hello'
+	wait_k 'got=hello'
+	tm kill-server 2>/dev/null
 else
 	echo "$T_NAME: skipping the terminal checks: tmux is not installed" >&2
 fi
