@@ -373,6 +373,11 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 
 	for (i = 0; i < ARRAY_SIZE(devs); i++)
 		devs[i] = -1;
+	/* (every exit below closes what these hold) */
+	for (i = 0; i < ARRAY_SIZE(binds); i++)
+		binds[i] = -1;
+	for (i = 0; i < ARRAY_SIZE(layerfds); i++)
+		layerfds[i] = -1;
 	/* Nothing we mount may ever propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
 		fail(e, "cannot make the mounts private");
@@ -388,8 +393,6 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 	pts = clone_tree("/dev/pts");
 	/* sandbox_start() checked the counts; arrays on the stack: no
 	 * allocation after clone() */
-	for (i = 0; i < cfg->nbinds; i++)
-		binds[i] = -1;
 	for (i = 0; i < cfg->nbinds; i++) {
 		binds[i] = clone_tree(cfg->binds[i].src);
 		if (binds[i] < 0) {
