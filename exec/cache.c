@@ -120,7 +120,7 @@ static const char *uses_volatile(const struct exec_session *s, const struct exec
 
 /* Does the state hold a descriptor above 2 that a step opened (not one
  * the session inherited)?  Reads and writes through it are not seen. */
-static int opened_by_steps(const struct exec_session *s)
+int exec__opened_by_steps(const struct exec_session *s)
 {
 	size_t i, k;
 	for (i = 0; i < s->state.fds.nr; i++) {
@@ -204,7 +204,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 
 	if (no_cache)
 		c->off = "--no-cache";
-	else if (opened_by_steps(s))
+	else if (exec__opened_by_steps(s))
 		c->off = "the shell holds a descriptor an earlier step opened (exec 3>FILE): "
 			 "what goes through it is not traced";
 	else if (holds_stdin_elsewhere(s, o))

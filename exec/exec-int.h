@@ -169,6 +169,10 @@ int exec__record_formats(json_t *rec, struct exec_session *s);
 /* If PATH is DIR or below it, the rest ("" or "a/b"), else NULL. */
 const char *exec__under(const char *path, const char *dir);
 
+/* Does the shell hold a descriptor above 2 that a step opened (not one
+ * the session inherited)?  What goes through it is not traced (cache.c). */
+int exec__opened_by_steps(const struct exec_session *s);
+
 /* In a replay worker: steps never take the terminal (run.c). */
 void exec__terminal_off(void);
 

@@ -727,22 +727,27 @@ void exec__terminal_off(void)
 }
 
 /*
- * cairn continued (`fg` after the step was stopped reading the terminal
- * as a background job, or cairn itself stopped and continued): when
- * cairn is now the terminal's foreground, the step becomes it, and the
- * step's processes go on, as a job-control shell's `fg` does.
+ * When cairn is the terminal's foreground, make the step's group it
+ * instead; then let the step's processes go on.  Only system calls: also
+ * the SIGCONT handler (cairn continued, or stopped and continued).
  */
+static void step_to_foreground(void)
+{
+	int fd = no_terminal ? -1 : sandbox_terminal_fd();
+	if (step_pgid <= 0)
+		return;
+	if (fd >= 0 && tcgetpgrp(fd) == getpgrp()) {
+		sandbox_terminal_give(fd, (pid_t)step_pgid);
+		term_given = 1;
+	}
+	kill(-(pid_t)step_pgid, SIGCONT);
+}
+
 static void continue_step(int sig)
 {
-	int saved = errno, fd = no_terminal ? -1 : sandbox_terminal_fd();
+	int saved = errno;
 	(void)sig;
-	if (step_pgid > 0) {
-		if (fd >= 0 && tcgetpgrp(fd) == getpgrp()) {
-			sandbox_terminal_give(fd, (pid_t)step_pgid);
-			term_given = 1;
-		}
-		kill(-(pid_t)step_pgid, SIGCONT);
-	}
+	step_to_foreground();
 	errno = saved;
 }
 
@@ -775,11 +780,8 @@ static void step_started(pid_t pgid)
 static void terminal_watch(void)
 {
 	int fd = no_terminal ? -1 : sandbox_terminal_fd();
-	if (step_pgid > 0 && !term_given && fd >= 0 && tcgetpgrp(fd) == getpgrp()) {
-		sandbox_terminal_give(fd, (pid_t)step_pgid);
-		term_given = 1;
-		kill(-(pid_t)step_pgid, SIGCONT);
-	}
+	if (!term_given && fd >= 0 && tcgetpgrp(fd) == getpgrp())
+		step_to_foreground();
 }
 
 static int run_program(struct exec_session *s, const struct strbuf *prog, int use_sync,

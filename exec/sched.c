@@ -376,33 +376,13 @@ static int predict(struct sched *sc, size_t j, struct strbuf *out)
 	return 0;
 }
 
-/*
- * Has the session descriptors of its own making open (`exec 3>log`)?
- * Steps write through them unseen by the sandbox, and a step ahead of
- * its turn would write before the steps in front of it (the order of
- * lines in the log would change).
- */
-static int opened_fds(const struct exec_session *s)
-{
-	size_t k;
-	if (!s->have_fds)
-		return 0;
-	if (s->state.fds.nr != s->own_fds.nr)
-		return 1;
-	for (k = 0; k < s->state.fds.nr; k++) {
-		const char *p = s->state.fds.v[k], *q = s->own_fds.v[k];
-		size_t np = strcspn(p, ":["), nq = strcspn(q, ":[");
-		if (np != nq || strncmp(p, q, np))
-			return 1;
-	}
-	return 0;
-}
-
 /* May step J start now, ahead of the steps before it? */
 static int may_start(struct sched *sc, size_t j)
 {
 	size_t k;
-	if (!sc->hints[j].early || opened_fds(sc->s))
+	/* Writes through a descriptor a step opened (exec 3>log) are unseen
+	 * by the sandbox: a step ahead would write before those in front. */
+	if (!sc->hints[j].early || exec__opened_by_steps(sc->s))
 		return 0;
 	for (k = sc->committed; k < j; k++) {
 		const struct hint *h = &sc->hints[k];
