@@ -58,7 +58,8 @@ if command -v tmux >/dev/null; then
 	phase "terminal job control (tmux)"
 	sock="$T_DIR/tmux.sock"
 	tm() { tmux -S "$sock" "$@"; }
-	trap 'tm kill-server 2>/dev/null; rm -rf "$T_DIR"' EXIT
+	sock2="$T_DIR/tmux2.sock"
+	trap 'tm kill-server 2>/dev/null; tmux -S "$sock2" kill-server 2>/dev/null; rm -rf "$T_DIR"' EXIT
 	mkdir -p home
 	cat >pane.sh <<PANE
 cd '$T_DIR' || exit 1
@@ -94,6 +95,10 @@ PANE
 	# background job of an interactive shell: after `fg`, the step
 	# reads the terminal.
 	phase "terminal: /dev/tty with a pipe as input; bg and fg"
+	# A server of its own: a new session on the socket of a server
+	# still exiting after kill-server dies with it ("server exited
+	# unexpectedly"), as it did on a loaded machine.
+	sock=$sock2
 	SHELL=/bin/bash tm new-session -d -s k -x 120 -y 40 \
 		"cd '$T_DIR' && HOME='$T_DIR/home' PS1='PS> ' exec bash --norc -i"
 	wait_k() { tmux_wait "$sock" k "$1"; }
