@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEY_VERSION 2
+#define KEY_VERSION 3
 #define MAX_CANDIDATES 8
 #define MAX_OBJECT (64u << 20) /* logs and states read whole */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -35,13 +36,209 @@ const char *exec_mode_name(enum exec_mode m)
 	return (unsigned)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
 }
 
-/* The state as the key sees it: descriptors by kind, not by inode. */
-static void normal_state(struct strbuf *out, const struct exec_state *st)
+/* ---- what the key leaves out ------------------------------------------ */
+
+/*
+ * Variables that say which machine, login, terminal or job a step runs
+ * in rather than what it computes (docs/cache.md): left out of the
+ * action key, unless the step's own text (or a function, alias or trap
+ * it may call) names them.  fnmatch(3) patterns; .cairn/config adds to
+ * them (cache.ignoreEnv) and takes back (cache.keyEnv).
+ */
+static const char *const unkeyed_env[] = {
+	/* the machine and the login */
+	"HOSTNAME", "HOST", "SHLVL", "_", "OLDPWD", "PWD", "TMPDIR", "MAIL", "MAILCHECK",
+	"MAILPATH", "SESSION_MANAGER", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR",
+	"XDG_SESSION_*", "XDG_SEAT", "XDG_SEAT_PATH", "XDG_VTNR", "DESKTOP_SESSION",
+	"GPG_AGENT_INFO", "GPG_TTY", "INVOCATION_ID", "JOURNAL_STREAM", "MANAGERPID",
+	"SYSTEMD_EXEC_PID", "SSH_*",
+	/* the terminal and the display */
+	"TERM", "TERMCAP", "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "TERM_SESSION_ID", "COLORTERM",
+	"COLUMNS", "LINES", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "WINDOWID", "WINDOWPATH",
+	"VTE_VERSION", "KONSOLE_*", "ITERM_*", "LC_TERMINAL", "LC_TERMINAL_VERSION", "TMUX",
+	"TMUX_PANE", "STY",
+	/* colours and the interactive shell's own */
+	"LS_COLORS", "LSCOLORS", "GREP_COLORS", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE",
+	"FORCE_COLOR", "PS1", "PS2", "PROMPT_COMMAND", "HISTFILE", "HISTSIZE", "HISTFILESIZE",
+	"HISTCONTROL",
+	/* the batch system's job */
+	"SLURM_*", "SBATCH_*", "SRUN_*", "SALLOC_*", "PBS_*", "LSB_*", "SGE_*"
+};
+
+/* ... but these pick a job's share of the work: always in the key. */
+static const char *const keyed_env[] = { "SLURM_ARRAY_TASK_*", "SLURM_PROCID", "SLURM_LOCALID",
+					 "SLURM_NODEID",       "SLURM_NTASKS", "PBS_ARRAYID",
+					 "PBS_ARRAY_INDEX",    "SGE_TASK_*",   "LSB_JOBINDEX*" };
+
+static int match_any(const char *const *pats, size_t n, const struct strvec *more, const char *name)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!fnmatch(pats[i], name, 0))
+			return 1;
+	for (i = 0; more && i < more->nr; i++)
+		if (!fnmatch(more->v[i], name, 0))
+			return 1;
+	return 0;
+}
+
+int exec_env_pattern_check(const char *pat)
+{
+	const char *p;
+	int bracket = 0;
+	if (!*pat)
+		return err_set(CAIRN_EUSAGE, "an empty pattern");
+	for (p = pat; *p; p++) {
+		if (bracket) {
+			if (*p == ']' && p[-1] != '[' && !(p[-1] == '!' && p[-2] == '['))
+				bracket = 0;
+			else if (!isalnum((unsigned char)*p) && !strchr("_!^-", *p))
+				break;
+		} else if (*p == '[') {
+			bracket = 1;
+		} else if (!isalnum((unsigned char)*p) && !strchr("_*?", *p)) {
+			break;
+		}
+	}
+	if (*p || bracket)
+		return err_set(CAIRN_EUSAGE,
+			       "'%s' is not a pattern of variable names (letters, digits, _, "
+			       "and the wildcards * ? [...])",
+			       pat);
+	return 0;
+}
+
+/* The name a state entry defines: `declare -x NAME=...` (bash), or
+ * `NAME=...` (sh's variables, and the environment). */
+static int entry_name(const char *e, const char **name, size_t *len)
+{
+	const char *q;
+	if (!strncmp(e, "declare -", 9)) {
+		e = strchr(e + 9, ' ');
+		if (!e)
+			return -1;
+		e++;
+	}
+	q = e + strcspn(e, "=\n");
+	*name = e;
+	*len = (size_t)(q - e);
+	return *len ? 0 : -1;
+}
+
+/* Does TEXT name WORD as a word (not inside a longer name)? */
+static int names_word(const char *text, size_t len, const char *word)
+{
+	size_t n = strlen(word), i;
+	for (i = 0; i + n <= len; i++) {
+		if (memcmp(text + i, word, n))
+			continue;
+		if (i && (isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_'))
+			continue;
+		if (i + n < len && (isalnum((unsigned char)text[i + n]) || text[i + n] == '_'))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/* Does TEXT use variable NAME, by name or as a shell shorthand for it
+ * (`cd -` and `~-` read OLDPWD, `~+` PWD)? */
+static int text_uses(const char *text, size_t len, const char *name)
+{
+	if (names_word(text, len, name))
+		return 1;
+	if (!strcmp(name, "OLDPWD")) {
+		size_t i;
+		if (memmem(text, len, "~-", 2))
+			return 1;
+		for (i = 0; i + 4 <= len; i++)
+			if (!memcmp(text + i, "cd", 2) &&
+			    (!i || strchr(" \t\n;&|({", text[i - 1])) &&
+			    (text[i + 2] == ' ' || text[i + 2] == '\t')) {
+				size_t k = i + 2;
+				while (k < len && (text[k] == ' ' || text[k] == '\t'))
+					k++;
+				if (k < len && text[k] == '-' &&
+				    (k + 1 == len || strchr(" \t\n;&|)}", text[k + 1])))
+					return 1;
+			}
+	}
+	if (!strcmp(name, "PWD") && memmem(text, len, "~+", 2))
+		return 1;
+	return 0;
+}
+
+/* Does the step (its text, or a function, alias or trap it may call)
+ * use variable NAME?  No step: nothing does. */
+static int step_uses(const struct exec_session *s, const struct exec_step *step, const char *name)
+{
+	size_t i;
+	if (!step)
+		return 0;
+	if (text_uses(step->text, step->len, name))
+		return 1;
+	for (i = 0; i < s->state.nfuncs; i++)
+		if (s->state.funcs[i].body &&
+		    text_uses(s->state.funcs[i].body, strlen(s->state.funcs[i].body), name))
+			return 1;
+	return (s->state.aliases && text_uses(s->state.aliases, strlen(s->state.aliases), name)) ||
+	    (s->state.traps && text_uses(s->state.traps, strlen(s->state.traps), name));
+}
+
+/* Is variable NAME (LEN bytes) left out of the key of STEP? */
+static int unkeyed(const struct exec_session *s, const struct exec_step *step, const char *name,
+		   size_t len)
+{
+	char *n = xstrndup(name, len);
+	int out = match_any(unkeyed_env, ARRAY_SIZE(unkeyed_env), &s->env_ignore, n) &&
+	    !match_any(keyed_env, ARRAY_SIZE(keyed_env), &s->env_keep, n) && !step_uses(s, step, n);
+	free(n);
+	return out;
+}
+
+/* Remove from V the entries of variables the key of STEP leaves out;
+ * with OUT, note each as OUT[NAME][FIELD] = the entry. */
+static void drop_unkeyed(struct strvec *v, const struct exec_session *s,
+			 const struct exec_step *step, json_t *out, const char *field)
+{
+	size_t i, k = 0;
+	for (i = 0; i < v->nr; i++) {
+		const char *name;
+		size_t len;
+		if (entry_name(v->v[i], &name, &len) < 0 || !unkeyed(s, step, name, len)) {
+			v->v[k++] = v->v[i];
+			continue;
+		}
+		if (out) {
+			char *n = xstrndup(name, len);
+			json_t *o = json_object_get(out, n);
+			if (!o)
+				json_object_set_new(out, n, o = json_object());
+			json_object_set_new(o, field, json_string(v->v[i]));
+			free(n);
+		}
+		free(v->v[i]);
+	}
+	v->nr = k;
+}
+
+/*
+ * The state as the key sees it: descriptors by kind, not by inode; for
+ * a key (STEP set), without the variables it leaves out (noted in
+ * UNKEYED when given).
+ */
+static void normal_state(struct strbuf *out, const struct exec_state *st,
+			 const struct exec_session *s, const struct exec_step *step,
+			 json_t *unkeyed_out)
 {
 	struct exec_state copy;
 	size_t i;
 	exec_state_init(&copy);
 	exec_state_copy(&copy, st);
+	if (s) {
+		drop_unkeyed(&copy.vars, s, step, unkeyed_out, "var");
+		drop_unkeyed(&copy.env, s, step, unkeyed_out, "env");
+	}
 	for (i = 0; i < copy.fds.nr; i++) {
 		char *v = copy.fds.v[i], *sp = strchr(v, ' ');
 		if (!sp)
@@ -58,6 +255,17 @@ static void normal_state(struct strbuf *out, const struct exec_state *st)
 				*colon = '\0';
 		}
 	}
+	exec_state_serialize(out, &copy);
+	exec_state_release(&copy);
+}
+
+void exec__base_key_text(struct strbuf *out, const struct exec_session *s)
+{
+	struct exec_state copy;
+	exec_state_init(&copy);
+	exec_state_copy(&copy, &s->state);
+	drop_unkeyed(&copy.vars, s, NULL, NULL, NULL);
+	drop_unkeyed(&copy.env, s, NULL, NULL, NULL);
 	exec_state_serialize(out, &copy);
 	exec_state_release(&copy);
 }
@@ -152,6 +360,38 @@ static int holds_stdin_elsewhere(const struct exec_session *s, const struct exec
 	return 0;
 }
 
+/* Does TEXT expand $0 (`$0`, `${0}`, `${0%.sh}`)? */
+static int text_uses_argv0(const char *text, size_t len)
+{
+	size_t i;
+	for (i = 0; i + 2 <= len; i++) {
+		size_t k = i + 1;
+		if (text[i] != '$')
+			continue;
+		if (text[k] == '{')
+			k++;
+		if (k < len && text[k] == '0' &&
+		    (k + 1 == len || !isdigit((unsigned char)text[k + 1])))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does the step use $0 or the name of the script it stands in? */
+static int uses_argv0(const struct exec_session *s, const struct exec_step *step)
+{
+	size_t i;
+	if (text_uses_argv0(step->text, step->len) || step_uses(s, step, "BASH_SOURCE") ||
+	    step_uses(s, step, "BASH_ARGV0"))
+		return 1;
+	for (i = 0; i < s->state.nfuncs; i++)
+		if (s->state.funcs[i].body &&
+		    text_uses_argv0(s->state.funcs[i].body, strlen(s->state.funcs[i].body)))
+			return 1;
+	return (s->state.aliases && text_uses_argv0(s->state.aliases, strlen(s->state.aliases))) ||
+	    (s->state.traps && text_uses_argv0(s->state.traps, strlen(s->state.traps)));
+}
+
 void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
 		     const struct exec_output *o, int no_cache)
 {
@@ -167,13 +407,21 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	strvec_init(&c->start_fds);
 	/* Until a step has ended, steps inherit cairn's own descriptors. */
 	strvec_copy(&c->start_fds, s->have_fds ? &s->state.fds : &s->own_fds);
-	normal_state(&st, &s->state);
+	c->unkeyed = json_object();
+	normal_state(&st, &s->state, s, step, c->unkeyed);
 	util_sha256_hex(sha, st.buf, st.len);
 	json_object_set_new(p, "version", json_integer(KEY_VERSION));
 	json_object_set_new(p, "command", json_stringn(step->text, step->len));
 	json_object_set_new(p, "shell", json_string(s->shell));
-	json_object_set_new(p, "mode", json_string(mode_names[s->mode]));
-	json_object_set_new(p, "argv0", json_string(s->argv0 ? s->argv0 : ""));
+	/* One cache for every front end: how the session was started counts
+	 * only where the step can tell (the REPL's first step runs with
+	 * expand_aliases; $BASH_EXECUTION_STRING), $0 only for a step that
+	 * uses it (or, see exec__cache_add(), whose output shows it). */
+	if ((s->mode == EXEC_MODE_REPL && s->state.initial) ||
+	    step_uses(s, step, "BASH_EXECUTION_STRING"))
+		json_object_set_new(p, "mode", json_string(mode_names[s->mode]));
+	if (uses_argv0(s, step))
+		json_object_set_new(p, "argv0", json_string(s->argv0 ? s->argv0 : ""));
 	json_object_set_new(p, "state", json_string(sha));
 	json_object_set_new(p, "network", json_boolean(step->directives.net));
 	json_object_set_new(p, "timeout", json_integer(step->directives.timeout));
@@ -226,6 +474,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 void exec__cachectx_release(struct exec_cachectx *c)
 {
 	json_decref(c->key_parts);
+	json_decref(c->unkeyed);
 	json_decref(c->miss);
 	strvec_clear(&c->start_fds);
 	memset(c, 0, sizeof(*c));
@@ -576,6 +825,9 @@ int exec__cache_load_base(struct exec_session *s)
 	strvec_clear(&s->base_vars);
 	json_array_foreach(json_object_get(o, "vars"), i, v)
 	    strvec_push(&s->base_vars, json_string_value(v) ? json_string_value(v) : "");
+	/* Saved by a session whose HOSTNAME, TERM... may have differed (no
+	 * key holds them): the preludes set those from the state. */
+	drop_unkeyed(&s->base_vars, s, NULL, NULL, NULL);
 	free(s->base_options);
 	free(s->base_shopts);
 	s->base_options = xstrdup(str(o, "options"));
@@ -587,6 +839,140 @@ int exec__cache_load_base(struct exec_session *s)
 }
 
 /* ---- serving ----------------------------------------------------------- */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entry of variable NAME in V, or -1. */
+static ssize_t find_entry(const struct strvec *v, const char *name)
+{
+	size_t i, n = strlen(name);
+	for (i = 0; i < v->nr; i++) {
+		const char *nm;
+		size_t len;
+		if (!entry_name(v->v[i], &nm, &len) && len == n && !memcmp(nm, name, n))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Make variable NAME's entry in V ENTRY, or remove it (ENTRY NULL). */
+static void set_entry(struct strvec *v, const char *name, const char *entry)
+{
+	ssize_t i = find_entry(v, name);
+	if (i >= 0) {
+		free(v->v[i]);
+		memmove(&v->v[i], &v->v[i + 1], (v->nr - (size_t)i - 1) * sizeof(char *));
+		v->nr--;
+	}
+	if (entry)
+		strvec_push(v, entry);
+	qsort(v->v, v->nr, sizeof(char *), cmp_entry);
+}
+
+/*
+ * bash's `declare -p` line for exported variable NAME=VALUE (ENV), with
+ * the attributes of LIKE (`declare -x NAME=...`).  NULL for a value bash
+ * would quote as $'...' (control characters).
+ */
+static char *declare_line(const char *like, const char *env)
+{
+	const char *eq = strchr(env, '='), *p, *sp;
+	struct strbuf b = STRBUF_INIT;
+	if (!eq || strncmp(like, "declare -", 9) || !(sp = strchr(like + 9, ' ')))
+		return NULL;
+	for (p = eq + 1; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return NULL;
+	strbuf_add(&b, like, (size_t)(sp - like + 1));
+	strbuf_add(&b, env, (size_t)(eq - env));
+	strbuf_addstr(&b, "=\"");
+	for (p = eq + 1; *p; p++) {
+		if (strchr("\\\"$`", *p))
+			strbuf_addch(&b, '\\');
+		strbuf_addch(&b, *p);
+	}
+	strbuf_addch(&b, '"');
+	return strbuf_detach(&b, NULL);
+}
+
+/*
+ * The variables no key holds (HOSTNAME, TERM, SSH_*...) are this
+ * session's after a hit, not the candidate's: each one the cached step
+ * left as it found it takes this session's value.  One the step set
+ * itself (`. ./env.sh` exporting TMPDIR) keeps the value it set.
+ */
+static int keep_unkeyed(struct exec_cachectx *c, struct exec_session *s, json_t *cand,
+			struct strbuf *state)
+{
+	static const char *const fields[] = { "var", "env" };
+	json_t *was = json_object_get(cand, "unkeyed"), *names = json_object(), *v;
+	struct exec_state end;
+	const char *name;
+	size_t f;
+	int changed = 0, ret = 0;
+
+	json_object_update(names, c->unkeyed);
+	if (json_is_object(was))
+		json_object_update(names, was);
+	if (!json_object_size(names)) {
+		json_decref(names);
+		return 0;
+	}
+	exec_state_init(&end);
+	if (exec_state_parse(&end, state->buf, state->len) < 0) {
+		json_decref(names);
+		exec_state_release(&end);
+		return -1;
+	}
+	json_object_foreach(names, name, v)
+	{
+		for (f = 0; f < ARRAY_SIZE(fields); f++) {
+			struct strvec *ev = f ? &end.env : &end.vars;
+			const struct strvec *nowv = f ? &s->state.env : &s->state.vars;
+			const char *start = str(json_object_get(was, name), fields[f]);
+			ssize_t e = find_entry(ev, name), k = find_entry(nowv, name);
+			ssize_t envk = find_entry(&s->state.env, name);
+			const char *endv = e >= 0 ? ev->v[e] : NULL;
+			char *line = NULL;
+			if (!f && !start && endv && str(json_object_get(was, name), "env")) {
+				/* It came from the environment of a fresh shell,
+				 * which has no variables yet: unchanged when the
+				 * environment's entry is. */
+				ssize_t ee = find_entry(&end.env, name);
+				if (ee >= 0 &&
+				    !strcmp(end.env.v[ee], str(json_object_get(was, name), "env")))
+					start = endv;
+			}
+			if (!(start ? endv && !strcmp(start, endv) : !endv))
+				continue; /* the step changed it */
+			if (k >= 0)
+				set_entry(ev, name, nowv->v[k]);
+			else if (!f && endv && envk >= 0) {
+				/* This session is fresh: its value is in its
+				 * environment alone. */
+				line = declare_line(endv, s->state.env.v[envk]);
+				if (!line) {
+					ret = -1;
+					break;
+				}
+				set_entry(ev, name, line);
+				free(line);
+			} else
+				set_entry(ev, name, NULL);
+			changed = 1;
+		}
+	}
+	if (changed && !ret) {
+		strbuf_reset(state);
+		exec_state_serialize(state, &end);
+	}
+	json_decref(names);
+	exec_state_release(&end);
+	return ret;
+}
 
 int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
 		      const struct exec_output *o, struct exec_result *out)
@@ -625,6 +1011,15 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 			}
 			continue;
 		}
+		if (str(cand, "argv0") && strcmp(str(cand, "argv0"), s->argv0 ? s->argv0 : "")) {
+			if (!c->miss) {
+				c->miss = json_pack("{s:s,s:s,s:[s]}", "part", "key", "change",
+						    "the action key differs", "parts", "argv0");
+				json_object_set_new(c->miss, "old_argv0",
+						    json_string(str(cand, "argv0")));
+			}
+			continue;
+		}
 		/* Within one session a command that comes again is meant to
 		 * run again (`date; ...; date`): only earlier sessions'
 		 * traces are served. */
@@ -655,6 +1050,12 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 				c->miss =
 				    why_path("?", "no saved baseline of a fresh shell", NULL, NULL);
 			break;
+		}
+		if (keep_unkeyed(c, s, cand, &state) < 0) {
+			if (!c->miss)
+				c->miss =
+				    why_path("?", "the cached end state is damaged", NULL, NULL);
+			continue;
 		}
 		json_decref(c->miss);
 		c->miss = NULL;
@@ -765,6 +1166,22 @@ __attribute__((format(printf, 2, 3))) static void not_stored(json_t *record, con
 	strbuf_release(&sb);
 }
 
+/* Does the captured output SHA (a content-store object) contain WHAT?
+ * One too large to read says yes. */
+static int output_shows(struct exec_session *s, const char *sha, const char *what)
+{
+	struct strbuf buf = STRBUF_INIT;
+	int yes;
+	if (!sha || !strcmp(sha, EMPTY_SHA256) || !*what)
+		return 0;
+	yes = cache_cas_read(&buf, s->cairn_dir, sha, MAX_OBJECT) < 0 ||
+	    memmem(buf.buf, buf.len, what, strlen(what)) != NULL;
+	if (yes && !buf.len)
+		err_clear();
+	strbuf_release(&buf);
+	return yes;
+}
+
 void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *record,
 		     const struct exec_output *o)
 {
@@ -827,7 +1244,7 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		return;
 	}
 	/* Descriptors the step opened or closed cannot be restored. */
-	normal_state(&st, &s->state);
+	normal_state(&st, &s->state, NULL, NULL, NULL);
 	{
 		size_t k;
 		int same = s->state.fds.nr == c->start_fds.nr;
@@ -882,6 +1299,17 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		const char *err = str(record, o->merged ? "stdout_sha256" : "stderr_sha256");
 		if ((cmd && strstr(cmd, "LINENO")) || (err && strcmp(err, EMPTY_SHA256)))
 			json_object_set(cand, "line", json_object_get(record, "line"));
+	}
+	if (json_object_size(c->unkeyed))
+		json_object_set(cand, "unkeyed", c->unkeyed);
+	/* The shell's messages name the script ("p.sh: line 3: ..."): such
+	 * a step hits only under the same name. */
+	if (!json_object_get(c->key_parts, "argv0") && s->argv0) {
+		char *msg = xstrfmt("%s: ", s->argv0);
+		if (output_shows(s, str(record, "stdout_sha256"), msg) ||
+		    output_shows(s, str(record, "stderr_sha256"), msg))
+			json_object_set_new(cand, "argv0", json_string(s->argv0));
+		free(msg);
 	}
 	if (cache_action_add(s->cairn_dir, c->key, c->key_parts, cand, c->site, MAX_CANDIDATES) <
 	    0) {

@@ -261,6 +261,9 @@ struct exec_cachectx {
 	char key[SHA256_HEX_LEN + 1];
 	char site[SHA256_HEX_LEN + 1];
 	json_t *key_parts;
+	/* The variables the key left out, as the step found them:
+	 * {NAME: {"var": ENTRY, "env": ENTRY}} (a candidate keeps them). */
+	json_t *unkeyed;
 	const char *off; /* why the cache is not used for this step, or NULL */
 	json_t *miss; /* why the lookup missed (for the record and `why`) */
 	struct strvec start_fds; /* the state's descriptors at the start */
@@ -280,6 +283,9 @@ void exec__cache_save_base(struct exec_session *s);
 /* Load the fresh shell's baseline that S->base_key names (saved by an
  * earlier session).  1 loaded (or already there), 0 not found. */
 int exec__cache_load_base(struct exec_session *s);
+/* The session's state as its baseline's key sees it (without the
+ * variables no key holds). */
+void exec__base_key_text(struct strbuf *out, const struct exec_session *s);
 /* The hash of DIR's sorted entry names, and how many.  0 or -1. */
 int exec__dir_hash(const char *dir, char sha[SHA256_HEX_LEN + 1], size_t *count);
 /* Add an operation to a commit plan (types in commit.c: D M R C). */

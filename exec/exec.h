@@ -106,6 +106,10 @@ void exec_state_copy(struct exec_state *dst, const struct exec_state *src);
 void exec_state_serialize(struct strbuf *out, const struct exec_state *st);
 
 /* Read a serialisation back.  0, or CAIRN_ERROR if BUF is malformed. */
+/* Is PAT a valid pattern of variable names (cache.ignoreEnv)?  0, or
+ * CAIRN_EUSAGE with a message. */
+int exec_env_pattern_check(const char *pat);
+
 int exec_state_parse(struct exec_state *out, const char *buf, size_t len);
 
 /* The SHA-256 (hex) of the serialisation. */
@@ -165,6 +169,13 @@ struct exec_session_opts {
 	const char *const *writable; /* more directories steps may write */
 	int keep_failed; /* stage a failed step's outputs in .cairn/failed/ */
 	int no_cache; /* run every step, serve none from the cache */
+	/*
+	 * cache.ignoreEnv and cache.keyEnv (.cairn/config): patterns of
+	 * variable names the action key leaves out, beyond the built-in
+	 * per-machine ones, and keeps in after all (docs/cache.md).  NULL-
+	 * terminated, or NULL.  Checked by exec_env_pattern_check().
+	 */
+	const char *const *env_ignore, *const *env_keep;
 	/*
 	 * `cairn rerun --into DIR` and `cairn verify`: a directory (it must
 	 * exist) whose files steps see above the project's (an extra lower
@@ -239,6 +250,7 @@ struct exec_session {
 	char *script_dir; /* a script's directory under the host's /tmp, shown */
 	char *home, *home_upper, *home_work; /* the home layer, or NULL */
 	struct strvec writable;
+	struct strvec env_ignore, env_keep; /* opts->env_ignore, env_keep */
 	exec_record_fn record;
 	void *record_payload;
 	struct cache_memo *memo; /* file hashes by stat (.cairn/index) */

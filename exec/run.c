@@ -137,6 +137,8 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	exec_state_init(&s->state);
 	strvec_init(&s->base_vars);
 	strvec_init(&s->taken_fds);
+	strvec_init(&s->env_ignore);
+	strvec_init(&s->env_keep);
 	s->lang = opts->lang;
 	s->mode = opts->mode;
 	s->started_ns = util_now_ns();
@@ -968,8 +970,10 @@ void exec__set_base_key(struct exec_session *s)
 	struct strbuf b = STRBUF_INIT;
 	if (!s->state.initial || s->base_key[0])
 		return;
-	strbuf_addf(&b, "%s %d %d ", s->shell, (int)s->lang, (int)s->mode);
-	exec_state_serialize(&b, &s->state);
+	/* Not the mode: a fresh shell starts the same however the session
+	 * was started (the REPL sets expand_aliases after the baseline). */
+	strbuf_addf(&b, "%s %d ", s->shell, (int)s->lang);
+	exec__base_key_text(&b, s);
 	util_sha256_hex(s->base_key, b.buf, b.len);
 	strbuf_release(&b);
 }

@@ -403,6 +403,10 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 	}
 	if (opts->into && exec__into_init(s, opts->into) < 0)
 		return -1;
+	for (i = 0; opts->env_ignore && opts->env_ignore[i]; i++)
+		strvec_push(&s->env_ignore, opts->env_ignore[i]);
+	for (i = 0; opts->env_keep && opts->env_keep[i]; i++)
+		strvec_push(&s->env_keep, opts->env_keep[i]);
 	for (i = 0; opts->writable && opts->writable[i]; i++) {
 		char *real = realpath(opts->writable[i], NULL);
 		if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -446,6 +450,8 @@ void exec__record_release(struct exec_session *s)
 	free(s->home_work);
 	free(s->image);
 	strvec_clear(&s->writable);
+	strvec_clear(&s->env_ignore);
+	strvec_clear(&s->env_keep);
 	cache_memo_free(s->memo);
 	free(s->into);
 	free(s->into_name);

@@ -247,6 +247,22 @@ static void start_writer(struct shell_project *p, const char *root)
 	p->writer->ack = ack[0];
 }
 
+/* Patterns of variable names from config key NAME, each checked: a bad
+ * one stops everything (nothing runs under a key the user did not mean). */
+static int env_patterns(struct strvec *out, struct prov_store *st, const char *name)
+{
+	size_t i;
+	int ret = provenance_config_values(out, st, name);
+	for (i = 0; ret == 0 && i < out->nr; i++)
+		if (exec_env_pattern_check(out->v[i]) < 0) {
+			char *why = xstrdup(err_last());
+			ret = err_set(CAIRN_EUSAGE, "%s/.cairn/config: %s: %s",
+				      provenance_store_root(st), name, why);
+			free(why);
+		}
+	return ret;
+}
+
 int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 {
 	char *root = shell_store_root(), *cdir;
@@ -255,6 +271,8 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 
 	memset(p, 0, sizeof(*p));
 	strvec_init(&p->writable);
+	strvec_init(&p->env_ignore);
+	strvec_init(&p->env_keep);
 	/* --store, else the nearest project up from here, else a new one
 	 * here (said in one line). */
 	if (!root && provenance_find_root(&root, ".") < 0) {
@@ -270,7 +288,9 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 	free(root);
 	if (ret < 0)
 		return ret;
-	if ((ret = provenance_config_values(&p->writable, p->store, "sandbox.writable")) < 0)
+	if ((ret = provenance_config_values(&p->writable, p->store, "sandbox.writable")) < 0 ||
+	    (ret = env_patterns(&p->env_ignore, p->store, "cache.ignoreEnv")) < 0 ||
+	    (ret = env_patterns(&p->env_keep, p->store, "cache.keyEnv")) < 0)
 		return ret;
 	start_writer(p, provenance_store_root(p->store));
 	o->root = provenance_store_root(p->store);
@@ -278,6 +298,8 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 	o->keep_failed = shell_opts.keep_failed;
 	o->no_cache = shell_opts.no_cache;
 	o->writable = (const char *const *)p->writable.v;
+	o->env_ignore = (const char *const *)p->env_ignore.v;
+	o->env_keep = (const char *const *)p->env_keep.v;
 	o->record = record_step;
 	o->record_payload = p;
 	return 0;
@@ -295,6 +317,8 @@ int shell_project_release(struct shell_project *p)
 	}
 	provenance_store_free(p->store);
 	strvec_clear(&p->writable);
+	strvec_clear(&p->env_ignore);
+	strvec_clear(&p->env_keep);
 	memset(p, 0, sizeof(*p));
 	return ret;
 }

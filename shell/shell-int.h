@@ -28,6 +28,7 @@ struct shell_writer;
 struct shell_project {
 	struct prov_store *store;
 	struct strvec writable; /* sandbox.writable from .cairn/config */
+	struct strvec env_ignore, env_keep; /* cache.ignoreEnv, cache.keyEnv */
 	struct shell_writer *writer; /* stores records in the background */
 };
 

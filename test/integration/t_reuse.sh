@@ -1,0 +1,121 @@
+# ctest-labels: slow
+# Reuse where users expect it (docs/cache.md, "What is in a key"): a
+# script renamed, another front end (-c, standard input), another
+# terminal, machine, login or batch job is served from the cache; a
+# variable a step uses still counts; the session keeps its own
+# per-machine variables after a hit; .cairn/config adjusts the list.
+. "$TEST_SRC/test/integration/lib.sh"
+
+pattern() {
+	"$CAIRN" log --json -n "$1" | python3 -c '
+import json, sys
+print(" ".join("c" if s["cached"] else "r" for s in reversed(json.load(sys.stdin))))'
+}
+
+printf 'pear\napple\nfig\n' >a.txt
+cat >p.sh <<'EOF'
+sort a.txt > sorted.txt
+tr a-z A-Z < sorted.txt > upper.txt
+python3 -c 'import os; print("task", os.environ.get("SLURM_ARRAY_TASK_ID", "-"))' > task.txt
+echo "term=$TERM" > term.txt
+cat upper.txt task.txt; echo "to stderr" >&2
+EOF
+
+# What a plain bash prints and leaves, to compare with every run.
+mkdir ref
+cp a.txt p.sh ref/
+(cd ref && bash p.sh >out 2>err)
+
+check_run() { # WHAT: outputs as bash's (TERM as given to this run)
+	expect_eq "$1: stdout" "$(cat ref/out)" "$(cat out)"
+	expect_eq "$1: stderr" "$(cat ref/err)" "$(cat err)"
+	expect_eq "$1: upper.txt" "$(cat ref/upper.txt)" "$(cat upper.txt)"
+}
+
+TERM=xterm "$CAIRN" run p.sh >out 2>err </dev/null
+expect_eq "first run" "r r r r r" "$(pattern 5)"
+check_run "first run"
+
+# 1. The script renamed: all hits.
+cp p.sh renamed.sh
+TERM=xterm "$CAIRN" run renamed.sh >out 2>err </dev/null
+expect_eq "renamed script" "c c c c c" "$(pattern 5)"
+check_run "renamed script"
+
+# 2. Another machine, terminal and job: all hits but the step that
+# names $TERM; the session then has this run's values.
+TERM=vt100 HOSTNAME=elsewhere SSH_CONNECTION="10.0.0.1 5 10.0.0.2 22" SLURM_JOB_ID=42 \
+	"$CAIRN" run p.sh >out 2>err </dev/null
+expect_eq "other machine: only the step using TERM runs" "c c c r c" "$(pattern 5)"
+check_run "other machine"
+expect_eq "the TERM step ran with this TERM" "term=vt100" "$(cat term.txt)"
+printf 'sort a.txt > sorted.txt\necho "$TERM $SSH_CONNECTION" > seen.txt\n' >seen.sh
+TERM=xterm "$CAIRN" run seen.sh </dev/null
+TERM=screen SSH_CONNECTION=now "$CAIRN" run seen.sh </dev/null
+expect_eq "after a hit, the session's own TERM and SSH_CONNECTION" "screen now" "$(cat seen.txt)"
+expect_eq "seen.sh: the hit, then the step using them" "c r" "$(pattern 2)"
+run_cairn why @1
+expect_match "why names the variable" "TERM" "$OUT"
+
+# 3. An array task index is an input even when no step names it (the
+# python step reads it from its environment): in every key.
+SLURM_ARRAY_TASK_ID=7 TERM=xterm "$CAIRN" run p.sh >out 2>err </dev/null
+expect_eq "array task changed: every step runs" "r r r r r" "$(pattern 5)"
+expect_eq "task read" "task 7" "$(cat task.txt)"
+
+# 4. A variable the step sets itself stays as it set it (a sourced
+# file exporting TMPDIR), on a hit as on a run.
+printf 'export TMPDIR=/from-env-file\n' >env.sh
+printf '. ./env.sh\necho "tmp=$TMPDIR"\n' >src.sh
+TMPDIR=/tmp "$CAIRN" run src.sh >o1 </dev/null
+TMPDIR=/var/tmp "$CAIRN" run src.sh >o2 </dev/null
+expect_eq "sourcing: served" "c c" "$(pattern 2)"
+expect_eq "the variable the step set" "tmp=/from-env-file" "$(cat o2)"
+
+# 5. The shell's messages name the script: such a step is not served to
+# a script of another name (its message would name the old one).
+printf 'echo start > st.txt\nnosuchcmd_x; true\n' >m1.sh
+cp m1.sh m2.sh
+"$CAIRN" run m1.sh 2>/dev/null </dev/null
+"$CAIRN" run m2.sh 2>m2.err </dev/null
+expect_eq "message naming the script: runs" "c r" "$(pattern 2)"
+expect_match "its message names m2.sh" "^m2.sh: line 2: nosuchcmd_x" "$(cat m2.err)"
+printf 'echo "I am $0" > me.txt\n' >n1.sh
+cp n1.sh n2.sh
+"$CAIRN" run n1.sh </dev/null
+"$CAIRN" run n2.sh </dev/null
+expect_eq "\$0 used: runs" "r" "$(pattern 1)"
+expect_eq "\$0" "I am n2.sh" "$(cat me.txt)"
+
+# 6. One cache for every front end: -c, a script, standard input.
+"$CAIRN" -c 'sort -r a.txt > rev.txt' </dev/null
+printf 'sort -r a.txt > rev.txt\n' >rev.sh
+rm rev.txt
+"$CAIRN" run rev.sh </dev/null
+expect_eq "script after -c: served" "c" "$(pattern 1)"
+expect_eq "its output restored" "pear fig apple" "$(tr '\n' ' ' <rev.txt | sed 's/ $//')"
+echo 'sort -r a.txt > rev.txt' | "$CAIRN"
+expect_eq "standard input after a script: served" "c" "$(pattern 1)"
+
+# 7. .cairn/config: cache.ignoreEnv adds, cache.keyEnv takes back.
+git config --file .cairn/config --add cache.ignoreEnv 'MYTOOL_*'
+git config --file .cairn/config --add cache.keyEnv TERM
+printf 'sort a.txt > s7.txt\n' >c7.sh
+MYTOOL_HOST=a TERM=xterm "$CAIRN" run c7.sh </dev/null
+MYTOOL_HOST=b TERM=xterm "$CAIRN" run c7.sh </dev/null
+expect_eq "ignored by config: served" "c" "$(pattern 1)"
+MYTOOL_HOST=b TERM=vt220 "$CAIRN" run c7.sh </dev/null
+expect_eq "kept by config: runs" "r" "$(pattern 1)"
+
+# 8. A bad pattern is a clear error, and nothing runs.
+git config --file .cairn/config --add cache.ignoreEnv 'BAD NAME'
+n_before=$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+run_cairn -c 'echo ran > bad.txt'
+expect_eq "bad pattern: status" 125 "$RC"
+expect_match "bad pattern: message" "cache.ignoreEnv: 'BAD NAME' is not a pattern of variable names" "$ERR"
+[ -e bad.txt ] && fail "a step ran despite the bad pattern"
+git config --file .cairn/config --unset cache.ignoreEnv 'BAD NAME'
+n_after=$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+expect_eq "no step recorded" "$n_before" "$n_after"
+
+done_testing
