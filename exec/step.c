@@ -175,8 +175,9 @@ static int recover(struct exec_session *s)
 		rec = xstrfmt("%s/%s", dir, e->d_name);
 		had_journal = !access(journal, F_OK);
 		r = json_load_file(rec, 0, NULL);
-		if (had_journal && session_alive(s, r)) {
-			/* Another cairn is committing this step right now. */
+		if (r && session_alive(s, r)) {
+			/* Another cairn is committing this step right now, or
+			 * its writer is storing the record. */
 			json_decref(r);
 			goto next;
 		}

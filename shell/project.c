@@ -39,9 +39,17 @@ static int store_pending(struct prov_store *st, const char *pending, int unlink_
 	json_t *r = NULL;
 	int ret;
 	/* Read whole, then parse: jansson reads a FILE a byte at a time. */
-	if (strbuf_read_file(&sb, pending) == 0)
+	ret = strbuf_read_file(&sb, pending);
+	if (ret == 0)
 		r = json_loadb(sb.buf, sb.len, 0, NULL);
 	strbuf_release(&sb);
+	if (ret == CAIRN_ENOTFOUND) {
+		/* Only a writer that stored it removes a pending record: the
+		 * writer of a cairn killed meanwhile (it outlives its parent
+		 * to finish its queue) stored it while ours waited. */
+		err_clear();
+		return 0;
+	}
 	if (!r) {
 		warn("cannot read the record %s", pending);
 		return -1;
