@@ -168,21 +168,26 @@ static int text_uses(const char *text, size_t len, const char *name)
 	return 0;
 }
 
-/* Does the step (its text, or a function, alias or trap it may call)
- * use variable NAME?  No step: nothing does. */
-static int step_uses(const struct exec_session *s, const struct exec_step *step, const char *name)
+/* Does FN say yes of the step's text, or of a function, alias or trap
+ * of the state that the step may call? */
+static int any_code(const struct exec_session *s, const struct exec_step *step,
+		    int (*fn)(const char *text, size_t len, const char *arg), const char *arg)
 {
 	size_t i;
-	if (!step)
-		return 0;
-	if (text_uses(step->text, step->len, name))
+	if (fn(step->text, step->len, arg))
 		return 1;
 	for (i = 0; i < s->state.nfuncs; i++)
 		if (s->state.funcs[i].body &&
-		    text_uses(s->state.funcs[i].body, strlen(s->state.funcs[i].body), name))
+		    fn(s->state.funcs[i].body, strlen(s->state.funcs[i].body), arg))
 			return 1;
-	return (s->state.aliases && text_uses(s->state.aliases, strlen(s->state.aliases), name)) ||
-	    (s->state.traps && text_uses(s->state.traps, strlen(s->state.traps), name));
+	return (s->state.aliases && fn(s->state.aliases, strlen(s->state.aliases), arg)) ||
+	    (s->state.traps && fn(s->state.traps, strlen(s->state.traps), arg));
+}
+
+/* Does the step use variable NAME?  No step: nothing does. */
+static int step_uses(const struct exec_session *s, const struct exec_step *step, const char *name)
+{
+	return step && any_code(s, step, text_uses, name);
 }
 
 /* Is variable NAME (LEN bytes) left out of the key of STEP? */
@@ -261,13 +266,7 @@ static void normal_state(struct strbuf *out, const struct exec_state *st,
 
 void exec__base_key_text(struct strbuf *out, const struct exec_session *s)
 {
-	struct exec_state copy;
-	exec_state_init(&copy);
-	exec_state_copy(&copy, &s->state);
-	drop_unkeyed(&copy.vars, s, NULL, NULL, NULL);
-	drop_unkeyed(&copy.env, s, NULL, NULL, NULL);
-	exec_state_serialize(out, &copy);
-	exec_state_release(&copy);
+	normal_state(out, &s->state, s, NULL, NULL);
 }
 
 static const char *out_name(const struct exec_output *o, int n)
@@ -292,38 +291,13 @@ static const char *out_name(const struct exec_output *o, int n)
 static const char *const volatile_vars[] = { "SECONDS", "RANDOM", "SRANDOM", "EPOCHSECONDS",
 					     "EPOCHREALTIME" };
 
-static const char *mentions(const char *text, size_t len)
-{
-	size_t i, k;
-	for (k = 0; k < ARRAY_SIZE(volatile_vars); k++) {
-		const char *v = volatile_vars[k];
-		size_t n = strlen(v);
-		for (i = 0; i + n <= len; i++) {
-			if (memcmp(text + i, v, n))
-				continue;
-			if (i && (isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_'))
-				continue;
-			if (i + n < len &&
-			    (isalnum((unsigned char)text[i + n]) || text[i + n] == '_'))
-				continue;
-			return v;
-		}
-	}
-	return NULL;
-}
-
 static const char *uses_volatile(const struct exec_session *s, const struct exec_step *step)
 {
-	const char *v = mentions(step->text, step->len);
-	size_t i;
-	for (i = 0; !v && i < s->state.nfuncs; i++)
-		if (s->state.funcs[i].body)
-			v = mentions(s->state.funcs[i].body, strlen(s->state.funcs[i].body));
-	if (!v && s->state.aliases)
-		v = mentions(s->state.aliases, strlen(s->state.aliases));
-	if (!v && s->state.traps)
-		v = mentions(s->state.traps, strlen(s->state.traps));
-	return v;
+	size_t k;
+	for (k = 0; k < ARRAY_SIZE(volatile_vars); k++)
+		if (any_code(s, step, names_word, volatile_vars[k]))
+			return volatile_vars[k];
+	return NULL;
 }
 
 /* Does the state hold a descriptor above 2 that a step opened (not one
@@ -361,9 +335,10 @@ static int holds_stdin_elsewhere(const struct exec_session *s, const struct exec
 }
 
 /* Does TEXT expand $0 (`$0`, `${0}`, `${0%.sh}`)? */
-static int text_uses_argv0(const char *text, size_t len)
+static int text_uses_argv0(const char *text, size_t len, const char *unused)
 {
 	size_t i;
+	(void)unused;
 	for (i = 0; i + 2 <= len; i++) {
 		size_t k = i + 1;
 		if (text[i] != '$')
@@ -380,16 +355,8 @@ static int text_uses_argv0(const char *text, size_t len)
 /* Does the step use $0 or the name of the script it stands in? */
 static int uses_argv0(const struct exec_session *s, const struct exec_step *step)
 {
-	size_t i;
-	if (text_uses_argv0(step->text, step->len) || step_uses(s, step, "BASH_SOURCE") ||
-	    step_uses(s, step, "BASH_ARGV0"))
-		return 1;
-	for (i = 0; i < s->state.nfuncs; i++)
-		if (s->state.funcs[i].body &&
-		    text_uses_argv0(s->state.funcs[i].body, strlen(s->state.funcs[i].body)))
-			return 1;
-	return (s->state.aliases && text_uses_argv0(s->state.aliases, strlen(s->state.aliases))) ||
-	    (s->state.traps && text_uses_argv0(s->state.traps, strlen(s->state.traps)));
+	return any_code(s, step, text_uses_argv0, NULL) || step_uses(s, step, "BASH_SOURCE") ||
+	    step_uses(s, step, "BASH_ARGV0");
 }
 
 void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
