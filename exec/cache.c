@@ -141,35 +141,112 @@ static int names_word(const char *text, size_t len, const char *word)
 	return 0;
 }
 
-/* Does TEXT use variable NAME, by name or as a shell shorthand for it
- * (`cd -` and `~-` read OLDPWD, `~+` PWD)? */
+/* Does TEXT use variable NAME, by name or through the shell itself
+ * (`cd`, `pushd` and `popd` set OLDPWD and PWD, `cd -` and `~-` read
+ * OLDPWD, `~+` PWD)? */
 static int text_uses(const char *text, size_t len, const char *name)
 {
 	if (names_word(text, len, name))
 		return 1;
-	if (!strcmp(name, "OLDPWD")) {
-		size_t i;
-		if (memmem(text, len, "~-", 2))
+	if (!strcmp(name, "OLDPWD") || !strcmp(name, "PWD"))
+		return memmem(text, len, "~-", 2) || memmem(text, len, "~+", 2) ||
+		    names_word(text, len, "cd") || names_word(text, len, "pushd") ||
+		    names_word(text, len, "popd");
+	return 0;
+}
+
+/* Is TEXT[I] where a command starts (after a separator, a keyword)? */
+static int command_position(const char *text, size_t i)
+{
+	static const char *const kw[] = {
+		"then", "do", "else", "if", "while", "until", "!", "time"
+	};
+	size_t k;
+	while (i && (text[i - 1] == ' ' || text[i - 1] == '\t'))
+		i--;
+	if (!i || strchr("\n;&|({`", text[i - 1]))
+		return 1;
+	for (k = 0; k < ARRAY_SIZE(kw); k++) {
+		size_t n = strlen(kw[k]);
+		if (i >= n && !memcmp(text + i - n, kw[k], n) &&
+		    (i == n || strchr(" \t\n;&|({", text[i - n - 1])))
 			return 1;
-		for (i = 0; i + 4 <= len; i++)
-			if (!memcmp(text + i, "cd", 2) &&
-			    (!i || strchr(" \t\n;&|({", text[i - 1])) &&
-			    (text[i + 2] == ' ' || text[i + 2] == '\t')) {
-				size_t k = i + 2;
-				while (k < len && (text[k] == ' ' || text[k] == '\t'))
-					k++;
-				if (k < len && text[k] == '-' &&
-				    (k + 1 == len || strchr(" \t\n;&|)}", text[k + 1])))
+	}
+	return 0;
+}
+
+/*
+ * May TEXT reach variables by names not written in it?  Sourcing a file
+ * (`.`, `source`), `eval`, indirection (`${!v}`, `declare -n`, `printf -v
+ * "$v"`, `read "$v"`...), or listing them all (`declare -p`, `export
+ * -p`, bare `set`, `compgen`, `env`, `printenv`).  Such a step's key
+ * keeps every variable, `$0` and the front end.
+ */
+static int reaches_by_name(const char *text, size_t len, const char *unused)
+{
+	static const char *const whole[] = { "source", "eval", "compgen",
+					     "caller", "env",  "printenv" };
+	static const char *const names[] = { "declare",	  "typeset", "local", "export",
+					     "readonly",  "unset",   "read",  "mapfile",
+					     "readarray", "printf" };
+	size_t i, k;
+	(void)unused;
+	if (memmem(text, len, "${!", 3))
+		return 1;
+	for (i = 0; i < len; i++) {
+		const char *w = text + i;
+		size_t n;
+		if (!command_position(text, i) || !(isalpha((unsigned char)*w) || *w == '.'))
+			continue;
+		for (n = 0; i + n < len && (isalnum((unsigned char)w[n]) || strchr("_.", w[n]));
+		     n++)
+			;
+		if (n == 1 && *w == '.' && i + 1 < len && (w[1] == ' ' || w[1] == '\t'))
+			return 1;
+		for (k = 0; k < ARRAY_SIZE(whole); k++)
+			if (n == strlen(whole[k]) && !memcmp(w, whole[k], n))
+				return 1;
+		if (n == 3 && !memcmp(w, "set", 3)) {
+			size_t e = i + 3;
+			while (e < len && (text[e] == ' ' || text[e] == '\t'))
+				e++;
+			if (e == len || strchr("\n;&|)}>", text[e]))
+				return 1;
+		}
+		for (k = 0; k < ARRAY_SIZE(names); k++) {
+			size_t e = i + n;
+			if (n != strlen(names[k]) || memcmp(w, names[k], n))
+				continue;
+			/* Its arguments, up to the end of the simple command:
+			 * an option with n or p (-n, -p, -xp; printf's -v), or
+			 * a name given by an expansion. */
+			while (e < len && !strchr("\n;&|)", text[e])) {
+				size_t a;
+				while (e < len && (text[e] == ' ' || text[e] == '\t'))
+					e++;
+				a = e;
+				while (e < len && !strchr(" \t\n;&|)", text[e]))
+					e++;
+				if (a == e)
+					break;
+				if (text[a] == '-' && k != 9 &&
+				    (memchr(text + a, 'n', e - a) || memchr(text + a, 'p', e - a)))
+					return 1;
+				if (text[a] == '-' && k == 9 && e - a == 2 && text[a + 1] == 'v')
+					return 1;
+				if (k != 9 &&
+				    (text[a] == '$' ||
+				     (text[a] == '"' && a + 1 < e && text[a + 1] == '$')))
 					return 1;
 			}
+		}
 	}
-	if (!strcmp(name, "PWD") && memmem(text, len, "~+", 2))
-		return 1;
 	return 0;
 }
 
 /* Does FN say yes of the step's text, or of a function, alias or trap
- * of the state that the step may call? */
+ * of the state that the step may call (functions exported to a fresh
+ * session are in its environment: BASH_FUNC_name%%=...)? */
 static int any_code(const struct exec_session *s, const struct exec_step *step,
 		    int (*fn)(const char *text, size_t len, const char *arg), const char *arg)
 {
@@ -179,6 +256,10 @@ static int any_code(const struct exec_session *s, const struct exec_step *step,
 	for (i = 0; i < s->state.nfuncs; i++)
 		if (s->state.funcs[i].body &&
 		    fn(s->state.funcs[i].body, strlen(s->state.funcs[i].body), arg))
+			return 1;
+	for (i = 0; i < s->state.env.nr; i++)
+		if (!strncmp(s->state.env.v[i], "BASH_FUNC_", 10) &&
+		    fn(s->state.env.v[i], strlen(s->state.env.v[i]), arg))
 			return 1;
 	return (s->state.aliases && fn(s->state.aliases, strlen(s->state.aliases), arg)) ||
 	    (s->state.traps && fn(s->state.traps, strlen(s->state.traps), arg));
@@ -334,7 +415,7 @@ static int holds_stdin_elsewhere(const struct exec_session *s, const struct exec
 	return 0;
 }
 
-/* Does TEXT expand $0 (`$0`, `${0}`, `${0%.sh}`)? */
+/* Does TEXT expand $0 (`$0`, `${0}`, `${0%.sh}`, `${@:0}`)? */
 static int text_uses_argv0(const char *text, size_t len, const char *unused)
 {
 	size_t i;
@@ -348,8 +429,19 @@ static int text_uses_argv0(const char *text, size_t len, const char *unused)
 		if (k < len && text[k] == '0' &&
 		    (k + 1 == len || !isdigit((unsigned char)text[k + 1])))
 			return 1;
+		if (k > i + 1 && k + 2 < len && (text[k] == '@' || text[k] == '*') &&
+		    text[k + 1] == ':' && text[k + 2] == '0')
+			return 1;
 	}
 	return 0;
+}
+
+/* Does TEXT expand $- (the shell's flags, which tell `bash -c` from a
+ * script)? */
+static int text_uses_flags(const char *text, size_t len, const char *unused)
+{
+	(void)unused;
+	return memmem(text, len, "$-", 2) || memmem(text, len, "${-", 3);
 }
 
 /* Does the step use $0 or the name of the script it stands in? */
@@ -368,6 +460,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	const char *v;
 	char *dump;
 	size_t i;
+	int dyn;
 
 	memset(c, 0, sizeof(*c));
 	c->t_start = util_now_ns();
@@ -375,21 +468,28 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	strvec_init(&c->own);
 	/* Until a step has ended, steps inherit cairn's own descriptors. */
 	strvec_copy(&c->start_fds, s->have_fds ? &s->state.fds : &s->own_fds);
+	/* A step that may reach variables by computed names keeps them all
+	 * in its key, and $0 and the front end. */
+	dyn = any_code(s, step, reaches_by_name, NULL);
 	c->unkeyed = json_object();
-	normal_state(&st, &s->state, s, step, c->unkeyed);
+	normal_state(&st, &s->state, dyn ? NULL : s, step, c->unkeyed);
 	util_sha256_hex(sha, st.buf, st.len);
 	json_object_set_new(p, "version", json_integer(KEY_VERSION));
 	json_object_set_new(p, "command", json_stringn(step->text, step->len));
 	json_object_set_new(p, "shell", json_string(s->shell));
 	/* One cache for every front end: how the session was started counts
 	 * only where the step can tell (the REPL's first step runs with
-	 * expand_aliases; $BASH_EXECUTION_STRING), $0 only for a step that
-	 * uses it (or, see exec__cache_add(), whose output shows it). */
-	if ((s->mode == EXEC_MODE_REPL && s->state.initial) ||
-	    step_uses(s, step, "BASH_EXECUTION_STRING"))
+	 * expand_aliases; $BASH_EXECUTION_STRING; $- has c under -c), $0
+	 * only for a step that uses it (or, see exec__cache_add(), whose
+	 * output shows it). */
+	if ((s->mode == EXEC_MODE_REPL && s->state.initial) || dyn ||
+	    step_uses(s, step, "BASH_EXECUTION_STRING") || any_code(s, step, text_uses_flags, NULL))
 		json_object_set_new(p, "mode", json_string(mode_names[s->mode]));
-	if (uses_argv0(s, step))
+	if (dyn || uses_argv0(s, step))
 		json_object_set_new(p, "argv0", json_string(s->argv0 ? s->argv0 : ""));
+	/* Steps get the SHLVL the session found (states do not carry it). */
+	if (dyn || step_uses(s, step, "SHLVL"))
+		json_object_set_new(p, "shlvl", json_string(s->shlvl ? s->shlvl : ""));
 	json_object_set_new(p, "state", json_string(sha));
 	json_object_set_new(p, "network", json_boolean(step->directives.net));
 	json_object_set_new(p, "timeout", json_integer(step->directives.timeout));
@@ -872,80 +972,114 @@ static char *declare_line(const char *like, const char *env)
 	return strbuf_detach(&b, NULL);
 }
 
+static int same(const char *a, const char *b)
+{
+	return a ? b && !strcmp(a, b) : !b;
+}
+
+/*
+ * What a fresh bash makes of environment entry ENV ("NAME=VALUE", or
+ * NULL: not set): its `declare -p` line (*VAR; none for a variable the
+ * shell sets itself, SPECIAL) and environment entry (*OUT).  -1 when
+ * the value needs $'...' quoting.
+ */
+static int fresh_entry(const char *env, int special, char **var, char **out)
+{
+	*var = *out = NULL;
+	if (!env)
+		return 0;
+	if (!special && !(*var = declare_line("declare -x X", env)))
+		return -1;
+	*out = xstrdup(env);
+	return 0;
+}
+
 /*
  * The variables no key holds (HOSTNAME, TERM, SSH_*...) are this
- * session's after a hit, not the candidate's: each one the cached step
- * left as it found it takes this session's value.  One the step set
- * itself (`. ./env.sh` exporting TMPDIR) keeps the value it set.
+ * session's after a hit, not the candidate's.  The step named none of
+ * them (or they would be in its key) and reaches no variable by a
+ * computed name (see reaches_by_name()), so it left them as it found
+ * them: each takes this session's entries.  A session's first step
+ * started from the environment alone: each takes what bash makes of this
+ * session's environment, unless bash itself changed it as it started
+ * (TERM=dumb when unset): then the candidate is not used.  NULL, or why
+ * the candidate cannot be used.
  */
-static int keep_unkeyed(struct exec_cachectx *c, struct exec_session *s, json_t *cand,
-			struct strbuf *state)
+static const char *keep_unkeyed(struct exec_cachectx *c, struct exec_session *s, json_t *cand,
+				struct strbuf *state)
 {
-	static const char *const fields[] = { "var", "env" };
 	json_t *was = json_object_get(cand, "unkeyed"), *names = json_object(), *v;
+	const char *name, *why = NULL;
 	struct exec_state end;
-	const char *name;
-	size_t f;
-	int changed = 0, ret = 0;
+	int changed = 0;
 
 	json_object_update(names, c->unkeyed);
 	if (json_is_object(was))
 		json_object_update(names, was);
 	if (!json_object_size(names)) {
 		json_decref(names);
-		return 0;
+		return NULL;
 	}
 	exec_state_init(&end);
 	if (exec_state_parse(&end, state->buf, state->len) < 0) {
-		json_decref(names);
-		exec_state_release(&end);
-		return -1;
+		why = "the cached end state is damaged";
+		goto out;
 	}
 	json_object_foreach(names, name, v)
 	{
-		for (f = 0; f < ARRAY_SIZE(fields); f++) {
-			struct strvec *ev = f ? &end.env : &end.vars;
-			const struct strvec *nowv = f ? &s->state.env : &s->state.vars;
-			const char *start = str(json_object_get(was, name), fields[f]);
-			ssize_t e = find_entry(ev, name), k = find_entry(nowv, name);
-			ssize_t envk = find_entry(&s->state.env, name);
-			const char *endv = e >= 0 ? ev->v[e] : NULL;
-			char *line = NULL;
-			if (!f && !start && endv && str(json_object_get(was, name), "env")) {
-				/* It came from the environment of a fresh shell,
-				 * which has no variables yet: unchanged when the
-				 * environment's entry is. */
-				ssize_t ee = find_entry(&end.env, name);
-				if (ee >= 0 &&
-				    !strcmp(end.env.v[ee], str(json_object_get(was, name), "env")))
-					start = endv;
+		const char *was_var = str(json_object_get(was, name), "var");
+		const char *was_env = str(json_object_get(was, name), "env");
+		ssize_t ev = find_entry(&end.vars, name), ee = find_entry(&end.env, name);
+		ssize_t nv = find_entry(&s->state.vars, name), ne = find_entry(&s->state.env, name);
+		const char *end_var = ev >= 0 ? end.vars.v[ev] : NULL;
+		const char *end_env = ee >= 0 ? end.env.v[ee] : NULL;
+		const char *now_env = ne >= 0 ? s->state.env.v[ne] : NULL;
+		char *want_var = NULL, *want_env = NULL, *had_var = NULL, *had_env = NULL;
+		int special = exec__is_special(s, name, strlen(name));
+		(void)v;
+		/* Steps get the session's own SHLVL (build_env()). */
+		if (!strcmp(name, "SHLVL"))
+			continue;
+		if (!s->state.initial) {
+			if (!same(was_var, end_var) || !same(was_env, end_env)) {
+				why = "a variable no key holds changed in the step";
+				break;
 			}
-			if (!(start ? endv && !strcmp(start, endv) : !endv))
-				continue; /* the step changed it */
-			if (k >= 0)
-				set_entry(ev, name, nowv->v[k]);
-			else if (!f && endv && envk >= 0) {
-				/* This session is fresh: its value is in its
-				 * environment alone. */
-				line = declare_line(endv, s->state.env.v[envk]);
-				if (!line) {
-					ret = -1;
-					break;
-				}
-				set_entry(ev, name, line);
-				free(line);
-			} else
-				set_entry(ev, name, NULL);
+			set_entry(&end.vars, name, nv >= 0 ? s->state.vars.v[nv] : NULL);
+			set_entry(&end.env, name, now_env);
+			changed = 1;
+			continue;
+		}
+		if (same(was_env, now_env))
+			continue;
+		/* Unset now, bash may give it a value of its own (TERM=dumb). */
+		if (now_env && fresh_entry(was_env, special, &had_var, &had_env) == 0 &&
+		    same(had_var, end_var) && same(had_env, end_env)) {
+			if (fresh_entry(now_env, special, &want_var, &want_env) < 0)
+				why = "a variable no key holds has control characters";
+		} else {
+			why = "a variable no key holds, which bash sets as it starts, differs";
+		}
+		if (!why) {
+			set_entry(&end.vars, name, want_var);
+			set_entry(&end.env, name, want_env);
 			changed = 1;
 		}
+		free(want_var);
+		free(want_env);
+		free(had_var);
+		free(had_env);
+		if (why)
+			break;
 	}
-	if (changed && !ret) {
+	if (changed && !why) {
 		strbuf_reset(state);
 		exec_state_serialize(state, &end);
 	}
+out:
 	json_decref(names);
 	exec_state_release(&end);
-	return ret;
+	return why;
 }
 
 /*
@@ -989,6 +1123,7 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 {
 	struct strbuf state = STRBUF_INIT;
 	json_t *entry = NULL, *cands, *cand;
+	const char *kept;
 	int logs[3] = { -1, -1, -1 };
 	size_t i;
 	int r, ret = 0;
@@ -1070,10 +1205,9 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 				    why_path("?", "no saved baseline of a fresh shell", NULL, NULL);
 			break;
 		}
-		if (keep_unkeyed(c, s, cand, &state) < 0) {
+		if ((kept = keep_unkeyed(c, s, cand, &state))) {
 			if (!c->miss)
-				c->miss =
-				    why_path("?", "the cached end state is damaged", NULL, NULL);
+				c->miss = why_path("?", kept, NULL, NULL);
 			continue;
 		}
 		json_decref(c->miss);
@@ -1201,6 +1335,32 @@ static int output_shows(struct exec_session *s, const char *sha, const char *wha
 	return yes;
 }
 
+/*
+ * Does what the step left show the shell's messages naming the script
+ * ("p.sh: line 3: ...")?  In its output, its end state (a command
+ * substitution kept in a variable), or a file it wrote of up to 1 MiB
+ * (`cmd 2> err.txt`).
+ */
+static int shows_script_name(struct exec_session *s, json_t *record)
+{
+	char *msg = xstrfmt("%s: ", s->argv0);
+	json_t *w;
+	size_t i;
+	int yes = output_shows(s, str(record, "stdout_sha256"), msg) ||
+	    output_shows(s, str(record, "stderr_sha256"), msg) ||
+	    output_shows(s, str(record, "end_state_sha256"), msg);
+	json_array_foreach(json_object_get(record, "writes"), i, w)
+	{
+		json_t *size = json_object_get(w, "size");
+		if (yes)
+			break;
+		if (json_is_integer(size) && json_integer_value(size) <= (1 << 20))
+			yes = output_shows(s, str(w, "sha256"), msg);
+	}
+	free(msg);
+	return yes;
+}
+
 void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *record,
 		     const struct exec_output *o)
 {
@@ -1321,15 +1481,10 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	}
 	if (json_object_size(c->unkeyed))
 		json_object_set(cand, "unkeyed", c->unkeyed);
-	/* The shell's messages name the script ("p.sh: line 3: ..."): such
-	 * a step hits only under the same name. */
-	if (!json_object_get(c->key_parts, "argv0") && s->argv0) {
-		char *msg = xstrfmt("%s: ", s->argv0);
-		if (output_shows(s, str(record, "stdout_sha256"), msg) ||
-		    output_shows(s, str(record, "stderr_sha256"), msg))
-			json_object_set_new(cand, "argv0", json_string(s->argv0));
-		free(msg);
-	}
+	/* The shell's messages name the script: such a step hits only under
+	 * the same name. */
+	if (!json_object_get(c->key_parts, "argv0") && s->argv0 && shows_script_name(s, record))
+		json_object_set_new(cand, "argv0", json_string(s->argv0));
 	if (cache_action_add(s->cairn_dir, c->key, c->key_parts, cand, c->site, MAX_CANDIDATES) <
 	    0) {
 		not_stored(record, "the action cache could not be written: %s", err_last());

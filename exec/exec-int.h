@@ -291,6 +291,9 @@ void exec__cache_save_base(struct exec_session *s);
 /* Load the fresh shell's baseline that S->base_key names (saved by an
  * earlier session).  1 loaded (or already there), 0 not found. */
 int exec__cache_load_base(struct exec_session *s);
+/* Is NAME (LEN bytes) a variable the shell sets itself (SHLVL, PWD,
+ * HOSTNAME...), which states do not carry? */
+int exec__is_special(const struct exec_session *s, const char *name, size_t len);
 /* The session's state as its baseline's key sees it (without the
  * variables no key holds). */
 void exec__base_key_text(struct strbuf *out, const struct exec_session *s);

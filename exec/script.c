@@ -82,7 +82,7 @@ static const char *const late_options[] = {
 	"allexport", "errexit", "nounset", "verbose", "xtrace", "noexec",
 };
 
-static int is_special(const struct exec_session *s, const char *name, size_t len)
+int exec__is_special(const struct exec_session *s, const char *name, size_t len)
 {
 	const char *const *list = s->lang == EXEC_LANG_SH ? sh_specials : bash_specials;
 	size_t n = s->lang == EXEC_LANG_SH ? ARRAY_SIZE(sh_specials) : ARRAY_SIZE(bash_specials);
@@ -970,7 +970,7 @@ static void read_vars_sh(struct exec_state *out, const struct exec_session *s,
 	for (i = 0; i < all.nr; i++) {
 		const char *v = all.v[i];
 		size_t n = assign_name_len(v);
-		if (is_special(s, v, n))
+		if (exec__is_special(s, v, n))
 			continue;
 		strbuf_reset(&stmt);
 		strbuf_addstr(&stmt, v);
@@ -988,7 +988,8 @@ static void read_vars_sh(struct exec_state *out, const struct exec_session *s,
 	}
 	/* Exported names without a value do not show in `set`. */
 	for (i = 0; i < exp.nr; i++)
-		if (!strchr(exp.v[i], '=') && !is_special(s, exp.v[i] + 7, strlen(exp.v[i] + 7)))
+		if (!strchr(exp.v[i], '=') &&
+		    !exec__is_special(s, exp.v[i] + 7, strlen(exp.v[i] + 7)))
 			strvec_push(&out->vars, exp.v[i]);
 	strbuf_release(&stmt);
 	strvec_clear(&all);
@@ -1176,7 +1177,7 @@ static int read_declares(struct exec_state *st, const struct exec_session *s, co
 			ret = -1;
 			break;
 		}
-		if (is_special(s, name, nlen))
+		if (exec__is_special(s, name, nlen))
 			continue;
 		strvec_push(&st->vars, d);
 		flen = (size_t)(name - 1 - flags);

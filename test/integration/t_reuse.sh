@@ -69,7 +69,8 @@ printf 'export TMPDIR=/from-env-file\n' >env.sh
 printf '. ./env.sh\necho "tmp=$TMPDIR"\n' >src.sh
 TMPDIR=/tmp "$CAIRN" run src.sh >o1 </dev/null
 TMPDIR=/var/tmp "$CAIRN" run src.sh >o2 </dev/null
-expect_eq "sourcing: served" "c c" "$(pattern 2)"
+# (Sourcing may reach any variable: that step keeps them all in its key.)
+expect_eq "sourcing: the sourcing step runs, the next is served" "r c" "$(pattern 2)"
 expect_eq "the variable the step set" "tmp=/from-env-file" "$(cat o2)"
 
 # 5. The shell's messages name the script: such a step is not served to
@@ -117,5 +118,66 @@ expect_match "bad pattern: message" "cache.ignoreEnv: 'BAD NAME' is not a patter
 git config --file .cairn/config --unset cache.ignoreEnv 'BAD NAME'
 n_after=$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 expect_eq "no step recorded" "$n_before" "$n_after"
+
+# 9. What reaches a variable without its name keeps every variable in
+# the key; so does what reaches $0 without writing it.  (Found by review:
+# each was served with the old value.)
+mkdir -p dA dB
+printf 'echo "lib sees $TERM"\n' >lib.sh
+printf 'export TMPDIR=%s/dA\n' "$T_DIR" >setA.sh
+cat >dyn.sh <<'EOF2'
+. ./lib.sh > o1.txt
+v=TERM
+echo "via v: ${!v}" > o2.txt
+declare -n t=TMPDIR
+echo "scratch $t" > o3.txt
+export -p | grep SSH_X > o4.txt; true
+. ./setA.sh
+echo "tmp=$TMPDIR" > o5.txt
+f() { caller 0; }; f > o6.txt
+echo "at: ${@:0:1}" > o7.txt
+nosuchcmd_y 2> o8.txt; true
+echo "flags=$-" > o9.txt
+EOF2
+run_dyn() { # TERM TMPDIR SSH_X SCRIPT
+	rm -f o?.txt
+	TERM=$1 TMPDIR=$2 SSH_X=$3 "$CAIRN" run "$4" </dev/null >/dev/null 2>&1
+	cat o?.txt
+}
+ref_dyn() {
+	(mkdir -p ref9 && cp lib.sh setA.sh ref9/ && cp "$4" ref9/ && cd ref9 &&
+		TERM=$1 TMPDIR=$2 SSH_X=$3 bash "$4" >/dev/null 2>&1 && cat o?.txt)
+}
+run_dyn xterm "$T_DIR/dA" 1 dyn.sh >/dev/null
+cp dyn.sh dyn2.sh
+expect_eq "computed names, another machine and name: as bash" \
+	"$(ref_dyn vt100 "$T_DIR/dB" 2 dyn2.sh)" "$(run_dyn vt100 "$T_DIR/dB" 2 dyn2.sh)"
+expect_eq "sourcing: the variable the sourced file set" "tmp=$T_DIR/dA" "$(cat o5.txt)"
+"$CAIRN" -c 'echo "flags=$-" > flags.txt' </dev/null
+printf 'echo "flags=$-" > flags.txt\n' >flags.sh
+"$CAIRN" run flags.sh </dev/null
+expect_eq "\$- differs between -c and a script" "flags=hB" "$(cat flags.txt)"
+
+# 10. A session's first step, served under another SHLVL or TERM: the
+# session has what bash makes of its own environment.
+printf 'sort a.txt > s10.txt\necho "shlvl=$SHLVL term=${TERM-unset}" > sh.txt\n' >s10.sh
+SHLVL=5 TERM=xterm "$CAIRN" run s10.sh </dev/null
+SHLVL=1 TERM=xterm "$CAIRN" run s10.sh </dev/null
+expect_eq "SHLVL after a first-step hit" "shlvl=2 term=xterm" "$(cat sh.txt)"
+env -u TERM SHLVL=1 "$CAIRN" run s10.sh </dev/null
+expect_eq "TERM unset: bash's dumb" "shlvl=2 term=dumb" "$(cat sh.txt)"
+expect_eq "TERM unset: the first step runs (bash sets TERM as it starts)" "r" \
+	"$("$CAIRN" log --json -n 2 | python3 -c '
+import json, sys
+print("c" if json.load(sys.stdin)[1]["cached"] else "r")')"
+
+# 11. A control character in a variable no key holds: the same
+# environment twice is still a hit.
+SSH_X=$'a\tb' "$CAIRN" run s10.sh </dev/null
+SSH_X=$'a\tb' "$CAIRN" run s10.sh </dev/null
+expect_eq "control character, same environment: first step served" "c" \
+	"$("$CAIRN" log --json -n 2 | python3 -c '
+import json, sys
+print("c" if json.load(sys.stdin)[1]["cached"] else "r")')"
 
 done_testing
