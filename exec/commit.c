@@ -153,10 +153,6 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 		have_old = !lstat(dst.buf, &old);
 
 		if (is_whiteout(&st)) {
-			/* cairn hid the step's own earlier output, which it
-			 * then left alone: no deletion. */
-			if (exec__in_sorted(c->hidden, nm.buf))
-				continue;
 			if (have_old) {
 				add_op(c, OP_DELETE, NULL, dst.buf, 0);
 				add_write(c, nm.buf, EXEC_WRITE_DELETED);

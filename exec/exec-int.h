@@ -85,9 +85,6 @@ struct exec_op {
 };
 
 struct exec_commit {
-	/* Whiteouts at these record names are cairn's (a step's own earlier
-	 * outputs, hidden from it), not deletions; NULL: none. */
-	const struct strvec *hidden;
 	struct exec_op *ops;
 	size_t nops, alloc_ops;
 	struct exec_write *writes;
@@ -121,7 +118,6 @@ struct exec_steprun {
 	struct sandbox_bind binds[4];
 	size_t nbinds;
 	struct strvec strings; /* owns the layers' paths */
-	struct strvec hidden_names; /* record names of S->hidden (commit) */
 	char *stepdir; /* .cairn/tmp/<session>: the project's layer */
 	char *tstepdir; /* the scratch directory's part for /tmp */
 	const char *home_upper; /* the session's home layer (borrowed), or NULL */
@@ -268,10 +264,6 @@ struct exec_cachectx {
 	/* The variables the key left out, as the step found them:
 	 * {NAME: {"var": ENTRY, "env": ENTRY}} (a candidate keeps them). */
 	json_t *unkeyed;
-	/* The step's own earlier outputs: project files that hold what a
-	 * candidate of this key wrote (absolute paths, sorted).  Hidden
-	 * from the step if it runs. */
-	struct strvec own;
 	const char *off; /* why the cache is not used for this step, or NULL */
 	json_t *miss; /* why the lookup missed (for the record and `why`) */
 	struct strvec start_fds; /* the state's descriptors at the start */
@@ -297,13 +289,8 @@ int exec__is_special(const struct exec_session *s, const char *name, size_t len)
 /* The session's state as its baseline's key sees it (without the
  * variables no key holds). */
 void exec__base_key_text(struct strbuf *out, const struct exec_session *s);
-/* The hash of DIR's sorted entry names, and how many, leaving out the
- * entries whose path VIEW/NAME is in the sorted list SKIP (may be NULL).
- * 0 or -1. */
-int exec__dir_hash(const char *dir, const char *view, const struct strvec *skip,
-		   char sha[SHA256_HEX_LEN + 1], size_t *count);
-/* Is PATH in the sorted list V? */
-int exec__in_sorted(const struct strvec *v, const char *path);
+/* The hash of DIR's sorted entry names, and how many.  0 or -1. */
+int exec__dir_hash(const char *dir, char sha[SHA256_HEX_LEN + 1], size_t *count);
 /* Add an operation to a commit plan (types in commit.c: D M R C). */
 void exec__commit_add_op(struct exec_commit *c, int type, const char *src, const char *dst,
 			 unsigned mode);
