@@ -28,8 +28,12 @@
 #   replayc the same through the cache
 #   rel     the script named by a path relative to the working directory
 #           (the reference shell is run that way too)
-# cached, replay and replayc start from the store the abs run left (abs is
-# run first when it is not listed).
+#   renamed a copy of the script under another name, run by cairn in a
+#           fresh directory that keeps only the store of the abs run (the
+#           reference shell runs the copy too): what the cache serves to
+#           a renamed script
+# cached, replay, replayc and renamed start from the store the abs run
+# left (abs is run first when it is not listed).
 # CAIRN_DIFF_EXPECT lists the modes known to differ (test/diff/
 # known-differences.txt): such a mode must differ, and one that starts to
 # match fails the test until the script is taken off the list.
@@ -191,8 +195,8 @@ fi
 expect=" ${CAIRN_DIFF_EXPECT:-} "
 for m in $modes; do
 	case $m in
-	abs | cached | replay | replayc | rel) ;;
-	*) die "unknown mode: $m (abs, cached, replay, replayc, rel)" ;;
+	abs | cached | replay | replayc | rel | renamed) ;;
+	*) die "unknown mode: $m (abs, cached, replay, replayc, rel, renamed)" ;;
 	esac
 done
 
@@ -261,7 +265,7 @@ judge() {
 }
 
 case " $modes " in
-*" abs "* | *" cached "* | *" replay "* | *" replayc "*)
+*" abs "* | *" cached "* | *" replay "* | *" replayc "* | *" renamed "*)
 	run ref "$refshell" "$script" "${args[@]}"
 	run cairn "$cairn" run "$script" "${args[@]}"
 	cp -a "$base/cairn.tree/.cairn" "$base/store" || die "no store after the cairn run"
@@ -276,6 +280,16 @@ case " $modes " in
 		STORE=$base/store run "cairn-$m" "$cairn" "${how[@]}"
 		judge "$m" ref "cairn-$m"
 	done
+	case " $modes " in
+	*" renamed "*)
+		mkdir -p "$base/renamed"
+		renamed=$base/renamed/renamed-$name
+		cp -p "$script" "$renamed" || die "cannot copy $script"
+		run ref-renamed "$refshell" "$renamed" "${args[@]}"
+		STORE=$base/store run cairn-renamed "$cairn" run "$renamed" "${args[@]}"
+		judge renamed ref-renamed cairn-renamed
+		;;
+	esac
 	;;
 esac
 case " $modes " in
