@@ -155,100 +155,123 @@ static int text_uses(const char *text, size_t len, const char *name)
 	return 0;
 }
 
-/* Is TEXT[I] where a command starts (after a separator, a keyword)? */
+/* Is TEXT[I] where a command starts (after a separator, a keyword, a
+ * quote of an alias or trap body, `command` or `builtin`)? */
 static int command_position(const char *text, size_t i)
 {
-	static const char *const kw[] = {
-		"then", "do", "else", "if", "while", "until", "!", "time"
-	};
+	static const char *const kw[] = { "then",  "do", "else", "elif",    "if",     "while",
+					  "until", "!",	 "time", "command", "builtin" };
 	size_t k;
-	while (i && (text[i - 1] == ' ' || text[i - 1] == '\t'))
+	while (i && (text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\\'))
 		i--;
-	if (!i || strchr("\n;&|({`", text[i - 1]))
+	if (!i || strchr("\n;&|(){`'\"", text[i - 1]))
 		return 1;
 	for (k = 0; k < ARRAY_SIZE(kw); k++) {
 		size_t n = strlen(kw[k]);
 		if (i >= n && !memcmp(text + i - n, kw[k], n) &&
-		    (i == n || strchr(" \t\n;&|({", text[i - n - 1])))
+		    (i == n || strchr(" \t\n;&|(){'\"", text[i - n - 1])))
 			return 1;
 	}
 	return 0;
+}
+
+/* The arguments of the simple command from TEXT[E] on: does one make
+ * builtin K (of reaches_by_name()'s NAMES) reach names by computation?
+ * None at all (`export`, `declare |`: a listing); an option with n or p
+ * (-n, -p, -xp; printf's -v); a name given by an expansion. */
+static int computed_args(const char *text, size_t len, size_t e, int printf_like, int lists)
+{
+	int args = 0;
+	while (e < len && !strchr("\n;&|)", text[e])) {
+		size_t a;
+		while (e < len && (text[e] == ' ' || text[e] == '\t'))
+			e++;
+		a = e;
+		while (e < len && !strchr(" \t\n;&|)", text[e]))
+			e++;
+		if (a == e)
+			break;
+		if (isdigit((unsigned char)text[a]) && a + 1 < e && text[a + 1] == '>')
+			continue; /* a redirection */
+		if (text[a] == '>' || text[a] == '<')
+			continue;
+		args++;
+		if (text[a] == '-' && !printf_like &&
+		    (memchr(text + a, 'n', e - a) || memchr(text + a, 'p', e - a)))
+			return 1;
+		if (text[a] == '-' && printf_like && e - a == 2 && text[a + 1] == 'v')
+			return 1;
+		if (!printf_like &&
+		    (text[a] == '$' || (text[a] == '"' && a + 1 < e && text[a + 1] == '$')))
+			return 1;
+	}
+	return lists && !args;
 }
 
 /*
  * May TEXT reach variables by names not written in it?  Sourcing a file
  * (`.`, `source`), `eval`, indirection (`${!v}`, `declare -n`, `printf -v
- * "$v"`, `read "$v"`...), or listing them all (`declare -p`, `export
- * -p`, bare `set`, `compgen`, `env`, `printenv`).  Such a step's key
- * keeps every variable, `$0` and the front end.
+ * "$v"`, `read "$v"`, `[[ -v $v ]]`, `${x@P}`...), or listing them all
+ * (`declare`, `export`, `declare -p`, `set`, `compgen`, `env`,
+ * `printenv`).  Such a step's key keeps every variable, `$0` and the
+ * front end.  A heuristic, erring towards keeping.
  */
 static int reaches_by_name(const char *text, size_t len, const char *unused)
 {
 	static const char *const whole[] = { "source", "eval", "compgen",
 					     "caller", "env",  "printenv" };
-	static const char *const names[] = { "declare",	  "typeset", "local", "export",
-					     "readonly",  "unset",   "read",  "mapfile",
-					     "readarray", "printf" };
+	/* builtins that take names; the first five list them when bare */
+	static const char *const names[] = {
+		"declare", "typeset", "export",	 "readonly",  "local",
+		"unset",   "read",    "mapfile", "readarray", "printf"
+	};
 	size_t i, k;
 	(void)unused;
-	if (memmem(text, len, "${!", 3))
+	if (memmem(text, len, "${!", 3) || memmem(text, len, "@P}", 3) ||
+	    memmem(text, len, "-v $", 4) || memmem(text, len, "-v \"$", 5))
 		return 1;
 	for (i = 0; i < len; i++) {
 		const char *w = text + i;
 		size_t n;
-		if (!command_position(text, i) || !(isalpha((unsigned char)*w) || *w == '.'))
+		if (i && (isalnum((unsigned char)w[-1]) || w[-1] == '_'))
 			continue;
-		for (n = 0; i + n < len && (isalnum((unsigned char)w[n]) || strchr("_.", w[n]));
-		     n++)
-			;
-		if (n == 1 && *w == '.' && i + 1 < len && (w[1] == ' ' || w[1] == '\t'))
+		if (*w == '.' && i + 1 < len && (w[1] == ' ' || w[1] == '\t') &&
+		    command_position(text, i))
 			return 1;
+		if (!isalpha((unsigned char)*w))
+			continue;
+		for (n = 0; i + n < len && (isalnum((unsigned char)w[n]) || w[n] == '_'); n++)
+			;
 		for (k = 0; k < ARRAY_SIZE(whole); k++)
 			if (n == strlen(whole[k]) && !memcmp(w, whole[k], n))
 				return 1;
-		if (n == 3 && !memcmp(w, "set", 3)) {
+		if (n == 3 && !memcmp(w, "set", 3) && computed_args(text, len, i + 3, 0, 1)) {
+			/* bare `set` lists; `set -e`, `set -- a b` do not */
 			size_t e = i + 3;
 			while (e < len && (text[e] == ' ' || text[e] == '\t'))
 				e++;
-			if (e == len || strchr("\n;&|)}>", text[e]))
+			if (e == len || text[e] != '-')
 				return 1;
 		}
-		for (k = 0; k < ARRAY_SIZE(names); k++) {
-			size_t e = i + n;
-			if (n != strlen(names[k]) || memcmp(w, names[k], n))
-				continue;
-			/* Its arguments, up to the end of the simple command:
-			 * an option with n or p (-n, -p, -xp; printf's -v), or
-			 * a name given by an expansion. */
-			while (e < len && !strchr("\n;&|)", text[e])) {
-				size_t a;
-				while (e < len && (text[e] == ' ' || text[e] == '\t'))
-					e++;
-				a = e;
-				while (e < len && !strchr(" \t\n;&|)", text[e]))
-					e++;
-				if (a == e)
-					break;
-				if (text[a] == '-' && k != 9 &&
-				    (memchr(text + a, 'n', e - a) || memchr(text + a, 'p', e - a)))
-					return 1;
-				if (text[a] == '-' && k == 9 && e - a == 2 && text[a + 1] == 'v')
-					return 1;
-				if (k != 9 &&
-				    (text[a] == '$' ||
-				     (text[a] == '"' && a + 1 < e && text[a + 1] == '$')))
-					return 1;
-			}
-		}
+		for (k = 0; k < ARRAY_SIZE(names); k++)
+			if (n == strlen(names[k]) && !memcmp(w, names[k], n) &&
+			    computed_args(text, len, i + n, k == 9, k < 5))
+				return 1;
+		i += n - 1;
 	}
 	return 0;
 }
 
-/* Does FN say yes of the step's text, or of a function, alias or trap
- * of the state that the step may call (functions exported to a fresh
- * session are in its environment: BASH_FUNC_name%%=...)? */
-static int any_code(const struct exec_session *s, const struct exec_step *step,
-		    int (*fn)(const char *text, size_t len, const char *arg), const char *arg)
+/*
+ * Does FN say yes of the step's text, or of a function, alias or trap of
+ * the state that the step may call (functions exported to a fresh
+ * session are in its environment: BASH_FUNC_name%%=...), or, with
+ * VALUES, of a variable's value (a PS4 naming $BASH_SOURCE, a string
+ * expanded later)?
+ */
+static int any_code_in(const struct exec_session *s, const struct exec_step *step,
+		       int (*fn)(const char *text, size_t len, const char *arg), const char *arg,
+		       int values)
 {
 	size_t i;
 	if (fn(step->text, step->len, arg))
@@ -261,8 +284,39 @@ static int any_code(const struct exec_session *s, const struct exec_step *step,
 		if (!strncmp(s->state.env.v[i], "BASH_FUNC_", 10) &&
 		    fn(s->state.env.v[i], strlen(s->state.env.v[i]), arg))
 			return 1;
+	for (i = 0; values && i < s->state.vars.nr; i++) {
+		const char *eq = strchr(s->state.vars.v[i], '=');
+		if (eq && fn(eq + 1, strlen(eq + 1), arg))
+			return 1;
+	}
 	return (s->state.aliases && fn(s->state.aliases, strlen(s->state.aliases), arg)) ||
 	    (s->state.traps && fn(s->state.traps, strlen(s->state.traps), arg));
+}
+
+static int any_code(const struct exec_session *s, const struct exec_step *step,
+		    int (*fn)(const char *text, size_t len, const char *arg), const char *arg)
+{
+	return any_code_in(s, step, fn, arg, 1);
+}
+
+/* May the step reach variables by computed names (reaches_by_name()),
+ * through a nameref of the state, or a file a fresh bash sources
+ * ($BASH_ENV, sh's $ENV)? */
+static int step_reaches_by_name(const struct exec_session *s, const struct exec_step *step)
+{
+	size_t i;
+	for (i = 0; i < s->state.vars.nr; i++) {
+		const char *v = s->state.vars.v[i], *sp;
+		if (!strncmp(v, "declare -", 9) && (sp = strchr(v + 9, ' ')) &&
+		    memchr(v + 9, 'n', (size_t)(sp - v - 9)))
+			return 1;
+	}
+	if (s->state.initial)
+		for (i = 0; i < s->state.env.nr; i++)
+			if (!strncmp(s->state.env.v[i], "BASH_ENV=", 9) ||
+			    !strncmp(s->state.env.v[i], "ENV=", 4))
+				return 1;
+	return any_code_in(s, step, reaches_by_name, NULL, 0);
 }
 
 /* Does the step use variable NAME?  No step: nothing does. */
@@ -429,9 +483,14 @@ static int text_uses_argv0(const char *text, size_t len, const char *unused)
 		if (k < len && text[k] == '0' &&
 		    (k + 1 == len || !isdigit((unsigned char)text[k + 1])))
 			return 1;
-		if (k > i + 1 && k + 2 < len && (text[k] == '@' || text[k] == '*') &&
-		    text[k + 1] == ':' && text[k + 2] == '0')
-			return 1;
+		if (k > i + 1 && k + 1 < len && (text[k] == '@' || text[k] == '*') &&
+		    text[k + 1] == ':') {
+			size_t z = k + 2;
+			while (z < len && text[z] == ' ')
+				z++;
+			if (z < len && text[z] == '0')
+				return 1;
+		}
 	}
 	return 0;
 }
@@ -469,7 +528,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	strvec_copy(&c->start_fds, s->have_fds ? &s->state.fds : &s->own_fds);
 	/* A step that may reach variables by computed names keeps them all
 	 * in its key, and $0 and the front end. */
-	dyn = any_code(s, step, reaches_by_name, NULL);
+	dyn = step_reaches_by_name(s, step);
 	c->unkeyed = json_object();
 	normal_state(&st, &s->state, dyn ? NULL : s, step, c->unkeyed);
 	util_sha256_hex(sha, st.buf, st.len);
@@ -482,7 +541,9 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	 * only for a step that uses it (or, see exec__cache_add(), whose
 	 * output shows it). */
 	if ((s->mode == EXEC_MODE_REPL && s->state.initial) || dyn ||
-	    step_uses(s, step, "BASH_EXECUTION_STRING") || any_code(s, step, text_uses_flags, NULL))
+	    step_uses(s, step, "BASH_EXECUTION_STRING") || step_uses(s, step, "FUNCNAME") ||
+	    step_uses(s, step, "BASH_LINENO") || step_uses(s, step, "BASH_SOURCE") ||
+	    any_code(s, step, text_uses_flags, NULL))
 		json_object_set_new(p, "mode", json_string(mode_names[s->mode]));
 	if (dyn || uses_argv0(s, step))
 		json_object_set_new(p, "argv0", json_string(s->argv0 ? s->argv0 : ""));
@@ -965,6 +1026,29 @@ static char *declare_line(const char *like, const char *env)
 	return strbuf_detach(&b, NULL);
 }
 
+/* Does a fresh bash give NAME a value of its own when it is unset? */
+static int bash_default(const char *name)
+{
+	static const char *const set[] = { "TERM",	   "MAILCHECK", "OLDPWD",   "PWD",
+					   "PS1",	   "PS2",	"HISTFILE", "HISTSIZE",
+					   "HISTFILESIZE", "HOSTNAME" };
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(set); i++)
+		if (!strcmp(name, set[i]))
+			return 1;
+	return 0;
+}
+
+/* Does a fresh bash keep environment entry ENV of NAME as it is?  Not an
+ * OLDPWD that names no directory. */
+static int fresh_ok(const char *name, const char *env)
+{
+	struct stat st;
+	if (!env || strcmp(name, "OLDPWD"))
+		return 1;
+	return stat(env + 7, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int same(const char *a, const char *b)
 {
 	return a ? b && !strcmp(a, b) : !b;
@@ -1030,8 +1114,9 @@ static const char *keep_unkeyed(struct exec_cachectx *c, struct exec_session *s,
 		char *want_var = NULL, *want_env = NULL, *had_var = NULL, *had_env = NULL;
 		int special = exec__is_special(s, name, strlen(name));
 		(void)v;
-		/* Steps get the session's own SHLVL (build_env()). */
-		if (!strcmp(name, "SHLVL"))
+		/* Steps get the session's own SHLVL (build_env()); `_` is the
+		 * last command's argument, set anew by every command. */
+		if (!strcmp(name, "SHLVL") || !strcmp(name, "_"))
 			continue;
 		if (!s->state.initial) {
 			if (!same(was_var, end_var) || !same(was_env, end_env)) {
@@ -1045,8 +1130,8 @@ static const char *keep_unkeyed(struct exec_cachectx *c, struct exec_session *s,
 		}
 		if (same(was_env, now_env))
 			continue;
-		/* Unset now, bash may give it a value of its own (TERM=dumb). */
-		if (now_env && fresh_entry(was_env, special, &had_var, &had_env) == 0 &&
+		if ((now_env || !bash_default(name)) && fresh_ok(name, now_env) &&
+		    fresh_entry(was_env, special, &had_var, &had_env) == 0 &&
 		    same(had_var, end_var) && same(had_env, end_env)) {
 			if (fresh_entry(now_env, special, &want_var, &want_env) < 0)
 				why = "a variable no key holds has control characters";

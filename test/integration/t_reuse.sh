@@ -153,6 +153,36 @@ cp dyn.sh dyn2.sh
 expect_eq "computed names, another machine and name: as bash" \
 	"$(ref_dyn vt100 "$T_DIR/dB" 2 dyn2.sh)" "$(run_dyn vt100 "$T_DIR/dB" 2 dyn2.sh)"
 expect_eq "sourcing: the variable the sourced file set" "tmp=$T_DIR/dA" "$(cat o5.txt)"
+cat >dyn3.sh <<'EOF2'
+command . ./lib.sh > p1.txt
+case y in y) . ./lib.sh > p2.txt;; esac
+export | grep SSH_X > p3.txt; true
+set 2>/dev/null | grep ^SSH_X= > p4.txt; true
+x='$TERM'
+echo "${x@P}" > p5.txt
+declare -n t=TMPDIR
+echo "$t" > p6.txt
+echo "at: ${@: 0:1}" > p7.txt
+shopt -s expand_aliases; alias src='source'
+src ./lib.sh > p8.txt
+EOF2
+run_dyn3() { # TERM TMPDIR SSH_X SCRIPT
+	rm -f p?.txt
+	TERM=$1 TMPDIR=$2 SSH_X=$3 "$CAIRN" run "$4" </dev/null >/dev/null 2>&1
+	cat p?.txt
+}
+ref_dyn3() {
+	(mkdir -p ref9b && cp lib.sh ref9b/ && cp "$4" ref9b/ && cd ref9b &&
+		TERM=$1 TMPDIR=$2 SSH_X=$3 bash "$4" >/dev/null 2>&1 && cat p?.txt)
+}
+run_dyn3 xterm "$T_DIR/dA" 1 dyn3.sh >/dev/null
+cp dyn3.sh dyn4.sh
+expect_eq "more computed names (second review): as bash" \
+	"$(ref_dyn3 vt100 "$T_DIR/dB" 2 dyn4.sh)" "$(run_dyn3 vt100 "$T_DIR/dB" 2 dyn4.sh)"
+"$CAIRN" -c $'f(){ echo "${FUNCNAME[*]}" > fn.txt; }\nf' </dev/null
+printf 'f(){ echo "${FUNCNAME[*]}" > fn.txt; }\nf\n' >fn.sh
+"$CAIRN" run fn.sh </dev/null
+expect_eq "FUNCNAME differs between -c and a script" "f main" "$(cat fn.txt)"
 "$CAIRN" -c 'echo "flags=$-" > flags.txt' </dev/null
 printf 'echo "flags=$-" > flags.txt\n' >flags.sh
 "$CAIRN" run flags.sh </dev/null
@@ -170,6 +200,20 @@ expect_eq "TERM unset: the first step runs (bash sets TERM as it starts)" "r" \
 	"$("$CAIRN" log --json -n 2 | python3 -c '
 import json, sys
 print("c" if json.load(sys.stdin)[1]["cached"] else "r")')"
+
+# A variable the first run had and this session has not: served (bash
+# gives it no value of its own); an OLDPWD naming no directory, which
+# bash drops: not served, and the step sees it unset as under bash.
+printf 'sort a.txt > s10b.txt\necho "ssh=${SSH_CONNECTION-unset} old=${OLDPWD-unset}" > sh2.txt\n' >s10b.sh
+SSH_CONNECTION="1 2 3 4" OLDPWD=/tmp "$CAIRN" run s10b.sh </dev/null
+env -u SSH_CONNECTION OLDPWD=/tmp "$CAIRN" run s10b.sh </dev/null
+expect_eq "absent now: first step served" "c" \
+	"$("$CAIRN" log --json -n 2 | python3 -c '
+import json, sys
+print("c" if json.load(sys.stdin)[1]["cached"] else "r")')"
+expect_eq "absent now: the session has it unset" "ssh=unset old=/tmp" "$(cat sh2.txt)"
+env -u SSH_CONNECTION OLDPWD=/nonexistent-dir "$CAIRN" run s10b.sh </dev/null
+expect_eq "OLDPWD naming no directory: as bash" "ssh=unset old=unset" "$(cat sh2.txt)"
 
 # 11. A control character in a variable no key holds: the same
 # environment twice is still a hit.
