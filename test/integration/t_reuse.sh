@@ -139,19 +139,23 @@ echo "at: ${@:0:1}" > o7.txt
 nosuchcmd_y 2> o8.txt; true
 echo "flags=$-" > o9.txt
 EOF2
-run_dyn() { # TERM TMPDIR SSH_X SCRIPT
-	rm -f o?.txt
-	TERM=$1 TMPDIR=$2 SSH_X=$3 "$CAIRN" run "$4" </dev/null >/dev/null 2>&1
-	cat o?.txt
+# run_dyn P TERM TMPDIR SSH_X SCRIPT: cairn runs SCRIPT; its P?.txt files
+run_dyn() {
+	rm -f "$1"?.txt
+	TERM=$2 TMPDIR=$3 SSH_X=$4 "$CAIRN" run "$5" </dev/null >/dev/null 2>&1
+	cat "$1"?.txt
 }
+# ref_dyn P TERM TMPDIR SSH_X SCRIPT: the same with bash, in a directory
+# of its own
 ref_dyn() {
-	(mkdir -p ref9 && cp lib.sh setA.sh ref9/ && cp "$4" ref9/ && cd ref9 &&
-		TERM=$1 TMPDIR=$2 SSH_X=$3 bash "$4" >/dev/null 2>&1 && cat o?.txt)
+	(rm -rf "ref$1" && mkdir "ref$1" && cp lib.sh setA.sh "$5" "ref$1/" && cd "ref$1" &&
+		TERM=$2 TMPDIR=$3 SSH_X=$4 bash "$5" >/dev/null 2>&1 && cat "$1"?.txt)
 }
-run_dyn xterm "$T_DIR/dA" 1 dyn.sh >/dev/null
+run_dyn o xterm "$T_DIR/dA" 1 dyn.sh >/dev/null
 cp dyn.sh dyn2.sh
+expect_match "the probes print (bash)" "lib sees vt100" "$(ref_dyn o vt100 "$T_DIR/dB" 2 dyn2.sh)"
 expect_eq "computed names, another machine and name: as bash" \
-	"$(ref_dyn vt100 "$T_DIR/dB" 2 dyn2.sh)" "$(run_dyn vt100 "$T_DIR/dB" 2 dyn2.sh)"
+	"$(ref_dyn o vt100 "$T_DIR/dB" 2 dyn2.sh)" "$(run_dyn o vt100 "$T_DIR/dB" 2 dyn2.sh)"
 expect_eq "sourcing: the variable the sourced file set" "tmp=$T_DIR/dA" "$(cat o5.txt)"
 cat >dyn3.sh <<'EOF2'
 command . ./lib.sh > p1.txt
@@ -166,19 +170,11 @@ echo "at: ${@: 0:1}" > p7.txt
 shopt -s expand_aliases; alias src='source'
 src ./lib.sh > p8.txt
 EOF2
-run_dyn3() { # TERM TMPDIR SSH_X SCRIPT
-	rm -f p?.txt
-	TERM=$1 TMPDIR=$2 SSH_X=$3 "$CAIRN" run "$4" </dev/null >/dev/null 2>&1
-	cat p?.txt
-}
-ref_dyn3() {
-	(mkdir -p ref9b && cp lib.sh ref9b/ && cp "$4" ref9b/ && cd ref9b &&
-		TERM=$1 TMPDIR=$2 SSH_X=$3 bash "$4" >/dev/null 2>&1 && cat p?.txt)
-}
-run_dyn3 xterm "$T_DIR/dA" 1 dyn3.sh >/dev/null
+run_dyn p xterm "$T_DIR/dA" 1 dyn3.sh >/dev/null
 cp dyn3.sh dyn4.sh
+expect_match "the probes print (bash)" "lib sees vt100" "$(ref_dyn p vt100 "$T_DIR/dB" 2 dyn4.sh)"
 expect_eq "more computed names (second review): as bash" \
-	"$(ref_dyn3 vt100 "$T_DIR/dB" 2 dyn4.sh)" "$(run_dyn3 vt100 "$T_DIR/dB" 2 dyn4.sh)"
+	"$(ref_dyn p vt100 "$T_DIR/dB" 2 dyn4.sh)" "$(run_dyn p vt100 "$T_DIR/dB" 2 dyn4.sh)"
 "$CAIRN" -c $'f(){ echo "${FUNCNAME[*]}" > fn.txt; }\nf' </dev/null
 printf 'f(){ echo "${FUNCNAME[*]}" > fn.txt; }\nf\n' >fn.sh
 "$CAIRN" run fn.sh </dev/null
