@@ -1449,6 +1449,15 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 			   (long long)json_integer_value(json_object_get(sb, "lost_events")));
 		return;
 	}
+	if (json_array_size(json_object_get(record, "changed_while_running"))) {
+		json_t *ch = json_object_get(record, "changed_while_running");
+		not_stored(record,
+			   "its input %s%s changed while it ran, so which bytes it read is not "
+			   "known",
+			   json_string_value(json_array_get(ch, 0)),
+			   json_array_size(ch) > 1 ? " (and others)" : "");
+		return;
+	}
 	if (json_array_size(json_object_get(sb, "home_writes"))) {
 		not_stored(record, "it wrote in $HOME (%s%s), which is private to the session",
 			   json_string_value(json_array_get(json_object_get(sb, "home_writes"), 0)),

@@ -254,6 +254,17 @@ struct exec_session {
 	exec_record_fn record;
 	void *record_payload;
 	struct cache_memo *memo; /* file hashes by stat (.cairn/index) */
+	/*
+	 * Inputs changed while a step ran: the coarse clock as the running
+	 * step began (file timestamps come from it), and what this session
+	 * itself put in place since (a step reading the previous step's
+	 * output in the same clock tick read nothing that changed).
+	 */
+	uint64_t step_t0;
+	struct exec_placed {
+		uint64_t dev, ino, ctime;
+	} * placed;
+	size_t nplaced, alloc_placed;
 	int lock_fd; /* held on .cairn/tmp/<session>.lock while we run */
 	int cache_lock_fd; /* shared lock on the content store (cache_lock_shared) */
 	int no_cache;

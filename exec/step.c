@@ -454,6 +454,7 @@ void exec__record_release(struct exec_session *s)
 	strvec_clear(&s->env_ignore);
 	strvec_clear(&s->env_keep);
 	cache_memo_free(s->memo);
+	free(s->placed);
 	free(s->into);
 	free(s->into_name);
 	free(s->into_view);
@@ -748,6 +749,46 @@ void exec__steprun_store_state(struct exec_steprun *r, struct exec_session *s)
 	strbuf_release(&r->start_text);
 }
 
+/*
+ * The clock as a step begins, for exec__assemble_reads() to tell inputs
+ * changed while it ran; what the session put in place before is kept
+ * only while its timestamps are not older than that.
+ */
+static void note_step_start(struct exec_session *s)
+{
+	size_t i, n = 0;
+	s->step_t0 = cache_memo_clock();
+	for (i = 0; i < s->nplaced; i++)
+		if (s->placed[i].ctime >= s->step_t0)
+			s->placed[n++] = s->placed[i];
+	s->nplaced = n;
+}
+
+/* The files WRITES (a record's) as the session put them in place. */
+static void note_placed(struct exec_session *s, json_t *writes)
+{
+	struct strbuf host = STRBUF_INIT;
+	json_t *w;
+	size_t i;
+	json_array_foreach(writes, i, w)
+	{
+		const char *path = json_string_value(json_object_get(w, "path"));
+		struct stat st;
+		if (!path || !json_is_string(json_object_get(w, "sha256")))
+			continue;
+		exec__view_host(s, path, &host);
+		if (lstat(host.buf, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		ALLOC_GROW(s->placed, s->nplaced + 1, s->alloc_placed);
+		s->placed[s->nplaced].dev = (uint64_t)st.st_dev;
+		s->placed[s->nplaced].ino = (uint64_t)st.st_ino;
+		s->placed[s->nplaced].ctime =
+		    (uint64_t)st.st_ctim.tv_sec * 1000000000ULL + (uint64_t)st.st_ctim.tv_nsec;
+		s->nplaced++;
+	}
+	strbuf_release(&host);
+}
+
 static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 			  const struct exec_step *step)
 {
@@ -756,6 +797,7 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 	struct strbuf name = STRBUF_INIT;
 
 	r->started_real = realtime_ns();
+	note_step_start(s);
 	snprintf(idsrc, sizeof(idsrc), "%s %u %llu %d", s->session_id, s->seq + 1,
 		 (unsigned long long)r->started_real, (int)getpid());
 	util_sha256_hex(buf, idsrc, strlen(idsrc));
@@ -1130,6 +1172,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		}
 		if (c.nops)
 			unlink(journal);
+		note_placed(s, json_object_get(rec, "writes"));
 	}
 	t_d = util_now_ns();
 	if (s->record && s->record(rec, pending, s->record_payload) < 0)
@@ -1372,6 +1415,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 			cache_memo_put(s->memo, &st, sha, cache_memo_clock(), 1);
 		strbuf_release(&host);
 	}
+	note_placed(s, writes);
 
 	exec_state_release(&s->state);
 	s->state = next;

@@ -399,6 +399,26 @@ int exec__dir_hash(const char *host, char sha[SHA256_HEX_LEN + 1], size_t *count
 	return d ? 0 : -1;
 }
 
+/*
+ * Did the file at ST change while the step ran?  Its ctime is then no
+ * earlier than the coarse clock as the step began (file timestamps come
+ * from that clock, or a finer one); what the session itself put in
+ * place just before does not count.  A change in the same clock tick
+ * before the step began counts too: at worst a step is not stored.
+ */
+static int changed_while_running(const struct exec_session *s, const struct stat *st)
+{
+	uint64_t ct = (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec;
+	size_t i;
+	if (!s->step_t0 || ct < s->step_t0)
+		return 0;
+	for (i = 0; i < s->nplaced; i++)
+		if (s->placed[i].ino == (uint64_t)st->st_ino &&
+		    s->placed[i].dev == (uint64_t)st->st_dev && s->placed[i].ctime == ct)
+			return 0;
+	return 1;
+}
+
 /* The permission bits of ST as records show modes ("0755"). */
 static void set_mode(json_t *o, const struct stat *st)
 {
@@ -515,6 +535,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	struct read *arr = NULL;
 	size_t nr = 0, alloc = 0, i;
 	json_t *jreads = json_array(), *refused = json_array(), *tree = json_array();
+	json_t *changed = json_array();
 	struct strbuf host = STRBUF_INIT, name = STRBUF_INIT;
 	int ret = 0;
 
@@ -645,6 +666,8 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		if (r->kind == RK_FILE || r->kind == RK_EXEC) {
 			char sha[SHA256_HEX_LEN + 1];
 			if (!lstat(host.buf, &st) && !exec__hash_file(s, sha, host.buf, &st)) {
+				if (changed_while_running(s, &st))
+					json_array_append_new(changed, json_string(name.buf));
 				json_object_set_new(o, "sha256", json_string(sha));
 				json_object_set_new(o, "size",
 						    json_integer((json_int_t)st.st_size));
@@ -686,6 +709,10 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		json_array_append_new(jreads, o);
 	}
 	json_object_set_new(record, "reads", jreads);
+	if (json_array_size(changed))
+		json_object_set_new(record, "changed_while_running", changed);
+	else
+		json_decref(changed);
 
 	/* The programs the step ran. */
 	for (i = 0; i < t->nprocs; i++) {

@@ -365,6 +365,31 @@ expect_eq "script copy: the copy follows the script" "echo two" "$(tail -n 1 arc
 expect_eq "script copy: the copying step ran again" "r r" "$(pattern 2)"
 rm -rf arch keep.sh
 
+# 12i. An input changed while the step ran (by something outside it):
+# what the step read is not what the end-of-step hash says, so the step
+# is not stored, the record and why say so, and the next run runs.
+phase "an input changed while the step ran"
+echo old >live.txt
+printf 'cat live.txt; sleep 1\n' >live.sh
+(sleep 0.4; echo new >live.txt) &
+writer=$!
+run_cairn run live.sh
+wait "$writer"
+expect_eq "changed while running: printed what it read" "old" "$OUT"
+expect_eq "changed while running: in the record" "True" \
+	"$(rec @1 'r["changed_while_running"] == ["live.txt"]')"
+run_cairn why @1
+expect_match "changed while running: why says so" "not cached: its input live.txt changed while it ran" "$OUT"
+run_cairn run live.sh
+expect_eq "changed while running: the next run runs" "new" "$OUT"
+expect_eq "changed while running: not a hit" "r" "$(pattern 1)"
+# The previous step's output read at once is not "changed".
+printf 'echo a > fresh.txt\ncat fresh.txt > copy.txt\n' >fresh.sh
+run_cairn run fresh.sh
+run_cairn run fresh.sh
+expect_eq "output read by the next step: both served" "c c" "$(pattern 2)"
+rm -f live.txt live.sh fresh.sh fresh.txt copy.txt
+
 # 13. cache stats count the hits.
 run_cairn cache stats --json
 expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"
