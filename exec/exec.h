@@ -191,6 +191,11 @@ struct exec_session_opts {
 struct cache_memo;
 struct exec_output;
 
+/* A file a session put in place, as it was then (exec_session.placed). */
+struct exec_placed {
+	uint64_t dev, ino, ctime;
+};
+
 struct exec_session {
 	enum exec_lang lang;
 	enum exec_mode mode;
@@ -261,9 +266,7 @@ struct exec_session {
 	 * output in the same clock tick read nothing that changed).
 	 */
 	uint64_t step_t0;
-	struct exec_placed {
-		uint64_t dev, ino, ctime;
-	} * placed;
+	struct exec_placed *placed;
 	size_t nplaced, alloc_placed;
 	int lock_fd; /* held on .cairn/tmp/<session>.lock while we run */
 	int cache_lock_fd; /* shared lock on the content store (cache_lock_shared) */
