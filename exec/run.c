@@ -661,6 +661,7 @@ static void take_limits(struct exec_session *s, pid_t pid, uint64_t mem)
 }
 
 static void terminal_watch(void);
+static void suspend_with_step(void);
 
 /*
  * Read the dump until its end record; then the shell stops itself and
@@ -678,6 +679,8 @@ static int read_until_stop(struct exec_session *s, pid_t pid, struct sandbox *sb
 		 * (a background cairn brought to the foreground by `fg`). */
 		if (poll(&pfd, 1, 250) == 0) {
 			terminal_watch();
+			if (sandbox_pid_stopped(pid))
+				suspend_with_step();
 			continue;
 		}
 		strbuf_grow(dump, 8192);
@@ -784,6 +787,83 @@ static void terminal_watch(void)
 	int fd = no_terminal ? -1 : sandbox_terminal_fd();
 	if (!term_given && fd >= 0 && tcgetpgrp(fd) == getpgrp())
 		step_to_foreground();
+}
+
+/* Process PID's parent, group and session, from /proc.  0 or -1. */
+static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
+{
+	char path[64], buf[512], *p;
+	int fd, a, b, c;
+	ssize_t n;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d %d %d", &a, &b, &c) != 3)
+		return -1;
+	*ppid = a;
+	*pgrp = b;
+	*sid = c;
+	return 0;
+}
+
+/*
+ * Is there a job-control shell above cairn's process group to resume it?
+ * The kernel's rule for orphaned groups: some process of the group has a
+ * parent in another group of the same session.  Looked for along
+ * cairn's ancestors in its group (a script that runs cairn).
+ */
+static int job_control_above(void)
+{
+	pid_t pid = getpid(), ppid, pgrp, sid, me_pgrp = getpgrp(), me_sid = getsid(0);
+	int hops;
+	for (hops = 0; hops < 64; hops++) {
+		if (proc_ids(pid, &ppid, &pgrp, &sid) < 0 || ppid <= 1)
+			return 0;
+		if (proc_ids(ppid, &pid, &pgrp, &sid) < 0)
+			return 0;
+		if (sid != me_sid)
+			return 0;
+		if (pgrp != me_pgrp)
+			return 1;
+		pid = ppid;
+	}
+	return 0;
+}
+
+/*
+ * The step's shell stopped before its dump was done (Ctrl-Z, `kill -STOP
+ * $$`).  When the step has cairn's terminal, cairn's whole job stops with
+ * it (cairn's group, as a program that handles SIGTSTP does), so that the
+ * shell around cairn gets the terminal back and says "Stopped"; its `fg`
+ * continues cairn, which gives the step the terminal and continues it
+ * (continue_step()).  Without a terminal the step stays stopped, as bash
+ * would, until something continues it (`kill -CONT` of cairn is passed
+ * on); cairn, whose recorder the step's other processes may need, goes
+ * on waiting.
+ */
+static void suspend_with_step(void)
+{
+	int fd = no_terminal ? -1 : sandbox_terminal_fd();
+	if (!term_given || fd < 0)
+		return;
+	if (!job_control_above()) {
+		/* Nobody would say `fg`: the step goes on. */
+		kill(-(pid_t)step_pgid, SIGCONT);
+		return;
+	}
+	sandbox_terminal_take();
+	term_given = 0;
+	if (tcgetpgrp(fd) != getpgrp())
+		return;
+	fflush(NULL);
+	kill(0, SIGSTOP);
 }
 
 static int run_program(struct exec_session *s, const struct strbuf *prog, int use_sync,

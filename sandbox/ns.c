@@ -690,13 +690,9 @@ static __attribute__((noreturn)) void reaper(const struct sandbox_config *cfg,
 		if (r != main_pid)
 			continue;
 		memset(m.text, 0, sizeof(m.text));
-		if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTSTP) {
-			/* Ctrl-Z: cairn cannot be suspended with the step (it
-			 * is another job), so the step goes on rather than
-			 * wait for a `fg` nobody can give. */
-			kill(0, SIGCONT);
-			continue;
-		}
+		/* Every stop is told: the shell's own at the end of its
+		 * dump, Ctrl-Z, `kill -STOP $$` (cairn suspends itself with
+		 * the step, see exec/run.c). */
 		if (WIFSTOPPED(st)) {
 			m.type = MSG_STOPPED;
 			send_msg(status_w, &m);
@@ -982,6 +978,25 @@ static int next_msg(struct sandbox *sb, struct reaper_msg *m)
 	return 1;
 }
 
+int sandbox_pid_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "PID (COMM) S ...": COMM may hold anything, the last ')' ends it */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'T';
+}
+
 int sandbox_wait_stop(struct sandbox *sb)
 {
 	struct reaper_msg m;
@@ -990,7 +1005,10 @@ int sandbox_wait_stop(struct sandbox *sb)
 		r = next_msg(sb, &m);
 		if (r <= 0)
 			return r;
-		if (m.type == MSG_STOPPED)
+		/* A stop the step made and undid before its end (`kill -STOP
+		 * $$` and a `kill -CONT` from another of its processes) is
+		 * told too: only a stop that lasts is the shell's own. */
+		if (m.type == MSG_STOPPED && sandbox_pid_stopped(sb->main_pid))
 			return 1;
 	}
 	return 0;

@@ -154,6 +154,9 @@ pid_t sandbox_main_nspid(const struct sandbox *sb);
  */
 int sandbox_wait_stop(struct sandbox *sb);
 
+/* Is process PID stopped (by a signal, not traced)?  1 or 0. */
+int sandbox_pid_stopped(pid_t pid);
+
 /*
  * Wait until every process of the step has exited (or the timeout hit),
  * fill OUT, and free SB.  When TRACE is not NULL it receives what the

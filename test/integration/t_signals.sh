@@ -50,6 +50,28 @@ expect_eq "kill -USR1 0 in a step reaches the step only" "outer survived 138" "$
 S_PG=$("$CAIRN" -c 'ps -o pgid= -p $$' </dev/null 2>/dev/null | tr -d ' ')
 expect_eq "the step's processes are a group of their own (pid 1's)" 1 "$S_PG"
 
+# A step that stops its own shell (`kill -STOP $$`) with no terminal to
+# give back stays stopped, as bash would, until something continues it:
+# `kill -CONT` of cairn is passed on and the step finishes.  (cairn took
+# the stop for the end of the shell's dump and then waited for ever.)
+phase "kill -STOP \$\$ without a terminal"
+: >stop.out
+setsid "$CAIRN" -c 'echo before; kill -STOP $$; echo after' >stop.out 2>&1 </dev/null &
+stop_pid=$!
+for i in $(seq 300); do grep -q before stop.out && break; sleep 0.1; done
+sleep 1
+expect_eq "kill -STOP \$\$: the step waits" "before" "$(cat stop.out)"
+kill -CONT "$stop_pid"
+for i in $(seq 300); do kill -0 "$stop_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$stop_pid" 2>/dev/null; then
+	kill -KILL "$stop_pid"
+	fail "kill -STOP \$\$: cairn still waits after kill -CONT"
+fi
+wait "$stop_pid"
+stop_rc=$?
+expect_eq "kill -STOP \$\$: continued, the step ends" "rc=0 before after" \
+	"rc=$stop_rc $(tr '\n' ' ' <stop.out | sed 's/ $//')"
+
 # On a terminal the step is the foreground job: Ctrl-C reaches the step,
 # not the shell that started cairn (dash here, which dies of a SIGINT its
 # child survives), and an interactive program in a step reads the
@@ -116,6 +138,22 @@ PANE
 	sleep 1
 	linek 'hello'
 	wait_k 'got=hello'
+	# The step stopped (Ctrl-Z, `kill -STOP $$`): cairn's job stops with
+	# it, the interactive shell says so and takes the terminal; its `fg`
+	# gives the step the terminal again and continues it.
+	linek "'$CAIRN' -c 'echo s1; kill -STOP \$\$; echo resumed-1'"
+	wait_k 'Stopped'
+	linek 'fg'
+	wait_k 'resumed-1'
+	linek "'$CAIRN' -c 'echo s2; sleep 2; read -r b; echo resumed-2=\$b'"
+	wait_k 's2'
+	sleep 0.5
+	tm send-keys -t k C-z
+	wait_k 'Stopped'
+	linek 'fg'
+	sleep 3
+	linek 'typed'
+	wait_k 'resumed-2=typed'
 	tm kill-server 2>/dev/null
 else
 	echo "$T_NAME: skipping the terminal checks: tmux is not installed" >&2
