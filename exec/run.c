@@ -742,6 +742,7 @@ static void step_to_foreground(void)
 	if (step_pgid <= 0)
 		return;
 	if (fd >= 0 && tcgetpgrp(fd) == getpgrp()) {
+		sandbox_terminal_held((pid_t)step_pgid);
 		sandbox_terminal_give(fd, (pid_t)step_pgid);
 		term_given = 1;
 	}
@@ -770,6 +771,8 @@ static void forward_signal(int sig)
 static void step_started(pid_t pgid)
 {
 	step_pgid = pgid;
+	if (term_given)
+		sandbox_terminal_held(pgid);
 	if (pending_signal) {
 		kill(-pgid, pending_signal);
 		pending_signal = 0;
@@ -859,6 +862,7 @@ static void suspend_with_step(void)
 		return;
 	}
 	sandbox_terminal_take();
+	sandbox_terminal_held(0);
 	term_given = 0;
 	if (tcgetpgrp(fd) != getpgrp())
 		return;
@@ -989,8 +993,10 @@ static int run_program(struct exec_session *s, const struct strbuf *prog, int us
 restore:
 	sigaction(SIGCONT, &old_cont, NULL);
 	step_pgid = pending_signal = 0;
-	if (term_given)
+	if (term_given) {
 		sandbox_terminal_take();
+		sandbox_terminal_held(0);
+	}
 	term_given = 0;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);

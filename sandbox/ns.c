@@ -943,6 +943,72 @@ void sandbox_terminal_give(int fd, pid_t pgid)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * The terminal's keeper: a process of cairn's group, made once, that
+ * outlives a killed cairn long enough to give the terminal back.  cairn
+ * tells it (through a pipe) which step's group has the terminal; when
+ * the pipe ends (cairn exited or was killed) while that group still has
+ * it, the keeper gives it to cairn's group, where the shell or script
+ * that ran cairn can use it again.
+ */
+static int keeper_w = -1;
+
+static void keeper_main(int r, int tty)
+{
+	pid_t held = 0, v;
+	ssize_t n;
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	for (;;) {
+		n = read(r, &v, sizeof(v));
+		if (n == (ssize_t)sizeof(v)) {
+			held = v;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (held > 0 && tcgetpgrp(tty) == held)
+		sandbox_terminal_give(tty, getpgrp());
+	_exit(0);
+}
+
+void sandbox_terminal_held(pid_t pgid)
+{
+	int fd = sandbox_terminal_fd();
+	if (fd < 0)
+		return;
+	if (keeper_w < 0 && pgid > 0) {
+		int p[2];
+		pid_t pid;
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return;
+		pid = fork();
+		if (pid < 0) {
+			close(p[0]);
+			close(p[1]);
+			return;
+		}
+		if (pid == 0) {
+			/* Nothing of cairn's kept open: not its output (a
+			 * reader waits for its end), not its locks. */
+			int r = dup2(p[0], 3) < 0 ? -1 : 3, tty = dup2(fd, 4) < 0 ? -1 : 4;
+			if (r < 0 || tty < 0)
+				_exit(0);
+			syscall(SYS_close_range, 5, ~0U, 0);
+			syscall(SYS_close_range, 0, 2, 0);
+			keeper_main(r, tty);
+		}
+		close(p[0]);
+		keeper_w = util_fd_high(p[1]);
+	}
+	if (keeper_w >= 0)
+		(void)!write(keeper_w, &pgid, sizeof(pgid));
+}
+
 void sandbox_terminal_take(void)
 {
 	int fd = sandbox_terminal_fd();

@@ -141,6 +141,13 @@ int sandbox_terminal_fd(void);
 int sandbox_terminal_ours(void);
 void sandbox_terminal_take(void);
 void sandbox_terminal_give(int fd, pid_t pgid);
+/*
+ * PGID (a step's group) has the terminal now, or 0: nobody but cairn.
+ * Should cairn die while a step's group has it, a process of cairn's
+ * group made on the first call gives it back to that group.  Only
+ * system calls after the first call (signal handlers).
+ */
+void sandbox_terminal_held(pid_t pgid);
 
 /* The main process's pid as the caller sees it (for pidfd_open, prlimit). */
 pid_t sandbox_main_pid(const struct sandbox *sb);

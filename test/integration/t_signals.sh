@@ -154,6 +154,27 @@ PANE
 	sleep 3
 	linek 'typed'
 	wait_k 'resumed-2=typed'
+	# cairn killed (SIGKILL) while a step has the terminal: the terminal
+	# comes back to the script that ran cairn, which reads it.  (It used
+	# to stay with the dead step's group: the read stopped the script.)
+	cat >outer.sh <<OUTER
+'$CAIRN' -c 'echo inner-running; sleep 60' &
+echo \$! >'$T_DIR/cairn.pid'
+wait \$!
+echo "cairn ended rc=\$?"
+sleep 1 # the keeper gives the terminal back as cairn's end is seen
+read -r x
+echo "script read [\$x]"
+OUTER
+	: >cairn.pid
+	linek "bash outer.sh"
+	wait_k 'inner-running'
+	sleep 0.5
+	kill -KILL "$(cat cairn.pid)"
+	wait_k 'cairn ended rc=137'
+	sleep 0.5
+	linek 'after-kill'
+	wait_k 'script read [after-kill]'
 	tm kill-server 2>/dev/null
 else
 	echo "$T_NAME: skipping the terminal checks: tmux is not installed" >&2
