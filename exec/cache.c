@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define KEY_VERSION 3
@@ -453,6 +454,100 @@ int exec__opened_by_steps(const struct exec_session *s)
 	return 0;
 }
 
+/*
+ * The descriptors above 2 the step starts with, as they are now: reads
+ * and writes through them are not traced, so after the step
+ * fds_untraced() tells whether it used them.
+ */
+static void snap_fds(struct exec_cachectx *c, const struct exec_session *s)
+{
+	size_t i;
+	for (i = 0; i < c->start_fds.nr; i++) {
+		int num = atoi(c->start_fds.v[i]), fd = exec__session_fd(s, num), fl;
+		struct exec_fdsnap *f;
+		struct stat st;
+		if (num < 3 || fd < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fstat(fd, &st) < 0)
+			continue;
+		c->fdsnap = xrealloc(c->fdsnap, (c->nfdsnap + 1) * sizeof(*c->fdsnap));
+		f = &c->fdsnap[c->nfdsnap++];
+		memset(f, 0, sizeof(*f));
+		f->num = num;
+		f->acc = fl & O_ACCMODE;
+		f->isreg = S_ISREG(st.st_mode);
+		/* /dev/null, zero, full, random, urandom: nothing to replay */
+		f->isnull = S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
+		    strchr("\3\5\7\10\11", (int)minor(st.st_rdev)) && minor(st.st_rdev);
+		f->isdir = S_ISDIR(st.st_mode);
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+		f->size = st.st_size;
+		f->mtime = st.st_mtim;
+		f->pos = f->isreg ? lseek(fd, 0, SEEK_CUR) : 0;
+	}
+}
+
+/*
+ * Did the step use a descriptor it inherited in a way a hit could not
+ * repeat?  A regular file written (its size or mtime moved) or read
+ * (its position moved); a pipe, socket or terminal open at all (what
+ * goes through one cannot be seen).  /dev/null and its kin hold nothing
+ * to replay; under a directory's descriptor lookups are traced.
+ * Why, in words (for cache.not_stored), or NULL.
+ */
+static char *fds_untraced(const struct exec_cachectx *c, const struct exec_session *s)
+{
+	size_t i;
+	for (i = 0; i < c->nfdsnap; i++) {
+		const struct exec_fdsnap *f = &c->fdsnap[i];
+		int fd = exec__session_fd(s, f->num);
+		struct stat st;
+		/* lookups under a directory's descriptor are traced */
+		if (f->isnull || f->isdir)
+			continue;
+		if (!f->isreg)
+			return xstrfmt("descriptor %d, which cairn's caller opened, is not a file: "
+				       "what went through it is not traced",
+				       f->num);
+		if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != f->ino || st.st_dev != f->dev)
+			continue; /* the step closed or replaced it: its state says so */
+		if (f->acc != O_RDONLY &&
+		    (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
+		     st.st_mtim.tv_nsec != f->mtime.tv_nsec))
+			return xstrfmt("it wrote through descriptor %d, which cairn's caller "
+				       "opened: a hit could not write it again",
+				       f->num);
+		if (lseek(fd, 0, SEEK_CUR) != f->pos)
+			return xstrfmt("it read or moved descriptor %d, which cairn's caller "
+				       "opened: a hit could not read it again",
+				       f->num);
+	}
+	return NULL;
+}
+
+/*
+ * Is descriptor P (as the state after the step describes it) the one Q
+ * was as it began?  Above 2, the same file by device and inode: a file
+ * from outside the step's view reads as "/" from inside it, where the
+ * state after the step is taken, and as its path where cairn began.
+ */
+static int fd_same(const struct exec_cachectx *c, const struct exec_session *s, const char *p,
+		   const char *q)
+{
+	size_t np = strcspn(p, ":["), nq = strcspn(q, ":["), i;
+	int num = atoi(p), fd;
+	struct stat st;
+	if (num != atoi(q))
+		return 0;
+	for (i = 0; num > 2 && i < c->nfdsnap; i++) {
+		if (c->fdsnap[i].num != num)
+			continue;
+		fd = exec__session_fd(s, num);
+		return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == c->fdsnap[i].dev &&
+		    st.st_ino == c->fdsnap[i].ino;
+	}
+	return np == nq && !strncmp(p, q, np);
+}
+
 /* Does a carried descriptor above 2 hold the session's standard input?
  * (Reads through it would not be seen.) */
 static int holds_stdin_elsewhere(const struct exec_session *s, const struct exec_output *o)
@@ -526,6 +621,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	strvec_init(&c->start_fds);
 	/* Until a step has ended, steps inherit cairn's own descriptors. */
 	strvec_copy(&c->start_fds, s->have_fds ? &s->state.fds : &s->own_fds);
+	snap_fds(c, s);
 	/* A step that may reach variables by computed names keeps them all
 	 * in its key, and $0 and the front end. */
 	dyn = step_reaches_by_name(s, step);
@@ -605,6 +701,9 @@ void exec__cachectx_release(struct exec_cachectx *c)
 	json_decref(c->unkeyed);
 	json_decref(c->miss);
 	strvec_clear(&c->start_fds);
+	free(c->fdsnap);
+	c->fdsnap = NULL;
+	c->nfdsnap = 0;
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1442,6 +1541,14 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		not_stored(record, "it read the session's standard input");
 		return;
 	}
+	{
+		char *why = fds_untraced(c, s);
+		if (why) {
+			not_stored(record, "%s", why);
+			free(why);
+			return;
+		}
+	}
 	if (json_integer_value(json_object_get(sb, "lost_events")) > 0) {
 		not_stored(record,
 			   "the recorder could not read the arguments of %lld of its calls, so "
@@ -1469,11 +1576,8 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	{
 		size_t k;
 		int same = s->state.fds.nr == c->start_fds.nr;
-		for (k = 0; same && k < s->state.fds.nr; k++) {
-			const char *p = s->state.fds.v[k], *q = c->start_fds.v[k];
-			size_t np = strcspn(p, ":["), nq = strcspn(q, ":[");
-			same = np == nq && !strncmp(p, q, np);
-		}
+		for (k = 0; same && k < s->state.fds.nr; k++)
+			same = fd_same(c, s, s->state.fds.v[k], c->start_fds.v[k]);
 		if (!same) {
 			not_stored(record,
 				   "it left descriptors open or closed for the steps after "

@@ -257,6 +257,15 @@ void exec__set_base_key(struct exec_session *s);
 /* Write TMPDIR/status, which preludes source to set $?.  0 or -1. */
 int exec__write_status_file(const struct exec_session *s);
 
+/* An inherited descriptor as a step began (exec_cachectx.fdsnap). */
+struct exec_fdsnap {
+	int num, acc, isreg, isnull, isdir;
+	dev_t dev;
+	ino_t ino;
+	off_t size, pos;
+	struct timespec mtime;
+};
+
 struct exec_cachectx {
 	char key[SHA256_HEX_LEN + 1];
 	char site[SHA256_HEX_LEN + 1];
@@ -267,6 +276,10 @@ struct exec_cachectx {
 	const char *off; /* why the cache is not used for this step, or NULL */
 	json_t *miss; /* why the lookup missed (for the record and `why`) */
 	struct strvec start_fds; /* the state's descriptors at the start */
+	/* The inherited descriptors above 2 as the step began (what went
+	 * through them is not traced: exec__cache_add() looks again). */
+	struct exec_fdsnap *fdsnap;
+	size_t nfdsnap;
 	uint64_t t_start; /* when the lookup began (for cache.lookup_s) */
 	uint64_t lookup_ns; /* a miss: how long deciding it took */
 };

@@ -390,6 +390,35 @@ run_cairn run fresh.sh
 expect_eq "output read by the next step: both served" "c c" "$(pattern 2)"
 rm -f live.txt live.sh fresh.sh fresh.txt copy.txt
 
+# 12j. Descriptors cairn's caller opened: what goes through them is not
+# traced, so a step that wrote or read through one is not stored (a hit
+# would not write the log line again, as bash does), one that left them
+# alone is; a pipe is never known to be left alone.
+phase "descriptors from cairn's caller"
+printf 'echo hi >&4\necho done\n' >fdw.sh
+run_cairn run fdw.sh 4>>fd.log
+run_cairn run fdw.sh 4>>fd.log
+expect_eq "inherited fd: the log has a line per run, as under bash" "hi hi" "$(tr '\n' ' ' <fd.log | sed 's/ $//')"
+expect_eq "inherited fd: the writing step ran, the other was served" "r c" "$(pattern 2)"
+run_cairn why @2
+expect_match "inherited fd: why says so" "not cached: it wrote through descriptor 4" "$OUT"
+printf 'a\nb\n' >fd.in
+printf 'read -r x <&3; echo "got $x"\n' >fdr.sh
+run_cairn run fdr.sh 3<fd.in
+run_cairn run fdr.sh 3<fd.in
+expect_eq "inherited fd read: ran again" "got a r" "$OUT $(pattern 1)"
+run_cairn why @1
+expect_match "inherited fd read: why says so" "not cached: it read or moved descriptor 3" "$OUT"
+printf 'echo p >&4\n' >fdp.sh
+for i in 1 2; do "$CAIRN" run fdp.sh 4> >(cat >>fd.piped) </dev/null; done
+sleep 0.5
+expect_eq "inherited pipe: written by every run" "p p" "$(tr '\n' ' ' <fd.piped | sed 's/ $//')"
+printf 'echo quiet\n' >fdq.sh
+run_cairn run fdq.sh 4>>fd.log 3<fd.in 5>/dev/null
+run_cairn run fdq.sh 4>>fd.log 3<fd.in 5>/dev/null
+expect_eq "inherited fds left alone: served" "quiet c" "$OUT $(pattern 1)"
+rm -f fdw.sh fd.log fd.in fdr.sh fdp.sh fd.piped fdq.sh
+
 # 13. cache stats count the hits.
 run_cairn cache stats --json
 expect_eq "stats: hits counted" "True" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cached_steps"] > 20 and 0 < d["hit_rate"] < 1)')"
