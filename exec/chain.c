@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MAX_STATE (64u << 20)
@@ -112,6 +113,70 @@ static int copy_tree(const char *src, const char *dst, unsigned mode)
 	closedir(d);
 	strbuf_release(&a);
 	strbuf_release(&b);
+	return ret;
+}
+
+/* A relative path of names only ("out/a.tif"; no "", ".", "..", "//"). */
+static int plain_relative(const char *path)
+{
+	const char *p = path;
+	if (!*p || *p == '/')
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (!n || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+		if (*p == '/')
+			p++;
+		if (!*p && p[-1] == '/')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The chain's steps see what it rebuilt, never the working tree's
+ * versions of what it writes: a whiteout for every file and symlink a
+ * step of CHAIN wrote as recorded, in a layer below the into directory
+ * (sandbox_layer.lower_hide).  A sidecar the first run wrote (GDAL's
+ * .aux.xml) is then not there for the rerun to read in place of its own.
+ */
+static int into_hide(struct exec_session *s, const struct exec_chain *chain)
+{
+	struct strbuf p = STRBUF_INIT;
+	size_t i, k;
+	json_t *w;
+	int ret = 0;
+
+	free(s->into_hide);
+	s->into_hide = xstrfmt("%s/hide", s->tmpdir);
+	exec__remove_tree(s->into_hide);
+	if (mkdir(s->into_hide, 0700) < 0)
+		return err_errno(CAIRN_ERROR, "cannot create %s", s->into_hide);
+	for (i = 0; !ret && i < chain->nsteps; i++) {
+		json_array_foreach(json_object_get(chain->steps[i].record, "writes"), k, w)
+		{
+			const char *path = str(w, "path"), *kind = str(w, "kind");
+			char *slash;
+			if (!path || !kind || (strcmp(kind, "file") && strcmp(kind, "symlink")) ||
+			    !plain_relative(path))
+				continue;
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/%s", s->into_hide, path);
+			slash = strrchr(p.buf, '/');
+			*slash = '\0';
+			if (exec__mkdir_p(p.buf, 0700) < 0) {
+				ret = -1;
+				break;
+			}
+			*slash = '/';
+			if (mknod(p.buf, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
+				ret = err_errno(CAIRN_ERROR,
+						"cannot hide %s from the chain's steps", path);
+		}
+	}
+	strbuf_release(&p);
 	return ret;
 }
 
@@ -839,6 +904,11 @@ int exec_chain_run(struct exec_session *s, struct exec_chain *chain, unsigned fl
 			}
 	}
 
+	if (s->into && into_hide(s, chain) < 0) {
+		free(cr.steps);
+		free(hints);
+		return -1;
+	}
 	s->record = hold_record;
 	s->record_payload = &held;
 	/* With --into, each step sees a fresh copy of DIR: in order only. */

@@ -300,6 +300,9 @@ struct exec_session {
 	 * another (overlayfs refuses overlapping layers); see chain.c.
 	 */
 	char *into, *into_name, *into_view;
+	/* rerun --into, verify: whiteouts of what the chain writes, hiding
+	 * the working tree's versions from its steps (exec__into_hide()) */
+	char *into_hide;
 	/* Set by the chain runner (chain.c): the record's `rerun` object for
 	 * the next step, or NULL. */
 	struct json_t *rerun;

@@ -458,6 +458,7 @@ void exec__record_release(struct exec_session *s)
 	free(s->into);
 	free(s->into_name);
 	free(s->into_view);
+	free(s->into_hide);
 }
 
 /* ---- one step -------------------------------------------------------------- */
@@ -537,6 +538,7 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 		if (exec__into_refresh(s) < 0)
 			return -1;
 		r->layers[r->nlayers - 1].lower_top = s->into_view;
+		r->layers[r->nlayers - 1].lower_hide = s->into_hide;
 	}
 	d = xstrfmt("%s/t", r->tstepdir);
 	add_layer(r, "/tmp", s->tmp_lower, d);

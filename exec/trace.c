@@ -182,6 +182,17 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 		if (!lstat(out->buf, &st))
 			return 0;
 		strbuf_reset(out);
+		/* What the chain writes is hidden until it does. */
+		if (s->into_hide) {
+			strbuf_addf(out, "%s/%s", s->into_hide, rest);
+			if (!lstat(out->buf, &st) && S_ISCHR(st.st_mode) &&
+			    st.st_rdev == makedev(0, 0)) {
+				strbuf_reset(out);
+				strbuf_addstr(out, path);
+				return 1;
+			}
+			strbuf_reset(out);
+		}
 	}
 	/* Innermost first: the project, a script's directory or $HOME may
 	 * be mounted inside the session's /tmp. */

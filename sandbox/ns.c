@@ -116,7 +116,7 @@ static int fail(struct setup_error *e, const char *fmt, ...)
  * any overlay was mounted: an earlier overlay (/tmp, say) may hide the
  * host paths of a later one's directories.
  */
-static int mount_layer(const struct sandbox_layer *l, const int fds[4], struct setup_error *e)
+static int mount_layer(const struct sandbox_layer *l, const int fds[5], struct setup_error *e)
 {
 	char opts[256];
 	int n;
@@ -132,7 +132,13 @@ static int mount_layer(const struct sandbox_layer *l, const int fds[4], struct s
 	 * (A fixed buffer: this runs after clone(), where allocating is
 	 * not safe.)
 	 */
-	if (fds[3] >= 0)
+	if (fds[3] >= 0 && fds[4] >= 0)
+		n = snprintf(opts, sizeof(opts),
+			     "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d:/proc/self/fd/%d,"
+			     "upperdir=/proc/self/fd/%d,"
+			     "workdir=/proc/self/fd/%d,userxattr,index=off,volatile",
+			     fds[3], fds[4], fds[0], fds[1], fds[2]);
+	else if (fds[3] >= 0)
 		n = snprintf(opts, sizeof(opts),
 			     "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
 			     "workdir=/proc/self/fd/%d,userxattr,index=off,volatile",
@@ -365,7 +371,7 @@ static int needs_run(const struct sandbox_config *cfg)
 static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 {
 	int devs[ARRAY_SIZE(dev_nodes)], pts = -1;
-	int binds[SANDBOX_MAX_BINDS + 1], layerfds[4 * SANDBOX_MAX_LAYERS + 1];
+	int binds[SANDBOX_MAX_BINDS + 1], layerfds[5 * SANDBOX_MAX_LAYERS + 1];
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
 	size_t i;
@@ -400,17 +406,18 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 			goto out;
 		}
 	}
-	for (i = 0; i < 4 * cfg->nlayers; i++)
+	for (i = 0; i < 5 * cfg->nlayers; i++)
 		layerfds[i] = -1;
 	for (i = 0; i < cfg->nlayers; i++) {
-		const char *dirs[4] = { cfg->layers[i].lower, cfg->layers[i].upper,
-					cfg->layers[i].work, cfg->layers[i].lower_top };
+		const char *dirs[5] = { cfg->layers[i].lower, cfg->layers[i].upper,
+					cfg->layers[i].work, cfg->layers[i].lower_top,
+					cfg->layers[i].lower_hide };
 		int k;
-		for (k = 0; k < 4; k++) {
-			if (!dirs[k])
+		for (k = 0; k < 5; k++) {
+			if (!dirs[k] || (k == 4 && !dirs[3]))
 				continue;
-			layerfds[4 * i + k] = open(dirs[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (layerfds[4 * i + k] < 0) {
+			layerfds[5 * i + k] = open(dirs[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (layerfds[5 * i + k] < 0) {
 				fail(e, "cannot open %s", dirs[k]);
 				goto out;
 			}
@@ -428,7 +435,7 @@ static int setup_fs(const struct sandbox_config *cfg, struct setup_error *e)
 		goto out;
 	}
 	for (i = 0; i < cfg->nlayers; i++)
-		if (mount_layer(&cfg->layers[i], layerfds + 4 * i, e) < 0)
+		if (mount_layer(&cfg->layers[i], layerfds + 5 * i, e) < 0)
 			goto out;
 	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0) {
 		fail(e, "cannot make the host read only");

@@ -36,6 +36,10 @@ struct sandbox_layer {
 	 * `lowerdir=TOP:LOWER`), or NULL.  It must not contain LOWER nor lie
 	 * inside it: overlayfs refuses overlapping layers. */
 	const char *lower_top;
+	/* With LOWER_TOP only: a layer between it and LOWER, of whiteouts
+	 * that hide LOWER's versions of what LOWER_TOP is to hold (rerun
+	 * --into, verify), or NULL. */
+	const char *lower_hide;
 };
 
 /* A host file or directory shown (read only unless WRITABLE) at DST. */

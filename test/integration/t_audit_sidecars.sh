@@ -1,0 +1,72 @@
+#!/bin/bash
+# ctest-labels: slow
+# The audit commands on a GDAL pipeline whose steps write sidecars
+# (`gdalinfo -stats` writes out/slope.tif.aux.xml): verify passes the
+# unchanged pipeline and fails one made non-deterministic at the right
+# step; rerun --into on another input gives, value by value, what the
+# pipeline gives when run by hand on that input (the rerun's steps never
+# read the working tree's sidecar of an output the chain rebuilds);
+# status is fresh right after a run.
+. "$TEST_SRC/test/integration/lib.sh"
+. "$TEST_SRC/test/integration/formats_lib.sh"
+need gdaldem gdal_translate gdalinfo "$PY" "$EGM96"
+
+mkdir -p data out
+gdal_translate -q -projwin -30 20 10 -20 "$EGM96" data/dem.tif
+gdal_translate -q -projwin -20 40 20 0 "$EGM96" data/other.tif
+cat >pipeline.sh <<'EOF'
+gdal_translate -q -srcwin 0 0 100 100 data/dem.tif out/clip.tif
+gdaldem slope -q -s 111120 out/clip.tif out/slope.tif
+gdalinfo -stats out/slope.tif | grep STATISTICS_MEAN > out/stats.txt
+python3 -c "print('report', open('out/stats.txt').read().strip())" > out/report.txt
+EOF
+run_cairn run pipeline.sh
+expect_eq "run" 0 "$RC"
+[ -f out/slope.tif.aux.xml ] || fail "gdalinfo -stats wrote no sidecar (GDAL changed?)"
+
+# status right after the run: everything it wrote is fresh.
+run_cairn status --json
+expect_eq "status after a run: what it wrote is fresh" \
+	"fresh out/clip.tif fresh out/report.txt fresh out/slope.tif fresh out/slope.tif.aux.xml fresh out/stats.txt" \
+	"$(echo "$OUT" | "$PY" -c '
+import json, sys
+print(" ".join("%s %s" % (o["state"], o["path"]) for o in json.load(sys.stdin) if o["path"].startswith("out/")))')"
+
+# verify: the unchanged pipeline reproduces, sidecar and all.
+run_cairn verify out/report.txt
+expect_eq "verify of a reproducible pipeline" 0 "$RC"
+expect_match "verify: the sidecar is compared, not missing" "out/slope.tif.aux.xml +identical" "$OUT"
+expect_match "verify: reproduced" "reproduced" "$OUT"
+
+# rerun --into another input = the pipeline run by hand on that input.
+run_cairn rerun out/report.txt --with data/dem.tif=data/other.tif --into alt
+expect_eq "rerun --into" 0 "$RC"
+mkdir -p byhand/data byhand/out
+cp data/other.tif byhand/data/dem.tif
+(cd byhand && bash ../pipeline.sh) || fail "the pipeline by hand failed"
+for f in out/report.txt out/stats.txt; do
+	expect_eq "rerun --into: $f as by hand" "$(cat "byhand/$f")" "$(cat "alt/$f" 2>&1)"
+done
+for f in out/clip.tif out/slope.tif; do
+	expect_eq "rerun --into: $f values as by hand" \
+		"$(gdalinfo -checksum "byhand/$f" | grep Checksum)" \
+		"$(gdalinfo -checksum "alt/$f" 2>&1 | grep Checksum)"
+done
+expect_eq "rerun --into: the sidecar's mean as by hand" \
+	"$(grep -o 'STATISTICS_MEAN">[^<]*' byhand/out/slope.tif.aux.xml)" \
+	"$(grep -o 'STATISTICS_MEAN">[^<]*' alt/out/slope.tif.aux.xml 2>&1)"
+expect_eq "rerun --into: the report differs from the original's" "different" \
+	"$(cmp -s out/report.txt alt/out/report.txt && echo same || echo different)"
+
+# A step made non-deterministic on purpose: verify fails there (exit 1).
+cat >pipeline.sh <<'EOF'
+gdal_translate -q -srcwin 0 0 100 100 data/dem.tif out/clip.tif
+gdaldem slope -q -s 111120 out/clip.tif out/slope.tif
+gdalinfo -stats out/slope.tif | grep STATISTICS_MEAN > out/stats.txt
+python3 -c "import time; print('report', open('out/stats.txt').read().strip(), time.time_ns())" > out/report.txt
+EOF
+run_cairn run pipeline.sh
+run_cairn verify out/report.txt
+expect_eq "verify of a non-deterministic step" 1 "$RC"
+expect_match "verify names the divergent step" "first divergent step: [0-9a-f]+ \(python3" "$OUT"
+done_testing
