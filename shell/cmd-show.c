@@ -87,10 +87,23 @@ static void print_exec_tree(json_t *tree)
 	free(printed);
 }
 
+static int show_all; /* --all: system files too */
+
+/*
+ * Outside the project (the record names such a path absolutely), a read
+ * is the system's: libraries, interpreters' modules, the lookups along
+ * PATH.  Counted, not listed, unless --all.
+ */
+static int system_read(json_t *e)
+{
+	const char *p = str(e, "path");
+	return !show_all && p && p[0] == '/' && !str(e, "role");
+}
+
 static void print_files(const char *title, json_t *list, int writes)
 {
 	json_t *e;
-	size_t i;
+	size_t i, nsys = 0, nabsent = 0;
 	char h[16];
 
 	printf("%s:%s\n", title, json_array_size(list) ? "" : " none");
@@ -98,6 +111,13 @@ static void print_files(const char *title, json_t *list, int writes)
 	{
 		const char *kind = str(e, "kind") ?: "?";
 		json_t *size = json_object_get(e, "size");
+		if (!writes && system_read(e)) {
+			if (!strcmp(kind, "absent"))
+				nabsent++;
+			else
+				nsys++;
+			continue;
+		}
 		printf("  %-8s %s", kind, str(e, "path") ?: "?");
 		if (str(e, "sha256"))
 			printf("  %s", short_hash(h, str(e, "sha256")));
@@ -111,6 +131,9 @@ static void print_files(const char *title, json_t *list, int writes)
 			printf("  (from step %.8s)", str(e, "producer"));
 		putchar('\n');
 	}
+	if (nsys || nabsent)
+		printf("  (%zu system file%s read, %zu absent probe%s: --all lists them)\n", nsys,
+		       nsys == 1 ? "" : "s", nabsent, nabsent == 1 ? "" : "s");
 }
 
 static void print_text(json_t *r)
@@ -213,6 +236,8 @@ static int cmd_show_exec(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
+		else if (!strcmp(argv[i], "--all"))
+			show_all = 1;
 		else if (!strcmp(argv[i], "--code") && i + 1 < argc)
 			code = argv[++i];
 		else if (!strncmp(argv[i], "--code=", 7))
@@ -273,12 +298,14 @@ out:
 
 const struct cmd_entry cmd_show_entry = {
 	.name = "show",
-	.usage = "cairn show STEP [--json] [--code PATH]",
+	.usage = "cairn show STEP [--json] [--all] [--code PATH]",
 	.summary = "Show one step's record, or a code file as that step read it.",
 	.help = "STEP is a unique prefix of a step id (at least 4 hex digits) or @N, the\n"
 		"N-th most recent step (@1 is the newest).\n\n"
 		"Options:\n"
 		"  --json       print the full record (step.json)\n"
+		"  --all        list every file read, also those outside the project\n"
+		"               (counted, not listed, without it)\n"
 		"  --code PATH  print exactly the bytes of code file PATH that the step\n"
 		"               read (scripts, configs: text files up to 1 MiB)\n",
 	.exec = cmd_show_exec,

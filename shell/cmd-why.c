@@ -109,6 +109,11 @@ static int cmd_why_exec(int argc, char **argv)
 		else if (stat(arg, &sb) == 0 || strchr(arg, '/')) {
 			ret = err_set(CAIRN_ENOTFOUND, "no recorded step wrote %s", rel);
 			goto fail;
+		} else if (arg[strspn(arg, "0123456789abcdefABCDEF")]) {
+			/* not a step id either: a path that is not there */
+			ret = err_set(CAIRN_ENOTFOUND,
+				      "%s: no such file, and no recorded step wrote it", rel);
+			goto fail;
 		}
 	}
 	if ((ret = provenance_step_get(&rec, st, spec)) < 0)

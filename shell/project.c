@@ -289,6 +289,17 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 			return err_errno(CAIRN_ERROR, "cannot determine the working directory");
 	}
 	cdir = xstrfmt("%s/.cairn", root);
+	if (stat(cdir, &st) < 0 && errno == ENOENT && access(root, W_OK) < 0 &&
+	    (errno == EACCES || errno == EROFS)) {
+		ret = err_set(
+		    CAIRN_ERROR,
+		    "cannot make a store in %s: the directory is %s; give the store "
+		    "another place with --store DIR or CAIRN_STORE=DIR",
+		    root, errno == EROFS ? "on a read-only filesystem" : "not writable for you");
+		free(cdir);
+		free(root);
+		return ret;
+	}
 	if (stat(cdir, &st) < 0 && !shell_opts.quiet)
 		fprintf(stderr, "cairn: recording into a new store in %s\n", cdir);
 	free(cdir);

@@ -69,4 +69,23 @@ run_cairn run pipeline.sh
 run_cairn verify out/report.txt
 expect_eq "verify of a non-deterministic step" 1 "$RC"
 expect_match "verify names the divergent step" "first divergent step: [0-9a-f]+ \(python3" "$OUT"
+# Smaller things from the same trial.
+run_cairn why no-such-file
+expect_eq "why of a path with no record: not found" 1 "$RC"
+expect_match "why of a path with no record: says so" "no-such-file: no such file, and no recorded step wrote it" "$ERR"
+run_cairn show @1
+expect_match "show: system files counted" "system files? read, [0-9]+ absent probes?: --all lists them" "$OUT"
+expect_eq "show: system files not listed" "" "$(echo "$OUT" | grep -E '^  [a-z]+ +/(usr|etc|lib)' | head -1)"
+run_cairn show @1 --all
+expect_match "show --all: system files listed" "
+  (file|exec) +/(usr|etc)/" "$OUT"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 &&
+	su nobody -s /bin/sh -c "test -x '$CAIRN'" 2>/dev/null; then
+	ro=$(mktemp -d /tmp/cairn-ro.XXXXXX) && chmod 755 "$ro"
+	out=$(cd "$ro" && su nobody -s /bin/sh -c "'$CAIRN' -c 'echo hi'" 2>&1)
+	expect_match "read-only directory: says so and names --store" \
+		"the directory is not writable for you; give the store another place with --store DIR or CAIRN_STORE=DIR" "$out"
+	[ -e "$ro/.cairn" ] && fail "read-only directory: a store appeared"
+	rm -rf "$ro"
+fi
 done_testing
