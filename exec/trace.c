@@ -128,41 +128,12 @@ const char *exec__under(const char *path, const char *dir)
 	return NULL;
 }
 
-/* Lexically normalise an absolute path in place: no ".", "..", "//". */
-static void normalise(struct strbuf *sb)
-{
-	struct strbuf out = STRBUF_INIT;
-	const char *p = sb->buf;
-	while (*p) {
-		const char *q;
-		size_t n;
-		while (*p == '/')
-			p++;
-		q = strchrnul(p, '/');
-		n = (size_t)(q - p);
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			char *slash = strrchr(out.buf, '/');
-			strbuf_setlen(&out, slash ? (size_t)(slash - out.buf) : 0);
-		} else {
-			strbuf_addch(&out, '/');
-			strbuf_add(&out, p, n);
-		}
-		p = q;
-	}
-	if (!out.len)
-		strbuf_addch(&out, '/');
-	strbuf_reset(sb);
-	strbuf_addbuf(sb, &out);
-	strbuf_release(&out);
-}
-
 struct ctx {
 	struct exec_session *s;
 	struct strset links; /* symlinks met on the way (their text is read again
 				when the record is written) */
 	struct strset realdirs; /* directories known to have no link on the way */
+	struct strbuf host; /* scratch of before_lstat() and before_readlink() */
 };
 
 /*
@@ -232,93 +203,51 @@ int exec__view_host(struct exec_session *s, const char *name, struct strbuf *out
 	return ret;
 }
 
-static int view_lstat(struct ctx *c, const char *path, struct stat *st, struct strbuf *host)
+/* ---- the view before the step ----------------------------------------- */
+
+/* lstat PATH as the step saw it when it started (util_path_view). */
+static int before_lstat(const char *path, int last, struct stat *st, void *payload)
 {
-	if (host_path(c, path, host))
+	struct ctx *c = payload;
+	if (!last && strset_get(&c->realdirs, path)) {
+		st->st_mode = S_IFDIR;
+		return 0;
+	}
+	if (host_path(c, path, &c->host) || lstat(c->host.buf, st) < 0)
 		return -1;
-	return lstat(host->buf, st);
+	if (!last && S_ISDIR(st->st_mode))
+		strset_put(&c->realdirs, path, 1);
+	return 0;
 }
 
+/* The text of the symlink PATH before the step; every link met is a read. */
+static int before_readlink(const char *path, struct strbuf *out, void *payload)
+{
+	struct ctx *c = payload;
+	char target[PATH_MAX];
+	ssize_t n;
+	if (host_path(c, path, &c->host))
+		return -1;
+	n = readlink(c->host.buf, target, sizeof(target));
+	if (n <= 0 || n >= (ssize_t)sizeof(target))
+		return -1;
+	strset_put(&c->links, path, 1);
+	strbuf_add(out, target, (size_t)n);
+	return 0;
+}
+
+static const struct util_path_view before_view = { before_lstat, before_readlink };
+
 /*
- * Resolve PATH as the kernel would in the step's view: every symlink on
- * the way (and the last component unless NOFOLLOW) is followed and noted.
- * OUT: the resolved path; *EXISTS and ST for what it names.
+ * Resolve PATH as the kernel would in the step's view as it started:
+ * every symlink on the way (and the last component unless NOFOLLOW) is
+ * followed and noted.  OUT: the resolved path; *EXISTS and ST for what
+ * it names.
  */
 static void resolve(struct ctx *c, const char *path, int nofollow, struct strbuf *out,
 		    struct stat *st, int *exists)
 {
-	struct strbuf todo = STRBUF_INIT, cand = STRBUF_INIT, host = STRBUF_INIT;
-	int hops = 0;
-
-	*exists = 0;
-	strbuf_addstr(&todo, path);
-	normalise(&todo);
-restart:
-	strbuf_reset(out);
-	{
-		const char *p = todo.buf;
-		while (*p) {
-			const char *q;
-			int last;
-			while (*p == '/')
-				p++;
-			if (!*p)
-				break;
-			q = strchrnul(p, '/');
-			last = !*q || !q[strspn(q, "/")];
-			strbuf_reset(&cand);
-			strbuf_addbuf(&cand, out);
-			strbuf_addch(&cand, '/');
-			strbuf_add(&cand, p, (size_t)(q - p));
-			if (!last && strset_get(&c->realdirs, cand.buf)) {
-				strbuf_reset(out);
-				strbuf_addbuf(out, &cand);
-				p = q;
-				continue;
-			}
-			if (view_lstat(c, cand.buf, st, &host) < 0) {
-				/* Absent from here on: the rest is named as given. */
-				strbuf_reset(out);
-				strbuf_addbuf(out, &cand);
-				strbuf_addstr(out, q);
-				normalise(out);
-				goto done;
-			}
-			if (S_ISLNK(st->st_mode) && !(last && nofollow)) {
-				char target[PATH_MAX];
-				ssize_t n = readlink(host.buf, target, sizeof(target) - 1);
-				struct strbuf next = STRBUF_INIT;
-				if (n < 0 || ++hops > 40) {
-					strbuf_reset(out);
-					strbuf_addbuf(out, &cand);
-					goto done;
-				}
-				target[n] = '\0';
-				strset_put(&c->links, cand.buf, 1);
-				if (target[0] != '/')
-					strbuf_addbuf(&next, out), strbuf_addch(&next, '/');
-				strbuf_addstr(&next, target);
-				strbuf_addstr(&next, q);
-				strbuf_reset(&todo);
-				strbuf_addbuf(&todo, &next);
-				strbuf_release(&next);
-				normalise(&todo);
-				goto restart;
-			}
-			if (!last && S_ISDIR(st->st_mode))
-				strset_put(&c->realdirs, cand.buf, 1);
-			strbuf_reset(out);
-			strbuf_addbuf(out, &cand);
-			p = q;
-		}
-	}
-	if (!out->len)
-		strbuf_addch(out, '/');
-	*exists = !view_lstat(c, out->buf, st, &host);
-done:
-	strbuf_release(&todo);
-	strbuf_release(&cand);
-	strbuf_release(&host);
+	*exists = util_path_resolve(out, path, nofollow, &before_view, st, c);
 }
 
 /* Paths that are not data: the kernel's, the devices, cairn's own. */
@@ -418,6 +347,39 @@ static void dir_entry(const char *host, json_t *o)
 	json_object_set_new(o, "size", json_null());
 }
 
+/* Note a read of RES (resolved: what it names is ST when EXISTS) as KIND. */
+static void note_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
+		      size_t *alloc, const struct strset *written, const char *res, int exists,
+		      const struct stat *st, int kind, int script)
+{
+	int *idx;
+
+	if (ignored(c->s, res) || strset_get((struct strset *)written, res))
+		return;
+	if (!exists)
+		kind = RK_ABSENT;
+	else if (S_ISDIR(st->st_mode) && kind != RK_DIR)
+		kind = RK_STAT;
+	else if (S_ISLNK(st->st_mode))
+		kind = RK_SYMLINK;
+	else if (!S_ISREG(st->st_mode) && (kind == RK_FILE || kind == RK_EXEC))
+		kind = RK_STAT; /* FIFOs, sockets, devices: no content to hash */
+	idx = strset_get(reads, res);
+	if (idx) {
+		struct read *r = &(*arr)[*idx];
+		if (kind > r->kind)
+			r->kind = kind;
+		r->script &= script;
+		return;
+	}
+	ALLOC_GROW(*arr, *nr + 1, *alloc);
+	(*arr)[*nr].path = xstrdup(res);
+	(*arr)[*nr].kind = kind;
+	(*arr)[*nr].script = script;
+	strset_put(reads, res, (int)*nr);
+	(*nr)++;
+}
+
 /* Note a read of PATH (the step's view, unresolved) unless written first. */
 static void add_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
 		     size_t *alloc, const struct strset *written, const char *path, int kind,
@@ -425,34 +387,10 @@ static void add_read(struct ctx *c, struct strset *reads, struct read **arr, siz
 {
 	struct strbuf res = STRBUF_INIT;
 	struct stat st;
-	int exists, *idx;
+	int exists;
 
 	resolve(c, path, nofollow, &res, &st, &exists);
-	if (ignored(c->s, res.buf) || strset_get((struct strset *)written, res.buf))
-		goto out;
-	if (!exists)
-		kind = RK_ABSENT;
-	else if (S_ISDIR(st.st_mode) && kind != RK_DIR)
-		kind = RK_STAT;
-	else if (S_ISLNK(st.st_mode))
-		kind = RK_SYMLINK;
-	else if (!S_ISREG(st.st_mode) && (kind == RK_FILE || kind == RK_EXEC))
-		kind = RK_STAT; /* FIFOs, sockets, devices: no content to hash */
-	idx = strset_get(reads, res.buf);
-	if (idx) {
-		struct read *r = &(*arr)[*idx];
-		if (kind > r->kind)
-			r->kind = kind;
-		r->script &= script;
-		goto out;
-	}
-	ALLOC_GROW(*arr, *nr + 1, *alloc);
-	(*arr)[*nr].path = xstrdup(res.buf);
-	(*arr)[*nr].kind = kind;
-	(*arr)[*nr].script = script;
-	strset_put(reads, res.buf, (int)*nr);
-	(*nr)++;
-out:
+	note_read(c, reads, arr, nr, alloc, written, res.buf, exists, &st, kind, script);
 	strbuf_release(&res);
 }
 
@@ -519,6 +457,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	int ret = 0;
 
 	c.s = s;
+	strbuf_init(&c.host, PATH_MAX);
 	for (i = 0; i < t->nevents; i++) {
 		const struct sandbox_event *e = &t->events[i];
 		switch (e->op) {
@@ -729,6 +668,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	strset_clear(&written);
 	strset_clear(&c.links);
 	strset_clear(&c.realdirs);
+	strbuf_release(&c.host);
 	strbuf_release(&host);
 	strbuf_release(&name);
 	return ret;

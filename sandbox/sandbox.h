@@ -246,8 +246,12 @@ struct sandbox_event {
 	/* process (thread group) id as seen inside the step's pid namespace
 	 * (NStgid last field); 0 if it could not be read */
 	pid_t pid;
-	/* absolute, lexically normalised (no ".", "..", "//"), as the traced
-	 * process sees it; owned by the trace */
+	/* absolute, as the traced process named it, cleaned by
+	 * util_path_clean(): no "." or "//"; a ".." only where the component
+	 * before it may be a symlink (resolve with util_path_resolve()); the
+	 * working directory, a directory descriptor and a magic link
+	 * (/proc/self/fd/N, /dev/stdin...) replaced by the path they name;
+	 * owned by the trace */
 	char *path;
 	/* RENAME/LINK: the new path; SYMLINK: path is the link's location and
 	 * path2 the target text, verbatim; NULL otherwise */

@@ -82,6 +82,26 @@ expect_eq "home: the read is recorded with its content" "file $(sha256sum < "$ho
 expect_eq "home: the write is listed" True "$(rec @1 'any(p.endswith("/.written") for p in r["sandbox"]["home_writes"])')"
 rm -rf "$home"
 
+# ".." after a symlink pops the link's target, as the kernel does, not
+# the link's name: link/../params.txt is ext/params.txt.  A change there
+# must run the step again.
+mkdir -p ext/sub
+echo ext-one > ext/params.txt
+echo project > params.txt
+ln -s ext/sub dotlink
+run_cairn -c 'cat dotlink/../params.txt'
+expect_eq "..: read through the link's target" ext-one "$OUT"
+expect_eq "..: the read is the target's sibling" \
+	"file $(sha256sum < ext/params.txt | cut -c1-64)" \
+	"$(rec @1 'reads()["ext/params.txt"]["kind"] + " " + reads()["ext/params.txt"]["sha256"]')"
+expect_eq "..: not the link's sibling" False "$(rec @1 '"params.txt" in reads()')"
+expect_eq "..: the link is a read" "symlink ext/sub" \
+	"$(rec @1 'reads()["dotlink"]["kind"] + " " + reads()["dotlink"]["target"]')"
+echo ext-two > ext/params.txt
+run_cairn -c 'cat dotlink/../params.txt'
+expect_eq "..: a changed target's sibling is read again" ext-two "$OUT"
+expect_eq "..: not served from the cache" False "$(rec @1 'r["cached"]')"
+
 # Unsandboxed only when asked, and the record says so.
 run_cairn --no-sandbox -c 'echo u > u.txt'
 expect_eq "--no-sandbox: ran" u "$(cat u.txt)"
