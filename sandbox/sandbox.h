@@ -256,6 +256,10 @@ struct sandbox_event {
 	/* RENAME/LINK: the new path; SYMLINK: path is the link's location and
 	 * path2 the target text, verbatim; NULL otherwise */
 	char *path2;
+	/* how many SYMLINK, RENAME and LINK calls came before this one: the
+	 * same lookup in another generation is another event, since a name
+	 * may lead elsewhere */
+	unsigned gen;
 };
 
 struct sandbox_proc {
@@ -267,7 +271,7 @@ struct sandbox_proc {
 
 struct sandbox_trace {
 	/* first occurrence of each distinct (op, write intent, nofollow, path,
-	 * path2), in order */
+	 * path2, gen), in order */
 	struct sandbox_event *events;
 	size_t nevents, alloc_events;
 	/* one per successful-looking execve (the file exists and is an

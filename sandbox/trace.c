@@ -61,6 +61,7 @@ struct sandbox_tracer {
 	char errmsg[256];
 
 	struct sandbox_trace trace;
+	unsigned gen; /* symlink, rename and link calls seen so far */
 
 	/* dedupe: slots hold event index + 1, 0 = empty; hashes parallel to
 	 * trace.events */
@@ -478,6 +479,7 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 	uint64_t h = 0xcbf29ce484222325ull;
 	unsigned char head[2] = { (unsigned char)ev->op, (unsigned char)event_class(ev) };
 	h = hash_bytes(h, (const char *)head, 2);
+	h = hash_bytes(h, (const char *)&ev->gen, sizeof(ev->gen));
 	h = hash_bytes(h, ev->path, len);
 	if (ev->path2)
 		h = hash_bytes(h ^ 0xff, ev->path2, len2);
@@ -486,7 +488,8 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 
 static int event_same(const struct sandbox_event *a, const struct sandbox_event *b)
 {
-	if (a->op != b->op || event_class(a) != event_class(b) || strcmp(a->path, b->path))
+	if (a->op != b->op || a->gen != b->gen || event_class(a) != event_class(b) ||
+	    strcmp(a->path, b->path))
 		return 0;
 	if (!a->path2 || !b->path2)
 		return a->path2 == b->path2;
@@ -542,7 +545,7 @@ static void record(struct sandbox_tracer *t, struct sandbox_event *ev, size_t le
 static void record_path(struct sandbox_tracer *t, enum sandbox_op op, int flags, int nofollow,
 			const struct strbuf *path, pid_t tid)
 {
-	struct sandbox_event ev = { op, flags, nofollow, 0, path->buf, NULL };
+	struct sandbox_event ev = { op, flags, nofollow, 0, path->buf, NULL, t->gen };
 	record(t, &ev, path->len, 0, tid);
 }
 
@@ -835,7 +838,12 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	ev.pid = 0;
 	ev.path = t->path.buf;
 	ev.path2 = s->path2 >= 0 ? t->path2.buf : NULL;
+	ev.gen = t->gen;
 	record(t, &ev, t->path.len, t->path2.len, tid);
+	/* A call that may point a name elsewhere starts a new generation:
+	 * a lookup after it is not the same event as one before it. */
+	if (op == SANDBOX_OP_SYMLINK || op == SANDBOX_OP_RENAME || op == SANDBOX_OP_LINK)
+		t->gen++;
 	if (s->how & SANDBOX__EXEC)
 		record_exec(t, tid, &t->path);
 	return 0;
