@@ -128,41 +128,39 @@ const char *exec__under(const char *path, const char *dir)
 	return NULL;
 }
 
-/* Lexically normalise an absolute path in place: no ".", "..", "//". */
-static void normalise(struct strbuf *sb)
-{
-	struct strbuf out = STRBUF_INIT;
-	const char *p = sb->buf;
-	while (*p) {
-		const char *q;
-		size_t n;
-		while (*p == '/')
-			p++;
-		q = strchrnul(p, '/');
-		n = (size_t)(q - p);
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			char *slash = strrchr(out.buf, '/');
-			strbuf_setlen(&out, slash ? (size_t)(slash - out.buf) : 0);
-		} else {
-			strbuf_addch(&out, '/');
-			strbuf_add(&out, p, n);
-		}
-		p = q;
-	}
-	if (!out.len)
-		strbuf_addch(&out, '/');
-	strbuf_reset(sb);
-	strbuf_addbuf(sb, &out);
-	strbuf_release(&out);
-}
+/*
+ * The step's own view, as it changed during the step: what the step's
+ * symlink, rename and link calls (and, once one of those was seen, its
+ * unlink, rmdir, mkdir and file creations) made of a path, replayed in the
+ * order of the trace.  Paths without an entry, nor an entry above them,
+ * are as they were before the step.
+ */
+enum change_kind {
+	CH_NONE, /* no entry (one that moved away) */
+	CH_GONE, /* removed: absent, and everything below it */
+	CH_DIR, /* made by the step: holds only what has entries below it */
+	CH_FILE, /* made or written by the step */
+	CH_LINK, /* a symlink the step made; text: its text */
+	CH_FROM, /* moved here: text: the path it had before the step */
+};
+
+struct change {
+	int kind;
+	char *text;
+};
 
 struct ctx {
 	struct exec_session *s;
 	struct strset links; /* symlinks met on the way (their text is read again
 				when the record is written) */
 	struct strset realdirs; /* directories known to have no link on the way */
+	struct strset changed; /* path in the step's view -> index in changes */
+	struct change *changes;
+	size_t nchanges, alloc_changes;
+	/* a CH_LINK or CH_FROM entry was made: a name may now lead where it
+	 * did not before the step */
+	int redirects;
+	struct strbuf host; /* scratch of before_lstat() and before_readlink() */
 };
 
 /*
@@ -243,93 +241,286 @@ int exec__view_host(struct exec_session *s, const char *name, struct strbuf *out
 	return ret;
 }
 
-static int view_lstat(struct ctx *c, const char *path, struct stat *st, struct strbuf *host)
+/* ---- the view before the step ----------------------------------------- */
+
+/* lstat PATH as the step saw it when it started (util_path_view). */
+static int before_lstat(const char *path, int last, struct stat *st, void *payload)
 {
-	if (host_path(c, path, host))
+	struct ctx *c = payload;
+	if (!last && strset_get(&c->realdirs, path)) {
+		st->st_mode = S_IFDIR;
+		return 0;
+	}
+	if (host_path(c, path, &c->host) || lstat(c->host.buf, st) < 0)
 		return -1;
-	return lstat(host->buf, st);
+	if (!last && S_ISDIR(st->st_mode))
+		strset_put(&c->realdirs, path, 1);
+	return 0;
 }
 
+/* The text of the symlink PATH before the step; every link met is a read. */
+static int before_readlink(const char *path, struct strbuf *out, void *payload)
+{
+	struct ctx *c = payload;
+	char target[PATH_MAX];
+	ssize_t n;
+	if (host_path(c, path, &c->host))
+		return -1;
+	n = readlink(c->host.buf, target, sizeof(target));
+	if (n <= 0 || n >= (ssize_t)sizeof(target))
+		return -1;
+	strset_put(&c->links, path, 1);
+	strbuf_add(out, target, (size_t)n);
+	return 0;
+}
+
+static const struct util_path_view before_view = { before_lstat, before_readlink };
+
 /*
- * Resolve PATH as the kernel would in the step's view: every symlink on
- * the way (and the last component unless NOFOLLOW) is followed and noted.
- * OUT: the resolved path; *EXISTS and ST for what it names.
+ * Resolve PATH as the kernel would in the step's view as it started:
+ * every symlink on the way (and the last component unless NOFOLLOW) is
+ * followed and noted.  OUT: the resolved path; *EXISTS and ST for what
+ * it names.
  */
 static void resolve(struct ctx *c, const char *path, int nofollow, struct strbuf *out,
 		    struct stat *st, int *exists)
 {
-	struct strbuf todo = STRBUF_INIT, cand = STRBUF_INIT, host = STRBUF_INIT;
-	int hops = 0;
+	*exists = util_path_resolve(out, path, nofollow, &before_view, st, c);
+}
 
-	*exists = 0;
-	strbuf_addstr(&todo, path);
-	normalise(&todo);
-restart:
+/* ---- the view as the step changed it --------------------------------------- */
+
+enum origin { OR_BEFORE, OR_GONE, OR_STEP };
+
+/*
+ * Where PATH (resolved in the step's changed view) comes from: OR_BEFORE,
+ * with OUT the path that held it before the step; OR_STEP, the step made
+ * it (*ENTRY says what); OR_GONE, absent by the step's doing.
+ */
+static enum origin view_origin(struct ctx *c, const char *path, struct strbuf *out,
+			       const struct change **entry)
+{
+	struct strbuf anc = STRBUF_INIT;
+	enum origin ret = OR_BEFORE;
+	size_t full = strlen(path);
+
+	strbuf_addstr(&anc, path);
 	strbuf_reset(out);
-	{
-		const char *p = todo.buf;
-		while (*p) {
-			const char *q;
-			int last;
-			while (*p == '/')
-				p++;
-			if (!*p)
-				break;
-			q = strchrnul(p, '/');
-			last = !*q || !q[strspn(q, "/")];
-			strbuf_reset(&cand);
-			strbuf_addbuf(&cand, out);
-			strbuf_addch(&cand, '/');
-			strbuf_add(&cand, p, (size_t)(q - p));
-			if (!last && strset_get(&c->realdirs, cand.buf)) {
-				strbuf_reset(out);
-				strbuf_addbuf(out, &cand);
-				p = q;
-				continue;
-			}
-			if (view_lstat(c, cand.buf, st, &host) < 0) {
-				/* Absent from here on: the rest is named as given. */
-				strbuf_reset(out);
-				strbuf_addbuf(out, &cand);
-				strbuf_addstr(out, q);
-				normalise(out);
+	while (c->changed.nr && anc.len > 1) {
+		int *idx = strset_get(&c->changed, anc.buf);
+		char *slash;
+		if (idx && c->changes[*idx].kind != CH_NONE) {
+			const struct change *e = &c->changes[*idx];
+			if (e->kind == CH_FROM) {
+				strbuf_addstr(out, e->text);
+				strbuf_addstr(out, path + anc.len);
 				goto done;
 			}
-			if (S_ISLNK(st->st_mode) && !(last && nofollow)) {
-				char target[PATH_MAX];
-				ssize_t n = readlink(host.buf, target, sizeof(target) - 1);
-				struct strbuf next = STRBUF_INIT;
-				if (n < 0 || ++hops > 40) {
-					strbuf_reset(out);
-					strbuf_addbuf(out, &cand);
-					goto done;
-				}
-				target[n] = '\0';
-				strset_put(&c->links, cand.buf, 1);
-				if (target[0] != '/')
-					strbuf_addbuf(&next, out), strbuf_addch(&next, '/');
-				strbuf_addstr(&next, target);
-				strbuf_addstr(&next, q);
-				strbuf_reset(&todo);
-				strbuf_addbuf(&todo, &next);
-				strbuf_release(&next);
-				normalise(&todo);
-				goto restart;
-			}
-			if (!last && S_ISDIR(st->st_mode))
-				strset_put(&c->realdirs, cand.buf, 1);
-			strbuf_reset(out);
-			strbuf_addbuf(out, &cand);
-			p = q;
+			ret = anc.len == full && e->kind != CH_GONE ? OR_STEP : OR_GONE;
+			*entry = e;
+			goto done;
 		}
+		slash = strrchr(anc.buf, '/');
+		strbuf_setlen(&anc, slash ? (size_t)(slash - anc.buf) : 0);
 	}
-	if (!out->len)
-		strbuf_addch(out, '/');
-	*exists = !view_lstat(c, out->buf, st, &host);
+	strbuf_addstr(out, path);
 done:
-	strbuf_release(&todo);
-	strbuf_release(&cand);
-	strbuf_release(&host);
+	strbuf_release(&anc);
+	return ret;
+}
+
+static int now_lstat(const char *path, int last, struct stat *st, void *payload)
+{
+	struct ctx *c = payload;
+	const struct change *e = NULL;
+	struct strbuf orig = STRBUF_INIT;
+	int ret = -1;
+
+	switch (view_origin(c, path, &orig, &e)) {
+	case OR_BEFORE:
+		ret = before_lstat(orig.buf, last, st, c);
+		break;
+	case OR_STEP:
+		memset(st, 0, sizeof(*st));
+		st->st_mode = e->kind == CH_DIR ? S_IFDIR | 0755
+		    : e->kind == CH_LINK	? S_IFLNK | 0777
+						: S_IFREG | 0644;
+		ret = 0;
+		break;
+	case OR_GONE:
+	default:
+		break;
+	}
+	strbuf_release(&orig);
+	return ret;
+}
+
+static int now_readlink(const char *path, struct strbuf *out, void *payload)
+{
+	struct ctx *c = payload;
+	const struct change *e = NULL;
+	struct strbuf orig = STRBUF_INIT;
+	int ret = -1;
+
+	switch (view_origin(c, path, &orig, &e)) {
+	case OR_BEFORE:
+		ret = before_readlink(orig.buf, out, c);
+		break;
+	case OR_STEP:
+		if (e->kind == CH_LINK) {
+			strbuf_addstr(out, e->text);
+			ret = 0;
+		}
+		break;
+	case OR_GONE:
+	default:
+		break;
+	}
+	strbuf_release(&orig);
+	return ret;
+}
+
+static const struct util_path_view now_view = { now_lstat, now_readlink };
+
+/* Resolve PATH in the step's view as it stands in the replay (see
+ * resolve()); *EXISTS and ST for what it names. */
+static void resolve_now(struct ctx *c, const char *path, int nofollow, struct strbuf *out,
+			struct stat *st, int *exists)
+{
+	*exists = util_path_resolve(out, path, nofollow, &now_view, st, c);
+}
+
+/* Set the entry of PATH (resolved in the changed view) to KIND, TEXT. */
+static void change_set(struct ctx *c, const char *path, int kind, const char *text)
+{
+	int *idx = strset_get(&c->changed, path);
+	struct change *e;
+	if (!idx) {
+		ALLOC_GROW(c->changes, c->nchanges + 1, c->alloc_changes);
+		c->changes[c->nchanges].text = NULL;
+		idx = strset_put(&c->changed, path, (int)c->nchanges++);
+	}
+	e = &c->changes[*idx];
+	free(e->text);
+	e->kind = kind;
+	e->text = text ? xstrdup(text) : NULL;
+	if (kind == CH_LINK || kind == CH_FROM)
+		c->redirects = 1;
+}
+
+/* Move the entries below FROM/ to below TO/ (a directory renamed); what
+ * was below TO/ is gone. */
+static void change_move_below(struct ctx *c, const char *from, const char *to)
+{
+	struct strvec keys = STRVEC_INIT;
+	size_t i, nfrom = strlen(from);
+	for (i = 0; i < c->changed.cap; i++) {
+		const char *k = c->changed.slots[i];
+		if (k && c->changes[c->changed.vals[i]].kind != CH_NONE &&
+		    ((exec__under(k, from) && k[nfrom]) || (exec__under(k, to) && k[strlen(to)])))
+			strvec_push(&keys, k);
+	}
+	/* The old entries below TO first, then those that move there. */
+	for (i = 0; i < keys.nr; i++)
+		if (!exec__under(keys.v[i], from))
+			change_set(c, keys.v[i], CH_NONE, NULL);
+	for (i = 0; i < keys.nr; i++) {
+		struct strbuf dst = STRBUF_INIT;
+		const struct change *e;
+		int kind;
+		char *text;
+		if (!exec__under(keys.v[i], from))
+			continue;
+		e = &c->changes[*strset_get(&c->changed, keys.v[i])];
+		kind = e->kind;
+		text = e->text ? xstrdup(e->text) : NULL;
+		change_set(c, keys.v[i], CH_NONE, NULL);
+		strbuf_addf(&dst, "%s%s", to, keys.v[i] + nfrom);
+		change_set(c, dst.buf, kind, text);
+		free(text);
+		strbuf_release(&dst);
+	}
+	strvec_clear(&keys);
+}
+
+/*
+ * Replay one namespace change of the step (event E) over the changed
+ * view.  Calls that failed cannot be told from those that did not: a
+ * symlink is taken as made even where something was there.  Reads are
+ * also resolved in the view before the step (add_read()), so a change
+ * taken wrongly costs at worst an input too many.
+ */
+static void replay_change(struct ctx *c, const struct sandbox_event *e)
+{
+	struct strbuf key = STRBUF_INIT, key2 = STRBUF_INIT, orig = STRBUF_INIT;
+	const struct change *from = NULL;
+	struct stat st;
+	int exists;
+
+	switch (e->op) {
+	case SANDBOX_OP_SYMLINK:
+		resolve_now(c, e->path, 1, &key, &st, &exists);
+		change_set(c, key.buf, CH_LINK, e->path2 ? e->path2 : "");
+		break;
+	case SANDBOX_OP_RENAME:
+	case SANDBOX_OP_LINK: {
+		enum origin o;
+		int dir, kind;
+		if (!e->path2)
+			break;
+		resolve_now(c, e->path, e->op == SANDBOX_OP_RENAME || e->nofollow, &key, &st,
+			    &exists);
+		if (!exists)
+			break; /* it failed: nothing to move */
+		dir = S_ISDIR(st.st_mode);
+		resolve_now(c, e->path2, 1, &key2, &st, &exists);
+		if (!strcmp(key.buf, key2.buf))
+			break;
+		o = view_origin(c, key.buf, &orig, &from);
+		if (o == OR_GONE)
+			break;
+		/* Copied out: the moves below may grow c->changes. */
+		kind = CH_FROM;
+		if (o == OR_STEP) {
+			kind = from->kind;
+			strbuf_reset(&orig);
+			if (from->text)
+				strbuf_addstr(&orig, from->text);
+		}
+		if (e->op == SANDBOX_OP_RENAME && dir)
+			change_move_below(c, key.buf, key2.buf);
+		change_set(c, key2.buf, kind, kind == CH_LINK || kind == CH_FROM ? orig.buf : NULL);
+		if (e->op == SANDBOX_OP_RENAME)
+			change_set(c, key.buf, CH_GONE, NULL);
+		break;
+	}
+	case SANDBOX_OP_UNLINK:
+	case SANDBOX_OP_RMDIR:
+	case SANDBOX_OP_MKDIR:
+	case SANDBOX_OP_MKNOD:
+		/* Only once a name may lead elsewhere: before that, the
+		 * written paths say as much. */
+		if (!c->redirects)
+			break;
+		resolve_now(c, e->path, 1, &key, &st, &exists);
+		change_set(c, key.buf,
+			   e->op == SANDBOX_OP_MKDIR	   ? CH_DIR
+			       : e->op == SANDBOX_OP_MKNOD ? CH_FILE
+							   : CH_GONE,
+			   NULL);
+		break;
+	case SANDBOX_OP_OPEN:
+		if (!c->redirects || !sandbox_event_writes(e))
+			break;
+		resolve_now(c, e->path, e->nofollow, &key, &st, &exists);
+		change_set(c, key.buf, CH_FILE, NULL);
+		break;
+	default:
+		break;
+	}
+	strbuf_release(&key);
+	strbuf_release(&key2);
+	strbuf_release(&orig);
 }
 
 /* Paths that are not data: the kernel's, the devices, cairn's own. */
@@ -449,42 +640,65 @@ static void dir_entry(const char *host, json_t *o)
 	json_object_set_new(o, "size", json_null());
 }
 
-/* Note a read of PATH (the step's view, unresolved) unless written first. */
-static void add_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
-		     size_t *alloc, const struct strset *written, const char *path, int kind,
-		     int nofollow, int script)
+/* Note a read of RES (resolved: what it names is ST when EXISTS) as KIND. */
+static void note_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
+		      size_t *alloc, const struct strset *written, const char *res, int exists,
+		      const struct stat *st, int kind, int script)
 {
-	struct strbuf res = STRBUF_INIT;
-	struct stat st;
-	int exists, *idx;
+	int *idx;
 
-	resolve(c, path, nofollow, &res, &st, &exists);
-	if (ignored(c->s, res.buf) || strset_get((struct strset *)written, res.buf))
-		goto out;
+	if (ignored(c->s, res) || strset_get((struct strset *)written, res))
+		return;
 	if (!exists)
 		kind = RK_ABSENT;
-	else if (S_ISDIR(st.st_mode) && kind != RK_DIR)
+	else if (S_ISDIR(st->st_mode) && kind != RK_DIR)
 		kind = RK_STAT;
-	else if (S_ISLNK(st.st_mode))
+	else if (S_ISLNK(st->st_mode))
 		kind = RK_SYMLINK;
-	else if (!S_ISREG(st.st_mode) && (kind == RK_FILE || kind == RK_EXEC))
+	else if (!S_ISREG(st->st_mode) && (kind == RK_FILE || kind == RK_EXEC))
 		kind = RK_STAT; /* FIFOs, sockets, devices: no content to hash */
-	idx = strset_get(reads, res.buf);
+	idx = strset_get(reads, res);
 	if (idx) {
 		struct read *r = &(*arr)[*idx];
 		if (kind > r->kind)
 			r->kind = kind;
 		r->script &= script;
-		goto out;
+		return;
 	}
 	ALLOC_GROW(*arr, *nr + 1, *alloc);
-	(*arr)[*nr].path = xstrdup(res.buf);
+	(*arr)[*nr].path = xstrdup(res);
 	(*arr)[*nr].kind = kind;
 	(*arr)[*nr].script = script;
-	strset_put(reads, res.buf, (int)*nr);
+	strset_put(reads, res, (int)*nr);
 	(*nr)++;
-out:
+}
+
+/*
+ * Note a read of PATH (the step's view, unresolved) unless written first.
+ * Once the step pointed a name elsewhere (a symlink, a rename, a link),
+ * PATH is also resolved in its view as changed so far, and what that
+ * reaches from before the step is read too: `ln -sf data/big.csv in.csv;
+ * wc -l < in.csv` reads data/big.csv.  What the step made is no input.
+ */
+static void add_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
+		     size_t *alloc, const struct strset *written, const char *path, int kind,
+		     int nofollow, int script)
+{
+	struct strbuf res = STRBUF_INIT, orig = STRBUF_INIT;
+	const struct change *e = NULL;
+	struct stat st;
+	int exists;
+
+	resolve(c, path, nofollow, &res, &st, &exists);
+	note_read(c, reads, arr, nr, alloc, written, res.buf, exists, &st, kind, script);
+	if (c->redirects) {
+		resolve_now(c, path, nofollow, &res, &st, &exists);
+		if (view_origin(c, res.buf, &orig, &e) == OR_BEFORE)
+			note_read(c, reads, arr, nr, alloc, written, orig.buf, exists, &st, kind,
+				  script);
+	}
 	strbuf_release(&res);
+	strbuf_release(&orig);
 }
 
 /* Note that the step wrote PATH (the last component not followed). */
@@ -551,6 +765,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	int ret = 0;
 
 	c.s = s;
+	strbuf_init(&c.host, PATH_MAX);
 	for (i = 0; i < t->nevents; i++) {
 		const struct sandbox_event *e = &t->events[i];
 		switch (e->op) {
@@ -624,6 +839,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		default:
 			break;
 		}
+		replay_change(&c, e);
 	}
 	/*
 	 * The script is the steps' code, whichever way the shell got it.  A
@@ -767,6 +983,11 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	strset_clear(&written);
 	strset_clear(&c.links);
 	strset_clear(&c.realdirs);
+	strset_clear(&c.changed);
+	for (i = 0; i < c.nchanges; i++)
+		free(c.changes[i].text);
+	free(c.changes);
+	strbuf_release(&c.host);
 	strbuf_release(&host);
 	strbuf_release(&name);
 	return ret;

@@ -260,12 +260,20 @@ struct sandbox_event {
 	/* process (thread group) id as seen inside the step's pid namespace
 	 * (NStgid last field); 0 if it could not be read */
 	pid_t pid;
-	/* absolute, lexically normalised (no ".", "..", "//"), as the traced
-	 * process sees it; owned by the trace */
+	/* absolute, as the traced process named it, cleaned by
+	 * util_path_clean(): no "." or "//"; a ".." only where the component
+	 * before it may be a symlink (resolve with util_path_resolve()); the
+	 * working directory, a directory descriptor and a magic link
+	 * (/proc/self/fd/N, /dev/stdin...) replaced by the path they name;
+	 * owned by the trace */
 	char *path;
 	/* RENAME/LINK: the new path; SYMLINK: path is the link's location and
 	 * path2 the target text, verbatim; NULL otherwise */
 	char *path2;
+	/* how many SYMLINK, RENAME and LINK calls came before this one: the
+	 * same lookup in another generation is another event, since a name
+	 * may lead elsewhere */
+	unsigned gen;
 };
 
 struct sandbox_proc {
@@ -277,7 +285,7 @@ struct sandbox_proc {
 
 struct sandbox_trace {
 	/* first occurrence of each distinct (op, write intent, nofollow, path,
-	 * path2), in order */
+	 * path2, gen), in order */
 	struct sandbox_event *events;
 	size_t nevents, alloc_events;
 	/* one per successful-looking execve (the file exists and is an

@@ -61,6 +61,7 @@ struct sandbox_tracer {
 	char errmsg[256];
 
 	struct sandbox_trace trace;
+	unsigned gen; /* symlink, rename and link calls seen so far */
 
 	/* dedupe: slots hold event index + 1, 0 = empty; hashes parallel to
 	 * trace.events */
@@ -325,88 +326,6 @@ static pid_t inside_pid(struct sandbox_tracer *t, pid_t tid)
 
 /* ---- paths ------------------------------------------------------------------ */
 
-static int is_num(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return n > 0;
-}
-
-/*
- * Is S[0..N) a link whose ".." the kernel takes from its target, not from
- * the name: /proc/X/fd/N, /proc/X/{cwd,root,exe}, /dev/fd/N, /dev/std*?
- * (Only those translate_special() understands.)
- */
-static int is_magic_link(const char *s, size_t n)
-{
-	const char *last = s + n, *comp;
-	size_t len;
-
-	while (last > s && last[-1] != '/')
-		last--;
-	comp = last;
-	len = (size_t)(s + n - comp);
-	if (!strncmp(s, "/dev/", 5)) {
-		if (comp == s + 5)
-			return (len == 5 && !memcmp(comp, "stdin", 5)) ||
-			    (len == 6 &&
-			     (!memcmp(comp, "stdout", 6) || !memcmp(comp, "stderr", 6)));
-		return comp == s + 8 && !memcmp(s, "/dev/fd/", 8) && is_num(comp, len);
-	}
-	if (strncmp(s, "/proc/", 6))
-		return 0;
-	if ((len == 3 && (!memcmp(comp, "cwd", 3) || !memcmp(comp, "exe", 3))) ||
-	    (len == 4 && !memcmp(comp, "root", 4)))
-		return memchr(s + 6, '/', (size_t)(comp - (s + 6))) == comp - 1;
-	return is_num(comp, len) && comp - s > 10 && !memcmp(comp - 4, "/fd/", 4) &&
-	    memchr(s + 6, '/', (size_t)(comp - 4 - (s + 6))) == NULL;
-}
-
-/*
- * Normalise the absolute path in SB lexically, in place: no "//", "."
- * or ".." components and no trailing slash.  With STOP_AT_MAGIC, a ".."
- * right after a magic link (see is_magic_link()) ends the work there and
- * leaves the rest as it was, for translate_special() to resolve the link
- * first.
- */
-static void normalise(struct strbuf *sb, int stop_at_magic)
-{
-	char *s = sb->buf;
-	size_t r = 1, w = 1, n = sb->len;
-
-	while (r < n) {
-		size_t start, len;
-		while (r < n && s[r] == '/')
-			r++;
-		start = r;
-		while (r < n && s[r] != '/')
-			r++;
-		len = r - start;
-		if (!len || (len == 1 && s[start] == '.'))
-			continue;
-		if (len == 2 && s[start] == '.' && s[start + 1] == '.') {
-			if (stop_at_magic && w > 1 && is_magic_link(s, w)) {
-				s[w++] = '/';
-				memmove(s + w, s + start, n - start);
-				w += n - start;
-				break;
-			}
-			while (w > 1 && s[w - 1] != '/')
-				w--;
-			if (w > 1)
-				w--;
-			continue;
-		}
-		if (w > 1)
-			s[w++] = '/';
-		memmove(s + w, s + start, len);
-		w += len;
-	}
-	strbuf_setlen(sb, w);
-}
-
 /* Does PATH start with the component sequence PREFIX ("/dev/fd")? Returns
  * what follows (at '/' or '\0'), or NULL. */
 static const char *skip_prefix_path(const char *path, const char *prefix)
@@ -443,6 +362,7 @@ static void translate_special(struct sandbox_tracer *t, pid_t tid, struct strbuf
 	const char *p = path->buf, *rest;
 	char name[32];
 	long num;
+	size_t n;
 
 	if (strncmp(p, "/dev/", 5) && strncmp(p, "/proc/", 6))
 		return;
@@ -501,29 +421,39 @@ static void translate_special(struct sandbox_tracer *t, pid_t tid, struct strbuf
 	if (proc_readlink(tid, name, &t->tmp) < 0 || t->tmp.buf[0] != '/')
 		return;
 replace:
+	/* The target is physical: a ".." right after it is its parent. */
+	n = t->tmp.len;
 	strbuf_addstr(&t->tmp, rest);
-	normalise(&t->tmp, 0);
+	util_path_clean(&t->tmp, n);
 	strbuf_reset(path);
 	strbuf_addbuf(path, &t->tmp);
 }
 
 /*
  * Make REL (a path TID named relative to DIRFD) absolute into OUT, as the
- * kernel would start its lookup.  0, or -1 when the base is not a path.
+ * kernel would start its lookup, cleaned by util_path_clean(): the base
+ * directory is as the kernel printed it, so a ".." into it is taken away
+ * here; one after a component of REL stays (that component may be a
+ * symlink, whose ".." is its target's parent: exec/ resolves it).  A
+ * magic link (/proc/self/fd/N, /dev/stdin...) at the start is replaced by
+ * what it names, and a ".." after it is taken from there.  0, or -1 when
+ * the base is not a path.
  */
 static int make_absolute(struct sandbox_tracer *t, pid_t tid, int dirfd, const char *rel,
 			 struct strbuf *out)
 {
+	size_t physical = 1;
+
 	strbuf_reset(out);
 	if (rel[0] != '/') {
 		if (dir_path(tid, dirfd, out) < 0)
 			return -1;
+		physical = out->len;
 		strbuf_addch(out, '/');
 	}
 	strbuf_addstr(out, rel);
-	normalise(out, 1);
+	util_path_clean(out, physical);
 	translate_special(t, tid, out);
-	normalise(out, 0); /* what a magic link left, if any */
 	return 0;
 }
 
@@ -549,6 +479,7 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 	uint64_t h = 0xcbf29ce484222325ull;
 	unsigned char head[2] = { (unsigned char)ev->op, (unsigned char)event_class(ev) };
 	h = hash_bytes(h, (const char *)head, 2);
+	h = hash_bytes(h, (const char *)&ev->gen, sizeof(ev->gen));
 	h = hash_bytes(h, ev->path, len);
 	if (ev->path2)
 		h = hash_bytes(h ^ 0xff, ev->path2, len2);
@@ -557,7 +488,8 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 
 static int event_same(const struct sandbox_event *a, const struct sandbox_event *b)
 {
-	if (a->op != b->op || event_class(a) != event_class(b) || strcmp(a->path, b->path))
+	if (a->op != b->op || a->gen != b->gen || event_class(a) != event_class(b) ||
+	    strcmp(a->path, b->path))
 		return 0;
 	if (!a->path2 || !b->path2)
 		return a->path2 == b->path2;
@@ -613,7 +545,7 @@ static void record(struct sandbox_tracer *t, struct sandbox_event *ev, size_t le
 static void record_path(struct sandbox_tracer *t, enum sandbox_op op, int flags, int nofollow,
 			const struct strbuf *path, pid_t tid)
 {
-	struct sandbox_event ev = { op, flags, nofollow, 0, path->buf, NULL };
+	struct sandbox_event ev = { op, flags, nofollow, 0, path->buf, NULL, t->gen };
 	record(t, &ev, path->len, 0, tid);
 }
 
@@ -906,7 +838,12 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	ev.pid = 0;
 	ev.path = t->path.buf;
 	ev.path2 = s->path2 >= 0 ? t->path2.buf : NULL;
+	ev.gen = t->gen;
 	record(t, &ev, t->path.len, t->path2.len, tid);
+	/* A call that may point a name elsewhere starts a new generation:
+	 * a lookup after it is not the same event as one before it. */
+	if (op == SANDBOX_OP_SYMLINK || op == SANDBOX_OP_RENAME || op == SANDBOX_OP_LINK)
+		t->gen++;
 	if (s->how & SANDBOX__EXEC)
 		record_exec(t, tid, &t->path);
 	return 0;

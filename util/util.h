@@ -175,6 +175,45 @@ int util_write_all_nosigpipe(int fd, const void *buf, size_t len);
  * and the standard streams use; the new descriptor, or -1 (FD closed). */
 int util_fd_high(int fd);
 
+/* ---- paths: the one resolver (path.c) ------------------------------------ */
+
+struct stat;
+
+/*
+ * Clean the absolute path in SB in place: no empty or "." components, no
+ * trailing slash.  A ".." is taken away with the component before it only
+ * while everything before it is known to name no symlink: the first
+ * PHYSICAL bytes (a working directory or a descriptor's path as the
+ * kernel gives them; 0 or 1: just "/").  Any other ".." stays, since
+ * after a symlink it names the parent of the link's target, which only
+ * util_path_resolve() can know.  Returns the length of the symlink-free
+ * prefix left.  Allocates nothing.  A relative SB is left alone.
+ */
+size_t util_path_clean(struct strbuf *sb, size_t physical);
+
+/* What util_path_resolve() looks a path up in (the caller's view of a
+ * file system).  PATH is absolute and its parent already resolved. */
+struct util_path_view {
+	/* lstat PATH into ST: 0, or -1 when it is not there.  LAST: PATH is
+	 * what the lookup ends on (ST must then be complete; otherwise only
+	 * the file type is used). */
+	int (*lstat)(const char *path, int last, struct stat *st, void *payload);
+	/* Append the text of the symlink PATH to OUT: 0 or -1. */
+	int (*readlink)(const char *path, struct strbuf *out, void *payload);
+};
+
+/*
+ * Resolve the absolute PATH as the kernel would, component by component
+ * in VIEW: "." stays, ".." goes to the parent of what was resolved so
+ * far, every symlink on the way is followed (the last one unless
+ * NOFOLLOW; at most 40).  OUT: the resolved path.  Returns 1 when it
+ * names something (ST describes it), else 0: OUT is then the path up to
+ * the component that failed, followed by the rest as given unless the
+ * rest holds a "..".  PAYLOAD is passed to VIEW's functions.
+ */
+int util_path_resolve(struct strbuf *out, const char *path, int nofollow,
+		      const struct util_path_view *view, struct stat *st, void *payload);
+
 /* Is S a valid shell variable / function name for bash's purposes? */
 int util_is_name(const char *s, size_t len);
 

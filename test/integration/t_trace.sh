@@ -82,6 +82,71 @@ expect_eq "home: the read is recorded with its content" "file $(sha256sum < "$ho
 expect_eq "home: the write is listed" True "$(rec @1 'any(p.endswith("/.written") for p in r["sandbox"]["home_writes"])')"
 rm -rf "$home"
 
+# ".." after a symlink pops the link's target, as the kernel does, not
+# the link's name: link/../params.txt is ext/params.txt.  A change there
+# must run the step again.
+mkdir -p ext/sub
+echo ext-one > ext/params.txt
+echo project > params.txt
+ln -s ext/sub dotlink
+run_cairn -c 'cat dotlink/../params.txt'
+expect_eq "..: read through the link's target" ext-one "$OUT"
+expect_eq "..: the read is the target's sibling" \
+	"file $(sha256sum < ext/params.txt | cut -c1-64)" \
+	"$(rec @1 'reads()["ext/params.txt"]["kind"] + " " + reads()["ext/params.txt"]["sha256"]')"
+expect_eq "..: not the link's sibling" False "$(rec @1 '"params.txt" in reads()')"
+expect_eq "..: the link is a read" "symlink ext/sub" \
+	"$(rec @1 'reads()["dotlink"]["kind"] + " " + reads()["dotlink"]["target"]')"
+echo ext-two > ext/params.txt
+run_cairn -c 'cat dotlink/../params.txt'
+expect_eq "..: a changed target's sibling is read again" ext-two "$OUT"
+expect_eq "..: not served from the cache" False "$(rec @1 'r["cached"]')"
+
+# Paths the step changed itself: a read through a symlink the step made
+# reads the link's target, in the step's own view at that moment.
+mkdir -p big
+seq 3 > big/big.csv
+run_cairn -c 'ln -sf big/big.csv input.csv && wc -l < input.csv'
+expect_eq "own symlink: read through it" 3 "$OUT"
+expect_eq "own symlink: the target is a read, with its content" \
+	"file $(sha256sum < big/big.csv | cut -c1-64)" \
+	"$(rec @1 'reads()["big/big.csv"]["kind"] + " " + reads()["big/big.csv"]["sha256"]')"
+expect_eq "own symlink: the link itself is no input" False "$(rec @1 '"input.csv" in reads()')"
+seq 5 > big/big.csv
+# Now input.csv is there: ln -sf replaces it (a temporary link renamed
+# over it).
+run_cairn -c 'ln -sf big/big.csv input.csv && wc -l < input.csv'
+expect_eq "own symlink: a changed target is read again" 5 "$OUT"
+expect_eq "own symlink: not served from the cache" False "$(rec @1 'r["cached"]')"
+expect_eq "own symlink, replaced: the target is a read" \
+	"file $(sha256sum < big/big.csv | cut -c1-64)" \
+	"$(rec @1 'reads()["big/big.csv"]["kind"] + " " + reads()["big/big.csv"]["sha256"]')"
+run_cairn -c 'ln -sf big/big.csv input.csv && wc -l < input.csv'
+expect_eq "own symlink: unchanged, served from the cache" True "$(rec @1 'r["cached"]')"
+# A directory the step renamed: what is read below the new name came
+# from the old one.
+run_cairn -c 'ln -s big blink && mv blink bmoved && cat bmoved/big.csv | wc -l; rm bmoved'
+expect_eq "renamed link: read through it" 5 "$OUT"
+expect_eq "renamed link: the target is a read" file "$(rec @1 'reads()["big/big.csv"]["kind"]')"
+# A symlink from before the step, renamed: reads through its new name
+# read its target.  (A directory from before the step cannot be renamed
+# on the overlay: mv copies it, reading every file.)
+ln -s big/big.csv plink
+run_cairn -c 'mv plink p2 && wc -l < p2 && mv p2 plink'
+expect_eq "renamed old link: read through it" 5 "$OUT"
+expect_eq "renamed old link: the target is a read" \
+	"file $(sha256sum < big/big.csv | cut -c1-64)" \
+	"$(rec @1 'reads()["big/big.csv"]["kind"] + " " + reads()["big/big.csv"]["sha256"]')"
+seq 7 > big/big.csv
+run_cairn -c 'mv plink p2 && wc -l < p2 && mv p2 plink'
+expect_eq "renamed old link: a changed target is read again" 7 "$OUT"
+expect_eq "renamed old link: not served from the cache" False "$(rec @1 'r["cached"]')"
+# What the step wrote itself stays no input, through its own link too.
+run_cairn -c 'echo mine > own.txt && ln -s own.txt ownlink && cat ownlink; rm ownlink own.txt'
+expect_eq "own file through own link" mine "$OUT"
+expect_eq "own file through own link: no input" False \
+	"$(rec @1 '"own.txt" in reads() or "ownlink" in reads()')"
+
 # Unsandboxed only when asked, and the record says so.
 run_cairn --no-sandbox -c 'echo u > u.txt'
 expect_eq "--no-sandbox: ran" u "$(cat u.txt)"

@@ -374,7 +374,7 @@ static int child_normalise(void *arg)
 	if (chdir(tmp) < 0)
 		return 1;
 	stat("/../..//", &st);
-	stat("x/../y/./", &st);
+	stat("x/../y/./", &st); /* x may be a symlink: ".." stays */
 	stat("../../../../../../../../../../etc/./hostname-absent", &st);
 	stat(".", &st);
 	stat("/proc/self/fd/999/gone", &st); /* no such fd: kept as named */
@@ -393,7 +393,15 @@ static void test_normalise(void **state)
 	run_traced(&r, child_normalise, NULL);
 	assert_exit0(&r);
 	expect_event(&r.tr, SANDBOX_OP_STAT, "/");
-	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/y", tmp);
+	/* after a component that may be a symlink, ".." is the link's
+	 * target's parent: exec/ resolves it; into the working directory
+	 * (a path the kernel gave, with no symlink) it is taken away */
+	expect_event(&r.tr, SANDBOX_OP_STAT, "%s/x/../y", tmp);
+	{
+		char *y = tmp_path("y");
+		assert_null(find(&r.tr, SANDBOX_OP_STAT, y));
+		free(y);
+	}
 	expect_event(&r.tr, SANDBOX_OP_STAT, "/etc/hostname-absent");
 	expect_event(&r.tr, SANDBOX_OP_STAT, "%s", tmp);
 	expect_event(&r.tr, SANDBOX_OP_STAT, "/proc/self/fd/999/gone");
@@ -894,6 +902,54 @@ static void test_procfd(void **state)
 	sandbox_trace_release(&r.tr);
 }
 
+/* ---- generations: a lookup after a symlink, rename or link is new ------------ */
+
+static int child_generations(void *arg)
+{
+	struct stat st;
+	(void)arg;
+	if (chdir(tmp) < 0)
+		return 1;
+	stat("in.csv", &st);
+	stat("in.csv", &st); /* the same event */
+	if (symlink("a.txt", "in.csv") < 0)
+		return 2;
+	stat("in.csv", &st); /* the name leads elsewhere now: a new event */
+	if (unlink("in.csv") < 0)
+		return 3;
+	stat("in.csv", &st); /* unlink leads nowhere new: the same event */
+	if (rename("a.txt", "in.csv") < 0)
+		return 4;
+	stat("in.csv", &st);
+	return 0;
+}
+
+static void test_generations(void **state)
+{
+	struct traced r;
+	char *p;
+	size_t i, n = 0;
+	unsigned gens[4];
+	(void)state;
+	touch("a.txt");
+	run_traced(&r, child_generations, NULL);
+	assert_exit0(&r);
+	p = tmp_path("in.csv");
+	for (i = 0; i < r.tr.nevents; i++)
+		if (r.tr.events[i].op == SANDBOX_OP_STAT && !strcmp(r.tr.events[i].path, p)) {
+			if (n < ARRAY_SIZE(gens))
+				gens[n] = r.tr.events[i].gen;
+			n++;
+		}
+	if (n != 3) {
+		dump(&r.tr);
+		fail_msg("%zu stat events of in.csv, want 3 (one per generation)", n);
+	}
+	assert_true(gens[0] < gens[1] && gens[1] < gens[2]);
+	free(p);
+	sandbox_trace_release(&r.tr);
+}
+
 /* ---- volume: dedupe, fstat not traced ------------------------------------------ */
 
 static int child_volume(void *arg)
@@ -1324,6 +1380,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_openat2),
 		cmocka_unit_test(test_writes),
 		cmocka_unit_test(test_procfd),
+		cmocka_unit_test(test_generations),
 		cmocka_unit_test(test_volume),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_mount),

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -113,13 +114,108 @@ static void test_is_name(void **state)
 	assert_false(util_is_name("", 0));
 }
 
+/* ---- paths ---------------------------------------------------------------- */
+
+static void expect_clean(const char *in, size_t physical, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, in);
+	util_path_clean(&sb, physical);
+	assert_string_equal(sb.buf, want);
+	strbuf_release(&sb);
+}
+
+static void test_path_clean(void **state)
+{
+	(void)state;
+	expect_clean("/", 0, "/");
+	expect_clean("//a/./b//", 0, "/a/b");
+	expect_clean("/../..", 0, "/");
+	/* a ".." after a name that may be a symlink stays */
+	expect_clean("/a/../b", 0, "/a/../b");
+	expect_clean("/a/b/../../c", 0, "/a/b/../../c");
+	/* into the physical part (a working directory): taken away */
+	expect_clean("/w/d/../x", 4, "/w/x");
+	expect_clean("/w/d/../../../x", 4, "/x");
+	expect_clean("/w/d/../y/../x", 4, "/w/y/../x");
+	expect_clean("/w/d/./../x", 4, "/w/x");
+}
+
+/* A file system of a few entries: "D" a directory, "F" a file, else a
+ * symlink with that text. */
+static const char *const fake_fs[][2] = {
+	{ "/p", "D" },		{ "/p/ext", "D" },	  { "/p/ext/sub", "D" },
+	{ "/p/params", "F" },	{ "/p/ext/params", "F" }, { "/p/link", "ext/sub" },
+	{ "/p/abs", "/p/ext" }, { "/p/loop", "loop" },
+};
+
+static const char *fake_find(const char *path)
+{
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(fake_fs); i++)
+		if (!strcmp(fake_fs[i][0], path))
+			return fake_fs[i][1];
+	return NULL;
+}
+
+static int fake_lstat(const char *path, int last, struct stat *st, void *payload)
+{
+	const char *what = fake_find(path);
+	(void)last;
+	(void)payload;
+	if (!what)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = !strcmp(what, "D") ? S_IFDIR : !strcmp(what, "F") ? S_IFREG : S_IFLNK;
+	return 0;
+}
+
+static int fake_readlink(const char *path, struct strbuf *out, void *payload)
+{
+	(*(int *)payload)++;
+	strbuf_addstr(out, fake_find(path));
+	return 0;
+}
+
+static void expect_resolve(const char *in, int nofollow, int exists, const char *want)
+{
+	static const struct util_path_view view = { fake_lstat, fake_readlink };
+	struct strbuf out = STRBUF_INIT;
+	struct stat st;
+	int links = 0;
+	assert_int_equal(util_path_resolve(&out, in, nofollow, &view, &st, &links), exists);
+	assert_string_equal(out.buf, want);
+	strbuf_release(&out);
+}
+
+static void test_path_resolve(void **state)
+{
+	(void)state;
+	expect_resolve("/p/params", 0, 1, "/p/params");
+	expect_resolve("/p/link", 0, 1, "/p/ext/sub");
+	expect_resolve("/p/link", 1, 1, "/p/link");
+	/* ".." after a symlink: the parent of its target */
+	expect_resolve("/p/link/../params", 0, 1, "/p/ext/params");
+	expect_resolve("/p/link/../../params", 0, 1, "/p/params");
+	expect_resolve("/p/abs/../params", 0, 1, "/p/params");
+	expect_resolve("/p/./ext//sub/..", 0, 1, "/p/ext");
+	expect_resolve("/../p/params", 0, 1, "/p/params");
+	/* a lookup that fails names the rest as given, unless a ".." would
+	 * make that another path */
+	expect_resolve("/p/none/x", 0, 0, "/p/none/x");
+	expect_resolve("/p/none/../params", 0, 0, "/p/none");
+	expect_resolve("/p/link/none", 0, 0, "/p/ext/sub/none");
+	expect_resolve("/p/loop", 0, 0, "/p/loop");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strbuf_basic), cmocka_unit_test(test_strbuf_large_format),
 		cmocka_unit_test(test_ansi_quote),   cmocka_unit_test(test_sh_quote),
 		cmocka_unit_test(test_strvec),	     cmocka_unit_test(test_sha256),
-		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_is_name),
+		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_path_clean),
+		cmocka_unit_test(test_path_resolve), cmocka_unit_test(test_is_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
