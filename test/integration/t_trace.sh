@@ -62,6 +62,44 @@ else
 	echo "t_trace: no static linking here; the static binary probe is skipped" >&2
 fi
 
+# A #! script whose interpreter is a #! script: every interpreter down
+# to the program that runs, and that program's ELF loader, are reads
+# (the kernel opens them itself, without a system call).  The innermost
+# interpreter here is echo, which opens none of the scripts.
+printf '#!%s/wrap1\n' "$T_DIR" > tool
+printf '#!%s/wrap2\n' "$T_DIR" > wrap1
+printf '#!/bin/echo v1\n' > wrap2
+chmod +x tool wrap1 wrap2
+echo_real=$(readlink -f /bin/echo)
+run_cairn -c './tool'
+expect_eq "nested #!: ran" "0 v1 $T_DIR/wrap2 $T_DIR/wrap1 ./tool" "$RC $OUT"
+expect_eq "nested #!: every interpreter is an exec read" "exec exec exec exec" \
+	"$(rec @1 '" ".join(reads().get(p, {}).get("kind", "none") for p in ("tool", "wrap1", "wrap2", sys.argv[2]))' "$echo_real")"
+printf '#!/bin/echo v2\n' > wrap2
+run_cairn -c './tool'
+expect_eq "nested #!: editing the inner interpreter runs the step again" "v2 False" \
+	"${OUT%% *} $(rec @1 'r["cached"]')"
+loader=$(readlink -f /lib64/ld-linux-x86-64.so.2 2>/dev/null)
+if command -v cc >/dev/null && [ -f "$loader" ] &&
+	printf 'int main(void){return 0;}' | cc -x c -o /dev/null - 2>/dev/null; then
+	# A program with a loader of its own (a copy), run as a #! interpreter.
+	cp "$loader" myld.so
+	printf '#include <stdio.h>\nint main(int c, char **v) { printf("prog %%d\\n", c); return 0; }\n' > prog.c
+	cc -o prog prog.c -Wl,--dynamic-linker="$T_DIR/myld.so"
+	rm -f prog.c
+	printf '#!%s/prog\n' "$T_DIR" > tool2
+	chmod +x tool2
+	run_cairn -c './tool2'
+	expect_eq "#! to ELF: ran" "0 prog 2" "$RC $OUT"
+	expect_eq "#! to ELF: its loader is a read" file "$(rec @1 'reads()["myld.so"]["kind"]')"
+	printf '\0' >> myld.so
+	run_cairn -c './tool2'
+	expect_eq "#! to ELF: a changed loader runs the step again" "0 prog 2 False" \
+		"$RC $OUT $(rec @1 'r["cached"]')"
+else
+	echo "$T_NAME: no C compiler or no /lib64 loader; the #! to ELF loader probe is skipped" >&2
+fi
+
 # /tmp is the session's: shared by its steps, recorded, gone afterwards.
 run_cairn -c 'echo t > /tmp/cairn-trace-probe.txt
 cat /tmp/cairn-trace-probe.txt'

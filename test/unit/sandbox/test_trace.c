@@ -483,6 +483,81 @@ static void test_exec_script(void **state)
 	sandbox_trace_release(&r.tr);
 }
 
+static int child_script_in_tmp(void *arg)
+{
+	if (chdir(tmp) < 0)
+		return 98;
+	return child_script(arg);
+}
+
+/* Write an executable NAME under tmp holding TEXT; its path. */
+static char *write_script(const char *name, const char *text)
+{
+	char *p = tmp_path(name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(p, 0755), 0);
+	return p;
+}
+
+/*
+ * A #! script whose interpreter is a #! script (and so on): the kernel
+ * opens each interpreter and the last one's ELF loader itself, without a
+ * system call; each must be recorded.  A chain that loops (the kernel
+ * gives up with ELOOP) must not hold the tracer.
+ */
+static void test_exec_nested(void **state)
+{
+	struct traced r;
+	char *w3, *w2, *w1, *script, *loop, *text;
+	size_t i;
+	int interp = 0;
+	(void)state;
+	w3 = write_script("w3", "#!/bin/sh\nexit 0\n");
+	text = xstrfmt("#!%s\n", w3);
+	w2 = write_script("w2", text);
+	free(text);
+	text = xstrfmt("#! %s -x\n", w2);
+	w1 = write_script("w1", text);
+	free(text);
+	/* relative: from the caller's working directory */
+	script = write_script("nested.sh", "#!./w1\n");
+
+	run_traced(&r, child_script_in_tmp, script);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", script);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", w1);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", w2);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", w3);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "/bin/sh");
+	for (i = 0; i < r.tr.nevents; i++)
+		if (r.tr.events[i].op == SANDBOX_OP_OPEN && strstr(r.tr.events[i].path, "/ld-"))
+			interp = 1;
+	if (!interp) {
+		dump(&r.tr);
+		fail_msg("no OPEN of the ELF interpreter of the last #! interpreter");
+	}
+	assert_true(r.tr.nprocs >= 1);
+	assert_string_equal(r.tr.procs[0].exe, script);
+	sandbox_trace_release(&r.tr);
+
+	loop = tmp_path("loop");
+	text = xstrfmt("#!%s\n", loop);
+	free(write_script("loop", text));
+	free(text);
+	run_traced(&r, child_script, loop);
+	assert_true(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 99);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", loop);
+	sandbox_trace_release(&r.tr);
+	free(loop);
+	free(w1);
+	free(w2);
+	free(w3);
+	free(script);
+}
+
 static int child_execv(void *arg)
 {
 	char **argv = arg;
@@ -1315,6 +1390,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_exec_script),
 		cmocka_unit_test(test_exec_fifo),
+		cmocka_unit_test(test_exec_nested),
 		cmocka_unit_test(test_killed_midway),
 		cmocka_unit_test(test_static_binary),
 		cmocka_unit_test(test_threads),
