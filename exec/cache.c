@@ -8,7 +8,7 @@
  * hits when everything it read is still the same: files by hash (through
  * the stat memo), absent paths still absent, listed directories listing
  * the same names, symlinks pointing the same way, stat'ed paths of the
- * same type and size.
+ * same type and size, extended attributes that were read the same.
  */
 #include "exec-int.h"
 #include "formats.h"
@@ -736,6 +736,10 @@ static json_t *check_read(struct exec_session *s, json_t *r)
 	} else {
 		why = why_path(path, "read of a kind this cairn cannot check", kind, NULL);
 	}
+	/* Its extended attributes were read too (getxattr, listxattr). */
+	if (!why && exists && str(r, "xattrs") &&
+	    (exec__xattr_hash(host.buf, sha) < 0 || strcmp(sha, str(r, "xattrs"))))
+		why = why_path(path, "extended attributes changed", str(r, "xattrs"), sha);
 	strbuf_release(&host);
 	return why;
 }

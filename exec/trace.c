@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -361,7 +362,11 @@ struct read {
 	char *path; /* resolved, the step's view */
 	int kind;
 	int script; /* the shell reading its own program */
+	int xattrs; /* its extended attributes were read */
 };
+
+/* What else add_read() notes about a read. */
+enum { READ_SCRIPT = 1, READ_XATTRS = 2 };
 
 static int cmp_read(const void *a, const void *b)
 {
@@ -399,6 +404,63 @@ int exec__dir_hash(const char *host, char sha[SHA256_HEX_LEN + 1], size_t *count
 	return d ? 0 : -1;
 }
 
+static int xattr_name_visible(const char *name)
+{
+	/* overlayfs's own bookkeeping: a step never sees it */
+	return strncmp(name, "trusted.overlay.", 16) && strncmp(name, "user.overlay.", 13);
+}
+
+int exec__xattr_hash(const char *host, char sha[SHA256_HEX_LEN + 1])
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf all = STRBUF_INIT, val = STRBUF_INIT;
+	char *list = NULL, *p;
+	ssize_t n = 0;
+	size_t i;
+	int ret = 0, tries;
+
+	/* The list can grow between the two calls: ERANGE asks again. */
+	for (tries = 0; tries < 4; tries++) {
+		n = llistxattr(host, NULL, 0);
+		if (n <= 0)
+			break;
+		free(list);
+		list = xmalloc((size_t)n + 1);
+		n = llistxattr(host, list, (size_t)n);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
+	/* ENOTSUP, ENODATA: no attributes (the hash of nothing). */
+	if (n < 0 && errno != ENOTSUP && errno != ENODATA)
+		ret = -1;
+	for (p = list; n > 0 && p < list + n; p += strlen(p) + 1)
+		if (*p && xattr_name_visible(p))
+			strvec_push(&names, p);
+	qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
+	for (i = 0; i < names.nr; i++) {
+		ssize_t len = lgetxattr(host, names.v[i], NULL, 0);
+		strbuf_reset(&val);
+		if (len > 0) {
+			strbuf_grow(&val, (size_t)len);
+			len = lgetxattr(host, names.v[i], val.buf, (size_t)len);
+		}
+		if (len < 0) {
+			ret = -1;
+			len = 0;
+		}
+		/* NAME NUL LENGTH ':' VALUE: values may hold any byte */
+		strbuf_add(&all, names.v[i], strlen(names.v[i]) + 1);
+		strbuf_addf(&all, "%zd:", len);
+		strbuf_add(&all, val.buf, (size_t)len);
+	}
+	util_sha256_hex(sha, all.buf, all.len);
+	free(list);
+	strvec_clear(&names);
+	strbuf_release(&all);
+	strbuf_release(&val);
+	return ret;
+}
+
 /* The permission bits of ST as records show modes ("0755"). */
 static void set_mode(json_t *o, const struct stat *st)
 {
@@ -421,7 +483,7 @@ static void dir_entry(const char *host, json_t *o)
 /* Note a read of PATH (the step's view, unresolved) unless written first. */
 static void add_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
 		     size_t *alloc, const struct strset *written, const char *path, int kind,
-		     int nofollow, int script)
+		     int nofollow, unsigned what)
 {
 	struct strbuf res = STRBUF_INIT;
 	struct stat st;
@@ -443,13 +505,15 @@ static void add_read(struct ctx *c, struct strset *reads, struct read **arr, siz
 		struct read *r = &(*arr)[*idx];
 		if (kind > r->kind)
 			r->kind = kind;
-		r->script &= script;
+		r->script &= !!(what & READ_SCRIPT);
+		r->xattrs |= !!(what & READ_XATTRS);
 		goto out;
 	}
 	ALLOC_GROW(*arr, *nr + 1, *alloc);
 	(*arr)[*nr].path = xstrdup(res.buf);
 	(*arr)[*nr].kind = kind;
-	(*arr)[*nr].script = script;
+	(*arr)[*nr].script = !!(what & READ_SCRIPT);
+	(*arr)[*nr].xattrs = !!(what & READ_XATTRS);
 	strset_put(reads, res.buf, (int)*nr);
 	(*nr)++;
 out:
@@ -531,7 +595,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			if (!trunc)
 				add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path,
 					 (e->flags & O_DIRECTORY) ? RK_STAT : RK_FILE,
-					 !!(e->flags & O_NOFOLLOW), script);
+					 !!(e->flags & O_NOFOLLOW), script ? READ_SCRIPT : 0);
 			if (sandbox_event_writes(e)) {
 				if (e->flags & O_CREAT)
 					add_parent_read(&c, &reads, &arr, &nr, &alloc, &written,
@@ -555,6 +619,11 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		case SANDBOX_OP_READLINK:
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_SYMLINK, 1,
 				 0);
+			break;
+		case SANDBOX_OP_GETXATTR:
+			/* Its attributes are an input; it was looked up too. */
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_STAT,
+				 e->nofollow, READ_XATTRS);
 			break;
 		case SANDBOX_OP_LIST:
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_DIR, 0, 0);
@@ -612,6 +681,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			arr[nr].path = xstrdup(res.buf);
 			arr[nr].kind = RK_FILE;
 			arr[nr].script = 1;
+			arr[nr].xattrs = 0;
 			strset_put(&reads, res.buf, (int)nr);
 			nr++;
 		}
@@ -625,6 +695,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			arr[nr].path = xstrdup(p);
 			arr[nr].kind = RK_SYMLINK;
 			arr[nr].script = 0;
+			arr[nr].xattrs = 0;
 			strset_put(&reads, p, (int)nr);
 			nr++;
 		}
@@ -680,6 +751,11 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		} else {
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size", json_null());
+		}
+		if (r->xattrs && r->kind != RK_ABSENT) {
+			char sha[SHA256_HEX_LEN + 1];
+			exec__xattr_hash(host.buf, sha);
+			json_object_set_new(o, "xattrs", json_string(sha));
 		}
 		if (r->script)
 			json_object_set_new(o, "role", json_string("script"));

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -119,7 +120,7 @@ const char *sandbox_op_name(enum sandbox_op op)
 		[SANDBOX_OP_SYMLINK] = "symlink",   [SANDBOX_OP_CHMOD] = "chmod",
 		[SANDBOX_OP_CHOWN] = "chown",	    [SANDBOX_OP_TRUNCATE] = "truncate",
 		[SANDBOX_OP_UTIME] = "utime",	    [SANDBOX_OP_MKNOD] = "mknod",
-		[SANDBOX_OP_XATTR] = "xattr",
+		[SANDBOX_OP_XATTR] = "xattr",	    [SANDBOX_OP_GETXATTR] = "getxattr",
 	};
 	if ((unsigned)op < ARRAY_SIZE(names) && names[op])
 		return names[op];
@@ -870,6 +871,8 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	} else if (s->how & SANDBOX__ATFLAGS) {
 		nofollow = !!(fl & AT_SYMLINK_NOFOLLOW);
 		empty_ok = !!(fl & AT_EMPTY_PATH);
+	} else if (s->how & SANDBOX__INOTIFY) {
+		nofollow = !!(fl & IN_DONT_FOLLOW);
 	} else if (s->how & SANDBOX__LINKAT) {
 		nofollow = !(fl & AT_SYMLINK_FOLLOW);
 		empty_ok = !!(fl & AT_EMPTY_PATH);

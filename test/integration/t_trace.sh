@@ -62,6 +62,33 @@ else
 	echo "t_trace: no static linking here; the static binary probe is skipped" >&2
 fi
 
+# Extended attributes, statfs and inotify watches look a path up: each is
+# a read.  The attributes read are part of the read's identity: setting
+# one makes the step run again.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+echo x > xa.txt
+echo s > fs.txt
+echo w > watched.txt
+if "$PY" -c 'import os; os.setxattr("xa.txt", "user.cairn", b"1")' 2>/dev/null; then
+	xcmd="$PY -c 'import os; print(os.getxattr(\"xa.txt\", \"user.cairn\").decode())'; stat -f -c %T fs.txt >/dev/null; $PY -c 'import ctypes; c = ctypes.CDLL(None); assert c.inotify_add_watch(c.inotify_init1(0), b\"watched.txt\", 2) > 0'"
+	run_cairn -c "$xcmd"
+	expect_eq "xattr: status and value" "0 1" "$RC $OUT"
+	expect_eq "xattr: the file is a read with its attributes" "stat True" \
+		"$(rec @1 'reads()["xa.txt"]["kind"] + " " + str(len(reads()["xa.txt"].get("xattrs") or "") == 64)')"
+	expect_eq "statfs: a stat read" stat "$(rec @1 'reads()["fs.txt"]["kind"]')"
+	expect_eq "inotify_add_watch: a stat read" stat "$(rec @1 'reads()["watched.txt"]["kind"]')"
+	run_cairn -c "$xcmd"
+	expect_eq "xattr: unchanged, served" "1 True" "$OUT $(rec @1 'r["cached"]')"
+	"$PY" -c 'import os; os.setxattr("xa.txt", "user.cairn", b"2")'
+	run_cairn -c "$xcmd"
+	expect_eq "xattr: a changed attribute runs the step again" "2 False" "$OUT $(rec @1 'r["cached"]')"
+	run_cairn why @1
+	expect_match "xattr: why names the change" "xa.txt: extended attributes changed" "$OUT"
+else
+	echo "$T_NAME: this file system takes no user extended attributes; the xattr probe is skipped" >&2
+fi
+
 # A #! script whose interpreter is a #! script: every interpreter down
 # to the program that runs, and that program's ELF loader, are reads
 # (the kernel opens them itself, without a system call).  The innermost
@@ -118,6 +145,10 @@ w" "$out"
 expect_eq "home: the read is recorded with its content" "file $(sha256sum < "$home/.toolrc" | cut -c1-64)" \
 	"$(rec @1 'reads()[sys.argv[2]]["kind"] + " " + reads()[sys.argv[2]]["sha256"]' "$home/.toolrc")"
 expect_eq "home: the write is listed" True "$(rec @1 'any(p.endswith("/.written") for p in r["sandbox"]["home_writes"])')"
+# Reading attributes is no write: the step stays cacheable.
+HOME=$home "$CAIRN" -c "$PY -c 'import os; os.listxattr(os.path.expanduser(\"~/.toolrc\"))'" >/dev/null 2>&1
+expect_eq "home: reading attributes is no write" "0 []" \
+	"$(rec @1 'r["exit_status"]') $(rec @1 'r["sandbox"]["home_writes"]')"
 rm -rf "$home"
 
 # Unsandboxed only when asked, and the record says so.

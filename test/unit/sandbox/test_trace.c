@@ -24,14 +24,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/statfs.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -363,6 +366,75 @@ static void test_lookups(void **state)
 	expect_event(&r.tr, SANDBOX_OP_ACCESS, "%s/absent2", tmp);
 	expect_event(&r.tr, SANDBOX_OP_OPEN, "%s/listed", tmp);
 	expect_event(&r.tr, SANDBOX_OP_LIST, "%s/listed", tmp);
+	sandbox_trace_release(&r.tr);
+}
+
+/* Reading extended attributes, statfs and inotify watches name paths:
+ * each is an input (whatever the calls return here). */
+static int child_xattr_reads(void *arg)
+{
+	char buf[256];
+	struct statfs sfs;
+	int in;
+	(void)arg;
+	getxattr(tmp_path("x-get"), "user.x", buf, sizeof(buf));
+	lgetxattr(tmp_path("x-link"), "user.x", buf, sizeof(buf));
+	listxattr(tmp_path("x-list"), buf, sizeof(buf));
+	llistxattr(tmp_path("x-llist"), buf, sizeof(buf));
+	/* getxattrat(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, name, NULL, 0):
+	 * Linux 6.13; traced by number on older kernels too (ENOSYS). */
+	syscall(464, AT_FDCWD, tmp_path("x-at"), AT_SYMLINK_NOFOLLOW, "user.x", NULL, 0);
+	syscall(465, AT_FDCWD, tmp_path("x-listat"), 0, buf, sizeof(buf));
+	if (statfs(tmp_path("fs"), &sfs) < 0)
+		return 1;
+	in = inotify_init1(IN_CLOEXEC);
+	if (in < 0)
+		return 2;
+	if (inotify_add_watch(in, tmp_path("watched"), IN_MODIFY) < 0)
+		return 3;
+	if (inotify_add_watch(in, tmp_path("wlink"), IN_MODIFY | IN_DONT_FOLLOW) < 0)
+		return 4;
+	close(in);
+	return 0;
+}
+
+static void test_xattr_reads(void **state)
+{
+	static const char *const names[] = { "x-get", "x-link",	  "x-list", "x-llist",
+					     "x-at",  "x-listat", "fs",	    "watched" };
+	struct traced r;
+	const struct sandbox_event *e;
+	char *link;
+	size_t i;
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		touch(names[i]);
+	link = tmp_path("wlink");
+	unlink(link);
+	assert_int_equal(symlink("watched", link), 0);
+	free(link);
+
+	run_traced(&r, child_xattr_reads, NULL);
+	assert_exit0(&r);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-get", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-link", tmp);
+	assert_true(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-list", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-llist", tmp);
+	assert_true(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-at", tmp);
+	assert_true(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-listat", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_STAT, "%s/fs", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_STAT, "%s/watched", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_STAT, "%s/wlink", tmp);
+	assert_true(e->nofollow);
+	assert_int_equal(r.tr.lost, 0);
 	sandbox_trace_release(&r.tr);
 }
 
@@ -1048,6 +1120,20 @@ static int child_refused(void *arg)
 	rc = syscall(SYS_name_to_handle_at, AT_FDCWD, "/", NULL, NULL, 0);
 	if (rc != -1 || errno != EPERM)
 		return 10;
+	/* A NULL handle: EFAULT if it reached the kernel (EPERM there
+	 * needs CAP_DAC_READ_SEARCH, which a step lacks anyway). */
+	rc = syscall(SYS_open_by_handle_at, AT_FDCWD, NULL, O_RDONLY);
+	if (rc != -1 || errno != EPERM)
+		return 12;
+	/* fanotify: refused, not traced (FAN_REPORT_FID: a group Linux
+	 * 5.13+ grants without privilege) */
+	rc = syscall(SYS_fanotify_init, 0x200, O_RDONLY);
+	if (rc != -1 || errno != EPERM)
+		return 13;
+	rc =
+	    syscall(SYS_fanotify_mark, -1, 1 /* FAN_MARK_ADD */, 2 /* FAN_MODIFY */, AT_FDCWD, "/");
+	if (rc != -1 || errno != EPERM)
+		return 14;
 	/* fork() still works (clone without CLONE_NEWUSER) */
 	rc = fork();
 	if (rc == 0)
@@ -1386,6 +1472,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_xattr_reads),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_exec_script),
