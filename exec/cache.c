@@ -1500,6 +1500,9 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	json_object_set_new(cand, "reads", reads);
 	json_object_set(cand, "writes", json_object_get(record, "writes"));
 	json_object_set(cand, "formats", json_object_get(record, "formats"));
+	if (json_object_get(record, "nondeterministic"))
+		json_object_set(cand, "nondeterministic",
+				json_object_get(record, "nondeterministic"));
 	json_object_set(cand, "stdout", json_object_get(record, "stdout_sha256"));
 	json_object_set(cand, "stderr", json_object_get(record, "stderr_sha256"));
 	json_object_set_new(cand, "merged", json_boolean(o->merged));

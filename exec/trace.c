@@ -330,6 +330,49 @@ static int ignored(const struct exec_session *s, const char *path)
 	    exec__under(path, s->cairn_dir);
 }
 
+/*
+ * Kernel files whose content may differ from one run to the next even
+ * on the same machine (random numbers, load, uptime, memory) or from one
+ * machine to another (processors, the cgroup's CPU and memory limits).
+ * Named, not ignored, so that `why` and `verify` can say why outputs
+ * may differ; the cache rule does not look at them.
+ */
+int exec__nondeterministic(const char *path)
+{
+	static const char *const exact[] = {
+		"/dev/random",	      "/dev/urandom",	       "/proc/cpuinfo", "/proc/meminfo",
+		"/proc/stat",	      "/proc/loadavg",	       "/proc/uptime",	"/proc/vmstat",
+		"/proc/pressure/cpu", "/proc/pressure/memory",
+	};
+	static const char *const under[] = {
+		"/proc/sys/kernel/random", /* uuid, boot_id, entropy */
+		"/sys/devices/system/cpu", /* online, possible, cpuN/... (nproc) */
+		"/sys/devices/system/node", /* NUMA nodes */
+	};
+	/* cgroup limits (v2 and v1) that runtimes size themselves by */
+	static const char *const cgroup_files[] = {
+		"cpu.max",	     "cpuset.cpus.effective", "cpuset.cpus",
+		"memory.max",	     "memory.high",	      "cpu.cfs_quota_us",
+		"cpu.cfs_period_us", "memory.limit_in_bytes",
+	};
+	const char *rest, *base;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(exact); i++)
+		if (!strcmp(path, exact[i]))
+			return 1;
+	for (i = 0; i < ARRAY_SIZE(under); i++)
+		if (exec__under(path, under[i]))
+			return 1;
+	if ((rest = exec__under(path, "/sys/fs/cgroup")) && *rest) {
+		base = strrchr(path, '/') + 1;
+		for (i = 0; i < ARRAY_SIZE(cgroup_files); i++)
+			if (!strcmp(base, cgroup_files[i]))
+				return 1;
+	}
+	return 0;
+}
+
 /* Where may the step write?  (Elsewhere the sandbox refuses.) */
 static int writable(const struct exec_session *s, const char *path)
 {
@@ -575,7 +618,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			 pid_t main_pid, json_t **out_refused)
 {
 	struct ctx c = { 0 };
-	struct strset reads = { 0 }, written = { 0 };
+	struct strset reads = { 0 }, written = { 0 }, nondet = { 0 };
 	struct read *arr = NULL;
 	size_t nr = 0, alloc = 0, i;
 	json_t *jreads = json_array(), *refused = json_array(), *tree = json_array();
@@ -592,6 +635,9 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			    (e->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
 			int script =
 			    e->pid == main_pid && s->script_abs && !strcmp(e->path, s->script_abs);
+			if ((e->flags & O_ACCMODE) != O_WRONLY && !(e->flags & O_PATH) &&
+			    exec__nondeterministic(e->path))
+				strset_put(&nondet, e->path, 1);
 			if (!trunc)
 				add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path,
 					 (e->flags & O_DIRECTORY) ? RK_STAT : RK_FILE,
@@ -796,6 +842,20 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		strbuf_release(&res);
 	}
 	json_object_set_new(record, "exec_tree", tree);
+	{
+		/* Named in a stable order: the trace's order is the processes'. */
+		struct strvec names = STRVEC_INIT;
+		json_t *jn = json_array();
+		for (i = 0; i < nondet.cap; i++)
+			if (nondet.slots[i])
+				strvec_push(&names, nondet.slots[i]);
+		if (names.nr)
+			qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
+		for (i = 0; i < names.nr; i++)
+			json_array_append_new(jn, json_string(names.v[i]));
+		json_object_set_new(record, "nondeterministic", jn);
+		strvec_clear(&names);
+	}
 	*out_refused = refused;
 
 	for (i = 0; i < nr; i++)
@@ -803,6 +863,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	free(arr);
 	strset_clear(&reads);
 	strset_clear(&written);
+	strset_clear(&nondet);
 	strset_clear(&c.links);
 	strset_clear(&c.realdirs);
 	strbuf_release(&host);

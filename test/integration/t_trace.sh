@@ -89,6 +89,18 @@ else
 	echo "$T_NAME: this file system takes no user extended attributes; the xattr probe is skipped" >&2
 fi
 
+# Reads whose content differs from run to run are named in the record
+# (`nondeterministic`), and `why` says so; the step is still cached.
+run_cairn -c 'od -An -N8 -tx1 /dev/urandom >/dev/null; cat /proc/loadavg >/dev/null; echo r > rnd.txt'
+expect_eq "nondeterministic reads" "['/dev/urandom', '/proc/loadavg']" "$(rec @1 'r["nondeterministic"]')"
+run_cairn why @1
+expect_match "why: names /dev/urandom" "read /dev/urandom: its output may differ from run to run" "$OUT"
+run_cairn -c 'od -An -N8 -tx1 /dev/urandom >/dev/null; cat /proc/loadavg >/dev/null; echo r > rnd.txt'
+expect_eq "nondeterministic: still cached, and named" "True ['/dev/urandom', '/proc/loadavg']" \
+	"$(rec @1 'r["cached"]') $(rec @1 'r["nondeterministic"]')"
+run_cairn -c 'echo plain > plain.txt'
+expect_eq "nondeterministic: none" "[]" "$(rec @1 'r["nondeterministic"]')"
+
 # A #! script whose interpreter is a #! script: every interpreter down
 # to the program that runs, and that program's ELF loader, are reads
 # (the kernel opens them itself, without a system call).  The innermost

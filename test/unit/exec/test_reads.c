@@ -1,6 +1,7 @@
 /*
- * test_reads.c - pure parts of turning a trace into reads: the hash of a
- * file's extended attributes.
+ * test_reads.c - pure parts of turning a trace into reads: which kernel
+ * files make a step nondeterministic, and the hash of a file's extended
+ * attributes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,48 @@
 #include <unistd.h>
 
 #include "exec-int.h"
+
+static void test_nondeterministic(void **state)
+{
+	static const char *const yes[] = {
+		"/dev/urandom",
+		"/dev/random",
+		"/proc/cpuinfo",
+		"/proc/meminfo",
+		"/proc/stat",
+		"/proc/loadavg",
+		"/proc/uptime",
+		"/proc/sys/kernel/random/uuid",
+		"/sys/devices/system/cpu/online",
+		"/sys/devices/system/cpu/cpu0/topology/core_id",
+		"/sys/fs/cgroup/cpu.max",
+		"/sys/fs/cgroup/user.slice/cpu.max",
+		"/sys/fs/cgroup/memory.max",
+		"/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
+	};
+	static const char *const no[] = {
+		"/dev/null",
+		"/dev/zero",
+		"/dev/urandomx",
+		"/proc/self/status",
+		"/proc/self/stat",
+		"/proc/statx",
+		"/proc/sys/kernel/hostname",
+		"/sys/devices/system/cpux",
+		"/sys/fs/cgroup",
+		"/sys/fs/cgroup/cgroup.procs",
+		"/etc/cpu.max",
+		"data/cpuinfo",
+	};
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!exec__nondeterministic(yes[i]))
+			fail_msg("%s should be nondeterministic", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (exec__nondeterministic(no[i]))
+			fail_msg("%s should not be nondeterministic", no[i]);
+}
 
 /* Names and values count, order of setting does not; no attributes is
  * the hash of nothing. */
@@ -68,6 +111,7 @@ out:
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nondeterministic),
 		cmocka_unit_test(test_xattr_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
