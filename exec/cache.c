@@ -8,7 +8,7 @@
  * hits when everything it read is still the same: files by hash (through
  * the stat memo), absent paths still absent, listed directories listing
  * the same names, symlinks pointing the same way, stat'ed paths of the
- * same type and size.
+ * same type and size, extended attributes that were read the same.
  */
 #include "exec-int.h"
 #include "formats.h"
@@ -835,6 +835,10 @@ static json_t *check_read(struct exec_session *s, json_t *r)
 	} else {
 		why = why_path(path, "read of a kind this cairn cannot check", kind, NULL);
 	}
+	/* Its extended attributes were read too (getxattr, listxattr). */
+	if (!why && exists && str(r, "xattrs") &&
+	    (exec__xattr_hash(host.buf, sha) < 0 || strcmp(sha, str(r, "xattrs"))))
+		why = why_path(path, "extended attributes changed", str(r, "xattrs"), sha);
 	strbuf_release(&host);
 	return why;
 }
@@ -1609,6 +1613,9 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	json_object_set_new(cand, "reads", reads);
 	json_object_set(cand, "writes", json_object_get(record, "writes"));
 	json_object_set(cand, "formats", json_object_get(record, "formats"));
+	if (json_object_get(record, "nondeterministic"))
+		json_object_set(cand, "nondeterministic",
+				json_object_get(record, "nondeterministic"));
 	json_object_set(cand, "stdout", json_object_get(record, "stdout_sha256"));
 	json_object_set(cand, "stderr", json_object_get(record, "stderr_sha256"));
 	json_object_set_new(cand, "merged", json_boolean(o->merged));

@@ -304,6 +304,15 @@ int exec__is_special(const struct exec_session *s, const char *name, size_t len)
 void exec__base_key_text(struct strbuf *out, const struct exec_session *s);
 /* The hash of DIR's sorted entry names, and how many.  0 or -1. */
 int exec__dir_hash(const char *dir, char sha[SHA256_HEX_LEN + 1], size_t *count);
+/* The hash of HOST's own extended attributes (a symlink's, not its
+ * target's): sorted names with their values; that of "" when it has none
+ * or its file system has none.  0, or -1 when they could not all be read
+ * (the hash is still set). */
+int exec__xattr_hash(const char *host, char sha[SHA256_HEX_LEN + 1]);
+/* Does a step that reads PATH (absolute, as the step named it) get what
+ * may differ from run to run: /dev/urandom, /proc/cpuinfo, CPU counts,
+ * cgroup limits...?  Listed in the record's `nondeterministic`. */
+int exec__nondeterministic(const char *path);
 /* Add an operation to a commit plan (types in commit.c: D M R C). */
 void exec__commit_add_op(struct exec_commit *c, int type, const char *src, const char *dst,
 			 unsigned mode);

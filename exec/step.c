@@ -1350,6 +1350,9 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set_new(rec, "state_change", ch);
 	json_decref(end);
 	json_object_set(rec, "reads", json_object_get(cand, "reads"));
+	/* (absent from candidates older than the field: not known) */
+	if (json_object_get(cand, "nondeterministic"))
+		json_object_set(rec, "nondeterministic", json_object_get(cand, "nondeterministic"));
 	json_object_set_new(rec, "exec_tree", json_array());
 	json_object_set(rec, "writes", writes);
 	sb = json_object();

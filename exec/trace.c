@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -531,6 +532,49 @@ static int ignored(const struct exec_session *s, const char *path)
 	    exec__under(path, s->cairn_dir);
 }
 
+/*
+ * Kernel files whose content may differ from one run to the next even
+ * on the same machine (random numbers, load, uptime, memory) or from one
+ * machine to another (processors, the cgroup's CPU and memory limits).
+ * Named, not ignored, so that `why` and `verify` can say why outputs
+ * may differ; the cache rule does not look at them.
+ */
+int exec__nondeterministic(const char *path)
+{
+	static const char *const exact[] = {
+		"/dev/random",	      "/dev/urandom",	       "/proc/cpuinfo", "/proc/meminfo",
+		"/proc/stat",	      "/proc/loadavg",	       "/proc/uptime",	"/proc/vmstat",
+		"/proc/pressure/cpu", "/proc/pressure/memory",
+	};
+	static const char *const under[] = {
+		"/proc/sys/kernel/random", /* uuid, boot_id, entropy */
+		"/sys/devices/system/cpu", /* online, possible, cpuN/... (nproc) */
+		"/sys/devices/system/node", /* NUMA nodes */
+	};
+	/* cgroup limits (v2 and v1) that runtimes size themselves by */
+	static const char *const cgroup_files[] = {
+		"cpu.max",	     "cpuset.cpus.effective", "cpuset.cpus",
+		"memory.max",	     "memory.high",	      "cpu.cfs_quota_us",
+		"cpu.cfs_period_us", "memory.limit_in_bytes",
+	};
+	const char *rest, *base;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(exact); i++)
+		if (!strcmp(path, exact[i]))
+			return 1;
+	for (i = 0; i < ARRAY_SIZE(under); i++)
+		if (exec__under(path, under[i]))
+			return 1;
+	if ((rest = exec__under(path, "/sys/fs/cgroup")) && *rest) {
+		base = strrchr(path, '/') + 1;
+		for (i = 0; i < ARRAY_SIZE(cgroup_files); i++)
+			if (!strcmp(base, cgroup_files[i]))
+				return 1;
+	}
+	return 0;
+}
+
 /* Where may the step write?  (Elsewhere the sandbox refuses.) */
 static int writable(const struct exec_session *s, const char *path)
 {
@@ -563,7 +607,11 @@ struct read {
 	char *path; /* resolved, the step's view */
 	int kind;
 	int script; /* the shell reading its own program */
+	int xattrs; /* its extended attributes were read */
 };
+
+/* What else add_read() notes about a read. */
+enum { READ_SCRIPT = 1, READ_XATTRS = 2 };
 
 static int cmp_read(const void *a, const void *b)
 {
@@ -621,6 +669,63 @@ static int changed_while_running(const struct exec_session *s, const struct stat
 	return 1;
 }
 
+static int xattr_name_visible(const char *name)
+{
+	/* overlayfs's own bookkeeping: a step never sees it */
+	return strncmp(name, "trusted.overlay.", 16) && strncmp(name, "user.overlay.", 13);
+}
+
+int exec__xattr_hash(const char *host, char sha[SHA256_HEX_LEN + 1])
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf all = STRBUF_INIT, val = STRBUF_INIT;
+	char *list = NULL, *p;
+	ssize_t n = 0;
+	size_t i;
+	int ret = 0, tries;
+
+	/* The list can grow between the two calls: ERANGE asks again. */
+	for (tries = 0; tries < 4; tries++) {
+		n = llistxattr(host, NULL, 0);
+		if (n <= 0)
+			break;
+		free(list);
+		list = xmalloc((size_t)n + 1);
+		n = llistxattr(host, list, (size_t)n);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
+	/* ENOTSUP, ENODATA: no attributes (the hash of nothing). */
+	if (n < 0 && errno != ENOTSUP && errno != ENODATA)
+		ret = -1;
+	for (p = list; n > 0 && p < list + n; p += strlen(p) + 1)
+		if (*p && xattr_name_visible(p))
+			strvec_push(&names, p);
+	qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
+	for (i = 0; i < names.nr; i++) {
+		ssize_t len = lgetxattr(host, names.v[i], NULL, 0);
+		strbuf_reset(&val);
+		if (len > 0) {
+			strbuf_grow(&val, (size_t)len);
+			len = lgetxattr(host, names.v[i], val.buf, (size_t)len);
+		}
+		if (len < 0) {
+			ret = -1;
+			len = 0;
+		}
+		/* NAME NUL LENGTH ':' VALUE: values may hold any byte */
+		strbuf_add(&all, names.v[i], strlen(names.v[i]) + 1);
+		strbuf_addf(&all, "%zd:", len);
+		strbuf_add(&all, val.buf, (size_t)len);
+	}
+	util_sha256_hex(sha, all.buf, all.len);
+	free(list);
+	strvec_clear(&names);
+	strbuf_release(&all);
+	strbuf_release(&val);
+	return ret;
+}
+
 /* The permission bits of ST as records show modes ("0755"). */
 static void set_mode(json_t *o, const struct stat *st)
 {
@@ -640,10 +745,11 @@ static void dir_entry(const char *host, json_t *o)
 	json_object_set_new(o, "size", json_null());
 }
 
-/* Note a read of RES (resolved: what it names is ST when EXISTS) as KIND. */
+/* Note a read of RES (resolved: what it names is ST when EXISTS) as KIND;
+ * WHAT: READ_SCRIPT, READ_XATTRS. */
 static void note_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
 		      size_t *alloc, const struct strset *written, const char *res, int exists,
-		      const struct stat *st, int kind, int script)
+		      const struct stat *st, int kind, unsigned what)
 {
 	int *idx;
 
@@ -662,13 +768,15 @@ static void note_read(struct ctx *c, struct strset *reads, struct read **arr, si
 		struct read *r = &(*arr)[*idx];
 		if (kind > r->kind)
 			r->kind = kind;
-		r->script &= script;
+		r->script &= !!(what & READ_SCRIPT);
+		r->xattrs |= !!(what & READ_XATTRS);
 		return;
 	}
 	ALLOC_GROW(*arr, *nr + 1, *alloc);
 	(*arr)[*nr].path = xstrdup(res);
 	(*arr)[*nr].kind = kind;
-	(*arr)[*nr].script = script;
+	(*arr)[*nr].script = !!(what & READ_SCRIPT);
+	(*arr)[*nr].xattrs = !!(what & READ_XATTRS);
 	strset_put(reads, res, (int)*nr);
 	(*nr)++;
 }
@@ -682,7 +790,7 @@ static void note_read(struct ctx *c, struct strset *reads, struct read **arr, si
  */
 static void add_read(struct ctx *c, struct strset *reads, struct read **arr, size_t *nr,
 		     size_t *alloc, const struct strset *written, const char *path, int kind,
-		     int nofollow, int script)
+		     int nofollow, unsigned what)
 {
 	struct strbuf res = STRBUF_INIT, orig = STRBUF_INIT;
 	const struct change *e = NULL;
@@ -690,12 +798,12 @@ static void add_read(struct ctx *c, struct strset *reads, struct read **arr, siz
 	int exists;
 
 	resolve(c, path, nofollow, &res, &st, &exists);
-	note_read(c, reads, arr, nr, alloc, written, res.buf, exists, &st, kind, script);
+	note_read(c, reads, arr, nr, alloc, written, res.buf, exists, &st, kind, what);
 	if (c->redirects) {
 		resolve_now(c, path, nofollow, &res, &st, &exists);
 		if (view_origin(c, res.buf, &orig, &e) == OR_BEFORE)
 			note_read(c, reads, arr, nr, alloc, written, orig.buf, exists, &st, kind,
-				  script);
+				  what);
 	}
 	strbuf_release(&res);
 	strbuf_release(&orig);
@@ -756,7 +864,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			 pid_t main_pid, json_t **out_refused)
 {
 	struct ctx c = { 0 };
-	struct strset reads = { 0 }, written = { 0 };
+	struct strset reads = { 0 }, written = { 0 }, nondet = { 0 };
 	struct read *arr = NULL;
 	size_t nr = 0, alloc = 0, i;
 	json_t *jreads = json_array(), *refused = json_array(), *tree = json_array();
@@ -775,10 +883,13 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			    (e->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
 			int script =
 			    e->pid == main_pid && s->script_abs && !strcmp(e->path, s->script_abs);
+			if ((e->flags & O_ACCMODE) != O_WRONLY && !(e->flags & O_PATH) &&
+			    exec__nondeterministic(e->path))
+				strset_put(&nondet, e->path, 1);
 			if (!trunc)
 				add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path,
 					 (e->flags & O_DIRECTORY) ? RK_STAT : RK_FILE,
-					 !!(e->flags & O_NOFOLLOW), script);
+					 !!(e->flags & O_NOFOLLOW), script ? READ_SCRIPT : 0);
 			if (sandbox_event_writes(e)) {
 				if (e->flags & O_CREAT)
 					add_parent_read(&c, &reads, &arr, &nr, &alloc, &written,
@@ -802,6 +913,11 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		case SANDBOX_OP_READLINK:
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_SYMLINK, 1,
 				 0);
+			break;
+		case SANDBOX_OP_GETXATTR:
+			/* Its attributes are an input; it was looked up too. */
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_STAT,
+				 e->nofollow, READ_XATTRS);
 			break;
 		case SANDBOX_OP_LIST:
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_DIR, 0, 0);
@@ -860,6 +976,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			arr[nr].path = xstrdup(res.buf);
 			arr[nr].kind = RK_FILE;
 			arr[nr].script = 1;
+			arr[nr].xattrs = 0;
 			strset_put(&reads, res.buf, (int)nr);
 			nr++;
 		}
@@ -873,6 +990,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			arr[nr].path = xstrdup(p);
 			arr[nr].kind = RK_SYMLINK;
 			arr[nr].script = 0;
+			arr[nr].xattrs = 0;
 			strset_put(&reads, p, (int)nr);
 			nr++;
 		}
@@ -931,6 +1049,11 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size", json_null());
 		}
+		if (r->xattrs && r->kind != RK_ABSENT) {
+			char sha[SHA256_HEX_LEN + 1];
+			exec__xattr_hash(host.buf, sha);
+			json_object_set_new(o, "xattrs", json_string(sha));
+		}
 		if (r->script)
 			json_object_set_new(o, "role", json_string("script"));
 		json_array_append_new(jreads, o);
@@ -974,6 +1097,20 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		strbuf_release(&res);
 	}
 	json_object_set_new(record, "exec_tree", tree);
+	{
+		/* Named in a stable order: the trace's order is the processes'. */
+		struct strvec names = STRVEC_INIT;
+		json_t *jn = json_array();
+		for (i = 0; i < nondet.cap; i++)
+			if (nondet.slots[i])
+				strvec_push(&names, nondet.slots[i]);
+		if (names.nr)
+			qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
+		for (i = 0; i < names.nr; i++)
+			json_array_append_new(jn, json_string(names.v[i]));
+		json_object_set_new(record, "nondeterministic", jn);
+		strvec_clear(&names);
+	}
 	*out_refused = refused;
 
 	for (i = 0; i < nr; i++)
@@ -981,6 +1118,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	free(arr);
 	strset_clear(&reads);
 	strset_clear(&written);
+	strset_clear(&nondet);
 	strset_clear(&c.links);
 	strset_clear(&c.realdirs);
 	strset_clear(&c.changed);

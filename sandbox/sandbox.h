@@ -233,6 +233,9 @@ enum sandbox_op {
 	SANDBOX_OP_READLINK,
 	SANDBOX_OP_LIST, /* getdents of a directory fd: path is the directory */
 	SANDBOX_OP_CHDIR,
+	SANDBOX_OP_GETXATTR, /* getxattr, listxattr: the attributes are read */
+	/* From here on the op changes its path (callers compare with
+	 * SANDBOX_OP_UNLINK): new lookups go above. */
 	SANDBOX_OP_UNLINK,
 	SANDBOX_OP_RMDIR,
 	SANDBOX_OP_MKDIR,
@@ -244,7 +247,7 @@ enum sandbox_op {
 	SANDBOX_OP_TRUNCATE,
 	SANDBOX_OP_UTIME,
 	SANDBOX_OP_MKNOD,
-	SANDBOX_OP_XATTR,
+	SANDBOX_OP_XATTR, /* setxattr, removexattr */
 };
 
 /* The op's name ("open", "exec", ...); static storage. */

@@ -98,6 +98,19 @@ const struct sandbox__sys sandbox__traced[] = {
 	{ "lremovexattr", -1, SANDBOX_OP_XATTR, -1, 0, -1, -1, -1, -1, N },
 	{ "setxattrat", 463, SANDBOX_OP_XATTR, 0, 1, -1, -1, 2, -1, AT },
 	{ "removexattrat", 466, SANDBOX_OP_XATTR, 0, 1, -1, -1, 2, -1, AT },
+	/* Reading a path's extended attributes makes them an input (the
+	 * fd forms, fgetxattr and flistxattr, read a file already opened). */
+	{ "getxattr", -1, SANDBOX_OP_GETXATTR, -1, 0, -1, -1, -1, -1, 0 },
+	{ "lgetxattr", -1, SANDBOX_OP_GETXATTR, -1, 0, -1, -1, -1, -1, N },
+	{ "listxattr", -1, SANDBOX_OP_GETXATTR, -1, 0, -1, -1, -1, -1, 0 },
+	{ "llistxattr", -1, SANDBOX_OP_GETXATTR, -1, 0, -1, -1, -1, -1, N },
+	{ "getxattrat", 464, SANDBOX_OP_GETXATTR, 0, 1, -1, -1, 2, -1, AT },
+	{ "listxattrat", 465, SANDBOX_OP_GETXATTR, 0, 1, -1, -1, 2, -1, AT },
+	/* Lookups that report on the file system or watch a path: what the
+	 * step does depends on the path being there. */
+	{ "statfs", -1, SANDBOX_OP_STAT, -1, 0, -1, -1, -1, -1, 0 },
+	{ "statfs64", -1, SANDBOX_OP_STAT, -1, 0, -1, -1, -1, -1, 0 },
+	{ "inotify_add_watch", -1, SANDBOX_OP_STAT, -1, 1, -1, -1, 2, -1, SANDBOX__INOTIFY },
 };
 const size_t sandbox__ntraced = ARRAY_SIZE(sandbox__traced);
 
@@ -149,6 +162,12 @@ static const struct refused {
 	{ "chroot", -1, EPERM },
 	{ "name_to_handle_at", -1, EPERM },
 	{ "open_by_handle_at", -1, EPERM },
+	/* fanotify marks name a path and report accesses (with file handles
+	 * that only open_by_handle_at could use); no build tool needs them,
+	 * and a mark on a host file would watch what happens outside the
+	 * step.  Refused rather than traced. */
+	{ "fanotify_init", -1, EPERM },
+	{ "fanotify_mark", -1, EPERM },
 	{ "userfaultfd", -1, EPERM },
 	{ "perf_event_open", -1, EPERM },
 };

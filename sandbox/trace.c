@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -120,7 +121,7 @@ const char *sandbox_op_name(enum sandbox_op op)
 		[SANDBOX_OP_SYMLINK] = "symlink",   [SANDBOX_OP_CHMOD] = "chmod",
 		[SANDBOX_OP_CHOWN] = "chown",	    [SANDBOX_OP_TRUNCATE] = "truncate",
 		[SANDBOX_OP_UTIME] = "utime",	    [SANDBOX_OP_MKNOD] = "mknod",
-		[SANDBOX_OP_XATTR] = "xattr",
+		[SANDBOX_OP_XATTR] = "xattr",	    [SANDBOX_OP_GETXATTR] = "getxattr",
 	};
 	if ((unsigned)op < ARRAY_SIZE(names) && names[op])
 		return names[op];
@@ -587,36 +588,43 @@ static int read_argv(struct sandbox_tracer *t, pid_t tid, uint64_t addr)
 }
 
 /*
- * Look at the file an execve names, through the caller's root
- * (/proc/TID/root, so inside the step's mount namespace).  Returns 1 when
- * it looks executable (an executable regular file); then records what the
- * kernel itself will open: a #! interpreter (EXEC) or the ELF program
- * interpreter (OPEN).  The kernel's own opens make no system call and
- * would otherwise go unseen.
+ * The kernel rewrites one exec at most this many times (a #! script whose
+ * interpreter is a #! script...; fs/exec.c allows "4 levels of binfmt
+ * rewrites" and fails the exec with ELOOP beyond): a bound on what we
+ * follow, with one level to spare.
  */
-static int inspect_exec(struct sandbox_tracer *t, pid_t tid, const char *path)
+#define EXEC_MAX_DEPTH 6
+
+/*
+ * Look at the program PATH (as the step names it) through ROOTFD, the
+ * caller's root.  *OK: it is an executable regular file.  Records what
+ * the kernel itself opens to run it, which no system call shows: for an
+ * ELF program its loader (PT_INTERP, an OPEN); for a #! script its
+ * interpreter (an EXEC), whose absolute path is then left in t->path2
+ * and 1 returned, for the caller to look at the interpreter in turn.
+ * PATH may point into t->path2: it is used before t->path2 is written.
+ */
+static int inspect_program(struct sandbox_tracer *t, pid_t tid, int rootfd, const char *path,
+			   int *ok)
 {
 	/* O_PATH first: opening a FIFO for reading would block this thread
 	 * and opening a device can have effects; only a regular file is
 	 * opened for reading, through its O_PATH descriptor. */
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-	char root[64], head[4096];
+	char link[64], head[4096];
 	struct stat st;
-	int rootfd = -1, pfd = -1, fd = -1, ok = 0;
+	int pfd = -1, fd = -1, script = 0;
 	ssize_t n;
 
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)tid);
-	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		goto out;
+	*ok = 0;
 	pfd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	if (pfd < 0 || fstat(pfd, &st) < 0)
 		goto out;
-	ok = S_ISREG(st.st_mode) && (st.st_mode & 0111);
-	if (!ok)
+	*ok = S_ISREG(st.st_mode) && (st.st_mode & 0111);
+	if (!*ok)
 		goto out;
-	snprintf(root, sizeof(root), "/proc/self/fd/%d", pfd);
-	fd = open(root, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", pfd);
+	fd = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		goto out; /* executable but not readable: still a program */
 	n = pread(fd, head, sizeof(head) - 1, 0);
@@ -630,8 +638,12 @@ static int inspect_exec(struct sandbox_tracer *t, pid_t tid, const char *path)
 		for (e = s; *e && *e != ' ' && *e != '\t' && *e != '\n'; e++)
 			;
 		*e = '\0';
-		if (*s && make_absolute(t, tid, AT_FDCWD, s, &t->path2) == 0)
+		/* The kernel opens a relative interpreter from the caller's
+		 * working directory. */
+		if (*s && make_absolute(t, tid, AT_FDCWD, s, &t->path2) == 0) {
 			record_path(t, SANDBOX_OP_EXEC, 0, 0, &t->path2, tid);
+			script = 1;
+		}
 	} else if ((size_t)n >= sizeof(Elf64_Ehdr) && !memcmp(head, ELFMAG, SELFMAG) &&
 		   head[EI_CLASS] == ELFCLASS64) {
 		Elf64_Ehdr eh;
@@ -661,8 +673,30 @@ out:
 		close(fd);
 	if (pfd >= 0)
 		close(pfd);
-	if (rootfd >= 0)
-		close(rootfd);
+	return script;
+}
+
+/*
+ * Look at the file an execve names, through the caller's root
+ * (/proc/TID/root, so inside the step's mount namespace).  Returns 1 when
+ * it looks executable (an executable regular file).  Follows a chain of
+ * #! interpreters (each an EXEC) down to the program that finally runs
+ * and records its ELF loader, as the kernel would run them.
+ */
+static int inspect_exec(struct sandbox_tracer *t, pid_t tid, const char *path)
+{
+	char root[64];
+	int rootfd, ok = 0, ok_next, depth;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)tid);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return 0;
+	if (inspect_program(t, tid, rootfd, path, &ok))
+		for (depth = 1; depth < EXEC_MAX_DEPTH; depth++)
+			if (!inspect_program(t, tid, rootfd, t->path2.buf, &ok_next))
+				break;
+	close(rootfd);
 	return ok;
 }
 
@@ -769,6 +803,8 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	} else if (s->how & SANDBOX__ATFLAGS) {
 		nofollow = !!(fl & AT_SYMLINK_NOFOLLOW);
 		empty_ok = !!(fl & AT_EMPTY_PATH);
+	} else if (s->how & SANDBOX__INOTIFY) {
+		nofollow = !!(fl & IN_DONT_FOLLOW);
 	} else if (s->how & SANDBOX__LINKAT) {
 		nofollow = !(fl & AT_SYMLINK_FOLLOW);
 		empty_ok = !!(fl & AT_EMPTY_PATH);

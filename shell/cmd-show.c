@@ -183,6 +183,11 @@ static void print_text(json_t *r)
 	}
 	print_files("reads", json_object_get(r, "reads"), 0);
 	print_files("writes", json_object_get(r, "writes"), 1);
+	if (json_array_size(json_object_get(r, "nondeterministic"))) {
+		printf("nondeterministic reads (their content may differ from run to run):\n");
+		json_array_foreach(json_object_get(r, "nondeterministic"), i, e)
+		    printf("  %s\n", json_string_value(e) ?: "?");
+	}
 	if (json_array_size(json_object_get(r, "exec_tree"))) {
 		printf("exec tree:\n");
 		print_exec_tree(json_object_get(r, "exec_tree"));

@@ -138,6 +138,9 @@ static void print_report(const json_t *rep)
 			}
 			printf("\n");
 		}
+		json_array_foreach(json_object_get(s, "nondeterministic"), k, o)
+		    printf("      the step read %s: its output may differ from run to run\n",
+			   json_string_value(o) ? json_string_value(o) : "?");
 	}
 	if (first)
 		printf("first divergent step: %.8s (%s)\n", first,
@@ -274,6 +277,11 @@ static int cmd_verify_exec(int argc, char **argv)
 		if (cs->done && cs->status)
 			diverged = 1;
 		json_object_set_new(s, "outputs", outs);
+		/* What may explain a difference: the step read something whose
+		 * content differs from run to run (/dev/urandom...). */
+		if (diverged && json_array_size(json_object_get(cs->record, "nondeterministic")))
+			json_object_set(s, "nondeterministic",
+					json_object_get(cs->record, "nondeterministic"));
 		json_object_set_new(s, "reproduced", json_boolean(cs->done && !diverged));
 		if ((diverged || !cs->done) && !json_object_get(rep, "first_divergent") &&
 		    cs->done) {
@@ -333,7 +341,9 @@ const struct cmd_entry cmd_verify_entry = {
 		"(same SHA-256), `semantically identical` (bytes differ, values and\n"
 		"georeferencing do not: see cairn diff), `different` (rasters: the largest\n"
 		"absolute difference and where) or `missing`.  The report names the first\n"
-		"step whose outputs diverge.  See docs/rerun.md.\n"
+		"step whose outputs diverge, and what a step whose outputs differ read\n"
+		"whose content differs from run to run (/dev/urandom...).  See\n"
+		"docs/rerun.md.\n"
 		"\n"
 		"Options:\n"
 		"  --json    one JSON document on standard output\n"

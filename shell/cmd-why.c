@@ -70,10 +70,11 @@ static void explain_miss(json_t *miss)
 static int cmd_why_exec(int argc, char **argv)
 {
 	struct prov_store *st = NULL;
-	json_t *rec = NULL, *cache, *from = NULL;
+	json_t *rec = NULL, *cache, *from = NULL, *v;
 	char id[PROV_ID_LEN + 1];
 	const char *arg = NULL, *lookup, *spec;
 	char *rel = NULL;
+	size_t k;
 	int json = 0, i, ret;
 
 	if (cmd_wants_help(argc, argv)) {
@@ -157,6 +158,14 @@ static int cmd_why_exec(int argc, char **argv)
 				   ? "it read the session's standard input"
 				   : "its outputs, descriptors or home writes cannot be replayed");
 	}
+	json_array_foreach(json_object_get(rec, "nondeterministic"), k, v)
+	{
+		/* Not a reason to run: whatever it printed or wrote may not
+		 * come out the same again, served or not. */
+		if (json_string_value(v))
+			printf("read %s: its output may differ from run to run\n",
+			       json_string_value(v));
+	}
 	ret = 0;
 	goto out;
 fail:
@@ -180,7 +189,9 @@ const struct cmd_entry cmd_why_entry = {
 		"or the part of the action key (command text, shell state with the\n"
 		"variables that differ, settings) that differs from the last run of\n"
 		"the same command from the same place.  For a cached step, the step\n"
-		"whose outputs were reused.\n\n"
+		"whose outputs were reused.  Either way, what the step read whose\n"
+		"content differs from run to run (/dev/urandom, /proc/cpuinfo, CPU\n"
+		"counts): its output may differ from run to run.\n\n"
 		"Options:\n"
 		"  --json   print the record's `cache` object\n",
 	.exec = cmd_why_exec,

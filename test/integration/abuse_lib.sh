@@ -144,11 +144,39 @@ elif op == "clone_user":            # clone(CLONE_NEWUSER | SIGCHLD)
         os.waitpid(r, 0)
 elif op == "clone3":                # clone3(NULL, 0): EFAULT in the kernel
     r = sc(L(435), None, L(0))
+elif op == "name_to_handle_at":     # a handle for ARG (needs no privilege)
+    fh = ctypes.create_string_buffer(8 + 128)
+    ctypes.c_uint32.from_buffer(fh).value = 128
+    mnt = ctypes.c_int()
+    r = sc(L(303), L(AT_FDCWD), arg, fh, ctypes.byref(mnt), L(0))
+elif op == "open_by_handle_at":     # ARG: a handle (hex) made outside; read only
+    fh = ctypes.create_string_buffer(bytes.fromhex(arg.decode()))
+    mfd = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+    r = sc(L(304), L(mfd), fh, L(os.O_RDONLY))
+    if r >= 0:
+        print("opened a file by its handle:", os.readlink("/proc/self/fd/%d" % r))
+elif op == "fanotify_init":         # FAN_REPORT_FID: what Linux 5.13+ lets anyone have
+    r = sc(L(300), L(0x200), L(os.O_RDONLY))
+elif op == "fanotify_mark":         # on a bad group: EBADF if it reached the kernel
+    r = sc(L(301), L(-1), L(1), L(2), L(AT_FDCWD), arg)
 else:
     sys.exit("unknown op " + op)
 e = ctypes.get_errno()
 print(op, r, errno.errorcode.get(e, e) if r < 0 else 0)
 sys.exit(0 if r < 0 else 1)
+PY
+	cat >"$TOOLS/handle.py" <<'PY'
+# handle.py PATH: name_to_handle_at(PATH), printed as hex (the struct
+# file_handle, header included), for open_by_handle_at.
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fh = ctypes.create_string_buffer(8 + 128)
+ctypes.c_uint32.from_buffer(fh).value = 128
+mnt = ctypes.c_int()
+if libc.name_to_handle_at(-100, sys.argv[1].encode(), fh, ctypes.byref(mnt), 0) < 0:
+    sys.exit("name_to_handle_at: errno %d" % ctypes.get_errno())
+n = ctypes.c_uint32.from_buffer(fh).value
+print(fh.raw[:8 + n].hex())
 PY
 	cat >"$TOOLS/unix.py" <<'PY'
 # unix.py PATH: connect to a Unix socket (abstract when PATH starts with @).
@@ -406,6 +434,28 @@ probe_nested() {
 	S -c '(echo sub) | cat; $(true) && echo forked'
 	expect_eq "$w: fork and subshells still work" "0 sub
 forked" "$RC $OUT"
+}
+
+# File handles: open_by_handle_at opens a file by its inode, past every
+# mount and path check (the "shocker" escape); name_to_handle_at makes
+# the handles; fanotify reports accesses by handle and watches paths the
+# recorder would not see.  All are refused in the filter.  The handle is
+# the canary's, made outside the step: a broken filter opens it read only.
+probe_handles() {
+	local w="$WHO: handles" h op
+	canary_make
+	h=$("$HPY" "$TOOLS/handle.py" "$CAN/f" 2>/dev/null)
+	if [ -n "$h" ]; then
+		S -c "$SPY $TOOLS/sys.py open_by_handle_at $h"
+		expect_eq "$w: open_by_handle_at refused" "0 open_by_handle_at -1 EPERM" "$RC $OUT"
+	else
+		echo "$T_NAME: $w: no handle for the canary here; the open_by_handle_at probe is skipped" >&2
+	fi
+	for op in name_to_handle_at fanotify_init fanotify_mark; do
+		S -c "$SPY $TOOLS/sys.py $op $CAN/f"
+		expect_eq "$w: $op refused" "0 $op -1 EPERM" "$RC $OUT"
+	done
+	canary_check "$w"
 }
 
 # TIOCSTI: a step must not type into the user's terminal.  The terminal

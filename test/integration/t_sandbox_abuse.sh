@@ -18,6 +18,7 @@ probe_store
 probe_mounts
 probe_net
 probe_nested
+probe_handles
 probe_tiocsti
 
 # --- 4. hostname --------------------------------------------------------

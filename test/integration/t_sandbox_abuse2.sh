@@ -36,6 +36,7 @@ probe_store
 probe_mounts
 probe_net
 probe_nested
+probe_handles
 probe_tiocsti
 
 # Global kernel settings are root's: DAC alone must stop nobody.

@@ -62,6 +62,83 @@ else
 	echo "t_trace: no static linking here; the static binary probe is skipped" >&2
 fi
 
+# Extended attributes, statfs and inotify watches look a path up: each is
+# a read.  The attributes read are part of the read's identity: setting
+# one makes the step run again.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+echo x > xa.txt
+echo s > fs.txt
+echo w > watched.txt
+if "$PY" -c 'import os; os.setxattr("xa.txt", "user.cairn", b"1")' 2>/dev/null; then
+	xcmd="$PY -c 'import os; print(os.getxattr(\"xa.txt\", \"user.cairn\").decode())'; stat -f -c %T fs.txt >/dev/null; $PY -c 'import ctypes; c = ctypes.CDLL(None); assert c.inotify_add_watch(c.inotify_init1(0), b\"watched.txt\", 2) > 0'"
+	run_cairn -c "$xcmd"
+	expect_eq "xattr: status and value" "0 1" "$RC $OUT"
+	expect_eq "xattr: the file is a read with its attributes" "stat True" \
+		"$(rec @1 'reads()["xa.txt"]["kind"] + " " + str(len(reads()["xa.txt"].get("xattrs") or "") == 64)')"
+	expect_eq "statfs: a stat read" stat "$(rec @1 'reads()["fs.txt"]["kind"]')"
+	expect_eq "inotify_add_watch: a stat read" stat "$(rec @1 'reads()["watched.txt"]["kind"]')"
+	run_cairn -c "$xcmd"
+	expect_eq "xattr: unchanged, served" "1 True" "$OUT $(rec @1 'r["cached"]')"
+	"$PY" -c 'import os; os.setxattr("xa.txt", "user.cairn", b"2")'
+	run_cairn -c "$xcmd"
+	expect_eq "xattr: a changed attribute runs the step again" "2 False" "$OUT $(rec @1 'r["cached"]')"
+	run_cairn why @1
+	expect_match "xattr: why names the change" "xa.txt: extended attributes changed" "$OUT"
+else
+	echo "$T_NAME: this file system takes no user extended attributes; the xattr probe is skipped" >&2
+fi
+
+# Reads whose content differs from run to run are named in the record
+# (`nondeterministic`), and `why` says so; the step is still cached.
+run_cairn -c 'od -An -N8 -tx1 /dev/urandom >/dev/null; cat /proc/loadavg >/dev/null; echo r > rnd.txt'
+expect_eq "nondeterministic reads" "['/dev/urandom', '/proc/loadavg']" "$(rec @1 'r["nondeterministic"]')"
+run_cairn why @1
+expect_match "why: names /dev/urandom" "read /dev/urandom: its output may differ from run to run" "$OUT"
+run_cairn -c 'od -An -N8 -tx1 /dev/urandom >/dev/null; cat /proc/loadavg >/dev/null; echo r > rnd.txt'
+expect_eq "nondeterministic: still cached, and named" "True ['/dev/urandom', '/proc/loadavg']" \
+	"$(rec @1 'r["cached"]') $(rec @1 'r["nondeterministic"]')"
+run_cairn -c 'echo plain > plain.txt'
+expect_eq "nondeterministic: none" "[]" "$(rec @1 'r["nondeterministic"]')"
+
+# A #! script whose interpreter is a #! script: every interpreter down
+# to the program that runs, and that program's ELF loader, are reads
+# (the kernel opens them itself, without a system call).  The innermost
+# interpreter here is echo, which opens none of the scripts.
+printf '#!%s/wrap1\n' "$T_DIR" > tool
+printf '#!%s/wrap2\n' "$T_DIR" > wrap1
+printf '#!/bin/echo v1\n' > wrap2
+chmod +x tool wrap1 wrap2
+echo_real=$(readlink -f /bin/echo)
+run_cairn -c './tool'
+expect_eq "nested #!: ran" "0 v1 $T_DIR/wrap2 $T_DIR/wrap1 ./tool" "$RC $OUT"
+expect_eq "nested #!: every interpreter is an exec read" "exec exec exec exec" \
+	"$(rec @1 '" ".join(reads().get(p, {}).get("kind", "none") for p in ("tool", "wrap1", "wrap2", sys.argv[2]))' "$echo_real")"
+printf '#!/bin/echo v2\n' > wrap2
+run_cairn -c './tool'
+expect_eq "nested #!: editing the inner interpreter runs the step again" "v2 False" \
+	"${OUT%% *} $(rec @1 'r["cached"]')"
+loader=$(readlink -f /lib64/ld-linux-x86-64.so.2 2>/dev/null)
+if command -v cc >/dev/null && [ -f "$loader" ] &&
+	printf 'int main(void){return 0;}' | cc -x c -o /dev/null - 2>/dev/null; then
+	# A program with a loader of its own (a copy), run as a #! interpreter.
+	cp "$loader" myld.so
+	printf '#include <stdio.h>\nint main(int c, char **v) { printf("prog %%d\\n", c); return 0; }\n' > prog.c
+	cc -o prog prog.c -Wl,--dynamic-linker="$T_DIR/myld.so"
+	rm -f prog.c
+	printf '#!%s/prog\n' "$T_DIR" > tool2
+	chmod +x tool2
+	run_cairn -c './tool2'
+	expect_eq "#! to ELF: ran" "0 prog 2" "$RC $OUT"
+	expect_eq "#! to ELF: its loader is a read" file "$(rec @1 'reads()["myld.so"]["kind"]')"
+	printf '\0' >> myld.so
+	run_cairn -c './tool2'
+	expect_eq "#! to ELF: a changed loader runs the step again" "0 prog 2 False" \
+		"$RC $OUT $(rec @1 'r["cached"]')"
+else
+	echo "$T_NAME: no C compiler or no /lib64 loader; the #! to ELF loader probe is skipped" >&2
+fi
+
 # /tmp is the session's: shared by its steps, recorded, gone afterwards.
 run_cairn -c 'echo t > /tmp/cairn-trace-probe.txt
 cat /tmp/cairn-trace-probe.txt'
@@ -80,6 +157,10 @@ w" "$out"
 expect_eq "home: the read is recorded with its content" "file $(sha256sum < "$home/.toolrc" | cut -c1-64)" \
 	"$(rec @1 'reads()[sys.argv[2]]["kind"] + " " + reads()[sys.argv[2]]["sha256"]' "$home/.toolrc")"
 expect_eq "home: the write is listed" True "$(rec @1 'any(p.endswith("/.written") for p in r["sandbox"]["home_writes"])')"
+# Reading attributes is no write: the step stays cacheable.
+HOME=$home "$CAIRN" -c "$PY -c 'import os; os.listxattr(os.path.expanduser(\"~/.toolrc\"))'" >/dev/null 2>&1
+expect_eq "home: reading attributes is no write" "0 []" \
+	"$(rec @1 'r["exit_status"]') $(rec @1 'r["sandbox"]["home_writes"]')"
 rm -rf "$home"
 
 # ".." after a symlink pops the link's target, as the kernel does, not

@@ -100,4 +100,16 @@ expect_match "unknown path: message" "neither a recorded path nor a step" "$ERR"
 run_cairn verify
 expect_eq "no argument: status" 2 "$RC"
 
+# ---- a step that read /dev/urandom: the report says so ---------------------
+run_cairn -c 'mkdir -p rnd && od -An -N16 -tx1 /dev/urandom > rnd/r.txt'
+run_cairn verify rnd/r.txt
+expect_eq "urandom: differs" 1 "$RC"
+expect_match "urandom: output different" "rnd/r.txt +different" "$OUT"
+expect_match "urandom: the report names the read" \
+	"the step read /dev/urandom: its output may differ from run to run" "$OUT"
+run_cairn verify rnd/r.txt --json
+expect_eq "urandom --json" "['/dev/urandom']" "$(echo "$OUT" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["steps"][0].get("nondeterministic"))')"
+
 done_testing

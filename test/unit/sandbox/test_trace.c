@@ -24,14 +24,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/statfs.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -366,6 +369,75 @@ static void test_lookups(void **state)
 	sandbox_trace_release(&r.tr);
 }
 
+/* Reading extended attributes, statfs and inotify watches name paths:
+ * each is an input (whatever the calls return here). */
+static int child_xattr_reads(void *arg)
+{
+	char buf[256];
+	struct statfs sfs;
+	int in;
+	(void)arg;
+	getxattr(tmp_path("x-get"), "user.x", buf, sizeof(buf));
+	lgetxattr(tmp_path("x-link"), "user.x", buf, sizeof(buf));
+	listxattr(tmp_path("x-list"), buf, sizeof(buf));
+	llistxattr(tmp_path("x-llist"), buf, sizeof(buf));
+	/* getxattrat(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, name, NULL, 0):
+	 * Linux 6.13; traced by number on older kernels too (ENOSYS). */
+	syscall(464, AT_FDCWD, tmp_path("x-at"), AT_SYMLINK_NOFOLLOW, "user.x", NULL, 0);
+	syscall(465, AT_FDCWD, tmp_path("x-listat"), 0, buf, sizeof(buf));
+	if (statfs(tmp_path("fs"), &sfs) < 0)
+		return 1;
+	in = inotify_init1(IN_CLOEXEC);
+	if (in < 0)
+		return 2;
+	if (inotify_add_watch(in, tmp_path("watched"), IN_MODIFY) < 0)
+		return 3;
+	if (inotify_add_watch(in, tmp_path("wlink"), IN_MODIFY | IN_DONT_FOLLOW) < 0)
+		return 4;
+	close(in);
+	return 0;
+}
+
+static void test_xattr_reads(void **state)
+{
+	static const char *const names[] = { "x-get", "x-link",	  "x-list", "x-llist",
+					     "x-at",  "x-listat", "fs",	    "watched" };
+	struct traced r;
+	const struct sandbox_event *e;
+	char *link;
+	size_t i;
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		touch(names[i]);
+	link = tmp_path("wlink");
+	unlink(link);
+	assert_int_equal(symlink("watched", link), 0);
+	free(link);
+
+	run_traced(&r, child_xattr_reads, NULL);
+	assert_exit0(&r);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-get", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-link", tmp);
+	assert_true(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-list", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-llist", tmp);
+	assert_true(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-at", tmp);
+	assert_true(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_GETXATTR, "%s/x-listat", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_STAT, "%s/fs", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_STAT, "%s/watched", tmp);
+	assert_false(e->nofollow);
+	e = expect_event(&r.tr, SANDBOX_OP_STAT, "%s/wlink", tmp);
+	assert_true(e->nofollow);
+	assert_int_equal(r.tr.lost, 0);
+	sandbox_trace_release(&r.tr);
+}
+
 static int child_normalise(void *arg)
 {
 	struct stat st;
@@ -489,6 +561,81 @@ static void test_exec_script(void **state)
 	assert_string_equal(r.tr.procs[0].exe, script);
 	free(script);
 	sandbox_trace_release(&r.tr);
+}
+
+static int child_script_in_tmp(void *arg)
+{
+	if (chdir(tmp) < 0)
+		return 98;
+	return child_script(arg);
+}
+
+/* Write an executable NAME under tmp holding TEXT; its path. */
+static char *write_script(const char *name, const char *text)
+{
+	char *p = tmp_path(name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(p, 0755), 0);
+	return p;
+}
+
+/*
+ * A #! script whose interpreter is a #! script (and so on): the kernel
+ * opens each interpreter and the last one's ELF loader itself, without a
+ * system call; each must be recorded.  A chain that loops (the kernel
+ * gives up with ELOOP) must not hold the tracer.
+ */
+static void test_exec_nested(void **state)
+{
+	struct traced r;
+	char *w3, *w2, *w1, *script, *loop, *text;
+	size_t i;
+	int interp = 0;
+	(void)state;
+	w3 = write_script("w3", "#!/bin/sh\nexit 0\n");
+	text = xstrfmt("#!%s\n", w3);
+	w2 = write_script("w2", text);
+	free(text);
+	text = xstrfmt("#! %s -x\n", w2);
+	w1 = write_script("w1", text);
+	free(text);
+	/* relative: from the caller's working directory */
+	script = write_script("nested.sh", "#!./w1\n");
+
+	run_traced(&r, child_script_in_tmp, script);
+	assert_exit0(&r);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", script);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", w1);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", w2);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", w3);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "/bin/sh");
+	for (i = 0; i < r.tr.nevents; i++)
+		if (r.tr.events[i].op == SANDBOX_OP_OPEN && strstr(r.tr.events[i].path, "/ld-"))
+			interp = 1;
+	if (!interp) {
+		dump(&r.tr);
+		fail_msg("no OPEN of the ELF interpreter of the last #! interpreter");
+	}
+	assert_true(r.tr.nprocs >= 1);
+	assert_string_equal(r.tr.procs[0].exe, script);
+	sandbox_trace_release(&r.tr);
+
+	loop = tmp_path("loop");
+	text = xstrfmt("#!%s\n", loop);
+	free(write_script("loop", text));
+	free(text);
+	run_traced(&r, child_script, loop);
+	assert_true(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 99);
+	expect_event(&r.tr, SANDBOX_OP_EXEC, "%s", loop);
+	sandbox_trace_release(&r.tr);
+	free(loop);
+	free(w1);
+	free(w2);
+	free(w3);
+	free(script);
 }
 
 static int child_execv(void *arg)
@@ -1029,6 +1176,20 @@ static int child_refused(void *arg)
 	rc = syscall(SYS_name_to_handle_at, AT_FDCWD, "/", NULL, NULL, 0);
 	if (rc != -1 || errno != EPERM)
 		return 10;
+	/* A NULL handle: EFAULT if it reached the kernel (EPERM there
+	 * needs CAP_DAC_READ_SEARCH, which a step lacks anyway). */
+	rc = syscall(SYS_open_by_handle_at, AT_FDCWD, NULL, O_RDONLY);
+	if (rc != -1 || errno != EPERM)
+		return 12;
+	/* fanotify: refused, not traced (FAN_REPORT_FID: a group Linux
+	 * 5.13+ grants without privilege) */
+	rc = syscall(SYS_fanotify_init, 0x200, O_RDONLY);
+	if (rc != -1 || errno != EPERM)
+		return 13;
+	rc =
+	    syscall(SYS_fanotify_mark, -1, 1 /* FAN_MARK_ADD */, 2 /* FAN_MODIFY */, AT_FDCWD, "/");
+	if (rc != -1 || errno != EPERM)
+		return 14;
 	/* fork() still works (clone without CLONE_NEWUSER) */
 	rc = fork();
 	if (rc == 0)
@@ -1367,10 +1528,12 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_xattr_reads),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_exec_script),
 		cmocka_unit_test(test_exec_fifo),
+		cmocka_unit_test(test_exec_nested),
 		cmocka_unit_test(test_killed_midway),
 		cmocka_unit_test(test_static_binary),
 		cmocka_unit_test(test_threads),
