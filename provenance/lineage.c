@@ -337,6 +337,8 @@ struct walk {
 	json_t *steps, *files, *edges, *unexpanded;
 	json_t *file_by_key, *visited, *unexpanded_seen;
 	json_t *commands; /* {id: command text or null}: producers looked at */
+	/* {file key: id}: the step of the walk that wrote each version */
+	json_t *generated;
 	struct strbuf key;
 };
 
@@ -371,6 +373,43 @@ static int walk_own_rerun(struct walk *w, const json_t *rec, const json_t *read)
 	    lineage__earlier_run_read(rec, read, walk_command(w, p));
 }
 
+/* Note the versions REC (step ID, in the walk) wrote. */
+static void walk_note_writes(struct walk *w, const char *id, const json_t *rec)
+{
+	json_t *x;
+	size_t i;
+	json_array_foreach(json_object_get(rec, "writes"), i, x)
+	{
+		if (!write_kept(x) || !lineage__str(x, "sha256"))
+			continue;
+		lineage__file_key(&w->key, lineage__str(x, "path"), lineage__str(x, "sha256"));
+		if (!json_object_get(w->generated, w->key.buf))
+			json_object_set_new(w->generated, w->key.buf, json_string(id));
+	}
+}
+
+/*
+ * The step READ's version came from, as the walk shows it: a step of the
+ * walk that wrote that very version (path and content) stands for the
+ * producer the record names.  A program that reads a companion of its
+ * own output (GDAL opening out/x.tif.aux.xml before it writes out/x.tif)
+ * read what the previous run's steps left; the same bytes made by the
+ * current run's steps are one node, so every earlier run does not come
+ * back in a chain of identical versions.
+ */
+static const char *walk_producer(struct walk *w, const json_t *read)
+{
+	const char *sha = lineage__str(read, "sha256");
+	json_t *g;
+	if (sha) {
+		lineage__file_key(&w->key, lineage__str(read, "path"), sha);
+		g = json_object_get(w->generated, w->key.buf);
+		if (g)
+			return json_string_value(g);
+	}
+	return read_producer(read);
+}
+
 /* Pass 1: breadth-first from FIRST, fetching records up to the depth. */
 static int walk_collect(struct walk *w, const char *first)
 {
@@ -402,12 +441,15 @@ static int walk_collect(struct walk *w, const char *first)
 			goto out;
 		}
 		json_object_set_new(w->records, id, rec);
+		walk_note_writes(w, id, rec);
 		reads = json_object_get(rec, "reads");
 		json_array_foreach(reads, i, r)
 		{
-			const char *p = read_producer(r);
-			if (!p || !read_role(rec, r) || json_object_get(w->level, p) ||
-			    walk_own_rerun(w, rec, r))
+			const char *p;
+			if (!read_role(rec, r) || walk_own_rerun(w, rec, r))
+				continue;
+			p = walk_producer(w, r);
+			if (!p || json_object_get(w->level, p))
 				continue;
 			json_object_set_new(w->level, p, json_integer(lvl + 1));
 			if (!w->depth || lvl + 1 <= w->depth)
@@ -499,9 +541,10 @@ static void walk_order(struct walk *w, const char *first)
 		json_array_foreach(reads, i, r)
 		{
 			const char *role = read_role(rec, r);
-			const char *p = read_producer(r);
+			const char *p;
 			if (!role || !lineage__str(r, "path") || walk_own_rerun(w, rec, r))
 				continue;
+			p = walk_producer(w, r);
 			walk_file(w, rec, r, role, p);
 			walk_edge(w, "used", id, r);
 			if (p && !json_object_get(w->visited, p))
@@ -542,6 +585,7 @@ int provenance_lineage_walk(json_t **out, const struct prov_source *src, const c
 	w.depth = depth;
 	w.records = json_object();
 	w.commands = json_object();
+	w.generated = json_object();
 	w.missing = json_object();
 	w.level = json_object();
 	w.steps = json_array();
@@ -588,6 +632,7 @@ int provenance_lineage_walk(json_t **out, const struct prov_source *src, const c
 out:
 	json_decref(w.records);
 	json_decref(w.commands);
+	json_decref(w.generated);
 	json_decref(w.missing);
 	json_decref(w.level);
 	json_decref(w.steps);
@@ -844,8 +889,9 @@ static void tree_step_details(struct tree *t, const json_t *rec, const char *pre
 			continue;
 		strbuf_addstr(&sb, shown++ ? ", " : "code: ");
 		strbuf_addstr(&sb, path);
+		/* the version as the file lines name it: one id per version */
 		if (blob || sha)
-			strbuf_addf(&sb, " @ %.7s", blob ? blob : sha);
+			strbuf_addf(&sb, " @ %.8s", sha ? sha : blob);
 		if (state && strcmp(state, "clean"))
 			strbuf_addf(&sb, " (%s)", state);
 	}
@@ -893,6 +939,24 @@ static void tree_file_label(struct tree *t, const json_t *file)
 	strbuf_addch(t->out, '\n');
 }
 
+/* Is FILE a hand-made code file REC's `code` names, same version? */
+static int code_listed(const json_t *rec, const json_t *file)
+{
+	const char *path = lineage__str(file, "path"), *sha = lineage__str(file, "sha256");
+	const char *role = lineage__str(file, "role");
+	json_t *x;
+	size_t i;
+	if (!role || strcmp(role, "code") || lineage__str(file, "producer") || !path || !sha)
+		return 0;
+	json_array_foreach(json_object_get(rec, "code"), i, x)
+	{
+		if (!strcmp(lineage__str(x, "path") ?: "", path) &&
+		    !strcmp(lineage__str(x, "sha256") ?: "", sha))
+			return 1;
+	}
+	return 0;
+}
+
 /* Print step ID as the only child of a file, at the current prefix. */
 static void tree_step(struct tree *t, const char *id)
 {
@@ -925,14 +989,14 @@ static void tree_step(struct tree *t, const char *id)
 	strbuf_addch(t->out, '\n');
 	json_object_set_new(t->shown, id, json_true());
 
-	/* Children: every input kept, code included -- the store counts any
-	 * small text file as code, and a CSV read as data must not vanish. */
+	/* Children: every input kept, but a code file that no step made,
+	 * which the step's "code:" line already names with its version. */
 	inputs = json_array();
 	used = json_object_get(t->v->used_by_step, id);
 	json_array_foreach(used, i, e)
 	{
 		json_t *f = lineage__edge_file(t->v, e);
-		if (f)
+		if (f && !code_listed(rec, f))
 			json_array_append(inputs, f);
 	}
 	n = json_array_size(inputs);

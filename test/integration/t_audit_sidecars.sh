@@ -69,6 +69,37 @@ run_cairn run pipeline.sh
 run_cairn verify out/report.txt
 expect_eq "verify of a non-deterministic step" 1 "$RC"
 expect_match "verify names the divergent step" "first divergent step: [0-9a-f]+ \(python3" "$OUT"
+# Every lineage format shows the same steps, once each, after several
+# runs: GDAL reads the sidecar of its own output (out/slope.tif.aux.xml)
+# that the previous run left, and the chain of identical versions does
+# not bring every earlier run back.
+run_cairn run pipeline.sh
+run_cairn run pipeline.sh
+steps_of() { # FORMAT: the 8-hex step ids the format shows, sorted, one line
+	case $1 in
+	tree) "$CAIRN" lineage out/report.txt | grep -oE 'step [0-9a-f]{8}' | cut -c6- ;;
+	dot) "$CAIRN" lineage out/report.txt --format dot | grep -oE '^	s[0-9]+ .*label="[0-9a-f]{8}' | grep -oE '[0-9a-f]{8}$' ;;
+	json) "$CAIRN" lineage out/report.txt --format json | "$PY" -c '
+import json, sys
+for s in json.load(sys.stdin)["steps"]: print(s["id"][:8])' ;;
+	prov-json) "$CAIRN" lineage out/report.txt --format prov-json | "$PY" -c '
+import json, sys
+for a in json.load(sys.stdin)["activity"]: print(a.split(":")[1][:8])' ;;
+	ro-crate) "$CAIRN" lineage out/report.txt --format ro-crate | "$PY" -c '
+import json, sys
+for e in json.load(sys.stdin)["@graph"]:
+    if e["@id"].startswith("#step-"): print(e["@id"][6:14])' ;;
+	esac | sort -u | tr '\n' ' '
+}
+want=$(steps_of json)
+expect_eq "lineage: the 4 steps of the current run" 4 "$(wc -w <<<"$want")"
+for fmt in tree dot prov-json ro-crate; do
+	expect_eq "lineage: $fmt shows the same steps as json" "$want" "$(steps_of $fmt)"
+done
+code_ids=$("$CAIRN" lineage out/report.txt | grep -oE 'code: pipeline\.sh @ [0-9a-f]+' | sort -u)
+expect_eq "lineage: the script named with one version id" \
+	"code: pipeline.sh @ $(sha256sum pipeline.sh | cut -c1-8)" "$code_ids"
+
 # Smaller things from the same trial.
 run_cairn why no-such-file
 expect_eq "why of a path with no record: not found" 1 "$RC"
