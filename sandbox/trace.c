@@ -1096,8 +1096,10 @@ static int answer_open(struct sandbox_tracer *t, const struct seccomp_notif *req
 	struct seccomp_notif_addfd add;
 	int fd = -1, ret, e;
 
-	/* O_PATH and O_TMPFILE read no data: nothing to keep exact. */
-	if ((r->flags & O_PATH) || (r->flags & O_TMPFILE) == O_TMPFILE)
+	/* O_PATH and O_TMPFILE read no data: nothing to keep exact;
+	 * O_CREAT|O_DIRECTORY fails, EINVAL since Linux 6.4, else odd. */
+	if ((r->flags & O_PATH) || (r->flags & O_TMPFILE) == O_TMPFILE ||
+	    (r->flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY))
 		return 0;
 	ret = open_as(t, (pid_t)req->pid, dirfd, raw, r, &fd);
 	if (ret == LET_KERNEL)
