@@ -100,6 +100,7 @@ struct sandbox_tracer {
 
 	/* scratch, reused across calls */
 	struct strbuf raw, raw2, path, path2, tmp, join;
+	struct strbuf base; /* open_as(): the directory it started from, or "" */
 	struct strvec argv;
 };
 
@@ -1042,15 +1043,18 @@ out:
  * root), so what we may open the step may too; what we may not is left
  * to the kernel, since the step's root may override permissions on the
  * user's files.  Created files get the caller's umask and, like the
- * step's, the user's ids.
+ * step's, the user's ids.  For a relative RAW, t->base is then the path
+ * of the directory the lookup started from (see answer_open()).
  */
 static int open_as(struct sandbox_tracer *t, pid_t tid, int dirfd, const char *raw,
 		   const struct open_req *r, int *out)
 {
 	char link[64];
 	int base = -1, rel = raw[0] != '/', ret;
+	ssize_t n;
 	uint64_t resolve = rel ? RESOLVE_BENEATH : RESOLVE_IN_ROOT;
 
+	strbuf_reset(&t->base);
 	if (!rel)
 		snprintf(link, sizeof(link), "/proc/%d/root", (int)tid);
 	else if (dirfd == AT_FDCWD)
@@ -1072,6 +1076,15 @@ static int open_as(struct sandbox_tracer *t, pid_t tid, int dirfd, const char *r
 		ret = LET_KERNEL;
 		goto out;
 	}
+	if (rel) {
+		/* as the step sees it, like /proc/TID/cwd: d_path() stops at
+		 * the root of the step's mount namespace */
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", base);
+		strbuf_grow(&t->base, PATH_MAX);
+		n = readlink(link, t->base.buf, PATH_MAX);
+		if (n > 0 && n < PATH_MAX && t->base.buf[0] == '/')
+			strbuf_commit(&t->base, (size_t)n);
+	}
 	ret = open_in(t, base, raw, resolve | RESOLVE_NO_XDEV, r, 0, out);
 	if (ret == EXDEV)
 		ret = open_in(t, base, raw, resolve, r, 1, out);
@@ -1088,10 +1101,12 @@ out:
 /*
  * Answer REQ, an open of RAW by a thread that may share its memory with
  * other threads: 1 when answered here (the descriptor sent), else 0 with
- * RESP set (CONTINUE, or the error).
+ * RESP set (CONTINUE, or the error).  RECORDED is the path recorded for
+ * it (NOFOLLOW as recorded).
  */
 static int answer_open(struct sandbox_tracer *t, const struct seccomp_notif *req, int dirfd,
-		       const char *raw, const struct open_req *r, struct seccomp_notif_resp *resp)
+		       const char *raw, const struct open_req *r, const struct strbuf *recorded,
+		       int nofollow, struct seccomp_notif_resp *resp)
 {
 	struct seccomp_notif_addfd add;
 	int fd = -1, ret, e;
@@ -1104,6 +1119,19 @@ static int answer_open(struct sandbox_tracer *t, const struct seccomp_notif *req
 	ret = open_as(t, (pid_t)req->pid, dirfd, raw, r, &fd);
 	if (ret == LET_KERNEL)
 		return 0;
+	/* Another thread can change the working directory (or DIRFD) too,
+	 * between our reading it for the record and our open: what the open
+	 * looked up is recorded as well, if it differs. */
+	if (t->base.len) {
+		strbuf_reset(&t->join);
+		strbuf_addbuf(&t->join, &t->base);
+		strbuf_addch(&t->join, '/');
+		strbuf_addstr(&t->join, raw);
+		if (make_absolute(t, (pid_t)req->pid, AT_FDCWD, t->join.buf, &t->path2) == 0 &&
+		    strcmp(t->path2.buf, recorded->buf))
+			record_path(t, SANDBOX_OP_OPEN, r->flags, nofollow, &t->path2,
+				    (pid_t)req->pid);
+	}
 	if (ret > 0) {
 		resp->flags = 0;
 		resp->error = -ret;
@@ -1413,7 +1441,7 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
 		oreq.flags = flags;
 		if ((flags & O_CREAT) && read_status(tid, &st) == 0)
 			oreq.umask = st.umask;
-		return answer_open(t, req, dirfd, t->raw.buf, &oreq, resp);
+		return answer_open(t, req, dirfd, t->raw.buf, &oreq, &t->path, nofollow, resp);
 	}
 	return 0;
 }
@@ -1506,6 +1534,7 @@ static void tracer_free(struct sandbox_tracer *t)
 	strbuf_release(&t->path2);
 	strbuf_release(&t->tmp);
 	strbuf_release(&t->join);
+	strbuf_release(&t->base);
 	for (i = 0; i < t->nchecks; i++)
 		free(t->checks[i].filename);
 	free(t->checks);
@@ -1537,6 +1566,7 @@ int sandbox_tracer_start(struct sandbox_tracer **out, int listener,
 	strbuf_init(&t->path2, 2 * PATH_MAX);
 	strbuf_init(&t->tmp, 2 * PATH_MAX);
 	strbuf_init(&t->join, 2 * PATH_MAX);
+	strbuf_init(&t->base, PATH_MAX);
 	strvec_init(&t->argv);
 	t->pagesize = sysconf(_SC_PAGESIZE);
 

@@ -127,6 +127,103 @@ else
 	echo "$T_NAME: no run read the secret: the cache probe is skipped" >&2
 fi
 
+# The same with the working directory: thread A changes it (chdir) while
+# B opens "f" relative to it.
+cat > cwdrace.c <<'C'
+/* cwdrace DECOYDIR SECRETDIR SECONDS: like race, but thread A swaps the
+ * working directory (chdir) while B opens "f" relative to it. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *decoy, *secret;
+static volatile int in_open, stop;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *swapper(void *arg)
+{
+	uint64_t d = 200000;
+	(void)arg;
+	while (!stop) {
+		uint64_t t0;
+		int moved = 0;
+		while (!in_open && !stop)
+			;
+		t0 = now_ns();
+		while (now_ns() - t0 < d && in_open)
+			;
+		if (in_open)
+			moved = chdir(secret) == 0;
+		while (in_open && !stop)
+			;
+		if (moved && chdir(decoy) < 0)
+			abort();
+		d = d > 200 ? d - 200 : 200000;
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t a;
+	uint64_t end;
+	long opens = 0, hits = 0;
+	char got[16];
+	if (argc != 4)
+		return 2;
+	decoy = argv[1];
+	secret = argv[2];
+	if (chdir(decoy) < 0)
+		return 2;
+	end = now_ns() + (uint64_t)(atof(argv[3]) * 1e9);
+	pthread_create(&a, NULL, swapper, NULL);
+	while (now_ns() < end && !hits) {
+		int fd;
+		in_open = 1;
+		fd = open("f", O_RDONLY);
+		in_open = 0;
+		opens++;
+		if (fd < 0)
+			continue;
+		if (read(fd, got, sizeof(got)) > 0 && got[0] == 'S')
+			hits++;
+		close(fd);
+	}
+	stop = 1;
+	pthread_join(a, NULL);
+	printf("%ld opens, %ld secret\n", opens, hits);
+	return 0;
+}
+C
+if cc -O2 -pthread -o cwdrace cwdrace.c; then
+	rm -f cwdrace.c
+	mkdir dd
+	echo D > dd/f
+	for i in 1 2 3 4 5; do mkdir "cs$i" && echo S > "cs$i/f"; done
+	phase "the cwd race: five runs of 0.4 s"
+	run_cairn -c 'for i in 1 2 3 4 5; do ./cwdrace "$PWD/dd" "$PWD/cs$i" 0.4; done'
+	expect_eq "cwd race: status" 0 "$RC"
+	res=$(rec @1 '" ".join(str(x) for x in (
+	    sum(1 for l in sys.argv[2].splitlines() if l.endswith(" 1 secret")),
+	    sum(1 for i, l in enumerate(sys.argv[2].splitlines())
+	        if l.endswith(" 1 secret") and "cs%d/f" % (i + 1) not in reads())))' "$OUT")
+	read -r chits choles <<<"$res"
+	echo "$T_NAME: $chits of 5 runs read the secret through the cwd, $choles of them unrecorded" >&2
+	expect_eq "cwd race: secrets read but not recorded" 0 "$choles"
+else
+	fail "cannot compile the cwd race probe"
+fi
+
 # The same race for execve: the kernel kills the other threads only once
 # the file is open.  xrace execs DECOY while a thread swaps the name to
 # SECRET after DELAY ns; the program run prints the name the kernel used
