@@ -127,8 +127,9 @@ int main(int argc, char **argv)
 			die("%s", err_last());
 		if (stats)
 			fprintf(stderr,
-				"trace-run: %llu notifications, %zu events, %zu execs, %llu lost\n",
-				tr.notifications, tr.nevents, tr.nprocs, tr.lost);
+				"trace-run: %llu notifications, %zu events, %zu execs, %llu lost, "
+				"%llu opened for threads\n",
+				tr.notifications, tr.nevents, tr.nprocs, tr.lost, tr.opened);
 		for (i = 0; events && i < tr.nevents; i++)
 			fprintf(stderr, "%-8s %d %s%s%s\n", sandbox_op_name(tr.events[i].op),
 				(int)tr.events[i].pid, tr.events[i].path,

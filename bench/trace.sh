@@ -20,8 +20,16 @@ trap 'rm -rf "$work"' EXIT
 # A lookup-heavy walk: getdents plus one lstat per entry.
 walk=(find /usr/share/doc -maxdepth 2 -name '*.nothing')
 
-names=("$py -c pass" "find /usr/share/doc")
-cmds=("$py -c pass" "${walk[*]}")
+# The same imports with a second thread running: its opens are done by
+# the recorder (docs/sandbox.md, "A path changed while it is looked up").
+cat >"$work/threads.py" <<'PY'
+import threading
+threading.Thread(target=threading.Event().wait, args=(0.5,), daemon=True).start()
+import json, email.parser, http.client, xml.dom.minidom, argparse, decimal
+PY
+
+names=("$py -c pass" "find /usr/share/doc" "python3 imports 2 threads")
+cmds=("$py -c pass" "${walk[*]}" "$py $work/threads.py")
 args=()
 for i in "${!names[@]}"; do
 	args+=(-n "bare ${names[$i]}" "$run --bare ${cmds[$i]}")

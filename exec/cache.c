@@ -1555,8 +1555,9 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	}
 	if (json_integer_value(json_object_get(sb, "lost_events")) > 0) {
 		not_stored(record,
-			   "the recorder could not read the arguments of %lld of its calls, so "
-			   "its trace may miss an input",
+			   "the recorder could not read the arguments of %lld of its calls (or "
+			   "confirm the program a multi-threaded exec ran), so its trace may "
+			   "miss an input",
 			   (long long)json_integer_value(json_object_get(sb, "lost_events")));
 		return;
 	}

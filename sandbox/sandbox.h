@@ -296,7 +296,10 @@ struct sandbox_trace {
 	struct sandbox_proc *procs;
 	size_t nprocs, alloc_procs;
 	unsigned long long notifications; /* intercepted calls */
-	unsigned long long lost; /* calls whose arguments could not be read */
+	unsigned long long lost; /* calls whose arguments could not be read, or
+				  * execs whose program could not be confirmed */
+	unsigned long long opened; /* opens done by the recorder for a
+				    * multi-threaded caller (the race, docs/sandbox.md) */
 	int stdin_read; /* a process read the session's standard input */
 };
 

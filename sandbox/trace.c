@@ -14,10 +14,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -47,6 +51,14 @@
 #define ARGV_MAX_ARGS 4096
 #define ARGV_MAX_TOTAL (1u << 20)
 #define ARG_MAX_STRLEN (128u * 1024) /* the kernel's MAX_ARG_STRLEN */
+
+/* An execve by a multi-threaded process, to be confirmed once done (see
+ * exec_check_add()). */
+struct exec_check {
+	pid_t tid, tgid;
+	uint64_t old_auxv; /* hash of the process's auxv before */
+	char *filename; /* what the kernel must have read (bprm->filename) */
+};
 
 /* A tid -> inside-pid cache entry (open addressing, tid 0 = empty). */
 struct pid_slot {
@@ -81,8 +93,16 @@ struct sandbox_tracer {
 	ino_t stdin_ino;
 	long pagesize;
 
+	/* opens done for multi-threaded callers (open_as()) */
+	int own_fs; /* this thread's umask is its own: unshare(CLONE_FS) worked */
+	int caps_up; /* cairn runs with effective capabilities (as root) */
+	struct __user_cap_data_struct caps[2];
+	struct exec_check *checks;
+	size_t nchecks, alloc_checks;
+
 	/* scratch, reused across calls */
-	struct strbuf raw, raw2, path, path2, tmp;
+	struct strbuf raw, raw2, path, path2, tmp, join;
+	struct strbuf base; /* open_as(): the directory it started from, or "" */
 	struct strvec argv;
 };
 
@@ -250,6 +270,7 @@ struct proc_status {
 	pid_t tgid, ppid;
 	pid_t inside; /* last field of NStgid */
 	int levels; /* number of NStgid fields */
+	int umask; /* -1 when the kernel does not say (before 4.7) */
 };
 
 static int read_status(pid_t pid, struct proc_status *st)
@@ -268,6 +289,9 @@ static int read_status(pid_t pid, struct proc_status *st)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
+	st->umask = -1;
+	if ((p = strstr(buf, "\nUmask:")))
+		st->umask = (int)strtol(p + 7, NULL, 8);
 	if ((p = strstr(buf, "\nTgid:")))
 		st->tgid = (pid_t)strtol(p + 6, NULL, 10);
 	if ((p = strstr(buf, "\nPPid:")))
@@ -722,6 +746,486 @@ static void record_exec(struct sandbox_tracer *t, pid_t tid, const struct strbuf
 	strvec_init(&t->argv);
 }
 
+/* ---- opening for a multi-threaded caller ----------------------------------- */
+
+/*
+ * After CONTINUE the kernel reads the path from the caller's memory once
+ * more; another thread of the caller can change it in between, and the
+ * file opened is then not the one recorded.  A thread whose process has
+ * other threads therefore gets its open done by us: we open the path we
+ * read and recorded, in the step's view, and send the descriptor
+ * (SECCOMP_IOCTL_NOTIF_ADDFD), or the error.  A single-threaded caller
+ * takes the old path: nothing of its process runs while it waits for us.
+ * When we cannot open as the step would (see open_as()), the kernel does
+ * it (LET_KERNEL), and docs/sandbox.md lists those cases.
+ */
+#define LET_KERNEL (-1)
+
+/* What an open asks for. */
+struct open_req {
+	int flags;
+	mode_t mode;
+	int umask; /* the caller's, or -1 */
+};
+
+/* Threads in TID's thread group, 0 when it is gone: the task directory has
+ * one link per thread besides its own two. */
+static int thread_count(pid_t tid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)tid);
+	if (stat(path, &st) < 0 || st.st_nlink < 2)
+		return 0;
+	return (int)(st.st_nlink - 2);
+}
+
+/* Is FD on a kernel filesystem whose files depend on who opens them
+ * (/proc/self, credentials, the opener's namespaces)?  The step opens
+ * those itself: they are not data the record keeps. */
+static int on_pseudo_fs(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 1;
+	switch ((unsigned long)sf.f_type) {
+	case PROC_SUPER_MAGIC:
+	case SYSFS_MAGIC:
+	case CGROUP_SUPER_MAGIC:
+	case CGROUP2_SUPER_MAGIC:
+	case DEBUGFS_MAGIC:
+	case TRACEFS_MAGIC:
+	case SECURITYFS_MAGIC:
+	case BPF_FS_MAGIC:
+	case DEVPTS_SUPER_MAGIC:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Our errno E as an outcome: what only our rights, limits or resolution
+ * flags caused is left to the kernel; EXDEV asks the caller to resolve
+ * another way. */
+static int open_outcome(int e)
+{
+	switch (e) {
+	case EACCES: /* the step, root of its namespace, may override */
+	case EPERM:
+	case EMFILE: /* our descriptor table, not the step's */
+	case ENFILE:
+	case ENOMEM:
+	case EINTR:
+	case EAGAIN:
+	case EINVAL: /* a flag combination openat2 refuses and open ignores */
+	case E2BIG:
+	case ENOSYS:
+		return LET_KERNEL;
+	default:
+		return e;
+	}
+}
+
+/* Lower (LOWER) or restore our effective capabilities, on this thread
+ * only (the raw call; glibc would not broadcast it anyway).  0 or -1. */
+static int caps_set(struct sandbox_tracer *t, int lower)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (!t->caps_up)
+		return 0;
+	memcpy(d, t->caps, sizeof(d));
+	if (lower)
+		d[0].effective = d[1].effective = 0;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* Create NAME (absent when we looked) below BASE with the caller's
+ * umask; see open_in(). */
+static int create_in(struct sandbox_tracer *t, int base, const char *name, uint64_t resolve,
+		     const struct open_req *r, int *out)
+{
+	struct open_how how = { 0 };
+	mode_t old;
+	int fd, e;
+
+	if (!t->own_fs || r->umask < 0)
+		return LET_KERNEL;
+	/* O_EXCL: never open what appeared meanwhile (a FIFO would block
+	 * us).  Without the caller's O_EXCL, EEXIST means just that, or a
+	 * dangling symlink, which the kernel would follow: its call. */
+	how.flags = (uint64_t)(unsigned)(r->flags | O_EXCL | O_CLOEXEC | O_NOCTTY);
+	how.mode = r->mode & 07777;
+	how.resolve = resolve;
+	old = umask((mode_t)r->umask); /* this thread's own, after unshare(CLONE_FS) */
+	fd = (int)syscall(SYS_openat2, base, name, &how, sizeof(how));
+	e = errno;
+	umask(old);
+	if (fd >= 0) {
+		*out = fd;
+		return 0;
+	}
+	if (e == EEXIST && !(r->flags & O_EXCL))
+		return LET_KERNEL;
+	return open_outcome(e);
+}
+
+/*
+ * Open NAME below BASE with RESOLVE as R asks, into *OUT: 0, an errno
+ * for the caller, EXDEV when the resolution left what RESOLVE allows, or
+ * LET_KERNEL.  A look first (O_PATH) says what is there: only regular
+ * files and directories are opened (a FIFO would block us, a device or a
+ * terminal would be opened by cairn, not by the step); the file itself is
+ * then opened through that look, so it is the same one.  With DOUBTFUL
+ * (the lookup may have crossed into another filesystem), a failed look
+ * is left to the kernel: /proc/self names nothing for us.
+ */
+static int open_in_lowered(struct sandbox_tracer *t, int base, const char *name, uint64_t resolve,
+			   const struct open_req *r, int doubtful, int *out)
+{
+	struct open_how how = { 0 };
+	int excl = (r->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+	char self[64];
+	struct stat st;
+	int pfd, fd, ret;
+
+	how.flags = O_PATH | O_CLOEXEC | (uint64_t)(unsigned)(r->flags & O_DIRECTORY);
+	if (excl || (r->flags & O_NOFOLLOW))
+		how.flags |= O_NOFOLLOW; /* O_EXCL never follows the last link */
+	how.resolve = resolve;
+	pfd = (int)syscall(SYS_openat2, base, name, &how, sizeof(how));
+	if (pfd < 0) {
+		int e = errno;
+		if (e == ENOENT && (r->flags & O_CREAT)) {
+			ret = create_in(t, base, name, resolve, r, out);
+			return doubtful && ret > 0 ? LET_KERNEL : ret;
+		}
+		if (e == EXDEV)
+			return EXDEV;
+		return doubtful ? LET_KERNEL : open_outcome(e);
+	}
+	if (fstat(pfd, &st) < 0 || on_pseudo_fs(pfd))
+		ret = LET_KERNEL;
+	else if (excl)
+		ret = EEXIST;
+	else if (S_ISLNK(st.st_mode))
+		ret = ELOOP; /* O_NOFOLLOW met a symlink */
+	else if (S_ISDIR(st.st_mode) && (r->flags & O_CREAT))
+		ret = EISDIR;
+	else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		ret = LET_KERNEL;
+	else {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		fd = open(self,
+			  (r->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0) {
+			*out = fd;
+			ret = 0;
+		} else {
+			ret = open_outcome(errno);
+		}
+	}
+	close(pfd);
+	return ret;
+}
+
+/* open_in_lowered() without our capabilities, if we have any: as root,
+ * cairn could open what the step may not.  Only around the opens: /proc
+ * of the step's processes wants them where the step shares our user
+ * namespace (no sandbox, bench/trace-run). */
+static int open_in(struct sandbox_tracer *t, int base, const char *name, uint64_t resolve,
+		   const struct open_req *r, int doubtful, int *out)
+{
+	int ret;
+
+	if (caps_set(t, 1) < 0)
+		return LET_KERNEL;
+	ret = open_in_lowered(t, base, name, resolve, r, doubtful, out);
+	if (caps_set(t, 0) < 0) {
+		/* Cannot be (raising back what we had); say so rather than
+		 * go on without them. */
+		t->failed = 1;
+		snprintf(t->errmsg, sizeof(t->errmsg), "seccomp tracer: restoring capabilities: %s",
+			 strerror(errno));
+	}
+	return ret;
+}
+
+/*
+ * Open RAW, as TID gave it (relative to its DIRFD), as a path from the
+ * step's root: its directory's path (as the step sees it) and RAW joined,
+ * for when RAW leaves the directory ("..", an absolute symlink).  The
+ * directory must still be at that path.
+ */
+static int open_joined(struct sandbox_tracer *t, pid_t tid, int dirfd, const char *raw, int base,
+		       const struct open_req *r, int *out)
+{
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT };
+	struct stat a, b;
+	char link[64];
+	int root = -1, dir = -1, ret = LET_KERNEL;
+
+	strbuf_reset(&t->join);
+	if (dir_path(tid, dirfd, &t->join) < 0)
+		goto out;
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)tid);
+	root = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		goto out;
+	dir = (int)syscall(SYS_openat2, root, t->join.buf, &how, sizeof(how));
+	if (dir < 0 || fstat(dir, &a) < 0 || fstat(base, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
+		goto out;
+	strbuf_addch(&t->join, '/');
+	strbuf_addstr(&t->join, raw);
+	ret = open_in(t, root, t->join.buf, RESOLVE_IN_ROOT, r, 1, out);
+	if (ret > 0)
+		ret = LET_KERNEL;
+out:
+	if (dir >= 0)
+		close(dir);
+	if (root >= 0)
+		close(root);
+	return ret;
+}
+
+/*
+ * Open RAW as thread TID would: relative to its DIRFD (AT_FDCWD: its
+ * working directory), an absolute path in its root.  0 with the
+ * descriptor in *OUT, an errno the call is to fail with, or LET_KERNEL.
+ *
+ * The lookup starts at /proc/TID/{cwd,fd/N,root}, so it sees the step's
+ * mounts; RESOLVE_IN_ROOT keeps absolute symlinks and ".." in the step's
+ * root, RESOLVE_BENEATH keeps a relative lookup below its directory
+ * (what leaves it is joined to the directory's path and done from the
+ * root).  Both refuse magic links (/proc/self/fd/N...): those are left
+ * to the kernel.  A first try refuses to cross mounts (RESOLVE_NO_XDEV),
+ * so that its failures are certain.  Rights: cairn runs as the user the
+ * step's root maps to, without capabilities (lowered when cairn runs as
+ * root), so what we may open the step may too; what we may not is left
+ * to the kernel, since the step's root may override permissions on the
+ * user's files.  Created files get the caller's umask and, like the
+ * step's, the user's ids.  For a relative RAW, t->base is then the path
+ * of the directory the lookup started from (see answer_open()).
+ */
+static int open_as(struct sandbox_tracer *t, pid_t tid, int dirfd, const char *raw,
+		   const struct open_req *r, int *out)
+{
+	char link[64];
+	int base = -1, rel = raw[0] != '/', ret;
+	ssize_t n;
+	uint64_t resolve = rel ? RESOLVE_BENEATH : RESOLVE_IN_ROOT;
+
+	strbuf_reset(&t->base);
+	if (!rel)
+		snprintf(link, sizeof(link), "/proc/%d/root", (int)tid);
+	else if (dirfd == AT_FDCWD)
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)tid);
+	else if (dirfd < 0)
+		return EBADF;
+	else
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid, dirfd);
+	base = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (base < 0) {
+		/* not open in the caller: EBADF; not a directory: ENOTDIR */
+		if (rel && dirfd != AT_FDCWD && (errno == ENOENT || errno == ENOTDIR))
+			ret = errno == ENOENT ? EBADF : ENOTDIR;
+		else
+			ret = LET_KERNEL;
+		goto out;
+	}
+	if (on_pseudo_fs(base)) {
+		ret = LET_KERNEL;
+		goto out;
+	}
+	if (rel) {
+		/* as the step sees it, like /proc/TID/cwd: d_path() stops at
+		 * the root of the step's mount namespace */
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", base);
+		strbuf_grow(&t->base, PATH_MAX);
+		n = readlink(link, t->base.buf, PATH_MAX);
+		if (n > 0 && n < PATH_MAX && t->base.buf[0] == '/')
+			strbuf_commit(&t->base, (size_t)n);
+	}
+	ret = open_in(t, base, raw, resolve | RESOLVE_NO_XDEV, r, 0, out);
+	if (ret == EXDEV)
+		ret = open_in(t, base, raw, resolve, r, 1, out);
+	if (ret == EXDEV && rel)
+		ret = open_joined(t, tid, dirfd, raw, base, r, out);
+	if (ret == EXDEV)
+		ret = LET_KERNEL; /* a magic link */
+out:
+	if (base >= 0)
+		close(base);
+	return ret;
+}
+
+/*
+ * Answer REQ, an open of RAW by a thread that may share its memory with
+ * other threads: 1 when answered here (the descriptor sent), else 0 with
+ * RESP set (CONTINUE, or the error).  RECORDED is the path recorded for
+ * it (NOFOLLOW as recorded).
+ */
+static int answer_open(struct sandbox_tracer *t, const struct seccomp_notif *req, int dirfd,
+		       const char *raw, const struct open_req *r, const struct strbuf *recorded,
+		       int nofollow, struct seccomp_notif_resp *resp)
+{
+	struct seccomp_notif_addfd add;
+	int fd = -1, ret, e;
+
+	/* O_PATH and O_TMPFILE read no data: nothing to keep exact;
+	 * O_CREAT|O_DIRECTORY fails, EINVAL since Linux 6.4, else odd. */
+	if ((r->flags & O_PATH) || (r->flags & O_TMPFILE) == O_TMPFILE ||
+	    (r->flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY))
+		return 0;
+	ret = open_as(t, (pid_t)req->pid, dirfd, raw, r, &fd);
+	if (ret == LET_KERNEL)
+		return 0;
+	/* Another thread can change the working directory (or DIRFD) too,
+	 * between our reading it for the record and our open: what the open
+	 * looked up is recorded as well, if it differs. */
+	if (t->base.len) {
+		strbuf_reset(&t->join);
+		strbuf_addbuf(&t->join, &t->base);
+		strbuf_addch(&t->join, '/');
+		strbuf_addstr(&t->join, raw);
+		if (make_absolute(t, (pid_t)req->pid, AT_FDCWD, t->join.buf, &t->path2) == 0 &&
+		    strcmp(t->path2.buf, recorded->buf))
+			record_path(t, SANDBOX_OP_OPEN, r->flags, nofollow, &t->path2,
+				    (pid_t)req->pid);
+	}
+	if (ret > 0) {
+		resp->flags = 0;
+		resp->error = -ret;
+		resp->val = 0;
+		return 0;
+	}
+	memset(&add, 0, sizeof(add));
+	add.id = req->id;
+	add.flags = SECCOMP_ADDFD_FLAG_SEND;
+	add.srcfd = (__u32)fd;
+	add.newfd_flags = (r->flags & O_CLOEXEC) ? O_CLOEXEC : 0;
+	ret = ioctl(t->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+	e = errno;
+	close(fd);
+	if (ret >= 0 || e == ENOENT) {
+		t->trace.opened++;
+		return 1; /* sent; or the caller is gone or interrupted */
+	}
+	/* EMFILE: the caller's table is full, as its open would have found */
+	resp->flags = 0;
+	resp->error = -e;
+	resp->val = 0;
+	return 0;
+}
+
+/* ---- execs by a multi-threaded process ---------------------------------- */
+
+/*
+ * An execve reads its path again after CONTINUE too, and the recorder
+ * cannot run a program for the caller; the kernel ends the other threads
+ * only once the file is open.  So the exec is confirmed afterwards: the
+ * kernel leaves the name it executed on the new program's stack
+ * (AT_EXECFN in /proc/TGID/auxv), which must be the name recorded.  Each
+ * notification looks at the pending checks (none, almost always): a new
+ * auxv with the recorded name confirms; the caller making another call
+ * with its old auxv says the exec failed; another name, or a process gone
+ * before we could look, counts as lost (the step is then not cached).
+ */
+
+/* Read TGID's auxv into BUF (SIZE bytes).  Its length, or -1. */
+static ssize_t read_auxv(pid_t tgid, unsigned long *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size);
+	close(fd);
+	return n > 0 ? n : -1;
+}
+
+/* Start a check for TID's exec of RAW (relative to DIRFD), as the handler
+ * read it. */
+static void exec_check_add(struct sandbox_tracer *t, pid_t tid, int dirfd, const char *raw)
+{
+	unsigned long auxv[128];
+	struct proc_status st;
+	struct exec_check *c;
+	ssize_t n;
+
+	if (read_status(tid, &st) < 0 || (n = read_auxv(st.tgid, auxv, sizeof(auxv))) < 0) {
+		t->trace.lost++; /* cannot be: it waits for us */
+		return;
+	}
+	ALLOC_GROW(t->checks, t->nchecks + 1, t->alloc_checks);
+	c = &t->checks[t->nchecks++];
+	c->tid = tid;
+	c->tgid = st.tgid;
+	c->old_auxv = hash_bytes(0xcbf29ce484222325ull, (const char *)auxv, (size_t)n);
+	/* the kernel's alloc_bprm() */
+	if (dirfd == AT_FDCWD || raw[0] == '/')
+		c->filename = xstrdup(raw);
+	else if (!raw[0])
+		c->filename = xstrfmt("/dev/fd/%d", dirfd);
+	else
+		c->filename = xstrfmt("/dev/fd/%d/%s", dirfd, raw);
+}
+
+/* Is the check C done?  Sets *BAD when it failed.  CALLER makes the call
+ * now handled. */
+static int exec_check_done(struct sandbox_tracer *t, const struct exec_check *c, pid_t caller,
+			   int *bad)
+{
+	unsigned long auxv[128];
+	ssize_t n = read_auxv(c->tgid, auxv, sizeof(auxv));
+	size_t i;
+
+	*bad = 1;
+	if (n < 0)
+		return 1; /* gone (or a zombie) before we looked */
+	if (hash_bytes(0xcbf29ce484222325ull, (const char *)auxv, (size_t)n) == c->old_auxv) {
+		*bad = 0;
+		return caller == c->tid; /* the caller again, as it was: it failed */
+	}
+	for (i = 0; i + 1 < (size_t)n / sizeof(auxv[0]); i += 2) {
+		if (auxv[i] != AT_EXECFN)
+			continue;
+		strbuf_reset(&t->tmp);
+		if (read_string(t, c->tgid, auxv[i + 1], &t->tmp, PATH_MAX + 64) == 0 &&
+		    !strcmp(t->tmp.buf, c->filename))
+			*bad = 0;
+		break;
+	}
+	return 1;
+}
+
+/* Look at the pending exec checks. */
+static void exec_checks_run(struct sandbox_tracer *t, pid_t caller)
+{
+	size_t i = 0;
+
+	while (i < t->nchecks) {
+		int bad;
+		if (!exec_check_done(t, &t->checks[i], caller, &bad)) {
+			i++;
+			continue;
+		}
+		if (bad)
+			t->trace.lost++;
+		free(t->checks[i].filename);
+		t->checks[i] = t->checks[--t->nchecks];
+	}
+}
+
 /* ---- one notification ------------------------------------------------------- */
 
 static int id_valid(struct sandbox_tracer *t, uint64_t id)
@@ -729,13 +1233,6 @@ static int id_valid(struct sandbox_tracer *t, uint64_t id)
 	return ioctl(t->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-/*
- * Decode and record the call in REQ.  Everything read from the process
- * (memory, /proc/TID/...) is trusted only once ID_VALID says the thread is
- * still the one waiting in this call: a thread that died meanwhile could
- * have had its tid reused.  Returns 0, or -1 when the arguments could not
- * be read (counted as lost).
- */
 /* Does opening PATH (as the step wrote it) with FLAGS read standard input
  * or the terminal? */
 static int names_stdin(const char *path, int flags)
@@ -753,12 +1250,24 @@ static int names_stdin(const char *path, int flags)
 	return p > path + 6 && !strcmp(p, "/fd/0");
 }
 
-static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
+/*
+ * Decode and record the call in REQ.  Everything read from the process
+ * (memory, /proc/TID/...) is trusted only once ID_VALID says the thread is
+ * still the one waiting in this call: a thread that died meanwhile could
+ * have had its tid reused.  Returns 0 to answer with RESP (CONTINUE, or an
+ * error an open we did for the caller met), 1 when answered here (a
+ * descriptor sent, see answer_open()), or -1 when the arguments could not
+ * be read (counted as lost; the kernel does the call).
+ */
+static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
+		  struct seccomp_notif_resp *resp)
 {
 	const struct sandbox__sys *s;
 	const __u64 *args = req->data.args;
 	pid_t tid = (pid_t)req->pid;
 	int flags = 0, nofollow, empty_ok = 0, in_root = 0, fl = 0, dirfd;
+	struct open_req oreq = { 0, 0, -1 };
+	int plain_open = 0; /* an open we can do ourselves (see answer_open()) */
 	const char *rel;
 	enum sandbox_op op;
 	struct sandbox_event ev;
@@ -791,13 +1300,22 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	if (s->how & SANDBOX__OPENFLAGS) {
 		flags = fl;
 		nofollow = !!(fl & O_NOFOLLOW);
+		oreq.mode = (mode_t)args[s->flags + 1]; /* open(p, f, MODE) */
+		plain_open = 1;
 	} else if (s->how & SANDBOX__CREAT) {
 		flags = O_CREAT | O_WRONLY | O_TRUNC;
+		oreq.mode = (mode_t)args[s->path + 1]; /* creat(p, MODE) */
+		plain_open = 1;
 	} else if (s->how & SANDBOX__OPENAT2) {
 		struct open_how how;
 		if (read_mem(tid, args[s->flags], &how, sizeof(how)) < 0)
 			return -1;
 		flags = (int)how.flags;
+		oreq.mode = (mode_t)how.mode;
+		/* RESOLVE_* of the caller's own, or a larger struct: the
+		 * kernel's (docs/sandbox.md) */
+		plain_open = !how.resolve && args[s->flags + 1] == sizeof(how) &&
+		    how.flags == (unsigned)how.flags;
 		nofollow = !!(how.flags & O_NOFOLLOW) || !!(how.resolve & RESOLVE_NO_SYMLINKS);
 		in_root = !!(how.resolve & RESOLVE_IN_ROOT);
 	} else if (s->how & SANDBOX__ATFLAGS) {
@@ -826,7 +1344,13 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 		if (!t->raw.len) {
 			/* "" looks nothing up unless AT_EMPTY_PATH: then it is
 			 * the directory fd itself (fstat on a real fd is let
-			 * through by the filter). */
+			 * through by the filter).  Another thread could write
+			 * a name there before the kernel looks. */
+			if (plain_open && thread_count(tid) > 1) {
+				resp->flags = 0;
+				resp->error = -ENOENT;
+				return 0;
+			}
 			if (!empty_ok)
 				return 0;
 			if (dir_path(tid, dirfd, &t->path) < 0)
@@ -880,8 +1404,18 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req)
 	 * a lookup after it is not the same event as one before it. */
 	if (op == SANDBOX_OP_SYMLINK || op == SANDBOX_OP_RENAME || op == SANDBOX_OP_LINK)
 		t->gen++;
-	if (s->how & SANDBOX__EXEC)
+	if (s->how & SANDBOX__EXEC) {
 		record_exec(t, tid, &t->path);
+		if (thread_count(tid) > 1)
+			exec_check_add(t, tid, dirfd, t->raw.buf);
+	}
+	if (plain_open && thread_count(tid) > 1) {
+		struct proc_status st;
+		oreq.flags = flags;
+		if ((flags & O_CREAT) && read_status(tid, &st) == 0)
+			oreq.umask = st.umask;
+		return answer_open(t, req, dirfd, t->raw.buf, &oreq, &t->path, nofollow, resp);
+	}
 	return 0;
 }
 
@@ -895,6 +1429,14 @@ static void *tracer_main(void *arg)
 {
 	struct sandbox_tracer *t = arg;
 	struct pollfd pfd[2];
+	struct __user_cap_header_struct caph = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	int rc;
+
+	/* A umask of this thread's own, to create files with the step's
+	 * (open_as()); cairn's other threads keep theirs. */
+	t->own_fs = unshare(CLONE_FS) == 0;
+	if (syscall(SYS_capget, &caph, t->caps) == 0)
+		t->caps_up = t->caps[0].effective || t->caps[1].effective;
 
 	pfd[0].fd = t->listener;
 	pfd[0].events = POLLIN;
@@ -927,11 +1469,16 @@ static void *tracer_main(void *arg)
 			break;
 		}
 		t->trace.notifications++;
-		if (handle(t, t->req) < 0)
-			t->trace.lost++;
 		memset(&resp, 0, sizeof(resp));
 		resp.id = t->req->id;
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		if (t->nchecks)
+			exec_checks_run(t, (pid_t)t->req->pid);
+		rc = handle(t, t->req, &resp);
+		if (rc < 0)
+			t->trace.lost++;
+		if (rc > 0)
+			continue; /* answered with a descriptor */
 		/* ENOENT: the thread died (or a signal restarted the call,
 		 * which will be reported again); nothing to answer. */
 		(void)ioctl(t->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
@@ -941,6 +1488,8 @@ static void *tracer_main(void *arg)
 
 static void tracer_free(struct sandbox_tracer *t)
 {
+	size_t i;
+
 	if (!t)
 		return;
 	if (t->listener >= 0)
@@ -957,6 +1506,11 @@ static void tracer_free(struct sandbox_tracer *t)
 	strbuf_release(&t->path);
 	strbuf_release(&t->path2);
 	strbuf_release(&t->tmp);
+	strbuf_release(&t->join);
+	strbuf_release(&t->base);
+	for (i = 0; i < t->nchecks; i++)
+		free(t->checks[i].filename);
+	free(t->checks);
 	strvec_clear(&t->argv);
 	free(t);
 }
@@ -984,6 +1538,8 @@ int sandbox_tracer_start(struct sandbox_tracer **out, int listener,
 	strbuf_init(&t->path, 2 * PATH_MAX);
 	strbuf_init(&t->path2, 2 * PATH_MAX);
 	strbuf_init(&t->tmp, 2 * PATH_MAX);
+	strbuf_init(&t->join, 2 * PATH_MAX);
+	strbuf_init(&t->base, PATH_MAX);
 	strvec_init(&t->argv);
 	t->pagesize = sysconf(_SC_PAGESIZE);
 
@@ -1031,6 +1587,8 @@ int sandbox_tracer_finish(struct sandbox_tracer *t, struct sandbox_trace *out, i
 	if (force && write(t->wake, &one, sizeof(one)) != (ssize_t)sizeof(one))
 		warn("waking the seccomp tracer: %s", strerror(errno));
 	pthread_join(t->thread, NULL);
+	/* Execs still unconfirmed: their processes ended unseen. */
+	t->trace.lost += t->nchecks;
 	if (t->failed)
 		ret = err_set(CAIRN_ERROR, "%s", t->errmsg);
 	*out = t->trace;
