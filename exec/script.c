@@ -22,6 +22,9 @@
 #include "exec-int.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
@@ -311,6 +314,32 @@ static void add_pipestatus_copiers(struct strbuf *out)
 	strbuf_addstr(out, "); ");
 }
 
+/*
+ * A directory an earlier step left open (`exec 3<.`) is a descriptor of
+ * that step's overlay: lookups under it (`/proc/self/fd/3/x`) would go
+ * on in a view that is no more.  The shell opens it again by the name it
+ * had there, in this step's view, before anything else.  (dash takes
+ * descriptors 0-9 only.)
+ */
+static void add_dir_reopens(struct strbuf *out, const struct exec_session *s, int dash)
+{
+	size_t i;
+	for (i = 0; s->have_fds && i < s->state.fds.nr; i++) {
+		const char *d = s->state.fds.v[i], *path = strchr(d, ' ');
+		int num = atoi(d), fd = exec__session_fd(s, num);
+		struct stat st;
+		struct statfs sf;
+		if (num < 3 || (dash && num > 9) || fd < 0 || !path || path[1] != '/' ||
+		    fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || fstatfs(fd, &sf) < 0 ||
+		    sf.f_type != OVERLAYFS_SUPER_MAGIC)
+			continue;
+		/* not `builtin exec`: its redirections would be its own */
+		strbuf_addf(out, "{ exec %d<", num);
+		strbuf_add_sh_quoted(out, path + 1);
+		strbuf_addstr(out, "; } 2>/dev/null; ");
+	}
+}
+
 static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 			       const struct exec_step *step, int sync)
 {
@@ -327,6 +356,7 @@ static void build_prelude_bash(struct strbuf *out, const struct exec_session *s,
 	else if (s->mode == EXEC_MODE_SCRIPT)
 		/* Run as `bash -c PROGRAM FILE`: `bash FILE` has no such variable. */
 		strbuf_addstr(out, "\\builtin unset BASH_EXECUTION_STRING; ");
+	add_dir_reopens(out, s, 0);
 	add_pipestatus_copiers(out);
 	if (st->initial && s->how == EXEC_HOW_STAGE) {
 		/* Started in the stage directory: go home, leave OLDPWD as found. */
@@ -510,6 +540,7 @@ static int build_prelude_sh(struct strbuf *out, const struct exec_session *s, in
 			    "printf x >/proc/self/fd/%d; read __cairn_sync </proc/self/fd/%d; "
 			    "unset __cairn_sync; ",
 			    EXEC_FD_SYNC_W, EXEC_FD_SYNC_R);
+	add_dir_reopens(out, s, 1);
 	if (st->initial && s->how == EXEC_HOW_STAGE) {
 		strbuf_addstr(out, "__cairn_op=${OLDPWD-__cairn_unset}; cd -- ");
 		strbuf_add_sh_quoted(out, st->cwd);

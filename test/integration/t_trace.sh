@@ -233,4 +233,21 @@ run_cairn --no-sandbox -c 'echo u > u.txt'
 expect_eq "--no-sandbox: ran" u "$(cat u.txt)"
 expect_eq "--no-sandbox: recorded as such" False "$(rec @1 'r["sandbox"]["sandboxed"]')"
 
+# A directory an earlier step left open (`exec 3<.`): a later step's
+# writes through it are its own, in its own view -- they used to go
+# through the earlier step's overlay, recorded as refused ("/x").
+phase "a directory descriptor carried from an earlier step"
+rm -f carried.txt
+printf 'exec 3<.\necho hi > /proc/self/fd/3/carried.txt\ncat carried.txt\n' >carry.sh
+run_cairn run carry.sh
+expect_eq "carried dir: the step's output" "0 hi" "$RC $OUT"
+expect_eq "carried dir: no false refusal" "" "$(grep refused <<<"$ERR")"
+expect_eq "carried dir: the write is the second step's" "True" \
+	"$(rec @2 '"carried.txt" in writes() and not r["sandbox"]["refused"]')"
+printf '#!/bin/sh\nexec 3<.\necho sh > /proc/self/fd/3/carried.txt\ncat carried.txt\n' >carry-sh.sh
+run_cairn run carry-sh.sh
+expect_eq "carried dir, sh: the step's output" "0 sh" "$RC $OUT"
+expect_eq "carried dir, sh: no false refusal" "" "$(grep refused <<<"$ERR")"
+rm -f carry.sh carry-sh.sh carried.txt
+
 done_testing
