@@ -333,8 +333,9 @@ static void add_dir_reopens(struct strbuf *out, const struct exec_session *s, in
 		    fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || fstatfs(fd, &sf) < 0 ||
 		    sf.f_type != OVERLAYFS_SUPER_MAGIC)
 			continue;
-		/* not `builtin exec`: its redirections would be its own */
-		strbuf_addf(out, "{ exec %d<", num);
+		/* `command`: a POSIX shell would exit when it fails; not
+		 * `builtin exec`: its redirections would be its own */
+		strbuf_addf(out, "{ command exec %d<", num);
 		strbuf_add_sh_quoted(out, path + 1);
 		strbuf_addstr(out, "; } 2>/dev/null; ");
 	}
