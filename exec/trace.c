@@ -184,8 +184,9 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 		/* What the chain writes is hidden until it does. */
 		if (s->into_hide) {
 			strbuf_addf(out, "%s/%s", s->into_hide, rest);
-			if (!lstat(out->buf, &st) && S_ISCHR(st.st_mode) &&
-			    st.st_rdev == makedev(0, 0)) {
+			if (!lstat(out->buf, &st)) {
+				if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(0, 0))
+					return 0; /* an input in its recorded version */
 				strbuf_reset(out);
 				strbuf_addstr(out, path);
 				return 1;

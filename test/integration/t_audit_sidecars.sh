@@ -58,6 +58,16 @@ expect_eq "rerun --into: the sidecar's mean as by hand" \
 expect_eq "rerun --into: the report differs from the original's" "different" \
 	"$(cmp -s out/report.txt alt/out/report.txt && echo same || echo different)"
 
+# A raw input changed since the run: verify says so (it is read as it is
+# now, its recorded version not being stored) and fails at the first step.
+cp data/dem.tif dem.bak
+cp data/other.tif data/dem.tif
+run_cairn verify out/report.txt
+expect_eq "verify after the input changed" 1 "$RC"
+expect_match "verify: the changed input is named" "data/dem.tif has changed since the recorded steps read it" "$ERR"
+expect_match "verify: the first step diverges" "first divergent step: [0-9a-f]+ \(gdal_translate" "$OUT"
+cp dem.bak data/dem.tif
+
 # A step made non-deterministic on purpose: verify fails there (exit 1).
 cat >pipeline.sh <<'EOF'
 gdal_translate -q -srcwin 0 0 100 100 data/dem.tif out/clip.tif
