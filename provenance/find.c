@@ -105,7 +105,8 @@ static int upstream_tagged(struct find_ctx *c, json_t *memo, json_t *rec, const 
 			hit = 1;
 		else if (producer && (up = json_object_get(c->byid, producer)) &&
 			 !lineage__earlier_run_read(
-			     rec, r, json_string_value(json_object_get(up, "command"))))
+			     rec, r, json_string_value(json_object_get(up, "command"))) &&
+			 !lineage__circular_read(rec, r, up))
 			hit = upstream_tagged(c, memo, up, spec);
 	}
 	json_object_set_new(memo, id, json_boolean(hit));
@@ -137,7 +138,7 @@ static int derived_from(struct find_ctx *c, json_t *rec, const char *path)
 		if (producer && (up = json_object_get(c->byid, producer)) &&
 		    !lineage__earlier_run_read(rec, r,
 					       json_string_value(json_object_get(up, "command"))) &&
-		    derived_from(c, up, path)) {
+		    !lineage__circular_read(rec, r, up) && derived_from(c, up, path)) {
 			hit = 1;
 			break;
 		}

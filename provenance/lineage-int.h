@@ -50,6 +50,19 @@ const char *lineage__str(const json_t *obj, const char *key);
 int lineage__earlier_run_read(const json_t *record, const json_t *read,
 			      const char *producer_command);
 
+/*
+ * Did step RECORD read READ only to remove it, a companion made from its
+ * own earlier output?  RECORD deleted that path, and the read version's
+ * producer (PRODUCER_RECORD) made it from a path RECORD writes: GDAL
+ * opens out/x.tif.aux.xml (which `gdalinfo -stats` made from the last
+ * out/x.tif) and deletes it before writing out/x.tif again.  Following it
+ * would lead into the previous run; lineage, status and find do not.
+ */
+int lineage__circular_read(const json_t *record, const json_t *read, const json_t *producer_record);
+
+/* Does step RECORD delete PATH (a write of kind "deleted")? */
+int lineage__deletes(const json_t *record, const char *path);
+
 /* Integer member KEY of OBJ, or DEF when absent or not an integer. */
 long long lineage__int(const json_t *obj, const char *key, long long def);
 

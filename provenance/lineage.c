@@ -54,6 +54,45 @@ int lineage__earlier_run_read(const json_t *record, const json_t *read,
 	return writes_path(record, lineage__str(read, "path"));
 }
 
+int lineage__deletes(const json_t *record, const char *path)
+{
+	json_t *w;
+	size_t i;
+	if (!path)
+		return 0;
+	json_array_foreach(json_object_get(record, "writes"), i, w)
+	{
+		const char *kind = lineage__str(w, "kind");
+		if (kind && !strcmp(kind, "deleted") &&
+		    !strcmp(lineage__str(w, "path") ?: "", path))
+			return 1;
+	}
+	return 0;
+}
+
+int lineage__circular_read(const json_t *record, const json_t *read, const json_t *producer_record)
+{
+	const char *path = lineage__str(read, "path");
+	json_t *r, *w;
+	size_t i, k;
+	if (!lineage__deletes(record, path) || !json_is_object(producer_record))
+		return 0;
+	json_array_foreach(json_object_get(producer_record, "reads"), i, r)
+	{
+		const char *p = lineage__str(r, "path"), *kind = lineage__str(r, "kind");
+		if (!p || !kind || strcmp(kind, "file") || !strcmp(p, path))
+			continue;
+		json_array_foreach(json_object_get(record, "writes"), k, w)
+		{
+			const char *wk = lineage__str(w, "kind");
+			if (wk && (!strcmp(wk, "file") || !strcmp(wk, "symlink")) &&
+			    !strcmp(lineage__str(w, "path") ?: "", p))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 long long lineage__int(const json_t *obj, const char *key, long long def)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
@@ -364,13 +403,30 @@ static const char *walk_command(struct walk *w, const char *id)
 	return json_string_value(c);
 }
 
-/* Is READ of REC an earlier run's version of its own output? */
+/* Is READ of REC an earlier run's version of its own output, or a
+ * companion of it read only to be removed (lineage__circular_read())? */
 static int walk_own_rerun(struct walk *w, const json_t *rec, const json_t *read)
 {
 	const char *p = read_producer(read);
+	json_t *prec = NULL;
+	int ret;
 	/* Only a rewritten path costs a look at the producer's record. */
-	return p && writes_path(rec, lineage__str(read, "path")) &&
-	    lineage__earlier_run_read(rec, read, walk_command(w, p));
+	if (!p || !writes_path(rec, lineage__str(read, "path")))
+		return 0;
+	if (lineage__earlier_run_read(rec, read, walk_command(w, p)))
+		return 1;
+	if (!lineage__deletes(rec, lineage__str(read, "path")))
+		return 0;
+	prec = json_object_get(w->records, p);
+	if (prec)
+		return lineage__circular_read(rec, read, prec);
+	if (w->src->get(&prec, p, w->src->payload) < 0) {
+		err_clear();
+		return 0;
+	}
+	ret = lineage__circular_read(rec, read, prec);
+	json_decref(prec);
+	return ret;
 }
 
 /* Note the versions REC (step ID, in the walk) wrote. */

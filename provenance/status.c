@@ -117,6 +117,19 @@ static char *input_reason(struct status_ctx *c, const char *id, const json_t *re
 	if (json_object_get(own_writes, path) && producer &&
 	    lineage__earlier_run_read(rec, r, step_command(c, producer)))
 		return NULL;
+	/* Nor is a companion of its own output read only to be removed. */
+	if (producer && lineage__deletes(rec, path)) {
+		json_t *prec = NULL;
+		git_oid commit;
+		int circular = 0;
+		if (prov__index_find_id(NULL, &commit, c->st, c->idx_tree, producer) == 0 &&
+		    prov__load_record(&prec, c->st, &commit) == 0)
+			circular = lineage__circular_read(rec, r, prec);
+		err_clear();
+		json_decref(prec);
+		if (circular)
+			return NULL;
+	}
 	/* When a later step wrote the very bytes read, that step vouches for
 	 * them now: an input reproduced unchanged by a fresh step is fresh. */
 	latest = json_object_get(c->paths, path);

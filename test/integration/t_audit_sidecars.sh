@@ -110,6 +110,33 @@ code_ids=$("$CAIRN" lineage out/report.txt | grep -oE 'code: pipeline\.sh @ [0-9
 expect_eq "lineage: the script named with one version id" \
 	"code: pipeline.sh @ $(sha256sum pipeline.sh | cut -c1-8)" "$code_ids"
 
+# status after a run on a changed input: the run's gdaldem read (and
+# removed) the sidecar the previous run's gdalinfo made from the previous
+# slope.tif; that is not an input of what it made, so everything is fresh,
+# and changing the input again makes exactly its downstream stale.
+cp data/dem.tif dem.bak
+cp data/other.tif data/dem.tif
+run_cairn run pipeline.sh
+outs_state() {
+	"$CAIRN" status --json | "$PY" -c '
+import json, sys
+print(" ".join("%s %s" % (o["state"], o["path"]) for o in json.load(sys.stdin)
+               if o["path"].startswith("out/")))'
+}
+expect_eq "status after a run on another input: fresh" \
+	"fresh out/clip.tif fresh out/report.txt fresh out/slope.tif fresh out/slope.tif.aux.xml fresh out/stats.txt" \
+	"$(outs_state)"
+cp dem.bak data/dem.tif
+expect_eq "status after the input changed: its downstream stale" \
+	"stale out/clip.tif stale out/report.txt stale out/slope.tif stale out/slope.tif.aux.xml stale out/stats.txt" \
+	"$(outs_state)"
+run_cairn status
+expect_eq "status: every reason is the changed input" 5 "$(grep -c 'input data/dem.tif changed)$' <<<"$OUT")"
+run_cairn lineage out/slope.tif --format json
+expect_eq "lineage after a run on another input: this run's steps" 2 \
+	"$(echo "$OUT" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["steps"]))')"
+run_cairn run pipeline.sh
+
 # Smaller things from the same trial.
 run_cairn why no-such-file
 expect_eq "why of a path with no record: not found" 1 "$RC"
