@@ -24,6 +24,33 @@ static const char *str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/*
+ * A GDAL sidecar (X.aux.xml) holds what GDAL derives from X and makes
+ * again whenever it is asked (statistics, histograms): when X itself is
+ * in the staging directory, a sidecar missing or different there is
+ * noted in result X (`sidecar`) and does not make the pipeline diverge --
+ * what was computed from it, such as a statistics table, is compared as
+ * an output of its own.
+ */
+static int derived_sidecar(json_t *x, const char *staging)
+{
+	const char *path = str(x, "path");
+	size_t n = path ? strlen(path) : 0;
+	struct stat st;
+	char *base;
+	int ok;
+	if (n <= 8 || strcmp(path + n - 8, ".aux.xml"))
+		return 0;
+	base = xstrfmt("%s/%.*s", staging, (int)(n - 8), path);
+	ok = lstat(base, &st) == 0 && S_ISREG(st.st_mode);
+	free(base);
+	if (ok)
+		json_object_set_new(x, "sidecar",
+				    json_string("GDAL's derived metadata, made again on demand: "
+						"not counted as a difference"));
+	return ok;
+}
+
 /* Compare one recorded write W with the file at STAGED: an object
  * {path, result, ...}. */
 static json_t *compare(struct prov_store *st, json_t *w, const char *staged)
@@ -136,6 +163,8 @@ static void print_report(const json_t *rep)
 					printf("; %s", where(o));
 				printf(")");
 			}
+			if (json_object_get(o, "sidecar"))
+				printf(" (a GDAL sidecar, made again on demand: not counted)");
 			printf("\n");
 		}
 		json_array_foreach(json_object_get(s, "nondeterministic"), k, o)
@@ -270,7 +299,8 @@ static int cmd_verify_exec(int argc, char **argv)
 			x = compare(proj.store, w, staged);
 			free(staged);
 			if (strcmp(str(x, "result"), "identical") &&
-			    strcmp(str(x, "result"), "semantically identical"))
+			    strcmp(str(x, "result"), "semantically identical") &&
+			    !derived_sidecar(x, staging))
 				diverged = 1;
 			json_array_append_new(outs, x);
 		}
@@ -340,7 +370,9 @@ const struct cmd_entry cmd_verify_entry = {
 		"Each output is compared with the version its record names: `identical`\n"
 		"(same SHA-256), `semantically identical` (bytes differ, values and\n"
 		"georeferencing do not: see cairn diff), `different` (rasters: the largest\n"
-		"absolute difference and where) or `missing`.  The report names the first\n"
+		"absolute difference and where) or `missing`.  A GDAL sidecar (X.aux.xml)\n"
+		"missing or different beside a re-made X is shown, not counted: GDAL makes\n"
+		"it again on demand.  The report names the first\n"
 		"step whose outputs diverge, and what a step whose outputs differ read\n"
 		"whose content differs from run to run (/dev/urandom...).  See\n"
 		"docs/rerun.md.\n"

@@ -68,6 +68,17 @@ expect_match "verify: the changed input is named" "data/dem.tif has changed sinc
 expect_match "verify: the first step diverges" "first divergent step: [0-9a-f]+ \(gdal_translate" "$OUT"
 cp dem.bak data/dem.tif
 
+# A GDAL sidecar that differs beside a reproduced raster (GDAL's derived
+# metadata, made again on demand) is shown, not counted.
+cat >side.sh <<'EOF'
+gdal_translate -q -srcwin 0 0 50 50 data/dem.tif out/side.tif &&
+	echo "<PAMDataset><Metadata><MDI key=\"t\">$(date +%s%N)</MDI></Metadata></PAMDataset>" > out/side.tif.aux.xml
+EOF
+run_cairn run side.sh
+run_cairn verify out/side.tif.aux.xml
+expect_eq "verify: a differing sidecar beside its raster" 0 "$RC"
+expect_match "verify: the sidecar is shown" "out/side.tif.aux.xml +different \(a GDAL sidecar" "$OUT"
+
 # A step made non-deterministic on purpose: verify fails there (exit 1).
 cat >pipeline.sh <<'EOF'
 gdal_translate -q -srcwin 0 0 100 100 data/dem.tif out/clip.tif
@@ -121,7 +132,7 @@ outs_state() {
 	"$CAIRN" status --json | "$PY" -c '
 import json, sys
 print(" ".join("%s %s" % (o["state"], o["path"]) for o in json.load(sys.stdin)
-               if o["path"].startswith("out/")))'
+               if o["path"].startswith("out/") and not o["path"].startswith("out/side")))'
 }
 expect_eq "status after a run on another input: fresh" \
 	"fresh out/clip.tif fresh out/report.txt fresh out/slope.tif fresh out/slope.tif.aux.xml fresh out/stats.txt" \
