@@ -792,30 +792,6 @@ static void terminal_watch(void)
 		step_to_foreground();
 }
 
-/* Process PID's parent, group and session, from /proc.  0 or -1. */
-static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
-{
-	char path[64], buf[512], *p;
-	int fd, a, b, c;
-	ssize_t n;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d %d %d", &a, &b, &c) != 3)
-		return -1;
-	*ppid = a;
-	*pgrp = b;
-	*sid = c;
-	return 0;
-}
-
 /*
  * Is there a job-control shell above cairn's process group to resume it?
  * The kernel's rule for orphaned groups: some process of the group has a
@@ -827,9 +803,9 @@ static int job_control_above(void)
 	pid_t pid = getpid(), ppid, pgrp, sid, me_pgrp = getpgrp(), me_sid = getsid(0);
 	int hops;
 	for (hops = 0; hops < 64; hops++) {
-		if (proc_ids(pid, &ppid, &pgrp, &sid) < 0 || ppid <= 1)
+		if (util_proc_stat(pid, NULL, &ppid, NULL, NULL) < 0 || ppid <= 1)
 			return 0;
-		if (proc_ids(ppid, &pid, &pgrp, &sid) < 0)
+		if (util_proc_stat(ppid, NULL, NULL, &pgrp, &sid) < 0)
 			return 0;
 		if (sid != me_sid)
 			return 0;

@@ -1053,21 +1053,8 @@ static int next_msg(struct sandbox *sb, struct reaper_msg *m)
 
 int sandbox_pid_stopped(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "PID (COMM) S ...": COMM may hold anything, the last ')' ends it */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'T';
+	char state;
+	return util_proc_stat(pid, &state, NULL, NULL, NULL) == 0 && state == 'T';
 }
 
 int sandbox_wait_stop(struct sandbox *sb)

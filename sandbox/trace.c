@@ -275,20 +275,11 @@ struct proc_status {
 
 static int read_status(pid_t pid, struct proc_status *st)
 {
-	char path[64], buf[8192], *p;
-	ssize_t n;
-	int fd;
+	char buf[8192], *p;
 
 	memset(st, 0, sizeof(*st));
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (util_proc_read(pid, "status", buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	st->umask = -1;
 	if ((p = strstr(buf, "\nUmask:")))
 		st->umask = (int)strtol(p + 7, NULL, 8);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -157,4 +158,45 @@ uint64_t util_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+ssize_t util_proc_read(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+	if (!size)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+int util_proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp, pid_t *sid)
+{
+	char buf[512], *p, st;
+	int a, b, c;
+	if (util_proc_read(pid, "stat", buf, sizeof(buf)) <= 0)
+		return -1;
+	/* "PID (COMM) S PPID PGRP SID ...": COMM may hold anything, the last
+	 * ')' ends it */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %d %d %d", &st, &a, &b, &c) != 4)
+		return -1;
+	if (state)
+		*state = st;
+	if (ppid)
+		*ppid = a;
+	if (pgrp)
+		*pgrp = b;
+	if (sid)
+		*sid = c;
+	return 0;
 }

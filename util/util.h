@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -174,6 +175,14 @@ int util_write_all_nosigpipe(int fd, const void *buf, size_t len);
 /* Move FD (close-on-exec) to 100 or above, away from the numbers steps
  * and the standard streams use; the new descriptor, or -1 (FD closed). */
 int util_fd_high(int fd);
+
+/* Read /proc/PID/NAME ("stat", "status") into BUF of SIZE bytes, NUL
+ * terminated (what fits); its length, or -1. */
+ssize_t util_proc_read(pid_t pid, const char *name, char *buf, size_t size);
+
+/* From /proc/PID/stat: the state letter ('R', 'S', 'T'...), the parent,
+ * the process group and the session (any may be NULL).  0 or -1. */
+int util_proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp, pid_t *sid);
 
 /* ---- paths: the one resolver (path.c) ------------------------------------ */
 
