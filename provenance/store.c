@@ -188,6 +188,75 @@ static void fast_loose_objects(struct prov_store *st, const char *gitdir)
 	free(objects);
 }
 
+/* Is the store of project ROOT listed in $CAIRN_SAFE_STORE (':'-separated
+ * project directories, or '*')? */
+static int safe_listed(const char *root)
+{
+	const char *v = getenv("CAIRN_SAFE_STORE"), *p;
+	size_t n = strlen(root);
+	if (!v)
+		return 0;
+	for (p = v; *p;) {
+		size_t len = strcspn(p, ":");
+		if ((len == 1 && *p == '*') || (len == n && !strncmp(p, root, n)))
+			return 1;
+		p += len + (p[len] == ':');
+	}
+	return 0;
+}
+
+/*
+ * A store someone else made is not ours to act on: a .cairn in a shared
+ * /tmp or group directory, or a handed project's, owned by another user
+ * (as git's safe.directory), and a store whose own files are symbolic
+ * links (.cairn/tmp -> ~: sweeping it would remove the user's files) are
+ * refused.  What does not exist yet is made by us.
+ */
+static int store_safe(const char *root)
+{
+	static const char *const own[] = { "tmp",	 "journal",    "lineage.git", "cas",
+					   "actions",	 "index",      "config",      "lock",
+					   "cache.lock", "index.lock", ".gitignore" };
+	struct strbuf p = STRBUF_INIT;
+	struct stat sb;
+	size_t i;
+	int ret = 0;
+
+	strbuf_addf(&p, "%s/.cairn", strcmp(root, "/") ? root : "");
+	if (lstat(p.buf, &sb) < 0)
+		goto out; /* a new store */
+	if (S_ISLNK(sb.st_mode) || !S_ISDIR(sb.st_mode)) {
+		ret = err_set(CAIRN_ERROR,
+			      "%s is not a directory but a %s: refusing to use it as a store",
+			      p.buf, S_ISLNK(sb.st_mode) ? "symbolic link" : "file");
+		goto out;
+	}
+	if (sb.st_uid != geteuid() && !safe_listed(root)) {
+		ret = err_set(CAIRN_ERROR,
+			      "the store %s belongs to another user (uid %u): cairn uses only "
+			      "stores you own; to use it anyway, name its project in "
+			      "CAIRN_SAFE_STORE (CAIRN_SAFE_STORE=%s, ':' between several, '*' "
+			      "for any)",
+			      p.buf, (unsigned)sb.st_uid, root);
+		goto out;
+	}
+	for (i = 0; i < ARRAY_SIZE(own); i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/.cairn/%s", strcmp(root, "/") ? root : "", own[i]);
+		if (lstat(p.buf, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+			ret = err_set(
+			    CAIRN_ERROR,
+			    "%s is a symbolic link: a store's own files never are, and cairn "
+			    "would write or remove through it; remove the link to go on",
+			    p.buf);
+			goto out;
+		}
+	}
+out:
+	strbuf_release(&p);
+	return ret;
+}
+
 int provenance_store_open(struct prov_store **out, const char *root, int create)
 {
 	struct prov_store *st = NULL;
@@ -208,7 +277,7 @@ int provenance_store_open(struct prov_store **out, const char *root, int create)
 		ret = err_errno(CAIRN_ENOTFOUND, "cannot resolve %s", root);
 		goto out;
 	}
-	if (create && (ret = create_layout(abs)) < 0)
+	if ((ret = store_safe(abs)) < 0 || (create && (ret = create_layout(abs)) < 0))
 		goto out;
 
 	st = xcalloc(1, sizeof(*st));

@@ -93,11 +93,19 @@ $ndir/self.sh" "$out"
 	before=$(find "$ndir/.cairn" | sort)
 	out=$(cd "$ndir" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		env -i PATH=/usr/bin:/bin HOME=/nonexistent ./cairn -c 'echo ran > ran.txt' 2>"$ndir/err")
+	expect_eq "as nobody, another user's store: status" 125 "$?"
+	expect_match "as nobody, another user's store: message" \
+		"^cairn: the store $ndir/\.cairn belongs to another user \(uid 0\): cairn uses only stores you own; to use it anyway, name its project in CAIRN_SAFE_STORE" "$(cat "$ndir/err")"
+	[ ! -e "$ndir/ran.txt" ] || fail "a step ran although its store is unwritable"
+	expect_eq "unwritable store unchanged" "$before" "$(find "$ndir/.cairn" | sort)"
+	# Named safe, it is used -- and it is not writable: said plainly.
+	out=$(cd "$ndir" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env -i PATH=/usr/bin:/bin HOME=/nonexistent CAIRN_SAFE_STORE="$ndir" \
+		./cairn -c 'echo ran > ran.txt' 2>"$ndir/err")
 	expect_eq "as nobody, unwritable store: status" 125 "$?"
 	expect_match "as nobody, unwritable store: message" \
 		"^cairn: cannot record into the store $ndir/\.cairn: Permission denied" "$(cat "$ndir/err")"
 	[ ! -e "$ndir/ran.txt" ] || fail "a step ran although its store is unwritable"
-	expect_eq "unwritable store unchanged" "$before" "$(find "$ndir/.cairn" | sort)"
 	rm -rf "$ndir"
 fi
 

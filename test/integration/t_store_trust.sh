@@ -1,0 +1,54 @@
+#!/bin/bash
+# ctest-labels: security
+# A store cairn did not make is not trusted: a .cairn whose own files are
+# symbolic links (.cairn/tmp -> a victim directory: sweeping leftovers
+# removed the victim's files) is refused by every command, fsck too; a
+# store owned by another user (a .cairn in a shared /tmp or group
+# directory, found from a subdirectory) is refused unless named in
+# CAIRN_SAFE_STORE.  The victims are the test's own files.
+. "$TEST_SRC/test/integration/lib.sh"
+
+victim=$(mktemp -d "$T_DIR/victim.XXXXXX")
+echo precious >"$victim/.bashrc"
+mkdir -p "$victim/sub" && echo also >"$victim/sub/file"
+mkdir proj && cd proj || exit 1
+run_cairn init
+expect_eq "a store of its own" 0 "$RC"
+for link in tmp journal; do
+	rm -rf ".cairn/$link" && ln -s "$victim" ".cairn/$link"
+	for cmd in "-c true" "fsck --repair" "cache gc" "status" "log"; do
+		# shellcheck disable=SC2086
+		run_cairn $cmd
+		expect_eq ".cairn/$link a link: cairn $cmd refused" 125 "$RC"
+		expect_match ".cairn/$link a link: cairn $cmd says why" "\.cairn/$link is a symbolic link" "$ERR"
+	done
+	expect_eq ".cairn/$link a link: the victim's files kept" "precious also" \
+		"$(cat "$victim/.bashrc" "$victim/sub/file" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+	rm ".cairn/$link" && mkdir -m 700 ".cairn/$link"
+done
+run_cairn -c 'echo back'
+expect_eq "the store repaired by hand: used again" "0 back" "$RC $OUT"
+cd ..
+
+# Another user's store, found from a subdirectory.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	shared=$(mktemp -d /tmp/cairn-shared.XXXXXX)
+	cp "$CAIRN" "$shared/cairn" && chmod 755 "$shared" "$shared/cairn"
+	(cd "$shared" && "$CAIRN" -c true >/dev/null 2>&1)
+	mkdir -m 777 "$shared/work"
+	asnobody() { (cd "$shared/work" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env -i PATH=/usr/bin:/bin HOME=/nonexistent "$@"); }
+	out=$(asnobody ../cairn -c 'echo ran > ran.txt' 2>&1)
+	expect_eq "another user's store: refused" 125 "$?"
+	expect_match "another user's store: names the setting" \
+		"belongs to another user \(uid 0\).*CAIRN_SAFE_STORE=$shared" "$out"
+	[ ! -e "$shared/work/ran.txt" ] || fail "a step ran in another user's store"
+	out=$(asnobody ../cairn --store "$shared" -c 'true' 2>&1)
+	expect_eq "another user's store named with --store: refused too" 125 "$?"
+	out=$(asnobody env CAIRN_SAFE_STORE="/elsewhere:$shared" ../cairn -c 'true' 2>&1)
+	expect_match "named in CAIRN_SAFE_STORE: used (and not writable)" "cannot record into the store" "$out"
+	rm -rf "$shared"
+else
+	echo "$T_NAME: skipping the other-user checks (needs root, nobody, setpriv)" >&2
+fi
+done_testing
