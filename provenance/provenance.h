@@ -55,6 +55,8 @@ void provenance_store_free(struct prov_store *st);
 /* Every value of the multi-valued key NAME ("sandbox.writable") in
  * .cairn/config, appended to OUT; none when the key is not set.  0 or -1. */
 int provenance_config_values(struct strvec *out, struct prov_store *st, const char *name);
+/* The same from the git-config file PATH (none when it does not exist). */
+int provenance_config_file_values(struct strvec *out, const char *path, const char *name);
 
 /* The absolute project root and its `.cairn` directory; borrowed, valid
  * until provenance_store_free(). */

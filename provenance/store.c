@@ -714,12 +714,24 @@ static int collect_value(const git_config_entry *e, void *payload)
 int provenance_config_values(struct strvec *out, struct prov_store *st, const char *name)
 {
 	struct strbuf p = STRBUF_INIT;
+	int ret;
+	strbuf_addf(&p, "%s/config", st->dir);
+	ret = provenance_config_file_values(out, p.buf, name);
+	strbuf_release(&p);
+	return ret;
+}
+
+int provenance_config_file_values(struct strvec *out, const char *path, const char *name)
+{
 	git_config *cfg = NULL;
+	struct stat sb;
 	int ret = 0;
 
-	strbuf_addf(&p, "%s/config", st->dir);
-	if (git_config_open_ondisk(&cfg, p.buf) < 0) {
-		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", p.buf);
+	git_libgit2_init();
+	if (stat(path, &sb) < 0 && errno == ENOENT)
+		goto out; /* no such file: no values */
+	if (git_config_open_ondisk(&cfg, path) < 0) {
+		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", path);
 		goto out;
 	}
 	if (git_config_get_multivar_foreach(cfg, name, NULL, collect_value, out) < 0 &&
@@ -729,6 +741,6 @@ int provenance_config_values(struct strvec *out, struct prov_store *st, const ch
 	}
 out:
 	git_config_free(cfg);
-	strbuf_release(&p);
+	git_libgit2_shutdown();
 	return ret;
 }

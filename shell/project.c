@@ -271,6 +271,63 @@ static int env_patterns(struct strvec *out, struct prov_store *st, const char *n
 	return ret;
 }
 
+char *shell_user_config(void)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	if (x && x[0] == '/')
+		return xstrfmt("%s/cairn/config", x);
+	return xstrfmt("%s/.config/cairn/config", home && *home ? home : "/nonexistent");
+}
+
+/*
+ * The directories steps may write besides the project: sandbox.writable
+ * in the user's own configuration (shell_user_config()), never in the
+ * project's, which would let a project someone handed you widen its own
+ * sandbox (writable=~ and its steps append to ~/.bashrc).  "~" is
+ * expanded; a relative path or "/" is an error.
+ */
+static int writable_dirs(struct strvec *out, struct prov_store *st)
+{
+	struct strvec proj = STRVEC_INIT, raw = STRVEC_INIT;
+	char *file = shell_user_config();
+	const char *home = getenv("HOME");
+	size_t i;
+	int ret;
+
+	if (provenance_config_values(&proj, st, "sandbox.writable") == 0 && proj.nr)
+		fprintf(stderr,
+			"cairn: %s/.cairn/config sets sandbox.writable, which a project cannot "
+			"(it would widen its own sandbox): ignored; to let steps write to a "
+			"directory: git config --file %s --add sandbox.writable DIR\n",
+			provenance_store_root(st), file);
+	strvec_clear(&proj);
+	err_clear();
+	ret = provenance_config_file_values(&raw, file, "sandbox.writable");
+	for (i = 0; ret == 0 && i < raw.nr; i++) {
+		const char *v = raw.v[i];
+		char *dir;
+		if ((v[0] == '~' && (!v[1] || v[1] == '/')) && home && *home)
+			dir = xstrfmt("%s%s", home, v + 1);
+		else
+			dir = xstrdup(v);
+		if (dir[0] != '/')
+			ret = err_set(CAIRN_EUSAGE,
+				      "%s: sandbox.writable = %s: give an absolute path (or ~/...)",
+				      file, v);
+		else if (!dir[strspn(dir, "/")])
+			ret = err_set(CAIRN_EUSAGE,
+				      "%s: sandbox.writable = %s: the whole file system cannot be "
+				      "made writable for steps",
+				      file, v);
+		else
+			strvec_push(out, dir);
+		free(dir);
+	}
+	strvec_clear(&raw);
+	free(file);
+	return ret;
+}
+
 int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 {
 	char *root = shell_store_root(), *cdir;
@@ -307,7 +364,7 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 	free(root);
 	if (ret < 0)
 		return ret;
-	if ((ret = provenance_config_values(&p->writable, p->store, "sandbox.writable")) < 0 ||
+	if ((ret = writable_dirs(&p->writable, p->store)) < 0 ||
 	    (ret = env_patterns(&p->env_ignore, p->store, "cache.ignoreEnv")) < 0 ||
 	    (ret = env_patterns(&p->env_keep, p->store, "cache.keyEnv")) < 0)
 		return ret;

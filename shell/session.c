@@ -62,10 +62,14 @@ static void report(const struct exec_session *s, const struct exec_step *step,
 			fprintf(stderr, " %s", out->refused.v[i]);
 		if (out->refused.nr > 5)
 			fprintf(stderr, " (and %zu more)", out->refused.nr - 5);
-		fprintf(stderr,
-			"\ncairn: to let steps write to a directory: git config --file "
-			"%s/config --add sandbox.writable DIR\n",
-			s->cairn_dir);
+		{
+			char *file = shell_user_config();
+			fprintf(stderr,
+				"\ncairn: to let steps write to a directory: git config --file "
+				"%s --add sandbox.writable DIR\n",
+				file);
+			free(file);
+		}
 	}
 	if (!notes)
 		return;

@@ -118,6 +118,9 @@ struct prov_store;
 /* The project root that --store DIR or $CAIRN_STORE names (DIR is the
  * root or its .cairn directory), or NULL when neither is set; malloc'd. */
 char *shell_store_root(void);
+/* The user's own configuration file: $XDG_CONFIG_HOME/cairn/config or
+ * ~/.config/cairn/config (settings that widen the sandbox live there). */
+char *shell_user_config(void);
 
 /* Open the store of --store/$CAIRN_STORE, else the one found from the
  * working directory.  0, or the exit status after printing why (1 when

@@ -30,6 +30,34 @@ run_cairn -c 'echo back'
 expect_eq "the store repaired by hand: used again" "0 back" "$RC $OUT"
 cd ..
 
+# A project cannot widen its own sandbox: sandbox.writable in its
+# .cairn/config is ignored (said); only the user's own configuration
+# (~/.config/cairn/config) names directories steps may write.
+mkdir -p home && echo canary >home/.bashrc
+wdir=$(mktemp -d /var/tmp/cairn-writable.XXXXXX)
+mkdir handed && cd handed || exit 1
+run_cairn init
+git config --file .cairn/config --add sandbox.writable "$T_DIR/home"
+git config --file .cairn/config --add sandbox.writable "$wdir"
+HOME=$T_DIR/home run_cairn -c "echo evil >> $T_DIR/home/.bashrc; echo evil > $wdir/from-project"
+expect_eq "project writable: the canary kept" canary "$(cat "$T_DIR/home/.bashrc")"
+[ -e "$wdir/from-project" ] && fail "project writable: a step wrote where only the project said it may"
+expect_match "project writable: said to be ignored" "sets sandbox.writable, which a project cannot" "$ERR"
+mkdir -p "$T_DIR/home/.config/cairn"
+git config --file "$T_DIR/home/.config/cairn/config" --add sandbox.writable "$wdir"
+HOME=$T_DIR/home run_cairn -c "echo mine > $wdir/from-user"
+expect_eq "user writable: the step wrote there" "mine" "$(cat "$wdir/from-user" 2>&1)"
+git config --file "$T_DIR/home/.config/cairn/config" --add sandbox.writable /
+HOME=$T_DIR/home run_cairn -c "true"
+expect_eq "user writable /: refused" 125 "$RC"
+expect_match "user writable /: says why" "sandbox.writable = /: the whole file system cannot be made writable" "$ERR"
+git config --file "$T_DIR/home/.config/cairn/config" --unset-all sandbox.writable
+git config --file "$T_DIR/home/.config/cairn/config" --add sandbox.writable rel/dir
+HOME=$T_DIR/home run_cairn -c "true"
+expect_match "user writable relative: refused" "give an absolute path" "$ERR"
+rm -rf "$wdir"
+cd ..
+
 # Another user's store, found from a subdirectory.
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	shared=$(mktemp -d /tmp/cairn-shared.XXXXXX)
