@@ -117,25 +117,6 @@ static int copy_tree(const char *src, const char *dst, unsigned mode)
 	return ret;
 }
 
-/* A relative path of names only ("out/a.tif"; no "", ".", "..", "//"). */
-static int plain_relative(const char *path)
-{
-	const char *p = path;
-	if (!*p || *p == '/')
-		return 0;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-		if (!n || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		p += n;
-		if (*p == '/')
-			p++;
-		if (!*p && p[-1] == '/')
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * The chain's steps see what it rebuilt, never the working tree's
  * versions of what it writes: a whiteout for every file and symlink a
@@ -164,7 +145,7 @@ static int into_hide(struct exec_session *s, const struct exec_chain *chain)
 			const char *path = str(w, "path"), *kind = str(w, "kind");
 			char *slash;
 			if (!path || !kind || (strcmp(kind, "file") && strcmp(kind, "symlink")) ||
-			    !plain_relative(path))
+			    !util_path_plain(path))
 				continue;
 			strbuf_reset(&p);
 			strbuf_addf(&p, "%s/%s", s->into_hide, path);
@@ -205,7 +186,7 @@ static int as_recorded(struct exec_session *s, const struct exec_chain *chain, j
 		struct stat st;
 		int subst = 0;
 		if (!path || !sha || !kind || (strcmp(kind, "file") && strcmp(kind, "exec")) ||
-		    !plain_relative(path) || str(r, "role"))
+		    !util_path_plain(path) || str(r, "role"))
 			continue;
 		json_array_foreach(chain->with, j, x)
 		{

@@ -1203,7 +1203,9 @@ static int plan_write(struct exec_session *s, struct exec_commit *c, json_t *w, 
 	const char *kind = json_string_value(json_object_get(w, "kind"));
 	const char *sha = json_string_value(json_object_get(w, "sha256"));
 	const char *mode_s = json_string_value(json_object_get(w, "mode"));
-	unsigned mode = mode_s ? (unsigned)strtoul(mode_s, NULL, 8) : 0644;
+	/* no set-id or sticky bits from an entry: a step cannot make them
+	 * (nosuid) */
+	unsigned mode = (mode_s ? (unsigned)strtoul(mode_s, NULL, 8) : 0644) & 0777;
 	struct strbuf host = STRBUF_INIT, tmp = STRBUF_INIT;
 	struct stat st;
 	int ret = 0;
@@ -1265,6 +1267,67 @@ out:
 	return ret;
 }
 
+/*
+ * May a cache entry's write W be carried out?  Entries come from the
+ * store, which a project someone handed you brings along: a path must be
+ * one a step could have written -- a plain relative path in the project,
+ * or a plain path under the session's /tmp, a sandbox.writable directory
+ * or the --into directory -- and reached through no symbolic link, of a
+ * kind cairn makes.  Else the entry is not served.
+ */
+static int write_ok(struct exec_session *s, json_t *w)
+{
+	const char *path = json_string_value(json_object_get(w, "path"));
+	const char *kind = json_string_value(json_object_get(w, "kind"));
+	const char *rest = NULL, *base = s->root;
+	struct strbuf host = STRBUF_INIT;
+	size_t i, start;
+	char *slash;
+	int ok = 1;
+
+	if (!path || !kind ||
+	    (strcmp(kind, "file") && strcmp(kind, "symlink") && strcmp(kind, "dir") &&
+	     strcmp(kind, "deleted")))
+		return 0;
+	if (path[0] != '/') {
+		rest = path;
+	} else if ((rest = exec__under(path, "/tmp")) && *rest) {
+		base = "/tmp";
+		rest++;
+	} else {
+		rest = NULL;
+		for (i = 0; !rest && i < s->writable.nr; i++)
+			if ((rest = exec__under(path, s->writable.v[i])) && *rest) {
+				base = s->writable.v[i];
+				rest++;
+			} else {
+				rest = NULL;
+			}
+		if (!rest && s->into && (rest = exec__under(path, s->into)) && *rest) {
+			base = s->into;
+			rest++;
+		} else if (!rest || !*rest) {
+			rest = NULL;
+		}
+	}
+	if (!rest || !util_path_plain(rest))
+		return 0;
+	/* No link on the way (the last name is replaced, not followed). */
+	exec__view_host(s, base, &host);
+	start = host.len;
+	strbuf_addf(&host, "/%s", rest);
+	for (slash = strchr(host.buf + start + 1, '/'); slash && ok;
+	     slash = strchr(slash + 1, '/')) {
+		struct stat st;
+		*slash = '\0';
+		if (lstat(host.buf, &st) == 0 && !S_ISDIR(st.st_mode))
+			ok = 0;
+		*slash = '/';
+	}
+	strbuf_release(&host);
+	return ok;
+}
+
 /* Directories on the way to the plan's targets that are missing now. */
 static void plan_parents(struct exec_session *s, struct exec_commit *c, json_t *writes)
 {
@@ -1324,6 +1387,15 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	if (exec__mkdir_p(stage, 0700) < 0) {
 		ret = -1;
 		goto out;
+	}
+	json_array_foreach(writes, i, w)
+	{
+		if (!write_ok(s, w)) {
+			warn("a cache entry names %s, where no step could have written: not "
+			     "served",
+			     json_string_value(json_object_get(w, "path")) ?: "(no path)");
+			goto out;
+		}
 	}
 	plan_parents(s, &c, writes);
 	json_array_foreach(writes, i, w)

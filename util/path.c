@@ -162,3 +162,18 @@ done:
 	strbuf_release(&cand);
 	return exists;
 }
+
+int util_path_plain(const char *rel)
+{
+	const char *p = rel;
+	if (!p || !*p || *p == '/')
+		return 0;
+	for (;;) {
+		size_t n = strcspn(p, "/");
+		if (!n || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (!p[n])
+			return 1;
+		p += n + 1;
+	}
+}

@@ -200,6 +200,10 @@ struct stat;
  */
 size_t util_path_clean(struct strbuf *sb, size_t physical);
 
+/* Is REL a relative path of names only ("out/a.tif": no "", ".", "..",
+ * leading or doubled or trailing "/")?  1 or 0. */
+int util_path_plain(const char *rel);
+
 /* What util_path_resolve() looks a path up in (the caller's view of a
  * file system).  PATH is absolute and its parent already resolved. */
 struct util_path_view {

@@ -58,6 +58,47 @@ expect_match "user writable relative: refused" "give an absolute path" "$ERR"
 rm -rf "$wdir"
 cd ..
 
+# A crafted action-cache entry (stores come with projects) cannot make a
+# hit write outside where steps write, through a link, with set-id bits,
+# or delete what no step could.
+mkdir crafted && cd crafted || exit 1
+run_cairn init
+mkdir -p keep sub && echo keep >keep/file
+ln -s "$T_DIR/outside-link" linkdir
+mkdir -p "$T_DIR/outside-link"
+run_cairn -c 'echo hi > a.txt'
+entry=$(grep -rl '"writes"' .cairn/actions | head -1)
+craft() { # WRITES-JSON: replace the candidate's writes
+	"$PY" - "$entry" "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for c in d["candidates"]:
+    c["writes"] = json.loads(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"))
+PY
+}
+PY=${PY:-/usr/bin/python3}
+sha=$(sha256sum a.txt | cut -d' ' -f1)
+absdir=/var/tmp/cairn-trust-$$
+for bad in "../outside-dotdot/x" "$absdir/x" "linkdir/x" "sub/../../outside-dd2/x"; do
+	craft "[{\"path\": \"a.txt\", \"kind\": \"file\", \"sha256\": \"$sha\", \"size\": 3, \"mode\": \"0644\"}, {\"path\": \"$bad\", \"kind\": \"file\", \"sha256\": \"$sha\", \"size\": 3, \"mode\": \"6755\"}]"
+	run_cairn -c 'echo hi > a.txt'
+	expect_eq "crafted entry ($bad): not served" "False" "$(rec @1 'r["cached"]')"
+	expect_match "crafted entry ($bad): said" "a cache entry names .*where no step could have written: not served" "$ERR"
+done
+[ -e "$T_DIR/outside-dotdot/x" ] || [ -e "$absdir" ] || [ -e "$T_DIR/outside-link/x" ] ||
+	[ -e "$T_DIR/outside-dd2/x" ] && fail "a crafted entry wrote outside the project"
+craft '[{"path": "keep", "kind": "deleted"}, {"path": "../keep", "kind": "deleted"}]'
+run_cairn -c 'echo hi > a.txt'
+expect_eq "crafted deletion: the directory kept" keep "$(cat keep/file 2>&1)"
+# A well-formed entry whose mode has set-id bits: served without them.
+craft "[{\"path\": \"a.txt\", \"kind\": \"file\", \"sha256\": \"$sha\", \"size\": 3, \"mode\": \"6755\"}]"
+rm a.txt
+run_cairn -c 'echo hi > a.txt'
+expect_eq "set-id mode: served" "True" "$(rec @1 'r["cached"]')"
+expect_eq "set-id mode: masked" "755" "$(stat -c %a a.txt)"
+cd ..
+
 # Another user's store, found from a subdirectory.
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	shared=$(mktemp -d /tmp/cairn-shared.XXXXXX)
