@@ -12,6 +12,13 @@
  * and a progress counter in the journal says how many are done, so a
  * cairn killed at any moment leaves every file old or new, and the next
  * cairn finishes the job (exec_recover()).
+ *
+ * A power loss is a crash that also forgets what was not synced, so the
+ * order in which things reach the disk is kept too (docs/store.md, "Crash
+ * safety"): the files to move are synced before the journal names them
+ * (overlays are mounted volatile: nothing else syncs them), the journal
+ * before the step's record, the record before the first operation, and
+ * the operations before the journal goes and the record is stored.
  */
 #include "exec-int.h"
 
@@ -335,6 +342,84 @@ static int do_op(const struct exec_op *op)
 	}
 }
 
+/* The directory holding PATH; the caller frees it. */
+static char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* Is B the path A or below it? */
+static int is_at_or_under(const char *b, const char *a)
+{
+	size_t n = strlen(a);
+	return !strncmp(b, a, n) && (b[n] == '\0' || b[n] == '/');
+}
+
+/*
+ * Sync every filesystem holding one of the plan's sources (SRC) or
+ * destinations' directories (!SRC): syncfs() once per filesystem, not an
+ * fsync per file.  Measured on the development VM (ext4): for 1000 small
+ * files, an fsync each took 250-300 ms, one syncfs 12-15 ms; for one to
+ * three files both are under 1 ms.  syncfs also writes what other
+ * programs left dirty on that filesystem, which is the price of the one
+ * call.  A path whose directory has gone (a deleted tree) is skipped.
+ */
+static int sync_filesystems(const struct exec_commit *c, int src)
+{
+	dev_t *seen = NULL;
+	size_t nseen = 0, alloc = 0, i, k;
+	int ret = 0;
+
+	for (i = 0; i < c->nops && !ret; i++) {
+		const struct exec_op *op = &c->ops[i];
+		const char *path = src ? op->src : op->dst;
+		char *dir;
+		struct stat st;
+		int fd;
+		if (!path || (src && op->type != OP_RENAME))
+			continue;
+		dir = parent_dir(path);
+		if (stat(dir, &st) < 0) {
+			free(dir);
+			continue;
+		}
+		for (k = 0; k < nseen && seen[k] != st.st_dev; k++)
+			;
+		if (k == nseen) {
+			ALLOC_GROW(seen, nseen + 1, alloc);
+			seen[nseen++] = st.st_dev;
+			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0 || syncfs(fd) < 0)
+				ret = err_errno(CAIRN_ERROR, "cannot sync the filesystem of %s",
+						path);
+			if (fd >= 0)
+				close(fd);
+		}
+		free(dir);
+	}
+	free(seen);
+	return ret;
+}
+
+/* Make the last rename or unlink in PATH's directory durable. */
+static int fsync_dir_of(const char *path)
+{
+	char *dir = parent_dir(path);
+	int fd, ret = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		ret = err_errno(CAIRN_ERROR, "cannot sync the directory of %s", path);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
 /*
  * The journal: "cairn-journal 1\n", an 8-byte progress counter line
  * ("%08zx\n", rewritten in place), then per operation TYPE, MODE (octal),
@@ -370,6 +455,9 @@ static int write_journal(const char *path, const struct exec_commit *c)
 		err_errno(CAIRN_ERROR, "cannot write the journal %s", path);
 		goto out;
 	}
+	/* Durable before the record that follows it (see the top). */
+	if (fsync_dir_of(path) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (fd >= 0)
@@ -418,7 +506,28 @@ out:
 	return ret;
 }
 
-static int run_ops(const struct exec_commit *c, size_t from, const char *journal)
+/*
+ * Must the progress counter be on disk before the operation after op I?
+ * Every operation may be done again after a crash -- a rename whose
+ * source has gone is done, a directory made is there -- except a
+ * deletion followed by operations at or below its path (a directory
+ * replaced by a file, an opaque directory): done again after them, it
+ * would remove what they put there.  A power loss can forget the counter
+ * (written in place, not synced) but keep the renames, so such a
+ * deletion is synced past before the next operation.
+ */
+static int needs_barrier(const struct exec_commit *c, size_t i)
+{
+	size_t j;
+	if (c->ops[i].type != OP_DELETE)
+		return 0;
+	for (j = i + 1; j < c->nops; j++)
+		if (is_at_or_under(c->ops[j].dst, c->ops[i].dst))
+			return 1;
+	return 0;
+}
+
+static int run_ops(const struct exec_commit *c, size_t from, size_t to, const char *journal)
 {
 	size_t i;
 	int fd = open(journal, O_WRONLY | O_CLOEXEC);
@@ -426,38 +535,50 @@ static int run_ops(const struct exec_commit *c, size_t from, const char *journal
 
 	if (fd < 0)
 		return err_errno(CAIRN_ERROR, "%s", journal);
-	for (i = from; i < c->nops; i++) {
+	for (i = from; i < to; i++) {
 		char num[24];
 		if ((ret = do_op(&c->ops[i])) < 0)
 			break;
 		snprintf(num, sizeof(num), "%08zx", i + 1);
-		if (pwrite(fd, num, 8, (off_t)PROGRESS_OFF) != 8) {
+		if (pwrite(fd, num, 8, (off_t)PROGRESS_OFF) != 8 ||
+		    (needs_barrier(c, i) && syncfs(fd) < 0)) {
 			ret = err_errno(CAIRN_ERROR, "%s", journal);
 			break;
 		}
 	}
 	close(fd);
+	/* Every operation durable before the journal goes and the record
+	 * that describes their result is stored. */
+	if (!ret && to == c->nops)
+		ret = sync_filesystems(c, 0);
 	return ret;
+}
+
+int exec__commit_prepare(const struct exec_commit *c, const char *journal)
+{
+	if (!c->nops)
+		return 0;
+	if (sync_filesystems(c, 1) < 0)
+		return -1;
+	util_test_crash_point("synced");
+	return write_journal(journal, c);
 }
 
 int exec__commit_apply(const struct exec_commit *c, const char *journal)
 {
+	size_t to = c->nops;
 	if (!c->nops)
 		return 0;
-	if (write_journal(journal, c) < 0)
-		return -1;
 	if (getenv("CAIRN_TEST_CRASH_COMMIT")) {
-		/* Tests: die between the journal and the operations, or after
-		 * N of them, as a kill -9 would. */
+		/* Tests: die before the operations, or after N of them, as a
+		 * kill -9 would. */
 		size_t n = strtoul(getenv("CAIRN_TEST_CRASH_COMMIT"), NULL, 10);
-		if (n < c->nops) {
-			struct exec_commit part = *c;
-			part.nops = n;
-			run_ops(&part, 0, journal);
+		if (n < to) {
+			run_ops(c, 0, n, journal);
 			_exit(137);
 		}
 	}
-	return run_ops(c, 0, journal);
+	return run_ops(c, 0, to, journal);
 }
 
 int exec__commit_recover(const char *journal)
@@ -466,7 +587,7 @@ int exec__commit_recover(const char *journal)
 	size_t done = 0;
 	int ret = read_journal(&c, &done, journal);
 	if (!ret && done < c.nops)
-		ret = run_ops(&c, done, journal);
+		ret = run_ops(&c, done, c.nops, journal);
 	exec_commit_release(&c);
 	return ret;
 }

@@ -158,3 +158,10 @@ uint64_t util_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+void util_test_crash_point(const char *point)
+{
+	const char *at = getenv("CAIRN_TEST_CRASH_AT");
+	if (at && !strcmp(at, point))
+		_exit(137);
+}
