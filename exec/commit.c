@@ -360,49 +360,117 @@ static int is_at_or_under(const char *b, const char *a)
 	return !strncmp(b, a, n) && (b[n] == '\0' || b[n] == '/');
 }
 
-/*
- * Sync every filesystem holding one of the plan's sources (SRC) or
- * destinations' directories (!SRC): syncfs() once per filesystem, not an
- * fsync per file.  Measured on the development VM (ext4): for 1000 small
- * files, an fsync each took 250-300 ms, one syncfs 12-15 ms; for one to
- * three files both are under 1 ms.  syncfs also writes what other
- * programs left dirty on that filesystem, which is the price of the one
- * call.  A path whose directory has gone (a deleted tree) is skipped.
- */
-static int sync_filesystems(const struct exec_commit *c, int src)
+/* fsync PATH (a file or a directory).  0 or -1 (errno set). */
+static int fsync_path(const char *path, int nofollow)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0)), ret;
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+/* syncfs() of the filesystem holding each of PATHS (once each). */
+static int syncfs_of(const struct strvec *paths)
 {
 	dev_t *seen = NULL;
 	size_t nseen = 0, alloc = 0, i, k;
 	int ret = 0;
 
-	for (i = 0; i < c->nops && !ret; i++) {
+	for (i = 0; i < paths->nr && !ret; i++) {
+		struct stat st;
+		int fd;
+		if (stat(paths->v[i], &st) < 0)
+			continue; /* gone since (a deleted tree) */
+		for (k = 0; k < nseen && seen[k] != st.st_dev; k++)
+			;
+		if (k < nseen)
+			continue;
+		ALLOC_GROW(seen, nseen + 1, alloc);
+		seen[nseen++] = st.st_dev;
+		fd = open(paths->v[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || syncfs(fd) < 0)
+			ret =
+			    err_errno(CAIRN_ERROR, "cannot sync the filesystem of %s", paths->v[i]);
+		if (fd >= 0)
+			close(fd);
+	}
+	free(seen);
+	return ret;
+}
+
+/* Above this many files or directories to sync, one syncfs() instead. */
+#define SYNC_EACH_MAX 16
+
+static void add_unique(struct strvec *v, const char *s)
+{
+	size_t i;
+	for (i = 0; i < v->nr; i++)
+		if (!strcmp(v->v[i], s))
+			return;
+	strvec_push(v, s);
+}
+
+/*
+ * Make durable what the plan moves (SRC: the files to move and the
+ * directories naming them) or what it changed (!SRC: the directories of
+ * its destinations, and what it chmod'ed).  An fsync each when there are
+ * few, else syncfs() once per filesystem.  Measured on the 2-core
+ * development VM (ext4, shared with other busy processes): an fsync of a
+ * small file 0.3-0.6 ms, a syncfs() 0.3 ms on a quiet machine but 9 ms
+ * on average on a busy one (it also writes what every other program left
+ * dirty on the filesystem); 1000 small files took 250-300 ms with an
+ * fsync each against 12-15 ms with one syncfs().  A path gone since (a
+ * deleted tree) needs nothing.
+ */
+static int sync_plan(const struct exec_commit *c, int src)
+{
+	struct strvec files = STRVEC_INIT, dirs = STRVEC_INIT, unopened = STRVEC_INIT;
+	size_t i;
+	int ret = 0, many = 0;
+
+	for (i = 0; i < c->nops && !many; i++) {
 		const struct exec_op *op = &c->ops[i];
 		const char *path = src ? op->src : op->dst;
 		char *dir;
 		struct stat st;
-		int fd;
 		if (!path || (src && op->type != OP_RENAME))
 			continue;
+		if ((src || op->type == OP_CHMOD) && lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
+			strvec_push(&files, path);
 		dir = parent_dir(path);
-		if (stat(dir, &st) < 0) {
-			free(dir);
-			continue;
-		}
-		for (k = 0; k < nseen && seen[k] != st.st_dev; k++)
-			;
-		if (k == nseen) {
-			ALLOC_GROW(seen, nseen + 1, alloc);
-			seen[nseen++] = st.st_dev;
-			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0 || syncfs(fd) < 0)
-				ret = err_errno(CAIRN_ERROR, "cannot sync the filesystem of %s",
-						path);
-			if (fd >= 0)
-				close(fd);
-		}
+		add_unique(&dirs, dir);
 		free(dir);
+		many = files.nr + dirs.nr > SYNC_EACH_MAX;
 	}
-	free(seen);
+	if (many) {
+		struct strvec all = STRVEC_INIT;
+		for (i = 0; i < c->nops; i++) {
+			const char *path = src ? c->ops[i].src : c->ops[i].dst;
+			char *dir;
+			if (!path)
+				continue;
+			dir = parent_dir(path);
+			strvec_push(&all, dir);
+			free(dir);
+		}
+		ret = syncfs_of(&all);
+		strvec_clear(&all);
+		goto out;
+	}
+	/* One that cannot be opened (no read permission) is synced with
+	 * its filesystem. */
+	for (i = 0; i < files.nr + dirs.nr; i++) {
+		const char *path = i < files.nr ? files.v[i] : dirs.v[i - files.nr];
+		if (fsync_path(path, i < files.nr) < 0 && errno != ENOENT)
+			strvec_push(&unopened, path);
+	}
+	ret = syncfs_of(&unopened);
+out:
+	strvec_clear(&unopened);
+	strvec_clear(&files);
+	strvec_clear(&dirs);
 	return ret;
 }
 
@@ -513,8 +581,9 @@ out:
  * deletion followed by operations at or below its path (a directory
  * replaced by a file, an opaque directory): done again after them, it
  * would remove what they put there.  A power loss can forget the counter
- * (written in place, not synced) but keep the renames, so such a
- * deletion is synced past before the next operation.
+ * (written in place, not synced) but keep the renames, so after such a
+ * deletion its directory and then the counter are synced before the
+ * next operation.
  */
 static int needs_barrier(const struct exec_commit *c, size_t i)
 {
@@ -537,11 +606,16 @@ static int run_ops(const struct exec_commit *c, size_t from, size_t to, const ch
 		return err_errno(CAIRN_ERROR, "%s", journal);
 	for (i = from; i < to; i++) {
 		char num[24];
+		int barrier;
 		if ((ret = do_op(&c->ops[i])) < 0)
 			break;
 		snprintf(num, sizeof(num), "%08zx", i + 1);
+		barrier = needs_barrier(c, i);
+		/* The deletion on disk, then the counter that says so. */
+		if (barrier && (ret = fsync_dir_of(c->ops[i].dst)) < 0)
+			break;
 		if (pwrite(fd, num, 8, (off_t)PROGRESS_OFF) != 8 ||
-		    (needs_barrier(c, i) && syncfs(fd) < 0)) {
+		    (barrier && fdatasync(fd) < 0)) {
 			ret = err_errno(CAIRN_ERROR, "%s", journal);
 			break;
 		}
@@ -550,7 +624,7 @@ static int run_ops(const struct exec_commit *c, size_t from, size_t to, const ch
 	/* Every operation durable before the journal goes and the record
 	 * that describes their result is stored. */
 	if (!ret && to == c->nops)
-		ret = sync_filesystems(c, 0);
+		ret = sync_plan(c, 0);
 	return ret;
 }
 
@@ -558,7 +632,7 @@ int exec__commit_prepare(const struct exec_commit *c, const char *journal)
 {
 	if (!c->nops)
 		return 0;
-	if (sync_filesystems(c, 1) < 0)
+	if (sync_plan(c, 1) < 0)
 		return -1;
 	util_test_crash_point("synced");
 	return write_journal(journal, c);

@@ -933,7 +933,14 @@ static int cmp_write(const void *a, const void *b)
 }
 
 /* Write RECORD to PENDING whole or not at all (temporary file, rename). */
-static int write_pending(json_t *record, const char *pending)
+/*
+ * Write RECORD to PENDING (by a temporary file and rename).  DURABLE
+ * (a commit follows): fsync'ed, with its directory, before the first
+ * operation of the commit it describes.  Otherwise not synced: a step
+ * that changes nothing in the project loses only its own record to a
+ * power loss before the store has it (the store syncs it).
+ */
+static int write_pending(json_t *record, const char *pending, int durable)
 {
 	char *tmp = xstrfmt("%s.tmp", pending);
 	/* Serialised whole, written at once (jansson's file output makes a
@@ -941,7 +948,8 @@ static int write_pending(json_t *record, const char *pending)
 	char *text = json_dumps(record, JSON_COMPACT);
 	int fd, ret = 0;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (!text || fd < 0 || util_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
+	if (!text || fd < 0 || util_write_all(fd, text, strlen(text)) < 0 ||
+	    (durable && fsync(fd) < 0))
 		ret = -1;
 	if (fd >= 0 && close(fd) < 0)
 		ret = -1;
@@ -950,7 +958,7 @@ static int write_pending(json_t *record, const char *pending)
 		ret = err_set(CAIRN_ERROR, "cannot write %s", pending);
 	}
 	/* On disk, name and bytes, before the commit it describes starts. */
-	if (ret == 0) {
+	if (ret == 0 && durable) {
 		char *dir = xstrdup(pending), *slash = strrchr(dir, '/');
 		if (slash)
 			*slash = '\0';
@@ -1234,7 +1242,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		goto out;
 	}
 	util_test_crash_point("journal");
-	if (s->record && write_pending(rec, pending) < 0) {
+	if (s->record && write_pending(rec, pending, ok && c.nops) < 0) {
 		ret = -1;
 		goto out;
 	}
@@ -1476,7 +1484,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 		goto out;
 	}
 	util_test_crash_point("journal");
-	if (s->record && write_pending(rec, pending) < 0) {
+	if (s->record && write_pending(rec, pending, c.nops > 0) < 0) {
 		ret = -1;
 		goto out;
 	}
