@@ -216,7 +216,7 @@ static int recover(struct exec_session *s)
 	char *dir = xstrfmt("%s/journal", s->cairn_dir);
 	struct pending_rec *recs = NULL;
 	size_t nrecs = 0, alloc = 0, i;
-	struct strvec lone = STRVEC_INIT;
+	struct strvec journals = STRVEC_INIT;
 	struct dirent *e;
 	DIR *d = opendir(dir);
 	int ret = 0;
@@ -235,7 +235,7 @@ static int recover(struct exec_session *s)
 			continue;
 		}
 		if (n > 8 && !strcmp(e->d_name + n - 8, ".journal")) {
-			strvec_pushf(&lone, "%.*s", (int)(n - 8), e->d_name);
+			strvec_pushf(&journals, "%.*s", (int)(n - 8), e->d_name);
 			continue;
 		}
 		if (n < 6 || strcmp(e->d_name + n - 5, ".json"))
@@ -256,13 +256,13 @@ static int recover(struct exec_session *s)
 
 	/* Journals without a record: their session is dead unless some
 	 * session runs now (which may be the one about to write it). */
-	for (i = 0; i < lone.nr; i++) {
+	for (i = 0; i < journals.nr; i++) {
 		size_t k;
 		int has_record = 0;
 		for (k = 0; k < nrecs && !has_record; k++)
-			has_record = !strcmp(recs[k].name, lone.v[i]);
+			has_record = !strcmp(recs[k].name, journals.v[i]);
 		if (!has_record && !any_session_alive(s)) {
-			char *journal = xstrfmt("%s/%s.journal", dir, lone.v[i]);
+			char *journal = xstrfmt("%s/%s.journal", dir, journals.v[i]);
 			unlink(journal);
 			free(journal);
 		}
@@ -311,7 +311,7 @@ next:
 		free(recs[i].name);
 	}
 	free(recs);
-	strvec_clear(&lone);
+	strvec_clear(&journals);
 	free(dir);
 	return ret;
 }
