@@ -460,11 +460,14 @@ static int sync_plan(const struct exec_commit *c, int src)
 		goto out;
 	}
 	/* One that cannot be opened (no read permission) is synced with
-	 * its filesystem. */
+	 * its filesystem, through its directory. */
 	for (i = 0; i < files.nr + dirs.nr; i++) {
 		const char *path = i < files.nr ? files.v[i] : dirs.v[i - files.nr];
-		if (fsync_path(path, i < files.nr) < 0 && errno != ENOENT)
-			strvec_push(&unopened, path);
+		if (fsync_path(path, i < files.nr) < 0 && errno != ENOENT) {
+			char *dir = parent_dir(path);
+			strvec_push(&unopened, dir);
+			free(dir);
+		}
 	}
 	ret = syncfs_of(&unopened);
 out:
