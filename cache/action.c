@@ -116,7 +116,10 @@ static int store(const char *cairn_dir, const char *path, json_t *j)
 		strbuf_reset(&tmp);
 		goto out;
 	}
-	if (!text || util_write_all(fd, text, strlen(text)) < 0 || fchmod(fd, 0644) < 0)
+	/* Synced before the rename: after a power loss the entry is old or
+	 * new, never an empty file under its name (docs/store.md). */
+	if (!text || util_write_all(fd, text, strlen(text)) < 0 || fchmod(fd, 0644) < 0 ||
+	    fsync(fd) < 0)
 		ret = err_errno(CAIRN_ERROR, "cannot write %s", tmp.buf);
 	close(fd);
 	if (!ret && rename(tmp.buf, path) < 0)

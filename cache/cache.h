@@ -30,10 +30,12 @@ void cache_cas_path(struct strbuf *out, const char *cairn_dir, const char *sha);
 
 /*
  * Store the bytes of the file at PATH; write their SHA-256 to OUT.  The
- * file is hashed first and copied only when the object is absent (then
- * hashed again while copying: a file that changed in between is refused
- * with an error rather than stored under the wrong name).  The copy is
- * staged in CAIRN_DIR/tmp, fsync'ed, and renamed into place.
+ * file is hashed first and copied only when the object is absent, or
+ * torn (a raw object of another size, which the copy replaces
+ * atomically).  The copy is hashed again while copying: a file that
+ * changed in between is refused with an error rather than stored under
+ * the wrong name.  It is staged in CAIRN_DIR/tmp, fsync'ed, renamed into
+ * place, and the directory fsync'ed.
  * 0, CAIRN_ENOTFOUND (PATH missing) or -1.
  */
 int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, const char *path);
@@ -56,9 +58,10 @@ int cache_cas_has(const char *cairn_dir, const char *sha);
 int cache_cas_get_file(const char *cairn_dir, const char *sha, const char *dest, unsigned mode);
 
 /*
- * Store LEN bytes at BUF; their SHA-256 to OUT.  Not synced to disk: for
- * objects that only make the cache faster (logs, shell states), whose
- * loss after a machine crash is a miss, caught by the hash on reading.
+ * Store LEN bytes at BUF; their SHA-256 to OUT.  As for a file: written
+ * when absent or torn (another size), staged, fsync'ed, renamed into
+ * place, and the directory fsync'ed, so that a record naming the object
+ * never outlives it after a power loss.
  */
 int cache_cas_put_buf(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, const void *buf,
 		      size_t len);

@@ -1028,8 +1028,14 @@ void exec__cache_save_base(struct exec_session *s)
 	json_object_set_new(o, "options", json_string(s->base_options ? s->base_options : ""));
 	json_object_set_new(o, "shopts", json_string(s->base_shopts ? s->base_shopts : ""));
 	strbuf_addf(&tmp, "%s.tmp%d", p.buf, (int)getpid());
-	if (json_dump_file(o, tmp.buf, JSON_COMPACT) == 0)
-		rename(tmp.buf, p.buf);
+	/* Synced before the rename, as every action entry (cache/action.c). */
+	if (json_dump_file(o, tmp.buf, JSON_COMPACT) == 0) {
+		int fd = open(tmp.buf, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && fsync(fd) == 0)
+			rename(tmp.buf, p.buf);
+		if (fd >= 0)
+			close(fd);
+	}
 	unlink(tmp.buf);
 	json_decref(o);
 	strbuf_release(&p);

@@ -12,6 +12,13 @@
  * and a progress counter in the journal says how many are done, so a
  * cairn killed at any moment leaves every file old or new, and the next
  * cairn finishes the job (exec_recover()).
+ *
+ * A power loss is a crash that also forgets what was not synced, so the
+ * order in which things reach the disk is kept too (docs/store.md, "Crash
+ * safety"): the files to move are synced before the journal names them
+ * (overlays are mounted volatile: nothing else syncs them), the journal
+ * before the step's record, the record before the first operation, and
+ * the operations before the journal goes and the record is stored.
  */
 #include "exec-int.h"
 
@@ -335,6 +342,155 @@ static int do_op(const struct exec_op *op)
 	}
 }
 
+/* The directory holding PATH; the caller frees it. */
+static char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* Is B the path A or below it? */
+static int is_at_or_under(const char *b, const char *a)
+{
+	size_t n = strlen(a);
+	return !strncmp(b, a, n) && (b[n] == '\0' || b[n] == '/');
+}
+
+/* fsync PATH (a file or a directory).  0 or -1 (errno set). */
+static int fsync_path(const char *path, int nofollow)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0)), ret;
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+/* syncfs() of the filesystem holding each of PATHS (once each). */
+static int syncfs_of(const struct strvec *paths)
+{
+	dev_t *seen = NULL;
+	size_t nseen = 0, alloc = 0, i, k;
+	int ret = 0;
+
+	for (i = 0; i < paths->nr && !ret; i++) {
+		struct stat st;
+		int fd;
+		if (stat(paths->v[i], &st) < 0)
+			continue; /* gone since (a deleted tree) */
+		for (k = 0; k < nseen && seen[k] != st.st_dev; k++)
+			;
+		if (k < nseen)
+			continue;
+		ALLOC_GROW(seen, nseen + 1, alloc);
+		seen[nseen++] = st.st_dev;
+		fd = open(paths->v[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || syncfs(fd) < 0)
+			ret =
+			    err_errno(CAIRN_ERROR, "cannot sync the filesystem of %s", paths->v[i]);
+		if (fd >= 0)
+			close(fd);
+	}
+	free(seen);
+	return ret;
+}
+
+/* Above this many files or directories to sync, one syncfs() instead. */
+#define SYNC_EACH_MAX 16
+
+static void add_unique(struct strvec *v, const char *s)
+{
+	size_t i;
+	for (i = 0; i < v->nr; i++)
+		if (!strcmp(v->v[i], s))
+			return;
+	strvec_push(v, s);
+}
+
+/*
+ * Make durable what the plan moves (SRC: the files to move and the
+ * directories naming them) or what it changed (!SRC: the directories of
+ * its destinations, and what it chmod'ed).  An fsync each when there are
+ * few, else syncfs() once per filesystem.  Measured on the 2-core
+ * development VM (ext4, shared with other busy processes): an fsync of a
+ * small file 0.3-0.6 ms, a syncfs() 0.3 ms on a quiet machine but 9 ms
+ * on average on a busy one (it also writes what every other program left
+ * dirty on the filesystem); 1000 small files took 250-300 ms with an
+ * fsync each against 12-15 ms with one syncfs().  A path gone since (a
+ * deleted tree) needs nothing.
+ */
+static int sync_plan(const struct exec_commit *c, int src)
+{
+	struct strvec files = STRVEC_INIT, dirs = STRVEC_INIT, unopened = STRVEC_INIT;
+	size_t i;
+	int ret = 0, many = 0;
+
+	for (i = 0; i < c->nops && !many; i++) {
+		const struct exec_op *op = &c->ops[i];
+		const char *path = src ? op->src : op->dst;
+		char *dir;
+		struct stat st;
+		if (!path || (src && op->type != OP_RENAME))
+			continue;
+		if ((src || op->type == OP_CHMOD) && lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
+			strvec_push(&files, path);
+		dir = parent_dir(path);
+		add_unique(&dirs, dir);
+		free(dir);
+		many = files.nr + dirs.nr > SYNC_EACH_MAX;
+	}
+	if (many) {
+		struct strvec all = STRVEC_INIT;
+		for (i = 0; i < c->nops; i++) {
+			const char *path = src ? c->ops[i].src : c->ops[i].dst;
+			char *dir;
+			if (!path)
+				continue;
+			dir = parent_dir(path);
+			strvec_push(&all, dir);
+			free(dir);
+		}
+		ret = syncfs_of(&all);
+		strvec_clear(&all);
+		goto out;
+	}
+	/* One that cannot be opened (no read permission) is synced with
+	 * its filesystem, through its directory. */
+	for (i = 0; i < files.nr + dirs.nr; i++) {
+		const char *path = i < files.nr ? files.v[i] : dirs.v[i - files.nr];
+		if (fsync_path(path, i < files.nr) < 0 && errno != ENOENT) {
+			char *dir = parent_dir(path);
+			strvec_push(&unopened, dir);
+			free(dir);
+		}
+	}
+	ret = syncfs_of(&unopened);
+out:
+	strvec_clear(&unopened);
+	strvec_clear(&files);
+	strvec_clear(&dirs);
+	return ret;
+}
+
+/* Make the last rename or unlink in PATH's directory durable. */
+static int fsync_dir_of(const char *path)
+{
+	char *dir = parent_dir(path);
+	int fd, ret = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		ret = err_errno(CAIRN_ERROR, "cannot sync the directory of %s", path);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
 /*
  * The journal: "cairn-journal 1\n", an 8-byte progress counter line
  * ("%08zx\n", rewritten in place), then per operation TYPE, MODE (octal),
@@ -370,6 +526,9 @@ static int write_journal(const char *path, const struct exec_commit *c)
 		err_errno(CAIRN_ERROR, "cannot write the journal %s", path);
 		goto out;
 	}
+	/* Durable before the record that follows it (see the top). */
+	if (fsync_dir_of(path) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (fd >= 0)
@@ -418,7 +577,29 @@ out:
 	return ret;
 }
 
-static int run_ops(const struct exec_commit *c, size_t from, const char *journal)
+/*
+ * Must the progress counter be on disk before the operation after op I?
+ * Every operation may be done again after a crash -- a rename whose
+ * source has gone is done, a directory made is there -- except a
+ * deletion followed by operations at or below its path (a directory
+ * replaced by a file, an opaque directory): done again after them, it
+ * would remove what they put there.  A power loss can forget the counter
+ * (written in place, not synced) but keep the renames, so after such a
+ * deletion its directory and then the counter are synced before the
+ * next operation.
+ */
+static int needs_barrier(const struct exec_commit *c, size_t i)
+{
+	size_t j;
+	if (c->ops[i].type != OP_DELETE)
+		return 0;
+	for (j = i + 1; j < c->nops; j++)
+		if (is_at_or_under(c->ops[j].dst, c->ops[i].dst))
+			return 1;
+	return 0;
+}
+
+static int run_ops(const struct exec_commit *c, size_t from, size_t to, const char *journal)
 {
 	size_t i;
 	int fd = open(journal, O_WRONLY | O_CLOEXEC);
@@ -426,38 +607,55 @@ static int run_ops(const struct exec_commit *c, size_t from, const char *journal
 
 	if (fd < 0)
 		return err_errno(CAIRN_ERROR, "%s", journal);
-	for (i = from; i < c->nops; i++) {
+	for (i = from; i < to; i++) {
 		char num[24];
+		int barrier;
 		if ((ret = do_op(&c->ops[i])) < 0)
 			break;
 		snprintf(num, sizeof(num), "%08zx", i + 1);
-		if (pwrite(fd, num, 8, (off_t)PROGRESS_OFF) != 8) {
+		barrier = needs_barrier(c, i);
+		/* The deletion on disk, then the counter that says so. */
+		if (barrier && (ret = fsync_dir_of(c->ops[i].dst)) < 0)
+			break;
+		if (pwrite(fd, num, 8, (off_t)PROGRESS_OFF) != 8 ||
+		    (barrier && fdatasync(fd) < 0)) {
 			ret = err_errno(CAIRN_ERROR, "%s", journal);
 			break;
 		}
 	}
 	close(fd);
+	/* Every operation durable before the journal goes and the record
+	 * that describes their result is stored. */
+	if (!ret && to == c->nops)
+		ret = sync_plan(c, 0);
 	return ret;
+}
+
+int exec__commit_prepare(const struct exec_commit *c, const char *journal)
+{
+	if (!c->nops)
+		return 0;
+	if (sync_plan(c, 1) < 0)
+		return -1;
+	util_test_crash_point("synced");
+	return write_journal(journal, c);
 }
 
 int exec__commit_apply(const struct exec_commit *c, const char *journal)
 {
+	size_t to = c->nops;
 	if (!c->nops)
 		return 0;
-	if (write_journal(journal, c) < 0)
-		return -1;
 	if (getenv("CAIRN_TEST_CRASH_COMMIT")) {
-		/* Tests: die between the journal and the operations, or after
-		 * N of them, as a kill -9 would. */
+		/* Tests: die before the operations, or after N of them, as a
+		 * kill -9 would. */
 		size_t n = strtoul(getenv("CAIRN_TEST_CRASH_COMMIT"), NULL, 10);
-		if (n < c->nops) {
-			struct exec_commit part = *c;
-			part.nops = n;
-			run_ops(&part, 0, journal);
+		if (n < to) {
+			run_ops(c, 0, n, journal);
 			_exit(137);
 		}
 	}
-	return run_ops(c, 0, journal);
+	return run_ops(c, 0, to, journal);
 }
 
 int exec__commit_recover(const char *journal)
@@ -466,7 +664,7 @@ int exec__commit_recover(const char *journal)
 	size_t done = 0;
 	int ret = read_journal(&c, &done, journal);
 	if (!ret && done < c.nops)
-		ret = run_ops(&c, done, journal);
+		ret = run_ops(&c, done, c.nops, journal);
 	exec_commit_release(&c);
 	return ret;
 }

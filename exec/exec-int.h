@@ -98,7 +98,12 @@ void exec_commit_release(struct exec_commit *c);
 int exec__commit_scan(struct exec_commit *c, const char *upper, const char *target,
 		      const char *name);
 
-/* Write the journal JOURNAL, then carry the plan out.  0 or -1. */
+/* Sync the files the plan moves, then write its journal JOURNAL (synced,
+ * with its directory).  Nothing in the project changes yet.  0 or -1. */
+int exec__commit_prepare(const struct exec_commit *c, const char *journal);
+
+/* Carry out the plan whose journal exec__commit_prepare() wrote, and
+ * sync what it changed.  0 or -1. */
 int exec__commit_apply(const struct exec_commit *c, const char *journal);
 
 /* Finish the operations of an interrupted commit's JOURNAL. */

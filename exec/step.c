@@ -140,15 +140,83 @@ static int session_alive(struct exec_session *s, json_t *r)
 	return alive;
 }
 
+/* Does any session hold its lock in .cairn/tmp (run right now)? */
+static int any_session_alive(struct exec_session *s)
+{
+	char *dir = xstrfmt("%s/tmp", s->cairn_dir);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int alive = 0;
+
+	while (d && !alive && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char *lock;
+		int fd;
+		if (n < 6 || strcmp(e->d_name + n - 5, ".lock"))
+			continue;
+		lock = xstrfmt("%s/%s", dir, e->d_name);
+		fd = open(lock, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+			close(fd);
+		}
+		free(lock);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return alive;
+}
+
+struct pending_rec {
+	char *name; /* the file name without ".json" */
+	json_t *r; /* NULL when unreadable */
+};
+
+/* The order the steps ran in: by `finished` (each step commits as it
+ * finishes), then session and `seq`; unreadable records last. */
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending_rec *x = a, *y = b;
+	const char *fx, *fy, *sx, *sy;
+	json_int_t qx, qy;
+	int c;
+
+	if (!x->r != !y->r)
+		return !x->r ? 1 : -1;
+	if (!x->r)
+		return strcmp(x->name, y->name);
+	fx = json_string_value(json_object_get(x->r, "finished"));
+	fy = json_string_value(json_object_get(y->r, "finished"));
+	if ((c = strcmp(fx ? fx : "", fy ? fy : "")))
+		return c;
+	sx = json_string_value(json_object_get(x->r, "session"));
+	sy = json_string_value(json_object_get(y->r, "session"));
+	if ((c = strcmp(sx ? sx : "", sy ? sy : "")))
+		return c;
+	qx = json_integer_value(json_object_get(x->r, "seq"));
+	qy = json_integer_value(json_object_get(y->r, "seq"));
+	if (qx != qy)
+		return qx < qy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
 /*
  * Finish what a killed cairn left: the operations of a commit it had
  * journalled (see commit.c), then the records it had not yet stored (each
  * step leaves its record in .cairn/journal/<id>.json until the store has
- * it).
+ * it).  The records go in the order their steps ran, not the directory's:
+ * the store fills each read's `producer` from the steps it already has,
+ * so a step stored before the step that wrote its input would lose that
+ * link.  A journal without its record is from a cairn killed before it
+ * wrote the record, so before the first operation: it is dropped.
  */
 static int recover(struct exec_session *s)
 {
 	char *dir = xstrfmt("%s/journal", s->cairn_dir);
+	struct pending_rec *recs = NULL;
+	size_t nrecs = 0, alloc = 0, i;
+	struct strvec journals = STRVEC_INIT;
 	struct dirent *e;
 	DIR *d = opendir(dir);
 	int ret = 0;
@@ -159,9 +227,6 @@ static int recover(struct exec_session *s)
 	}
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
-		char *journal, *rec, *upper = NULL;
-		json_t *r;
-		int had_journal;
 		if (n > 8 && !strcmp(e->d_name + n - 8, ".json.tmp")) {
 			/* A record never completed: its step was never committed. */
 			char *tmp = xstrfmt("%s/%s", dir, e->d_name);
@@ -169,20 +234,53 @@ static int recover(struct exec_session *s)
 			free(tmp);
 			continue;
 		}
+		if (n > 8 && !strcmp(e->d_name + n - 8, ".journal")) {
+			strvec_pushf(&journals, "%.*s", (int)(n - 8), e->d_name);
+			continue;
+		}
 		if (n < 6 || strcmp(e->d_name + n - 5, ".json"))
 			continue;
-		journal = xstrfmt("%s/%.*s.journal", dir, (int)(n - 5), e->d_name);
-		rec = xstrfmt("%s/%s", dir, e->d_name);
-		had_journal = !access(journal, F_OK);
-		r = json_load_file(rec, 0, NULL);
+		ALLOC_GROW(recs, nrecs + 1, alloc);
+		recs[nrecs].name = xstrndup(e->d_name, n - 5);
+		recs[nrecs].r = NULL;
+		nrecs++;
+	}
+	closedir(d);
+	for (i = 0; i < nrecs; i++) {
+		char *rec = xstrfmt("%s/%s.json", dir, recs[i].name);
+		recs[i].r = json_load_file(rec, 0, NULL);
+		free(rec);
+	}
+	if (nrecs)
+		qsort(recs, nrecs, sizeof(*recs), cmp_pending);
+
+	/* Journals without a record: their session is dead unless some
+	 * session runs now (which may be the one about to write it). */
+	for (i = 0; i < journals.nr; i++) {
+		size_t k;
+		int has_record = 0;
+		for (k = 0; k < nrecs && !has_record; k++)
+			has_record = !strcmp(recs[k].name, journals.v[i]);
+		if (!has_record && !any_session_alive(s)) {
+			char *journal = xstrfmt("%s/%s.journal", dir, journals.v[i]);
+			unlink(journal);
+			free(journal);
+		}
+	}
+
+	for (i = 0; i < nrecs; i++) {
+		const char *name = recs[i].name;
+		json_t *r = recs[i].r;
+		char *journal = xstrfmt("%s/%s.journal", dir, name);
+		char *rec = xstrfmt("%s/%s.json", dir, name);
+		char *upper = NULL;
+		int had_journal = !access(journal, F_OK);
 		if (r && session_alive(s, r)) {
 			/* Another cairn is committing this step right now, or
 			 * its writer is storing the record. */
-			json_decref(r);
 			goto next;
 		}
 		if (had_journal && exec__commit_recover(journal) < 0) {
-			json_decref(r);
 			ret = -1;
 			goto next;
 		}
@@ -194,9 +292,8 @@ static int recover(struct exec_session *s)
 				exec__remove_tree(upper);
 			}
 			unlink(journal);
-			fprintf(stderr,
-				"cairn: finished the commit of an interrupted step (%.*s)\n",
-				(int)(n - 5), e->d_name);
+			fprintf(stderr, "cairn: finished the commit of an interrupted step (%s)\n",
+				name);
 		}
 		if (!r) {
 			warn("%s: unreadable record of an interrupted step; removed", rec);
@@ -204,13 +301,17 @@ static int recover(struct exec_session *s)
 		} else if (s->record && s->record(r, rec, s->record_payload) < 0) {
 			ret = -1;
 		}
-		json_decref(r);
 next:
 		free(journal);
 		free(rec);
 		free(upper);
 	}
-	closedir(d);
+	for (i = 0; i < nrecs; i++) {
+		json_decref(recs[i].r);
+		free(recs[i].name);
+	}
+	free(recs);
+	strvec_clear(&journals);
 	free(dir);
 	return ret;
 }
@@ -876,7 +977,14 @@ static int cmp_write(const void *a, const void *b)
 }
 
 /* Write RECORD to PENDING whole or not at all (temporary file, rename). */
-static int write_pending(json_t *record, const char *pending)
+/*
+ * Write RECORD to PENDING (by a temporary file and rename).  DURABLE
+ * (a commit follows): fsync'ed, with its directory, before the first
+ * operation of the commit it describes.  Otherwise not synced: a step
+ * that changes nothing in the project loses only its own record to a
+ * power loss before the store has it (the store syncs it).
+ */
+static int write_pending(json_t *record, const char *pending, int durable)
 {
 	char *tmp = xstrfmt("%s.tmp", pending);
 	/* Serialised whole, written at once (jansson's file output makes a
@@ -884,13 +992,26 @@ static int write_pending(json_t *record, const char *pending)
 	char *text = json_dumps(record, JSON_COMPACT);
 	int fd, ret = 0;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (!text || fd < 0 || util_write_all(fd, text, strlen(text)) < 0)
+	if (!text || fd < 0 || util_write_all(fd, text, strlen(text)) < 0 ||
+	    (durable && fsync(fd) < 0))
 		ret = -1;
 	if (fd >= 0 && close(fd) < 0)
 		ret = -1;
 	if (ret < 0 || rename(tmp, pending) < 0) {
 		unlink(tmp);
 		ret = err_set(CAIRN_ERROR, "cannot write %s", pending);
+	}
+	/* On disk, name and bytes, before the commit it describes starts. */
+	if (ret == 0 && durable) {
+		char *dir = xstrdup(pending), *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0)
+			ret = err_errno(CAIRN_ERROR, "cannot sync %s", pending);
+		if (fd >= 0)
+			close(fd);
+		free(dir);
 	}
 	free(text);
 	free(tmp);
@@ -1137,9 +1258,11 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 
 	/*
 	 * The record is kept in .cairn/journal/<id>.json until the store has
-	 * it, and for a successful step it is there before the journal of its
-	 * commit: after a crash the next cairn finishes the operations and
-	 * then stores the record, so records always match what is on disk.
+	 * it.  For a successful step the journal of its commit is written
+	 * first, then the record, then the operations run: after a crash the
+	 * next cairn finishes the operations of a journal that has its record
+	 * and then stores the record, and drops a journal without one (no
+	 * operation had started), so records always match what is on disk.
 	 */
 	json_object_set_new(rec, "committed", json_boolean(ok));
 	json_object_set_new(rec, "cache", cache_json(r->cache, 0));
@@ -1158,7 +1281,12 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	exec__cache_save_base(s);
 	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r->id);
 	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r->id);
-	if (s->record && write_pending(rec, pending) < 0) {
+	if (ok && exec__commit_prepare(&c, journal) < 0) {
+		ret = -1;
+		goto out;
+	}
+	util_test_crash_point("journal");
+	if (s->record && write_pending(rec, pending, ok && c.nops) < 0) {
 		ret = -1;
 		goto out;
 	}
@@ -1168,14 +1296,17 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		if (s->keep_failed && c.nwrites)
 			keep_failed(s, r);
 	} else {
+		util_test_crash_point("record");
 		if (exec__commit_apply(&c, journal) < 0) {
 			ret = -1;
 			goto out;
 		}
+		util_test_crash_point("applied");
 		if (c.nops)
 			unlink(journal);
 		note_placed(s, json_object_get(rec, "writes"));
 	}
+	util_test_crash_point("committed");
 	t_d = util_now_ns();
 	if (s->record && s->record(rec, pending, s->record_payload) < 0)
 		ret = -1;
@@ -1465,19 +1596,27 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 		ret = 1;
 		goto out;
 	}
-	/* As for a step that ran: the record first, then the journal. */
+	/* As for a step that ran: the journal, the record, the operations. */
 	pending = xstrfmt("%s/journal/%s.json", s->cairn_dir, r.id);
 	journal = xstrfmt("%s/journal/%s.journal", s->cairn_dir, r.id);
-	if (s->record && write_pending(rec, pending) < 0) {
+	if (exec__commit_prepare(&c, journal) < 0) {
 		ret = -1;
 		goto out;
 	}
+	util_test_crash_point("journal");
+	if (s->record && write_pending(rec, pending, c.nops > 0) < 0) {
+		ret = -1;
+		goto out;
+	}
+	util_test_crash_point("record");
 	if (exec__commit_apply(&c, journal) < 0) {
 		ret = -1;
 		goto out;
 	}
+	util_test_crash_point("applied");
 	if (c.nops)
 		unlink(journal);
+	util_test_crash_point("committed");
 	/* The restored files are known now: no need to hash them again. */
 	json_array_foreach(writes, i, w)
 	{

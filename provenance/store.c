@@ -180,7 +180,7 @@ static void fast_loose_objects(struct prov_store *st, const char *gitdir)
 	git_odb_backend *b = NULL;
 	char *objects = xstrfmt("%s/objects", gitdir);
 	if (git_repository_odb(&odb, st->repo) == 0 &&
-	    git_odb_backend_loose(&b, objects, 1 /* Z_BEST_SPEED */, 0, 0, 0) == 0 &&
+	    git_odb_backend_loose(&b, objects, 1 /* Z_BEST_SPEED */, 1 /* fsync */, 0, 0) == 0 &&
 	    git_odb_add_backend(odb, b, 100) < 0 && b)
 		b->free(b);
 	git_odb_free(odb);
@@ -268,6 +268,12 @@ int provenance_store_open(struct prov_store **out, const char *root, int create)
 	/* Every object the store links to was written by this code a moment
 	 * before: libgit2 need not re-check that it exists (an open() each). */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+	/* Objects and refs fsync'ed (each file, then its directory): a
+	 * record counts as stored, and its pending copy in .cairn/journal is
+	 * removed, only once a power loss cannot take it back; and no ref
+	 * survives the objects it names.  Before the repository is opened:
+	 * libgit2 reads it when it sets up the ref database. */
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	if (create && mkdir(root, 0755) < 0 && errno != EEXIST) {
 		ret = err_errno(CAIRN_ERROR, "cannot create %s", root);
 		goto out;

@@ -60,8 +60,10 @@ static int store_pending(struct prov_store *st, const char *pending, int unlink_
 	if (ret < 0)
 		warn("cannot record step %s: %s", json_string_value(json_object_get(r, "id")),
 		     err_last());
-	else if (unlink_now)
+	else if (unlink_now) {
+		util_test_crash_point("stored");
 		unlink(pending);
+	}
 	json_decref(r);
 	return ret;
 }
@@ -97,6 +99,8 @@ static size_t serve_requests(struct prov_store *st, const char *buf, size_t len,
 				strvec_clear(&done);
 			}
 			batch = 0;
+			if (done.nr)
+				util_test_crash_point("stored");
 			for (i = 0; i < done.nr; i++)
 				unlink(done.v[i]);
 			strvec_clear(&done);
@@ -113,6 +117,9 @@ static size_t serve_requests(struct prov_store *st, const char *buf, size_t len,
 		*failed = 1;
 		strvec_clear(&done);
 	}
+	/* Stored (synced: provenance/store.c) before the pending copies go. */
+	if (done.nr)
+		util_test_crash_point("stored");
 	for (i = 0; i < done.nr; i++)
 		unlink(done.v[i]);
 	strvec_clear(&done);

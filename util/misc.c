@@ -200,3 +200,10 @@ int util_proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp, pid_t *sid)
 		*sid = c;
 	return 0;
 }
+
+void util_test_crash_point(const char *point)
+{
+	const char *at = getenv("CAIRN_TEST_CRASH_AT");
+	if (at && !strcmp(at, point))
+		_exit(137);
+}

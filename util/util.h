@@ -233,4 +233,11 @@ int util_is_name(const char *s, size_t len);
 /* Current monotonic time in nanoseconds. */
 uint64_t util_now_ns(void);
 
+/*
+ * Tests of crash safety: when $CAIRN_TEST_CRASH_AT names POINT, the
+ * process ends at once with status 137, as a kill -9 there would (no
+ * cleanup, no atexit).  The points are named in docs/store.md.
+ */
+void util_test_crash_point(const char *point);
+
 #endif
