@@ -30,9 +30,6 @@ int cache__zst_stream(char hex[SHA256_HEX_LEN + 1], uint64_t *size, int in, cons
 /* mkdir PATH unless it exists.  0 or -1. */
 int cache__mkdir(const char *path, unsigned mode);
 
-/* fsync the directory holding PATH, so that a rename into it is durable. */
-int cache__fsync_parent(const char *path);
-
 /* A new temporary file CAIRN_DIR/tmp/PREFIX.XXXXXX (tmp/ made when
  * missing); its path goes to PATH (reset first).  The descriptor, or -1
  * (err set, PATH empty). */

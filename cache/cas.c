@@ -94,20 +94,6 @@ int cache__mkdir(const char *path, unsigned mode)
 	return 0;
 }
 
-int cache__fsync_parent(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd, ret = 0;
-
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		ret = err_errno(CAIRN_ERROR, "cannot sync directory of %s", path);
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
-}
-
 int cache__tmpfile(struct strbuf *path, const char *cairn_dir, const char *prefix)
 {
 	int fd;
@@ -282,7 +268,7 @@ int cache_cas_put_file(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, cons
 	if ((ret = install_object(&tmp, cairn_dir, first)) < 0)
 		goto out;
 	cache_cas_path(&obj, cairn_dir, first);
-	if ((ret = cache__fsync_parent(obj.buf)) < 0)
+	if ((ret = util_fsync_parent(obj.buf)) < 0)
 		goto out;
 	memcpy(out, first, sizeof(first));
 	ret = 0;
@@ -339,7 +325,7 @@ int cache_cas_get_file(const char *cairn_dir, const char *sha, const char *dest,
 		goto out;
 	}
 	strbuf_reset(&tmp);
-	ret = cache__fsync_parent(dest);
+	ret = util_fsync_parent(dest);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -374,7 +360,7 @@ int cache_cas_put_buf(char out[SHA256_HEX_LEN + 1], const char *cairn_dir, const
 		ret = install_object(&tmp, cairn_dir, out);
 	if (ret == 0) {
 		cache_cas_path(&obj, cairn_dir, out);
-		ret = cache__fsync_parent(obj.buf);
+		ret = util_fsync_parent(obj.buf);
 	}
 	if (tmp.len)
 		unlink(tmp.buf);

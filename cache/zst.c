@@ -245,7 +245,7 @@ int cache_cas_compress(uint64_t *saved, const char *cairn_dir, const char *sha)
 		goto out;
 	}
 	strbuf_reset(&tmp);
-	if ((ret = cache__fsync_parent(zst.buf)) < 0)
+	if ((ret = util_fsync_parent(zst.buf)) < 0)
 		goto out;
 	if (unlink(raw.buf) < 0) {
 		ret = err_errno(CAIRN_ERROR, "cannot remove %s", raw.buf);

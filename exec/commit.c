@@ -477,20 +477,6 @@ out:
 	return ret;
 }
 
-/* Make the last rename or unlink in PATH's directory durable. */
-static int fsync_dir_of(const char *path)
-{
-	char *dir = parent_dir(path);
-	int fd, ret = 0;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		ret = err_errno(CAIRN_ERROR, "cannot sync the directory of %s", path);
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return ret;
-}
-
 /*
  * The journal: "cairn-journal 1\n", an 8-byte progress counter line
  * ("%08zx\n", rewritten in place), then per operation TYPE, MODE (octal),
@@ -527,7 +513,7 @@ static int write_journal(const char *path, const struct exec_commit *c)
 		goto out;
 	}
 	/* Durable before the record that follows it (see the top). */
-	if (fsync_dir_of(path) < 0)
+	if (util_fsync_parent(path) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -615,7 +601,7 @@ static int run_ops(const struct exec_commit *c, size_t from, size_t to, const ch
 		snprintf(num, sizeof(num), "%08zx", i + 1);
 		barrier = needs_barrier(c, i);
 		/* The deletion on disk, then the counter that says so. */
-		if (barrier && (ret = fsync_dir_of(c->ops[i].dst)) < 0)
+		if (barrier && (ret = util_fsync_parent(c->ops[i].dst)) < 0)
 			break;
 		if (pwrite(fd, num, 8, (off_t)PROGRESS_OFF) != 8 ||
 		    (barrier && fdatasync(fd) < 0)) {

@@ -207,3 +207,19 @@ void util_test_crash_point(const char *point)
 	if (at && !strcmp(at, point))
 		_exit(137);
 }
+
+int util_fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	int fd, ret = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		ret = err_errno(CAIRN_ERROR, "cannot sync the directory of %s", path);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}

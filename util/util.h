@@ -176,6 +176,10 @@ int util_write_all_nosigpipe(int fd, const void *buf, size_t len);
  * and the standard streams use; the new descriptor, or -1 (FD closed). */
 int util_fd_high(int fd);
 
+/* Make the last creation, rename or removal in PATH's directory durable
+ * (fsync of the directory).  0, or -1 with a message. */
+int util_fsync_parent(const char *path);
+
 /* Read /proc/PID/NAME ("stat", "status") into BUF of SIZE bytes, NUL
  * terminated (what fits); its length, or -1. */
 ssize_t util_proc_read(pid_t pid, const char *name, char *buf, size_t size);
