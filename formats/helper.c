@@ -18,10 +18,17 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 enum job_op { JOB_INFO, JOB_FINGERPRINT, JOB_DIFF, JOB_REMOTE };
+
+/* What one job may take: address space, CPU seconds, seconds in all. */
+#define FORMATS_JOB_MEM (8ULL << 30)
+#define FORMATS_JOB_CPU 600
+#define FORMATS_JOB_WALL 900
 
 struct job {
 	enum job_op op;
@@ -30,6 +37,73 @@ struct job {
 	const json_t *config; /* JOB_REMOTE: variables to set, or NULL */
 	unsigned flags;
 };
+
+/*
+ * Which of a step's variables may a remote check use?  Credentials and
+ * the settings of GDAL's network file systems, and proxies; never one
+ * that makes GDAL write or read a file it names (GDAL_HTTP_COOKIEJAR,
+ * CPL_LOG), nor anything else of the step's.
+ */
+static int remote_setting(const char *k)
+{
+	static const char *const prefixes[] = { "AWS_",	     "GS_",	   "GOOGLE_",
+						"AZURE_",    "OSS_",	   "SWIFT_",
+						"WEBHDFS_",  "GDAL_HTTP_", "CPL_VSIL_CURL_",
+						"CPL_CURL_", "VSIS3_",	   "VSICURL_" };
+	static const char *const names[] = { "HTTP_PROXY",
+					     "HTTPS_PROXY",
+					     "NO_PROXY",
+					     "http_proxy",
+					     "https_proxy",
+					     "no_proxy",
+					     "GDAL_DISABLE_READDIR_ON_OPEN" };
+	size_t i;
+	if (strstr(k, "COOKIE") || strstr(k, "_LOG") || strstr(k, "FILE") || strstr(k, "_PATH") ||
+	    strstr(k, "CACHE_DIR"))
+		return 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(k, names[i]))
+			return 1;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(k, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}
+
+/*
+ * A job's child is confined before it opens anything: a file's summary
+ * needs no network (a VRT naming /vsicurl/http://host/?data=... must not
+ * send it anywhere), and a crafted file must not take the machine's
+ * memory or time.  A new network namespace where user namespaces allow
+ * it, and an unreachable proxy for GDAL's network file systems anyway;
+ * limits on address space, CPU and wall time.
+ */
+static void confine_job(const struct job *j)
+{
+	struct rlimit rl;
+	if (j->op != JOB_REMOTE) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+			errno = 0; /* the proxy below still holds */
+		setenv("GDAL_HTTP_PROXY", "127.0.0.1:9", 1);
+		setenv("HTTP_PROXY", "127.0.0.1:9", 1);
+		setenv("HTTPS_PROXY", "127.0.0.1:9", 1);
+		unsetenv("NO_PROXY");
+		unsetenv("no_proxy");
+		setenv("GDAL_HTTP_MAX_RETRY", "0", 1);
+		setenv("GDAL_HTTP_TIMEOUT", "1", 1);
+	}
+	if (getrlimit(RLIMIT_AS, &rl) == 0 &&
+	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FORMATS_JOB_MEM)) {
+		rl.rlim_cur = FORMATS_JOB_MEM;
+		setrlimit(RLIMIT_AS, &rl);
+	}
+	if (getrlimit(RLIMIT_CPU, &rl) == 0 &&
+	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FORMATS_JOB_CPU)) {
+		rl.rlim_cur = FORMATS_JOB_CPU;
+		setrlimit(RLIMIT_CPU, &rl);
+	}
+	alarm(FORMATS_JOB_WALL);
+}
 
 static int run_job(json_t **out, const struct job *j)
 {
@@ -67,13 +141,14 @@ static int run_job(json_t **out, const struct job *j)
 		*out = o;
 		return ret;
 	case JOB_REMOTE:
-		/* In the job's own child: the variables go with it. */
+		/* In the job's own child: the variables go with it, those
+		 * that say how to reach a dataset only. */
 		if (json_is_object(j->config)) {
 			const char *k;
 			json_t *v;
 			json_object_foreach((json_t *)j->config, k, v)
 			{
-				if (json_is_string(v))
+				if (json_is_string(v) && remote_setting(k))
 					setenv(k, json_string_value(v), 1);
 			}
 		}
@@ -111,6 +186,7 @@ static int isolated(json_t **out, const struct job *j)
 		json_t *v = NULL, *msg;
 		char *text;
 		close(fds[0]);
+		confine_job(j);
 		ret = run_job(&v, j);
 		msg = json_pack("{s:i, s:o, s:s}", "ret", ret, "value", v ? v : json_null(),
 				"error", ret < 0 ? err_last() : "");
@@ -127,6 +203,13 @@ static int isolated(json_t **out, const struct job *j)
 			ret = err_errno(CAIRN_ERROR, "waitpid");
 			goto out;
 		}
+	}
+	if (WIFSIGNALED(st) && (WTERMSIG(st) == SIGALRM || WTERMSIG(st) == SIGXCPU)) {
+		ret = err_set(CAIRN_ERROR,
+			      "%s: reading it took longer than cairn allows a summary (%d s of "
+			      "CPU, %d s in all): not summarised",
+			      j->name ? j->name : j->path, FORMATS_JOB_CPU, FORMATS_JOB_WALL);
+		goto out;
 	}
 	if (WIFSIGNALED(st)) {
 		ret =

@@ -99,6 +99,32 @@ expect_eq "set-id mode: served" "True" "$(rec @1 'r["cached"]')"
 expect_eq "set-id mode: masked" "755" "$(stat -c %a a.txt)"
 cd ..
 
+# The formats helper reads a file a step wrote without the network: a
+# VRT whose source is /vsicurl/http://127.0.0.1:PORT/?data=... (the test's
+# own server on loopback) is summarised and fingerprinted without a
+# request (GDAL itself, outside cairn, makes the request: the probe works).
+if command -v gdalinfo >/dev/null && python3 -c 'import http.server' 2>/dev/null; then
+	mkdir leak && cd leak || exit 1
+	run_cairn init
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server "$port" --bind 127.0.0.1 >srv.log 2>&1 &
+	srv=$!
+	for i in $(seq 50); do grep -q Serving srv.log 2>/dev/null && break; sleep 0.1; done
+	vrt="<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"><VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource><SourceFilename relativeToVRT=\"0\">/vsicurl/http://127.0.0.1:$port/leak?data=SECRET</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>"
+	printf 'printf "%%s" %q > evil.vrt\n' "$vrt" >mk.sh
+	run_cairn run mk.sh
+	expect_eq "evil VRT written by a step" 0 "$RC"
+	run_cairn info --fingerprint evil.vrt
+	sleep 0.5
+	expect_eq "formats helper: no request from the record or the fingerprint" 0 "$(grep -c leak srv.log)"
+	gdalinfo -checksum evil.vrt >/dev/null 2>&1
+	sleep 0.5
+	[ "$(grep -c leak srv.log)" -gt 0 ] || echo "$T_NAME: note: GDAL made no request either" >&2
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	cd ..
+fi
+
 # Another user's store, found from a subdirectory.
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	shared=$(mktemp -d /tmp/cairn-shared.XXXXXX)
