@@ -161,6 +161,11 @@ struct ctx {
 	/* a CH_LINK or CH_FROM entry was made: a name may now lead where it
 	 * did not before the step */
 	int redirects;
+	/* the trace points a name elsewhere somewhere (a symlink, rename or
+	 * link call): every change of the namespace is replayed from the
+	 * first event, so that a directory the step made before its first
+	 * symlink is there when a read goes through that symlink */
+	int replay_all;
 	struct strbuf host; /* scratch of before_lstat() and before_readlink() */
 };
 
@@ -500,9 +505,9 @@ static void replay_change(struct ctx *c, const struct sandbox_event *e)
 	case SANDBOX_OP_RMDIR:
 	case SANDBOX_OP_MKDIR:
 	case SANDBOX_OP_MKNOD:
-		/* Only once a name may lead elsewhere: before that, the
-		 * written paths say as much. */
-		if (!c->redirects)
+		/* Only when a name may lead elsewhere somewhere in the trace:
+		 * else the written paths say as much. */
+		if (!c->replay_all)
 			break;
 		resolve_now(c, e->path, 1, &key, &st, &exists);
 		change_set(c, key.buf,
@@ -512,7 +517,7 @@ static void replay_change(struct ctx *c, const struct sandbox_event *e)
 			   NULL);
 		break;
 	case SANDBOX_OP_OPEN:
-		if (!c->redirects || !sandbox_event_writes(e))
+		if (!c->replay_all || !sandbox_event_writes(e))
 			break;
 		resolve_now(c, e->path, e->nofollow, &key, &st, &exists);
 		change_set(c, key.buf, CH_FILE, NULL);
@@ -816,7 +821,12 @@ static void add_write(struct ctx *c, struct strset *written, json_t *refused, co
 	struct strbuf res = STRBUF_INIT;
 	struct stat st;
 	int exists;
-	resolve(c, path, 1, &res, &st, &exists);
+	/* in the step's view as it is then: `rm l; mkdir l; echo > l/f`
+	 * writes l/f, not what l led to before the step */
+	if (c->replay_all)
+		resolve_now(c, path, 1, &res, &st, &exists);
+	else
+		resolve(c, path, 1, &res, &st, &exists);
 	if (!strset_get(written, res.buf)) {
 		strset_put(written, res.buf, 1);
 		if (!writable(c->s, res.buf))
@@ -875,6 +885,10 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 
 	c.s = s;
 	strbuf_init(&c.host, PATH_MAX);
+	for (i = 0; i < t->nevents; i++)
+		if (t->events[i].op == SANDBOX_OP_SYMLINK || t->events[i].op == SANDBOX_OP_RENAME ||
+		    t->events[i].op == SANDBOX_OP_LINK)
+			c.replay_all = 1;
 	for (i = 0; i < t->nevents; i++) {
 		const struct sandbox_event *e = &t->events[i];
 		switch (e->op) {

@@ -250,4 +250,33 @@ expect_eq "carried dir, sh: the step's output" "0 sh" "$RC $OUT"
 expect_eq "carried dir, sh: no false refusal" "" "$(grep refused <<<"$ERR")"
 rm -f carry.sh carry-sh.sh carried.txt
 
+# A symlink the step made inside a directory it made before its first
+# symlink (a temporary directory, most often): the read through it is of
+# the target (it was recorded as "absent w/l/f" and served stale).
+phase "symlinks in directories the step made"
+cached_pattern() {
+	"$CAIRN" log --json -n "$1" | python3 -c '
+import json, sys
+print(" ".join("c" if s["cached"] else "r" for s in reversed(json.load(sys.stdin))))'
+}
+mkdir -p tgt tgta && echo X1 >tgt/f && echo A1 >tgta/f
+for body in 'mkdir w; ln -s ../tgt w/l; cat w/l/f; rm -rf w' \
+	't=$(mktemp -d); ln -s $PWD/tgt $t/l; cat $t/l/f; rm -rf $t'; do
+	echo X1 >tgt/f
+	printf '%s\n' "$body" >mk.sh
+	run_cairn run mk.sh
+	echo X2 >tgt/f
+	run_cairn run mk.sh
+	expect_eq "step-made dir and link ($body): the new target read" "X2 r" "$OUT $(cached_pattern 1)"
+done
+rm -rf lnk && ln -s tgta lnk
+printf 'rm lnk; mkdir lnk; echo own > lnk/f; cat lnk/f; rm -r lnk; ln -s tgta lnk; cat lnk/f\n' >mk.sh
+run_cairn run mk.sh
+echo A2 >tgta/f
+rm -rf lnk && ln -s tgta lnk
+run_cairn run mk.sh
+expect_eq "a link removed, a dir in its place, the link again: the target read" "own A2 r" \
+	"$(echo $OUT) $(cached_pattern 1)"
+rm -rf tgt tgta lnk mk.sh
+
 done_testing
