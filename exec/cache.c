@@ -487,12 +487,14 @@ static void snap_fds(struct exec_cachectx *c, const struct exec_session *s)
 }
 
 /*
- * Did the step use a descriptor it inherited in a way a hit could not
- * repeat?  A regular file written (its size or mtime moved) or read
- * (its position moved); a pipe, socket or terminal open at all (what
- * goes through one cannot be seen).  /dev/null and its kin hold nothing
- * to replay; under a directory's descriptor lookups are traced.
- * Why, in words (for cache.not_stored), or NULL.
+ * Could the step have used a descriptor it inherited in a way a hit would
+ * not repeat?  What goes through one is not traced: a file open for
+ * reading (read, pread, mmap leave no mark), a directory (lookups under
+ * it name no path the step's view knows), a pipe, socket or terminal
+ * keep a step out of the cache while they are open; a file open only for
+ * writing does when the step wrote it (its size, mtime or position
+ * moved).  /dev/null and its kin hold nothing to replay.  Why, in words
+ * (for cache.not_stored), or NULL.
  */
 static char *fds_untraced(const struct exec_cachectx *c, const struct exec_session *s)
 {
@@ -501,24 +503,27 @@ static char *fds_untraced(const struct exec_cachectx *c, const struct exec_sessi
 		const struct exec_fdsnap *f = &c->fdsnap[i];
 		int fd = exec__session_fd(s, f->num);
 		struct stat st;
-		/* lookups under a directory's descriptor are traced */
-		if (f->isnull || f->isdir)
+		if (f->isnull)
 			continue;
+		if (f->isdir)
+			return xstrfmt("descriptor %d is a directory cairn's caller opened: "
+				       "lookups under it are not traced",
+				       f->num);
 		if (!f->isreg)
 			return xstrfmt("descriptor %d, which cairn's caller opened, is not a file: "
 				       "what went through it is not traced",
 				       f->num);
+		/* pread, mmap, a seek back: reads leave no mark to look for */
+		if (f->acc != O_WRONLY)
+			return xstrfmt("descriptor %d, a file cairn's caller opened for reading, "
+				       "is open: reads through it are not traced",
+				       f->num);
 		if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != f->ino || st.st_dev != f->dev)
 			continue; /* the step closed or replaced it: its state says so */
-		if (f->acc != O_RDONLY &&
-		    (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
-		     st.st_mtim.tv_nsec != f->mtime.tv_nsec))
+		if (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
+		    st.st_mtim.tv_nsec != f->mtime.tv_nsec || lseek(fd, 0, SEEK_CUR) != f->pos)
 			return xstrfmt("it wrote through descriptor %d, which cairn's caller "
 				       "opened: a hit could not write it again",
-				       f->num);
-		if (lseek(fd, 0, SEEK_CUR) != f->pos)
-			return xstrfmt("it read or moved descriptor %d, which cairn's caller "
-				       "opened: a hit could not read it again",
 				       f->num);
 	}
 	return NULL;

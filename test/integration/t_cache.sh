@@ -408,16 +408,29 @@ run_cairn run fdr.sh 3<fd.in
 run_cairn run fdr.sh 3<fd.in
 expect_eq "inherited fd read: ran again" "got a r" "$OUT $(pattern 1)"
 run_cairn why @1
-expect_match "inherited fd read: why says so" "not cached: it read or moved descriptor 3" "$OUT"
+expect_match "inherited fd read: why says so" "not cached: descriptor 3, a file cairn's caller opened for reading, is open" "$OUT"
+# Reads that move nothing (pread, mmap, listing a directory descriptor)
+# leave no mark: a file or directory open for reading keeps steps out.
+printf 'python3 -c "import os; print(os.pread(3, 2, 0).decode().strip())"\n' >fdpr.sh
+run_cairn run fdpr.sh 3<fd.in
+printf 'z\n' >fd.in
+run_cairn run fdpr.sh 3<fd.in
+expect_eq "inherited fd pread: the new content" "z r" "$OUT $(pattern 1)"
+mkdir -p fd.dir && touch fd.dir/one
+printf 'ls /proc/self/fd/3/ | wc -l\n' >fdls.sh
+run_cairn run fdls.sh 3<fd.dir
+touch fd.dir/two
+run_cairn run fdls.sh 3<fd.dir
+expect_eq "inherited directory fd: listed again" "2 r" "$OUT $(pattern 1)"
 printf 'echo p >&4\n' >fdp.sh
 for i in 1 2; do "$CAIRN" run fdp.sh 4> >(cat >>fd.piped) </dev/null; done
 sleep 0.5
 expect_eq "inherited pipe: written by every run" "p p" "$(tr '\n' ' ' <fd.piped | sed 's/ $//')"
 printf 'echo quiet\n' >fdq.sh
-run_cairn run fdq.sh 4>>fd.log 3<fd.in 5>/dev/null
-run_cairn run fdq.sh 4>>fd.log 3<fd.in 5>/dev/null
+run_cairn run fdq.sh 4>>fd.log 5>/dev/null 6</dev/null
+run_cairn run fdq.sh 4>>fd.log 5>/dev/null 6</dev/null
 expect_eq "inherited fds left alone: served" "quiet c" "$OUT $(pattern 1)"
-rm -f fdw.sh fd.log fd.in fdr.sh fdp.sh fd.piped fdq.sh
+rm -rf fdw.sh fd.log fd.in fdr.sh fdp.sh fd.piped fdq.sh fdpr.sh fdls.sh fd.dir
 
 # 13. cache stats count the hits.
 run_cairn cache stats --json
