@@ -867,7 +867,21 @@ static void note_step_start(struct exec_session *s)
 	s->nplaced = n;
 }
 
-/* The files WRITES (a record's) as the session put them in place. */
+static void place(struct exec_session *s, const char *host)
+{
+	struct stat st;
+	if (lstat(host, &st) < 0)
+		return;
+	ALLOC_GROW(s->placed, s->nplaced + 1, s->alloc_placed);
+	s->placed[s->nplaced].dev = (uint64_t)st.st_dev;
+	s->placed[s->nplaced].ino = (uint64_t)st.st_ino;
+	s->placed[s->nplaced].ctime =
+	    (uint64_t)st.st_ctim.tv_sec * 1000000000ULL + (uint64_t)st.st_ctim.tv_nsec;
+	s->nplaced++;
+}
+
+/* What WRITES (a record's) left as the session put it in place: the
+ * files, links and directories, and the directories they changed. */
 static void note_placed(struct exec_session *s, json_t *writes)
 {
 	struct strbuf host = STRBUF_INIT;
@@ -876,18 +890,16 @@ static void note_placed(struct exec_session *s, json_t *writes)
 	json_array_foreach(writes, i, w)
 	{
 		const char *path = json_string_value(json_object_get(w, "path"));
-		struct stat st;
-		if (!path || !json_is_string(json_object_get(w, "sha256")))
+		char *slash;
+		if (!path)
 			continue;
 		exec__view_host(s, path, &host);
-		if (lstat(host.buf, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		ALLOC_GROW(s->placed, s->nplaced + 1, s->alloc_placed);
-		s->placed[s->nplaced].dev = (uint64_t)st.st_dev;
-		s->placed[s->nplaced].ino = (uint64_t)st.st_ino;
-		s->placed[s->nplaced].ctime =
-		    (uint64_t)st.st_ctim.tv_sec * 1000000000ULL + (uint64_t)st.st_ctim.tv_nsec;
-		s->nplaced++;
+		place(s, host.buf);
+		slash = strrchr(host.buf, '/');
+		if (slash && slash > host.buf) {
+			*slash = '\0';
+			place(s, host.buf);
+		}
 	}
 	strbuf_release(&host);
 }

@@ -662,6 +662,17 @@ int exec__dir_hash(const char *host, char sha[SHA256_HEX_LEN + 1], size_t *count
  * place just before does not count.  A change in the same clock tick
  * before the step began counts too: at worst a step is not stored.
  */
+/* Does HOST lie in a layer only cairn and the session's steps change
+ * (the session's /tmp, its home layer, the rerun layers)? */
+static int session_made(const struct exec_session *s, const char *host)
+{
+	return (s->tmp_lower && exec__under(host, s->tmp_lower)) ||
+	    (s->home_upper && exec__under(host, s->home_upper)) ||
+	    (s->into_hide && exec__under(host, s->into_hide)) ||
+	    (s->into_view && s->into && strcmp(s->into_view, s->into) &&
+	     exec__under(host, s->into_view));
+}
+
 static int changed_while_running(const struct exec_session *s, const struct stat *st)
 {
 	uint64_t ct = (uint64_t)st->st_ctim.tv_sec * 1000000000ULL + (uint64_t)st->st_ctim.tv_nsec;
@@ -1026,7 +1037,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		if (r->kind == RK_FILE || r->kind == RK_EXEC) {
 			char sha[SHA256_HEX_LEN + 1];
 			if (!lstat(host.buf, &st) && !exec__hash_file(s, sha, host.buf, &st)) {
-				if (changed_while_running(s, &st))
+				if (!session_made(s, host.buf) && changed_while_running(s, &st))
 					json_array_append_new(changed, json_string(name.buf));
 				json_object_set_new(o, "sha256", json_string(sha));
 				json_object_set_new(o, "size",
@@ -1063,6 +1074,20 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		} else {
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size", json_null());
+		}
+		/* Changed while the step ran, whatever was looked at: a
+		 * listing, a link, metadata; an absent path through its
+		 * directory (a file that was there and went). */
+		if (r->kind != RK_FILE && r->kind != RK_EXEC) {
+			struct stat cs;
+			char *slash = r->kind == RK_ABSENT ? strrchr(host.buf, '/') : NULL;
+			if (slash && slash > host.buf)
+				*slash = '\0';
+			if (!session_made(s, host.buf) && !lstat(host.buf, &cs) &&
+			    changed_while_running(s, &cs))
+				json_array_append_new(changed, json_string(name.buf));
+			if (slash && slash > host.buf)
+				*slash = '/';
 		}
 		if (r->xattrs && r->kind != RK_ABSENT) {
 			char sha[SHA256_HEX_LEN + 1];

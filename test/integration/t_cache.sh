@@ -383,6 +383,30 @@ expect_match "changed while running: why says so" "not cached: its input live.tx
 run_cairn run live.sh
 expect_eq "changed while running: the next run runs" "new" "$OUT"
 expect_eq "changed while running: not a hit" "r" "$(pattern 1)"
+# Not only contents: a listing, a followed link, metadata, a path that
+# appears -- each changed by something outside the step while it ran.
+mkdir -p live.d && touch live.d/a
+ln -sfn live.d live.link
+for probe in 'ls live.d | wc -l; sleep 1@@touch live.d/b' \
+	'cat live.link/a; sleep 1@@mkdir -p live2.d; echo new > live2.d/a; ln -sfn live2.d live.link' \
+	'stat -c %s live.d/a; sleep 1@@echo grown > live.d/a' \
+	'test -e live.d/c && echo there || echo absent; sleep 1@@touch live.d/c'; do
+	body=${probe%%@@*}
+	change=${probe#*@@}
+	printf '%s\n' "$body" >live.sh
+	(sleep 0.4; eval "$change") &
+	writer=$!
+	run_cairn run live.sh
+	wait "$writer"
+	first=$OUT
+	expect_eq "changed while running ($body): in the record" "True" \
+		"$(rec @1 'len(r.get("changed_while_running", [])) > 0')"
+	run_cairn run live.sh
+	expect_eq "changed while running ($body): the next run runs" "r" "$(pattern 1)"
+	[ "$OUT" != "$first" ] || fail "changed while running ($body): the same output after the change: $OUT"
+done
+rm -rf live.d live2.d live.link live.sh
+
 # The previous step's output read at once is not "changed".
 printf 'echo a > fresh.txt\ncat fresh.txt > copy.txt\n' >fresh.sh
 run_cairn run fresh.sh
