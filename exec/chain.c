@@ -209,7 +209,11 @@ static int as_recorded(struct exec_session *s, const struct exec_chain *chain, j
 			if (exec__mkdir_p(p->buf, 0700) < 0)
 				return -1;
 			*slash = '/';
-			if (cache_cas_materialize(s->cairn_dir, sha, p->buf, 0644, NULL) == 0) {
+			const char *m = str(r, "mode");
+			unsigned mode = m	    ? (unsigned)strtoul(m, NULL, 8) & 0777
+			    : !strcmp(kind, "exec") ? 0755
+						    : 0644;
+			if (cache_cas_materialize(s->cairn_dir, sha, p->buf, mode, NULL) == 0) {
 				fprintf(stderr,
 					"cairn: %s has changed since the recorded steps read it; "
 					"they read the recorded version (%.8s)\n",

@@ -52,8 +52,10 @@ int lineage__earlier_run_read(const json_t *record, const json_t *read,
 
 /*
  * Did step RECORD read READ only to remove it, a companion made from its
- * own earlier output?  RECORD deleted that path, and the read version's
- * producer (PRODUCER_RECORD) made it from a path RECORD writes: GDAL
+ * own earlier output?  RECORD deleted that path, which is named after an
+ * output of RECORD (X.aux.xml beside X, X.dbf beside X.shp), and the read
+ * version's producer (PRODUCER_RECORD) made it from a path RECORD writes:
+ * GDAL
  * opens out/x.tif.aux.xml (which `gdalinfo -stats` made from the last
  * out/x.tif) and deletes it before writing out/x.tif again.  Following it
  * would lead into the previous run; lineage, status and find do not.

@@ -30,17 +30,26 @@ static const char *str(const json_t *o, const char *k)
  * in the staging directory, a sidecar missing or different there is
  * noted in result X (`sidecar`) and does not make the pipeline diverge --
  * what was computed from it, such as a statistics table, is compared as
- * an output of its own.
+ * an output of its own.  Not when it is what is verified, nor when a
+ * step of the chain read it: then it is an input like any other.
  */
-static int derived_sidecar(json_t *x, const char *staging)
+static int derived_sidecar(json_t *x, const char *staging, const struct exec_chain *chain)
 {
 	const char *path = str(x, "path");
-	size_t n = path ? strlen(path) : 0;
+	size_t n = path ? strlen(path) : 0, i, k;
 	struct stat st;
+	json_t *r;
 	char *base;
 	int ok;
-	if (n <= 8 || strcmp(path + n - 8, ".aux.xml"))
+	if (n <= 8 || strcmp(path + n - 8, ".aux.xml") || !strcmp(path, chain->target))
 		return 0;
+	/* a sidecar a step of the chain read is an input like any other */
+	for (i = 0; i < chain->nsteps; i++)
+		json_array_foreach(json_object_get(chain->steps[i].record, "reads"), k, r)
+		{
+			if (!strcmp(str(r, "path") ?: "", path))
+				return 0;
+		}
 	base = xstrfmt("%s/%.*s", staging, (int)(n - 8), path);
 	ok = lstat(base, &st) == 0 && S_ISREG(st.st_mode);
 	free(base);
@@ -300,7 +309,7 @@ static int cmd_verify_exec(int argc, char **argv)
 			free(staged);
 			if (strcmp(str(x, "result"), "identical") &&
 			    strcmp(str(x, "result"), "semantically identical") &&
-			    !derived_sidecar(x, staging))
+			    !derived_sidecar(x, staging, &chain))
 				diverged = 1;
 			json_array_append_new(outs, x);
 		}

@@ -72,12 +72,15 @@ cp dem.bak data/dem.tif
 # metadata, made again on demand) is shown, not counted.
 cat >side.sh <<'EOF'
 gdal_translate -q -srcwin 0 0 50 50 data/dem.tif out/side.tif &&
-	echo "<PAMDataset><Metadata><MDI key=\"t\">$(date +%s%N)</MDI></Metadata></PAMDataset>" > out/side.tif.aux.xml
+	echo "<PAMDataset><Metadata><MDI key=\"t\">$(date +%s%N)</MDI></Metadata></PAMDataset>" > out/side.tif.aux.xml &&
+	echo done > out/side.done
 EOF
 run_cairn run side.sh
-run_cairn verify out/side.tif.aux.xml
+run_cairn verify out/side.done
 expect_eq "verify: a differing sidecar beside its raster" 0 "$RC"
 expect_match "verify: the sidecar is shown" "out/side.tif.aux.xml +different \(a GDAL sidecar" "$OUT"
+run_cairn verify out/side.tif.aux.xml
+expect_eq "verify of the sidecar itself: it differs" 1 "$RC"
 
 # A step made non-deterministic on purpose: verify fails there (exit 1).
 cat >pipeline.sh <<'EOF'
