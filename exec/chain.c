@@ -127,6 +127,66 @@ static int copy_tree(const char *src, const char *dst, unsigned mode)
 static int as_recorded(struct exec_session *s, const struct exec_chain *chain, json_t *rec,
 		       struct strbuf *p);
 
+/* Does step REC delete PATH? */
+static int deletes(json_t *rec, const char *path)
+{
+	json_t *w;
+	size_t i;
+	json_array_foreach(json_object_get(rec, "writes"), i, w)
+	{
+		if (!strcmp(str(w, "path") ?: "", path) && !strcmp(str(w, "kind") ?: "", "deleted"))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is ID one of CHAIN's steps? */
+static int in_chain(const struct exec_chain *chain, const char *id)
+{
+	size_t i;
+	for (i = 0; id && i < chain->nsteps; i++)
+		if (!strcmp(str(chain->steps[i].record, "id") ?: "", id))
+			return 1;
+	return 0;
+}
+
+/*
+ * PATH, which the chain writes, was read by a step of the chain in a
+ * version no step of the chain made (a file edited in place: `sed -i`,
+ * `>>`): put that version at DEST.  1 done, 0 not such a path, -1 it
+ * cannot be had (the chain cannot run as recorded).
+ */
+static int initial_version(struct exec_session *s, const struct exec_chain *chain, const char *path,
+			   const char *dest)
+{
+	size_t i, k;
+	json_t *r;
+	for (i = 0; i < chain->nsteps; i++)
+		json_array_foreach(json_object_get(chain->steps[i].record, "reads"), k, r)
+		{
+			const char *sha = str(r, "sha256"), *kind = str(r, "kind"), *m;
+			unsigned mode;
+			if (strcmp(str(r, "path") ?: "", path) || !kind ||
+			    (strcmp(kind, "file") && strcmp(kind, "exec")) ||
+			    in_chain(chain, str(r, "producer")) ||
+			    deletes(chain->steps[i].record, path))
+				continue; /* (GDAL reads the old sidecar it removes) */
+			if (!sha || cache_cas_has(s->cairn_dir, sha) != 1)
+				return err_set(
+				    CAIRN_ERROR,
+				    "%s is changed in place by the chain, and the version "
+				    "its steps read (%.8s) is not stored: the chain cannot "
+				    "run as recorded",
+				    path, sha ? sha : "?");
+			m = str(r, "mode");
+			mode = m ? (unsigned)strtoul(m, NULL, 8) & 0777 : 0644;
+			if (cache_cas_materialize(s->cairn_dir, sha, dest, mode, NULL) < 0)
+				return -1;
+			return 1;
+		}
+	return 0;
+}
+
 static int into_hide(struct exec_session *s, const struct exec_chain *chain)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -156,6 +216,13 @@ static int into_hide(struct exec_session *s, const struct exec_chain *chain)
 				break;
 			}
 			*slash = '/';
+			/* Changed in place (sed -i, >>): the chain starts from the
+			 * version the steps read, not from nothing. */
+			if ((ret = initial_version(s, chain, path, p.buf)) != 0) {
+				if (ret > 0)
+					ret = 0;
+				continue;
+			}
 			if (mknod(p.buf, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
 				ret = err_errno(CAIRN_ERROR,
 						"cannot hide %s from the chain's steps", path);
@@ -230,6 +297,34 @@ static int as_recorded(struct exec_session *s, const struct exec_chain *chain, j
 		 * next step's read finds it unchanged or says it again */
 	}
 	return 0;
+}
+
+void exec__into_unhide(struct exec_session *s, json_t *writes)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct stat st;
+	json_t *w;
+	size_t i;
+	if (!s->into_hide)
+		return;
+	json_array_foreach(writes, i, w)
+	{
+		const char *path = str(w, "path"), *rest;
+		char *abs;
+		if (!path)
+			continue;
+		abs = path[0] == '/' ? xstrdup(path) : xstrfmt("%s/%s", s->root, path);
+		rest = exec__under(abs, s->into);
+		if (rest && *rest) {
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/%s", s->into_hide, rest);
+			/* a whiteout, or the version a change in place began from */
+			if (!lstat(p.buf, &st) && !S_ISDIR(st.st_mode))
+				unlink(p.buf);
+		}
+		free(abs);
+	}
+	strbuf_release(&p);
 }
 
 int exec__into_refresh(struct exec_session *s)

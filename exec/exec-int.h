@@ -138,6 +138,10 @@ struct exec_steprun {
 	struct strbuf start_text;
 };
 
+/* After a step of a rerun --into/verify chain: what it wrote into the
+ * into directory is no more hidden from the next steps. */
+void exec__into_unhide(struct exec_session *s, json_t *writes);
+
 int exec__record_init(struct exec_session *s, const struct exec_session_opts *opts);
 /* The record's view of a state (`start_state`): cwd, env, vars, functions,
  * options, args, state_sha256.  A new object. */

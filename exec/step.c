@@ -852,6 +852,34 @@ void exec__steprun_store_state(struct exec_steprun *r, struct exec_session *s)
 	strbuf_release(&r->start_text);
 }
 
+/* Keep in the content store the versions of files the step read and
+ * then changed in place (exec__steprun_end()). */
+static void store_preimages(struct exec_session *s, json_t *rec, const struct exec_commit *c)
+{
+	struct strbuf host = STRBUF_INIT;
+	json_t *r;
+	size_t i, k;
+	json_array_foreach(json_object_get(rec, "reads"), i, r)
+	{
+		const char *path = json_string_value(json_object_get(r, "path"));
+		const char *sha = json_string_value(json_object_get(r, "sha256"));
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		char got[SHA256_HEX_LEN + 1];
+		int written = 0;
+		if (!path || !sha || !kind || strcmp(kind, "file") ||
+		    cache_cas_has(s->cairn_dir, sha) == 1)
+			continue;
+		for (k = 0; k < c->nwrites && !written; k++)
+			written = c->writes[k].path && !strcmp(c->writes[k].path, path);
+		if (!written)
+			continue;
+		exec__view_host(s, path, &host);
+		if (cache_cas_put_file(got, s->cairn_dir, host.buf) < 0 || strcmp(got, sha))
+			err_clear(); /* changed meanwhile: nothing to keep */
+	}
+	strbuf_release(&host);
+}
+
 /*
  * The clock as a step begins, for exec__assemble_reads() to tell inputs
  * changed while it ran; what the session put in place before is kept
@@ -1196,6 +1224,11 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 			goto out;
 		}
 	}
+	/* A file changed in place (sed -i, >>) keeps the version the step
+	 * read, for a rerun or verify to start from (before the commit
+	 * replaces it). */
+	if (ok)
+		store_preimages(s, rec, &c);
 	/* The bytes of a committed output go to the content store (for
 	 * `cairn checkout`); a failed step's are only hashed. */
 	for (i = 0; i < c.nwrites; i++) {
@@ -1317,6 +1350,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		if (c.nops)
 			unlink(journal);
 		note_placed(s, json_object_get(rec, "writes"));
+		exec__into_unhide(s, json_object_get(rec, "writes"));
 	}
 	util_test_crash_point("committed");
 	t_d = util_now_ns();
@@ -1644,6 +1678,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 		strbuf_release(&host);
 	}
 	note_placed(s, writes);
+	exec__into_unhide(s, writes);
 
 	exec_state_release(&s->state);
 	s->state = next;

@@ -182,11 +182,8 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 	/* --into: what the into directory holds shows above the project. */
 	if (s->into && (rest = exec__under(path, s->root)) && *rest) {
 		struct stat st;
-		strbuf_addf(out, "%s/%s", s->into, rest);
-		if (!lstat(out->buf, &st))
-			return 0;
-		strbuf_reset(out);
-		/* What the chain writes is hidden until it does. */
+		/* What the chain writes is hidden until it does (the layer
+		 * above the into directory). */
 		if (s->into_hide) {
 			strbuf_addf(out, "%s/%s", s->into_hide, rest);
 			if (!lstat(out->buf, &st)) {
@@ -198,6 +195,10 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 			}
 			strbuf_reset(out);
 		}
+		strbuf_addf(out, "%s/%s", s->into, rest);
+		if (!lstat(out->buf, &st))
+			return 0;
+		strbuf_reset(out);
 	}
 	/* Innermost first: the project, a script's directory or $HOME may
 	 * be mounted inside the session's /tmp. */

@@ -137,7 +137,7 @@ static int mount_layer(const struct sandbox_layer *l, const int fds[5], struct s
 			     "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d:/proc/self/fd/%d,"
 			     "upperdir=/proc/self/fd/%d,"
 			     "workdir=/proc/self/fd/%d,userxattr,index=off,volatile",
-			     fds[3], fds[4], fds[0], fds[1], fds[2]);
+			     fds[4], fds[3], fds[0], fds[1], fds[2]);
 	else if (fds[3] >= 0)
 		n = snprintf(opts, sizeof(opts),
 			     "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"

@@ -36,9 +36,9 @@ struct sandbox_layer {
 	 * `lowerdir=TOP:LOWER`), or NULL.  It must not contain LOWER nor lie
 	 * inside it: overlayfs refuses overlapping layers. */
 	const char *lower_top;
-	/* With LOWER_TOP only: a layer between it and LOWER, of whiteouts
-	 * that hide LOWER's versions of what LOWER_TOP is to hold (rerun
-	 * --into, verify), or NULL. */
+	/* With LOWER_TOP only: a layer above it (`lowerdir=HIDE:TOP:LOWER`)
+	 * whose whiteouts hide the versions in TOP and LOWER of what is yet
+	 * to be made (rerun --into, verify), or NULL. */
 	const char *lower_hide;
 };
 

@@ -151,6 +151,38 @@ expect_eq "lineage after a run on another input: this run's steps" 2 \
 	"$(echo "$OUT" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["steps"]))')"
 run_cairn run pipeline.sh
 
+# Found by review: a hand-made file changed in place by the chain (sed -i,
+# >>) is read in the version the steps read, not hidden (F3); a recorded
+# program put back keeps its mode (F6); a second rerun into the same
+# directory reads this rerun's outputs, not the first rerun's (F8).
+mkdir -p inplace && cd inplace || exit 1
+run_cairn init
+echo "a=1" >conf.txt
+printf 'sed -i s/1/2/ conf.txt\ncat conf.txt > out.txt\necho line >> log.txt\n' >p.sh
+run_cairn run p.sh
+run_cairn verify out.txt
+expect_eq "in place: verify reproduces" 0 "$RC"
+run_cairn rerun out.txt --into alt
+expect_eq "in place: rerun --into as recorded" "0 a=2" "$RC $(cat alt/out.txt 2>&1)"
+printf '#!/bin/sh\necho v1\n' >tool.sh
+chmod +x tool.sh
+run_cairn -c 'cp tool.sh bak.sh'
+run_cairn -c './tool.sh > t.txt'
+printf '#!/bin/sh\necho v2\n' >tool.sh
+run_cairn rerun t.txt --into alt4
+expect_eq "recorded program: run in its recorded version" "0 v1" "$RC $(cat alt4/t.txt 2>&1)"
+echo v1 >in.txt
+echo v9 >in2.txt
+printf 'cat in.txt > out2.txt\ncat out2.txt > r.txt\n' >q.sh
+run_cairn run q.sh
+run_cairn rerun r.txt --with in.txt=in2.txt --into alt3
+expect_eq "rerun into a directory: first" "v9" "$(cat alt3/r.txt 2>&1)"
+echo v8 >in2.txt
+run_cairn rerun r.txt --with in.txt=in2.txt --into alt3
+expect_eq "rerun into the same directory again: this rerun's outputs" "v8 v8" \
+	"$(cat alt3/out2.txt alt3/r.txt 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+cd ..
+
 # Smaller things from the same trial.
 run_cairn why no-such-file
 expect_eq "why of a path with no record: not found" 1 "$RC"
