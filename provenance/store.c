@@ -734,8 +734,9 @@ int provenance_config_file_values(struct strvec *out, const char *path, const ch
 	int ret = 0;
 
 	git_libgit2_init();
-	if (stat(path, &sb) < 0 && errno == ENOENT)
-		goto out; /* no such file: no values */
+	/* no such file (or a $HOME that is not ours to read): no values */
+	if (stat(path, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR || errno == EACCES))
+		goto out;
 	if (git_config_open_ondisk(&cfg, path) < 0) {
 		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", path);
 		goto out;
