@@ -37,6 +37,7 @@ enum op_type {
 	OP_MKDIR = 'M', /* make directory DST with MODE if absent */
 	OP_RENAME = 'R', /* move SRC to DST (copy across filesystems) */
 	OP_CHMOD = 'C', /* set DST's mode */
+	OP_SKIP = 'S', /* nothing (recovery: an operation of a dead session's /tmp) */
 };
 
 static void add_op(struct exec_commit *c, int type, const char *src, const char *dst, unsigned mode)
@@ -337,6 +338,8 @@ static int do_op(const struct exec_op *op)
 		if (errno == EXDEV && copy_into_place(op->src, op->dst) == 0)
 			return 0;
 		return err_errno(CAIRN_ERROR, "cannot move %s into place", op->dst);
+	case OP_SKIP:
+		return 0;
 	default:
 		return err_set(CAIRN_ERROR, "corrupt journal (operation %d)", op->type);
 	}
@@ -644,11 +647,77 @@ int exec__commit_apply(const struct exec_commit *c, const char *journal)
 	return run_ops(c, 0, to, journal);
 }
 
-int exec__commit_recover(const char *journal)
+/* PATH is BASE/REST with REST a plain relative path and no link on the
+ * way below BASE (the last name aside); REST, or NULL. */
+static const char *plainly_under(const char *path, const char *base)
+{
+	const char *rest = base ? exec__under(path, base) : NULL;
+	char *copy, *slash;
+	struct stat st;
+	int ok = 1;
+	if (!rest || !util_path_plain(rest))
+		return NULL;
+	copy = xstrdup(path);
+	for (slash = copy + (rest - path); (slash = strchr(slash, '/')); slash++) {
+		*slash = '\0';
+		if (lstat(copy, &st) == 0 && !S_ISDIR(st.st_mode))
+			ok = 0;
+		*slash = '/';
+	}
+	free(copy);
+	return ok ? rest : NULL;
+}
+
+/*
+ * Are the operations of a journal found in the store ones a commit of
+ * this project makes?  The store came with the project: a planted
+ * journal must not move, delete or overwrite anything else.  A target
+ * lies in the project (not in .cairn/) or a sandbox.writable directory,
+ * and a source in .cairn/tmp/ (the steps' layers); an operation of a
+ * dead session's private /tmp (its scratch directory, gone with it) is
+ * skipped.  Else the journal is refused.
+ */
+static int journal_ok(struct exec_commit *c, const struct exec_session *s)
+{
+	char *tmp = xstrfmt("%s/tmp", s->cairn_dir);
+	const char *tdir = getenv("TMPDIR");
+	size_t i, k;
+	int ok = 1;
+	for (i = 0; ok && i < c->nops; i++) {
+		struct exec_op *op = &c->ops[i];
+		const char *base = exec__under(op->dst, s->cairn_dir) ? NULL : s->root;
+		const char *rest = plainly_under(op->dst, base), *scratch;
+		for (k = 0; !rest && k < s->writable.nr; k++)
+			rest = plainly_under(op->dst, s->writable.v[k]);
+		if (!rest) {
+			/* the session's private /tmp: $TMPDIR/cairn-XXXXXX/... */
+			scratch = exec__under(op->dst, tdir && tdir[0] == '/' ? tdir : "/tmp");
+			if (scratch && !strncmp(scratch, "cairn-", 6) && util_path_plain(scratch) &&
+			    (!op->src ||
+			     exec__under(op->src, tdir && tdir[0] == '/' ? tdir : "/tmp"))) {
+				op->type = OP_SKIP;
+				continue;
+			}
+			ok = 0;
+			break;
+		}
+		if (op->src && !plainly_under(op->src, tmp))
+			ok = 0;
+	}
+	free(tmp);
+	return ok;
+}
+
+int exec__commit_recover(const char *journal, const struct exec_session *s)
 {
 	struct exec_commit c = { 0 };
 	size_t done = 0;
 	int ret = read_journal(&c, &done, journal);
+	if (!ret && !journal_ok(&c, s))
+		ret = err_set(CAIRN_ERROR,
+			      "%s names files outside the project and its layers: not replayed "
+			      "(a journal cairn did not write; remove it)",
+			      journal);
 	if (!ret && done < c.nops)
 		ret = run_ops(&c, done, c.nops, journal);
 	exec_commit_release(&c);

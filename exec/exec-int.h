@@ -107,7 +107,7 @@ int exec__commit_prepare(const struct exec_commit *c, const char *journal);
 int exec__commit_apply(const struct exec_commit *c, const char *journal);
 
 /* Finish the operations of an interrupted commit's JOURNAL. */
-int exec__commit_recover(const char *journal);
+int exec__commit_recover(const char *journal, const struct exec_session *s);
 
 /* ---- recorded steps (step.c, trace.c) ----------------------------------- */
 

@@ -280,7 +280,7 @@ static int recover(struct exec_session *s)
 			 * its writer is storing the record. */
 			goto next;
 		}
-		if (had_journal && exec__commit_recover(journal) < 0) {
+		if (had_journal && exec__commit_recover(journal, s) < 0) {
 			ret = -1;
 			goto next;
 		}

@@ -58,6 +58,26 @@ expect_match "user writable relative: refused" "give an absolute path" "$ERR"
 rm -rf "$wdir"
 cd ..
 
+# A planted commit journal (with its record) is not replayed when it
+# names anything outside the project and its layers: it deleted and
+# overwrote the user's files.
+mkdir planted && cd planted || exit 1
+run_cairn init
+pvictim=$(mktemp -d /var/tmp/cairn-pvictim.XXXXXX)
+echo keep >"$pvictim/file"
+id=0123456789abcdef0123456789abcdef
+mkdir -p -m 700 .cairn/journal
+printf '{"id": "%s", "session": "20260101T000000Z-dead", "seq": 1, "finished": "2026-01-01T00:00:00Z", "command": "true", "writes": []}' "$id" >.cairn/journal/$id.json
+printf 'cairn-journal 1\n00000000\nD0\0\0%s\0' "$pvictim/file" >.cairn/journal/$id.journal
+run_cairn -c 'echo ran'
+expect_eq "planted journal: the victim kept" keep "$(cat "$pvictim/file" 2>&1)"
+expect_match "planted journal: said" "names files outside the project and its layers: not replayed" "$ERR"
+rm -f .cairn/journal/$id.*
+rm -rf "$pvictim"
+run_cairn -c 'echo ran'
+expect_eq "planted journal removed: the store works" "0 ran" "$RC $OUT"
+cd ..
+
 # A crafted action-cache entry (stores come with projects) cannot make a
 # hit write outside where steps write, through a link, with set-id bits,
 # or delete what no step could.
