@@ -1505,6 +1505,26 @@ static int write_ok(struct exec_session *s, json_t *w)
 	return ok;
 }
 
+/* Does write W of an entry lie below a symbolic link the same entry
+ * makes (a link to elsewhere, then a file "in" it)? */
+static int through_own_link(json_t *writes, json_t *w)
+{
+	const char *path = json_string_value(json_object_get(w, "path"));
+	json_t *x;
+	size_t i;
+	if (!path)
+		return 1;
+	json_array_foreach(writes, i, x)
+	{
+		const char *l = json_string_value(json_object_get(x, "path"));
+		const char *kind = json_string_value(json_object_get(x, "kind"));
+		size_t n = l ? strlen(l) : 0;
+		if (kind && !strcmp(kind, "symlink") && n && !strncmp(path, l, n) && path[n] == '/')
+			return 1;
+	}
+	return 0;
+}
+
 /* Directories on the way to the plan's targets that are missing now. */
 static void plan_parents(struct exec_session *s, struct exec_commit *c, json_t *writes)
 {
@@ -1567,7 +1587,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	}
 	json_array_foreach(writes, i, w)
 	{
-		if (!write_ok(s, w)) {
+		if (!write_ok(s, w) || through_own_link(writes, w)) {
 			warn("a cache entry names %s, where no step could have written: not "
 			     "served",
 			     json_string_value(json_object_get(w, "path")) ?: "(no path)");

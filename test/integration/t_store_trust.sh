@@ -108,6 +108,10 @@ for bad in "../outside-dotdot/x" "$absdir/x" "linkdir/x" "sub/../../outside-dd2/
 done
 [ -e "$T_DIR/outside-dotdot/x" ] || [ -e "$absdir" ] || [ -e "$T_DIR/outside-link/x" ] ||
 	[ -e "$T_DIR/outside-dd2/x" ] && fail "a crafted entry wrote outside the project"
+craft "[{\"path\": \"d3\", \"kind\": \"symlink\", \"target\": \"$T_DIR/outside-link\"}, {\"path\": \"d3/evil\", \"kind\": \"file\", \"sha256\": \"$sha\", \"size\": 3, \"mode\": \"0644\"}]"
+run_cairn -c 'echo hi > a.txt'
+[ -e "$T_DIR/outside-link/evil" ] && fail "a crafted entry wrote through a link it made"
+expect_match "crafted entry (through its own link): said" "where no step could have written: not served" "$ERR"
 craft '[{"path": "keep", "kind": "deleted"}, {"path": "../keep", "kind": "deleted"}]'
 run_cairn -c 'echo hi > a.txt'
 expect_eq "crafted deletion: the directory kept" keep "$(cat keep/file 2>&1)"
