@@ -6,6 +6,7 @@
 
 #include <git2/sys/odb_backend.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -214,9 +215,12 @@ static int safe_listed(const char *root)
  */
 static int store_safe(const char *root)
 {
-	static const char *const own[] = { "tmp",	 "journal",    "lineage.git", "cas",
-					   "actions",	 "index",      "config",      "lock",
-					   "cache.lock", "index.lock", ".gitignore" };
+	static const char *const own[] = {
+		"tmp",	  "journal", "lineage.git", "cas",	  "actions",	"index",
+		"config", "lock",    "cache.lock",  "index.lock", ".gitignore", "lost+found"
+	};
+	static const char *const fanout[] = { "cas", "cas/sha256", "actions",	"actions/sites",
+					      "tmp", "journal",	   "lost+found" };
 	struct strbuf p = STRBUF_INIT;
 	struct stat sb;
 	size_t i;
@@ -251,6 +255,41 @@ static int store_safe(const char *root)
 			    p.buf);
 			goto out;
 		}
+	}
+	/* and the fan-out directories that fsck and gc list to remove or
+	 * move what they find */
+	for (i = 0; !ret && i < ARRAY_SIZE(fanout); i++) {
+		DIR *d;
+		struct dirent *e;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/.cairn/%s", strcmp(root, "/") ? root : "", fanout[i]);
+		if (lstat(p.buf, &sb) < 0)
+			continue;
+		if (S_ISDIR(sb.st_mode) && !(d = opendir(p.buf)))
+			continue; /* not ours to list: nor to act on */
+		if (!S_ISDIR(sb.st_mode)) {
+			ret = err_set(CAIRN_ERROR,
+				      "%s is not a directory: a store's own files never are "
+				      "links or other things; remove it to go on",
+				      p.buf);
+			break;
+		}
+		while ((e = readdir(d))) {
+			size_t len = p.len;
+			if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
+				continue;
+			strbuf_addf(&p, "/%s", e->d_name);
+			if (lstat(p.buf, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+				ret = err_set(CAIRN_ERROR,
+					      "%s is a symbolic link: a store's own files never "
+					      "are, and cairn would write or remove through it; "
+					      "remove the link to go on",
+					      p.buf);
+				break;
+			}
+			strbuf_setlen(&p, len);
+		}
+		closedir(d);
 	}
 out:
 	strbuf_release(&p);

@@ -28,6 +28,19 @@ for link in tmp journal; do
 done
 run_cairn -c 'echo back'
 expect_eq "the store repaired by hand: used again" "0 back" "$RC $OUT"
+# One level down: the fan-out directories fsck and gc list.
+mkdir -p .cairn/actions .cairn/cas/sha256
+for link in actions/ab cas/sha256/ab lost+found; do
+	rm -rf ".cairn/$link" && ln -s "$victim" ".cairn/$link"
+	for cmd in "-c true" "fsck --repair" "cache gc"; do
+		# shellcheck disable=SC2086
+		run_cairn $cmd
+		expect_eq ".cairn/$link a link: cairn $cmd refused" 125 "$RC"
+	done
+	expect_eq ".cairn/$link a link: the victim's files kept" "precious also" \
+		"$(cat "$victim/.bashrc" "$victim/sub/file" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+	rm ".cairn/$link"
+done
 cd ..
 
 # A project cannot widen its own sandbox: sandbox.writable in its
