@@ -70,12 +70,39 @@ int lineage__deletes(const json_t *record, const char *path)
 	return 0;
 }
 
+/* Is P named after W: W plus a suffix (out/x.tif.aux.xml, .ovr), or W
+ * with another extension (out/x.dbf beside out/x.shp)? */
+static int companion(const char *p, const char *w)
+{
+	size_t n = strlen(w);
+	const char *pd, *wd, *ps, *ws;
+	if (!strncmp(p, w, n) && p[n] == '.')
+		return 1;
+	pd = strrchr(p, '.');
+	wd = strrchr(w, '.');
+	ps = strrchr(p, '/');
+	ws = strrchr(w, '/');
+	return pd && wd && (!ps || pd > ps) && (!ws || wd > ws) && pd - p == wd - w &&
+	    !strncmp(p, w, (size_t)(pd - p));
+}
+
 int lineage__circular_read(const json_t *record, const json_t *read, const json_t *producer_record)
 {
 	const char *path = lineage__str(read, "path");
 	json_t *r, *w;
 	size_t i, k;
+	int named = 0;
 	if (!lineage__deletes(record, path) || !json_is_object(producer_record))
+		return 0;
+	/* a companion of an output of the step: named after it */
+	json_array_foreach(json_object_get(record, "writes"), k, w)
+	{
+		const char *wk = lineage__str(w, "kind"), *wp = lineage__str(w, "path");
+		if (wk && wp && (!strcmp(wk, "file") || !strcmp(wk, "symlink")) &&
+		    companion(path, wp))
+			named = 1;
+	}
+	if (!named)
 		return 0;
 	json_array_foreach(json_object_get(producer_record, "reads"), i, r)
 	{

@@ -183,6 +183,18 @@ expect_eq "rerun into the same directory again: this rerun's outputs" "v8 v8" \
 	"$(cat alt3/out2.txt alt3/r.txt 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 cd ..
 
+# A file read and deleted that is not named after an output of the step
+# is an input as usual (an accumulator), companion rule or not.
+mkdir -p acc && cd acc || exit 1
+run_cairn init
+echo in1 >in.txt
+echo base >out.txt
+printf 'tr a-z A-Z < out.txt > state.txt\ncat state.txt in.txt > out.txt; rm state.txt\n' >acc.sh
+run_cairn run acc.sh
+run_cairn lineage out.txt
+expect_match "accumulator: the step that made state.txt is in the lineage" "step [0-9a-f]+  tr a-z A-Z" "$OUT"
+cd ..
+
 # Smaller things from the same trial.
 run_cairn why no-such-file
 expect_eq "why of a path with no record: not found" 1 "$RC"
