@@ -140,6 +140,21 @@ static int deletes(json_t *rec, const char *path)
 	return 0;
 }
 
+/* The mode a step of CHAIN gave PATH when it wrote it, or NULL (a file
+ * changed in place keeps its mode: an edited program stays runnable). */
+static const char *written_mode(const struct exec_chain *chain, const char *path)
+{
+	json_t *w;
+	size_t i, k;
+	for (i = 0; i < chain->nsteps; i++)
+		json_array_foreach(json_object_get(chain->steps[i].record, "writes"), k, w)
+		{
+			if (!strcmp(str(w, "path") ?: "", path) && str(w, "mode"))
+				return str(w, "mode");
+		}
+	return NULL;
+}
+
 /* Is ID one of CHAIN's steps? */
 static int in_chain(const struct exec_chain *chain, const char *id)
 {
@@ -179,6 +194,8 @@ static int initial_version(struct exec_session *s, const struct exec_chain *chai
 				    "run as recorded",
 				    path, sha ? sha : "?");
 			m = str(r, "mode");
+			if (!m)
+				m = written_mode(chain, path);
 			mode = m ? (unsigned)strtoul(m, NULL, 8) & 0777 : 0644;
 			if (cache_cas_materialize(s->cairn_dir, sha, dest, mode, NULL) < 0)
 				return -1;

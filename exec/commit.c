@@ -288,7 +288,10 @@ static int copy_into_place(const char *src, const char *dst)
 		char buf[65536];
 		ssize_t n;
 		in = open(src, O_RDONLY | O_CLOEXEC);
-		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+		/* never through something planted at the temporary name */
+		unlink(tmp);
+		out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			   st.st_mode & 07777);
 		if (in < 0 || out < 0)
 			goto out;
 		while ((n = read(in, buf, sizeof(buf))) > 0)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@ enum job_op { JOB_INFO, JOB_FINGERPRINT, JOB_DIFF, JOB_REMOTE };
 /* What one job may take: address space, CPU seconds, seconds in all. */
 #define FORMATS_JOB_MEM (8ULL << 30)
 #define FORMATS_JOB_CPU 600
-#define FORMATS_JOB_WALL 900
+#define FORMATS_JOB_WALL 300
 
 struct job {
 	enum job_op op;
@@ -102,6 +103,7 @@ static void confine_job(const struct job *j)
 		rl.rlim_cur = FORMATS_JOB_CPU;
 		setrlimit(RLIMIT_CPU, &rl);
 	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* not outliving the helper */
 	alarm(FORMATS_JOB_WALL);
 }
 
@@ -273,6 +275,10 @@ int main(void)
 	char *text;
 
 	util_progname = "cairn-formats";
+	/* gone with cairn (a job that hangs does not keep it) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		return 1;
 	if (strbuf_read_fd(&sb, 0) < 0)
 		die("cannot read the jobs: %s", err_last());
 	jobs = json_loadb(sb.buf, sb.len, 0, &jerr);

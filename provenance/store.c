@@ -296,6 +296,19 @@ out:
 	return ret;
 }
 
+/*
+ * libgit2 set up for cairn's own repository: no user, XDG or system git
+ * configuration is looked for ($HOME may be another user's, under setpriv
+ * or sudo, and a user's git settings are not the store's).
+ */
+static void git_init(void)
+{
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, "");
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, "");
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
+}
+
 int provenance_store_open(struct prov_store **out, const char *root, int create)
 {
 	struct prov_store *st = NULL;
@@ -303,7 +316,7 @@ int provenance_store_open(struct prov_store **out, const char *root, int create)
 	char *abs = NULL;
 	int ret = -1;
 
-	git_libgit2_init();
+	git_init();
 	/* Every object the store links to was written by this code a moment
 	 * before: libgit2 need not re-check that it exists (an open() each). */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
@@ -772,7 +785,7 @@ int provenance_config_file_values(struct strvec *out, const char *path, const ch
 	struct stat sb;
 	int ret = 0;
 
-	git_libgit2_init();
+	git_init();
 	/* no such file (or a $HOME that is not ours to read): no values */
 	if (stat(path, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR || errno == EACCES))
 		goto out;

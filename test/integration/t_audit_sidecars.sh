@@ -171,6 +171,12 @@ run_cairn -c './tool.sh > t.txt'
 printf '#!/bin/sh\necho v2\n' >tool.sh
 run_cairn rerun t.txt --into alt4
 expect_eq "recorded program: run in its recorded version" "0 v1" "$RC $(cat alt4/t.txt 2>&1)"
+printf '#!/bin/sh\necho tool-a\n' >edit.sh
+chmod +x edit.sh
+printf 'sed -i s/tool-a/tool-b/ edit.sh\n./edit.sh > e.txt\n' >pe.sh
+run_cairn run pe.sh
+run_cairn verify e.txt
+expect_eq "a program edited in place: verify reproduces" 0 "$RC"
 echo v1 >in.txt
 echo v9 >in2.txt
 printf 'cat in.txt > out2.txt\ncat out2.txt > r.txt\n' >q.sh
