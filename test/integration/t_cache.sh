@@ -407,6 +407,19 @@ for probe in 'ls live.d | wc -l; sleep 1@@touch live.d/b' \
 done
 rm -rf live.d live2.d live.link live.sh
 
+# A step run ahead of its turn (replay --jobs 2) that probed a directory
+# the step before it commits into is still stored (the session's own
+# commit is not a change from outside).
+mkdir -p ahead && echo 1 >ahead/in1 && echo 2 >ahead/in2
+printf 'sleep 0.3; cat ahead/in1 > ahead/a.txt; sleep 0.3\n[ -e ahead/b.aux ] || echo none > /dev/null; sleep 1; cat ahead/in2 > ahead/b.txt\n' >ahead.sh
+run_cairn run ahead.sh
+echo 11 >ahead/in1
+echo 22 >ahead/in2
+run_cairn replay --jobs 2 ahead.sh
+run_cairn replay --jobs 2 ahead.sh
+expect_eq "a step run ahead: stored, so served next time" "c c" "$(pattern 2)"
+rm -rf ahead ahead.sh
+
 # The previous step's output read at once is not "changed".
 printf 'echo a > fresh.txt\ncat fresh.txt > copy.txt\n' >fresh.sh
 run_cairn run fresh.sh
