@@ -31,6 +31,17 @@ enum job_op { JOB_INFO, JOB_FINGERPRINT, JOB_DIFF, JOB_REMOTE };
 #define FORMATS_JOB_CPU 600
 #define FORMATS_JOB_WALL 300
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FORMATS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FORMATS_ASAN 1
+#endif
+#endif
+#ifndef FORMATS_ASAN
+#define FORMATS_ASAN 0
+#endif
+
 struct job {
 	enum job_op op;
 	enum formats_kind kind;
@@ -93,7 +104,9 @@ static void confine_job(const struct job *j)
 		setenv("GDAL_HTTP_MAX_RETRY", "0", 1);
 		setenv("GDAL_HTTP_TIMEOUT", "1", 1);
 	}
-	if (getrlimit(RLIMIT_AS, &rl) == 0 &&
+	/* (Not under AddressSanitizer, whose shadow memory is terabytes of
+	 * address space.) */
+	if (!FORMATS_ASAN && getrlimit(RLIMIT_AS, &rl) == 0 &&
 	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FORMATS_JOB_MEM)) {
 		rl.rlim_cur = FORMATS_JOB_MEM;
 		setrlimit(RLIMIT_AS, &rl);
