@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,51 @@ static int derived_sidecar(json_t *x, const char *staging, const struct exec_cha
 				    json_string("GDAL's derived metadata, made again on demand: "
 						"not counted as a difference"));
 	return ok;
+}
+
+/* Did a step of CHAIN record writing PATH? */
+static int recorded_write(const struct exec_chain *chain, const char *path)
+{
+	json_t *w;
+	size_t i, k;
+	for (i = 0; i < chain->nsteps; i++)
+		json_array_foreach(json_object_get(chain->steps[i].record, "writes"), k, w)
+		{
+			if (!strcmp(str(w, "path") ?: "", path))
+				return 1;
+		}
+	return 0;
+}
+
+/* The files under STAGING/REL that no step of the recorded run wrote:
+ * {path, sidecar?} into OUT (a file in one run only is reported). */
+static void only_here(json_t *out, const struct exec_chain *chain, const char *staging,
+		      const char *rel)
+{
+	char *dir = *rel ? xstrfmt("%s/%s", staging, rel) : xstrdup(staging);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char *sub, *full;
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		sub = *rel ? xstrfmt("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		full = xstrfmt("%s/%s", staging, sub);
+		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+			only_here(out, chain, staging, sub);
+		} else if (!recorded_write(chain, sub)) {
+			json_t *x =
+			    json_pack("{s:s, s:s}", "path", sub, "result", "only in this run");
+			derived_sidecar(x, staging, chain);
+			json_array_append_new(out, x);
+		}
+		free(full);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
 }
 
 /* Compare one recorded write W with the file at STAGED: an object
@@ -180,10 +226,17 @@ static void print_report(const json_t *rep)
 		    printf("      the step read %s: its output may differ from run to run\n",
 			   json_string_value(o) ? json_string_value(o) : "?");
 	}
+	json_array_foreach(json_object_get(rep, "only_in_this_run"), k, o)
+	{
+		printf("  only in this run: %s%s\n", str(o, "path"),
+		       json_object_get(o, "sidecar") ? " (a GDAL sidecar: not counted)" : "");
+	}
 	if (first)
 		printf("first divergent step: %.8s (%s)\n", first,
 		       str(rep, "first_divergent_command") ? str(rep, "first_divergent_command")
 							   : "");
+	else if (!json_is_true(json_object_get(rep, "reproducible")))
+		printf("not reproduced: this run made files the recorded one did not\n");
 	else
 		printf("reproduced: every output is identical or semantically identical\n");
 }
@@ -335,6 +388,18 @@ static int cmd_verify_exec(int argc, char **argv)
 		json_array_append_new(steps, s);
 	}
 	json_object_set_new(rep, "steps", steps);
+	{
+		/* Files this run made that the recorded run did not */
+		json_t *extra = json_array();
+		size_t e;
+		only_here(extra, &chain, staging, "");
+		for (e = 0; e < json_array_size(extra); e++) {
+			json_t *x = json_array_get(extra, e);
+			if (!json_object_get(x, "sidecar"))
+				differs = 1;
+		}
+		json_object_set_new(rep, "only_in_this_run", extra);
+	}
 	json_object_set_new(rep, "reproducible", json_boolean(!differs));
 	if (!json_object_get(rep, "first_divergent"))
 		json_object_set_new(rep, "first_divergent", json_null());

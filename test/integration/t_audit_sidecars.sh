@@ -82,6 +82,18 @@ expect_match "verify: the sidecar is shown" "out/side.tif.aux.xml +different \(a
 run_cairn verify out/side.tif.aux.xml
 expect_eq "verify of the sidecar itself: it differs" 1 "$RC"
 
+# A file that exists in one run only is reported as such: missing above;
+# made only by the verify run here.
+printf 'if [ -e only.flag ]; then echo x > out/only.txt; fi; echo o > o.txt\n' >only.sh
+run_cairn run only.sh
+touch only.flag
+run_cairn verify o.txt
+expect_eq "verify: a file made only by this run" 1 "$RC"
+expect_match "verify: it is named" "only in this run: out/only.txt" "$OUT"
+rm -f only.flag
+run_cairn verify o.txt
+expect_eq "verify: without it, reproduced" 0 "$RC"
+
 # A step made non-deterministic on purpose: verify fails there (exit 1).
 cat >pipeline.sh <<'EOF'
 gdal_translate -q -srcwin 0 0 100 100 data/dem.tif out/clip.tif
