@@ -204,6 +204,37 @@ static int initial_version(struct exec_session *s, const struct exec_chain *chai
 	return 0;
 }
 
+/* The longest of DIRS that PATH lies strictly below, or NULL. */
+static const char *dir_above(const struct strvec *dirs, const char *path)
+{
+	const char *best = NULL;
+	size_t i, n, bn = 0;
+	for (i = 0; i < dirs->nr; i++) {
+		n = strlen(dirs->v[i]);
+		if (n > bn && !strncmp(path, dirs->v[i], n) && path[n] == '/') {
+			best = dirs->v[i];
+			bn = n;
+		}
+	}
+	return best;
+}
+
+/* A whiteout at HIDE/PATH (its directories made as plain ones). */
+static int whiteout(struct exec_session *s, const char *path, struct strbuf *p)
+{
+	char *slash;
+	strbuf_reset(p);
+	strbuf_addf(p, "%s/%s", s->into_hide, path);
+	slash = strrchr(p->buf, '/');
+	*slash = '\0';
+	if (exec__mkdir_p(p->buf, 0700) < 0)
+		return -1;
+	*slash = '/';
+	if (mknod(p->buf, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
+		return err_errno(CAIRN_ERROR, "cannot hide %s from the chain's steps", path);
+	return 0;
+}
+
 static int into_hide(struct exec_session *s, const struct exec_chain *chain)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -216,6 +247,24 @@ static int into_hide(struct exec_session *s, const struct exec_chain *chain)
 	exec__remove_tree(s->into_hide);
 	if (mkdir(s->into_hide, 0700) < 0)
 		return err_errno(CAIRN_ERROR, "cannot create %s", s->into_hide);
+	strvec_clear(&s->into_dirs);
+	strvec_clear(&s->into_later);
+	/* Directories the chain makes did not exist when it began: hidden
+	 * whole (`mkdir d` without -p, `[ -d d ]` see what the recorded
+	 * steps saw); what lies below them waits for them to be made. */
+	for (i = 0; i < chain->nsteps; i++)
+		json_array_foreach(json_object_get(chain->steps[i].record, "writes"), k, w)
+		{
+			const char *path = str(w, "path");
+			if (path && !strcmp(str(w, "kind") ?: "", "dir") && util_path_plain(path))
+				strvec_push(&s->into_dirs, path);
+		}
+	for (i = 0; !ret && i < s->into_dirs.nr; i++) {
+		if (dir_above(&s->into_dirs, s->into_dirs.v[i]))
+			strvec_push(&s->into_later, s->into_dirs.v[i]);
+		else
+			ret = whiteout(s, s->into_dirs.v[i], &p);
+	}
 	for (i = 0; !ret && i < chain->nsteps; i++) {
 		json_array_foreach(json_object_get(chain->steps[i].record, "writes"), k, w)
 		{
@@ -224,6 +273,10 @@ static int into_hide(struct exec_session *s, const struct exec_chain *chain)
 			if (!path || !kind || (strcmp(kind, "file") && strcmp(kind, "symlink")) ||
 			    !util_path_plain(path))
 				continue;
+			if (dir_above(&s->into_dirs, path)) {
+				strvec_push(&s->into_later, path);
+				continue;
+			}
 			strbuf_reset(&p);
 			strbuf_addf(&p, "%s/%s", s->into_hide, path);
 			slash = strrchr(p.buf, '/');
@@ -270,7 +323,7 @@ static int as_recorded(struct exec_session *s, const struct exec_chain *chain, j
 		struct stat st;
 		int subst = 0;
 		if (!path || !sha || !kind || (strcmp(kind, "file") && strcmp(kind, "exec")) ||
-		    !util_path_plain(path) || str(r, "role"))
+		    !util_path_plain(path) || str(r, "role") || dir_above(&s->into_dirs, path))
 			continue;
 		json_array_foreach(chain->with, j, x)
 		{
@@ -316,6 +369,52 @@ static int as_recorded(struct exec_session *s, const struct exec_chain *chain, j
 	return 0;
 }
 
+/* Does WRITES (a record's) name REST below the into directory? */
+static int writes_rest(const struct exec_session *s, json_t *writes, const char *rest)
+{
+	json_t *w;
+	size_t i;
+	int found = 0;
+	json_array_foreach(writes, i, w)
+	{
+		const char *path = str(w, "path");
+		char *abs;
+		const char *r;
+		if (!path || found)
+			continue;
+		abs = path[0] == '/' ? xstrdup(path) : xstrfmt("%s/%s", s->root, path);
+		r = exec__under(abs, s->into);
+		found = r && !strcmp(r, rest);
+		free(abs);
+	}
+	return found;
+}
+
+/* Directory DIR of the chain is made now: what lies right below it
+ * (no other waiting directory between) and is not made by this step
+ * is hidden now. */
+static void unhide_dir(struct exec_session *s, json_t *writes, const char *dir, struct strbuf *p)
+{
+	size_t i, n = 0;
+	int made = 0;
+	for (i = 0; i < s->into_dirs.nr; i++)
+		made |= !strcmp(s->into_dirs.v[i], dir);
+	if (!made)
+		return;
+	for (i = 0; i < s->into_later.nr; i++) {
+		char *q = s->into_later.v[i];
+		const char *above = dir_above(&s->into_dirs, q);
+		if (above && !strcmp(above, dir)) {
+			if (!writes_rest(s, writes, q) && whiteout(s, q, p) < 0)
+				err_clear();
+			free(q);
+			continue;
+		}
+		s->into_later.v[n++] = q;
+	}
+	s->into_later.nr = n;
+}
+
 void exec__into_unhide(struct exec_session *s, json_t *writes)
 {
 	struct strbuf p = STRBUF_INIT;
@@ -338,6 +437,7 @@ void exec__into_unhide(struct exec_session *s, json_t *writes)
 			/* a whiteout, or the version a change in place began from */
 			if (!lstat(p.buf, &st) && !S_ISDIR(st.st_mode))
 				unlink(p.buf);
+			unhide_dir(s, writes, rest, &p);
 		}
 		free(abs);
 	}

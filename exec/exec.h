@@ -303,6 +303,9 @@ struct exec_session {
 	/* rerun --into, verify: whiteouts of what the chain writes, hiding
 	 * the working tree's versions from its steps (exec__into_hide()) */
 	char *into_hide;
+	/* the directories the chain makes (hidden whole until made), and the
+	 * paths below them whose whiteouts wait until their directory is */
+	struct strvec into_dirs, into_later;
 	/* Set by the chain runner (chain.c): the record's `rerun` object for
 	 * the next step, or NULL. */
 	struct json_t *rerun;

@@ -560,6 +560,8 @@ void exec__record_release(struct exec_session *s)
 	free(s->into_name);
 	free(s->into_view);
 	free(s->into_hide);
+	strvec_clear(&s->into_dirs);
+	strvec_clear(&s->into_later);
 }
 
 /* ---- one step -------------------------------------------------------------- */

@@ -185,7 +185,22 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 		/* What the chain writes is hidden until it does (the layer
 		 * above the into directory). */
 		if (s->into_hide) {
+			char *slash;
 			strbuf_addf(out, "%s/%s", s->into_hide, rest);
+			/* below a directory the chain is yet to make: absent */
+			for (slash = strchr(out->buf + strlen(s->into_hide) + 1, '/'); slash;
+			     slash = strchr(slash + 1, '/')) {
+				int gone;
+				*slash = '\0';
+				gone = !lstat(out->buf, &st) && S_ISCHR(st.st_mode) &&
+				    st.st_rdev == makedev(0, 0);
+				*slash = '/';
+				if (gone) {
+					strbuf_reset(out);
+					strbuf_addstr(out, path);
+					return 1;
+				}
+			}
 			if (!lstat(out->buf, &st)) {
 				if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(0, 0))
 					return 0; /* an input in its recorded version */

@@ -82,6 +82,15 @@ expect_match "verify: the sidecar is shown" "out/side.tif.aux.xml +different \(a
 run_cairn verify out/side.tif.aux.xml
 expect_eq "verify of the sidecar itself: it differs" 1 "$RC"
 
+# Directories the chain makes are hidden until it makes them: `mkdir d`
+# without -p and `[ -d d ]` see what the recorded run saw (G5).
+printf 'mkdir resd\necho a > resd/a.txt; mkdir resd/sub; echo s > resd/sub/b.txt\n[ -d cached ] && echo cached > dirs.txt || echo fresh > dirs.txt; mkdir cached; cat resd/a.txt resd/sub/b.txt >> dirs.txt\n' >dirs.sh
+run_cairn run dirs.sh
+run_cairn verify dirs.txt
+expect_eq "verify: directories the chain makes" 0 "$RC"
+run_cairn rerun dirs.txt --into altd
+expect_eq "rerun --into: directories the chain makes" "0 fresh a s" "$RC $(cat altd/dirs.txt 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+
 # A file that exists in one run only is reported as such: missing above;
 # made only by the verify run here.
 printf 'if [ -e only.flag ]; then echo x > out/only.txt; fi; echo o > o.txt\n' >only.sh
