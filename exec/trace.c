@@ -1092,21 +1092,20 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			json_object_set_new(o, "size", json_null());
 		}
 		/* Changed while the step ran, whatever was looked at: a
-		 * listing, a link, metadata; an absent path through its
-		 * directory (a file that was there and went). */
+		 * listing, a link, a file's metadata (a file that appeared).
+		 * Not a directory only stat'ed, nor the directory of a path
+		 * found absent: any entry made in it moves its ctime, and a
+		 * home directory changes all the time. */
 		/* (Not in a step run ahead of its turn: the session commits
 		 * the steps before it into those directories meanwhile, and
 		 * its turn checks its reads against their writes.) */
-		if (r->kind != RK_FILE && r->kind != RK_EXEC && !s->gate) {
+		if ((r->kind == RK_DIR || r->kind == RK_SYMLINK || r->kind == RK_STAT) &&
+		    !s->gate) {
 			struct stat cs;
-			char *slash = r->kind == RK_ABSENT ? strrchr(host.buf, '/') : NULL;
-			if (slash && slash > host.buf)
-				*slash = '\0';
 			if (!session_made(s, host.buf) && !lstat(host.buf, &cs) &&
+			    (r->kind != RK_STAT || !S_ISDIR(cs.st_mode)) &&
 			    changed_while_running(s, &cs))
 				json_array_append_new(changed, json_string(name.buf));
-			if (slash && slash > host.buf)
-				*slash = '/';
 		}
 		if (r->xattrs && r->kind != RK_ABSENT) {
 			char sha[SHA256_HEX_LEN + 1];
