@@ -650,9 +650,7 @@ int exec__commit_apply(const struct exec_commit *c, const char *journal)
 	return run_ops(c, 0, to, journal);
 }
 
-/* PATH is BASE/REST with REST a plain relative path and no link on the
- * way below BASE (the last name aside); REST, or NULL. */
-static const char *plainly_under(const char *path, const char *base)
+const char *exec__plainly_under(const char *path, const char *base)
 {
 	const char *rest = base ? exec__under(path, base) : NULL;
 	char *copy, *slash;
@@ -689,9 +687,9 @@ static int journal_ok(struct exec_commit *c, const struct exec_session *s)
 	for (i = 0; ok && i < c->nops; i++) {
 		struct exec_op *op = &c->ops[i];
 		const char *base = exec__under(op->dst, s->cairn_dir) ? NULL : s->root;
-		const char *rest = plainly_under(op->dst, base), *scratch;
+		const char *rest = exec__plainly_under(op->dst, base), *scratch;
 		for (k = 0; !rest && k < s->writable.nr; k++)
-			rest = plainly_under(op->dst, s->writable.v[k]);
+			rest = exec__plainly_under(op->dst, s->writable.v[k]);
 		if (!rest) {
 			/* the session's private /tmp: $TMPDIR/cairn-XXXXXX/... */
 			scratch = exec__under(op->dst, tdir && tdir[0] == '/' ? tdir : "/tmp");
@@ -704,7 +702,7 @@ static int journal_ok(struct exec_commit *c, const struct exec_session *s)
 			ok = 0;
 			break;
 		}
-		if (op->src && !plainly_under(op->src, tmp))
+		if (op->src && !exec__plainly_under(op->src, tmp))
 			ok = 0;
 	}
 	free(tmp);

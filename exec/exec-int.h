@@ -108,6 +108,10 @@ int exec__commit_apply(const struct exec_commit *c, const char *journal);
 
 /* Finish the operations of an interrupted commit's JOURNAL. */
 int exec__commit_recover(const char *journal, const struct exec_session *s);
+/* PATH is BASE/REST with REST a plain relative path and no link on the
+ * way below BASE (the last name aside): REST, or NULL.  What a journal
+ * or a cache entry from the store may name. */
+const char *exec__plainly_under(const char *path, const char *base);
 
 /* ---- recorded steps (step.c, trace.c) ----------------------------------- */
 

@@ -868,12 +868,12 @@ static void store_preimages(struct exec_session *s, json_t *rec, const struct ex
 		const char *kind = json_string_value(json_object_get(r, "kind"));
 		char got[SHA256_HEX_LEN + 1];
 		int written = 0;
-		if (!path || !sha || !kind || strcmp(kind, "file") ||
-		    cache_cas_has(s->cairn_dir, sha) == 1)
+		if (!path || !sha || !kind || strcmp(kind, "file"))
 			continue;
+		/* (the content store only for a file the step also wrote) */
 		for (k = 0; k < c->nwrites && !written; k++)
 			written = c->writes[k].path && !strcmp(c->writes[k].path, path);
-		if (!written)
+		if (!written || cache_cas_has(s->cairn_dir, sha) == 1)
 			continue;
 		exec__view_host(s, path, &host);
 		if (cache_cas_put_file(got, s->cairn_dir, host.buf) < 0 || strcmp(got, sha))
@@ -1459,10 +1459,9 @@ static int write_ok(struct exec_session *s, json_t *w)
 	const char *path = json_string_value(json_object_get(w, "path"));
 	const char *kind = json_string_value(json_object_get(w, "kind"));
 	const char *rest = NULL, *base = s->root;
-	struct strbuf host = STRBUF_INIT;
-	size_t i, start;
-	char *slash;
-	int ok = 1;
+	struct strbuf host = STRBUF_INIT, top = STRBUF_INIT;
+	size_t i;
+	int ok;
 
 	if (!path || !kind ||
 	    (strcmp(kind, "file") && strcmp(kind, "symlink") && strcmp(kind, "dir") &&
@@ -1492,17 +1491,10 @@ static int write_ok(struct exec_session *s, json_t *w)
 	if (!rest || !util_path_plain(rest))
 		return 0;
 	/* No link on the way (the last name is replaced, not followed). */
-	exec__view_host(s, base, &host);
-	start = host.len;
-	strbuf_addf(&host, "/%s", rest);
-	for (slash = strchr(host.buf + start + 1, '/'); slash && ok;
-	     slash = strchr(slash + 1, '/')) {
-		struct stat st;
-		*slash = '\0';
-		if (lstat(host.buf, &st) == 0 && !S_ISDIR(st.st_mode))
-			ok = 0;
-		*slash = '/';
-	}
+	exec__view_host(s, base, &top);
+	strbuf_addf(&host, "%s/%s", top.buf, rest);
+	ok = exec__plainly_under(host.buf, top.buf) != NULL;
+	strbuf_release(&top);
 	strbuf_release(&host);
 	return ok;
 }

@@ -1044,15 +1044,18 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		struct read *r = &arr[i];
 		json_t *o = json_object();
 		struct stat st;
+		int have;
 		host_path(&c, r->path, &host);
 		/* --into: a file the into directory supplied is named there. */
 		exec__record_name(s, &name,
 				  s->into && exec__under(host.buf, s->into) ? host.buf : r->path);
 		json_object_set_new(o, "path", json_string(name.buf));
 		json_object_set_new(o, "kind", json_string(kind_names[r->kind]));
+		/* what lies there now: one look for every kind of read */
+		have = r->kind != RK_ABSENT && !lstat(host.buf, &st);
 		if (r->kind == RK_FILE || r->kind == RK_EXEC) {
 			char sha[SHA256_HEX_LEN + 1];
-			if (!lstat(host.buf, &st) && !exec__hash_file(s, sha, host.buf, &st)) {
+			if (have && !exec__hash_file(s, sha, host.buf, &st)) {
 				if (!session_made(s, host.buf) && changed_while_running(s, &st))
 					json_array_append_new(changed, json_string(name.buf));
 				json_object_set_new(o, "sha256", json_string(sha));
@@ -1067,7 +1070,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			}
 		} else if (r->kind == RK_DIR) {
 			dir_entry(host.buf, o);
-		} else if (r->kind == RK_STAT && !lstat(host.buf, &st)) {
+		} else if (r->kind == RK_STAT && have) {
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size",
 					    S_ISREG(st.st_mode)
@@ -1099,14 +1102,10 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		/* (Not in a step run ahead of its turn: the session commits
 		 * the steps before it into those directories meanwhile, and
 		 * its turn checks its reads against their writes.) */
-		if ((r->kind == RK_DIR || r->kind == RK_SYMLINK || r->kind == RK_STAT) &&
-		    !s->gate) {
-			struct stat cs;
-			if (!session_made(s, host.buf) && !lstat(host.buf, &cs) &&
-			    (r->kind != RK_STAT || !S_ISDIR(cs.st_mode)) &&
-			    changed_while_running(s, &cs))
-				json_array_append_new(changed, json_string(name.buf));
-		}
+		if ((r->kind == RK_DIR || r->kind == RK_SYMLINK || r->kind == RK_STAT) && have &&
+		    !s->gate && (r->kind != RK_STAT || !S_ISDIR(st.st_mode)) &&
+		    !session_made(s, host.buf) && changed_while_running(s, &st))
+			json_array_append_new(changed, json_string(name.buf));
 		if (r->xattrs && r->kind != RK_ABSENT) {
 			char sha[SHA256_HEX_LEN + 1];
 			exec__xattr_hash(host.buf, sha);
