@@ -1467,26 +1467,22 @@ static int write_ok(struct exec_session *s, json_t *w)
 	    (strcmp(kind, "file") && strcmp(kind, "symlink") && strcmp(kind, "dir") &&
 	     strcmp(kind, "deleted")))
 		return 0;
+	/* (exec__under() gives what follows DIR/, "" for DIR itself) */
 	if (path[0] != '/') {
 		rest = path;
 	} else if ((rest = exec__under(path, "/tmp")) && *rest) {
 		base = "/tmp";
-		rest++;
 	} else {
 		rest = NULL;
 		for (i = 0; !rest && i < s->writable.nr; i++)
-			if ((rest = exec__under(path, s->writable.v[i])) && *rest) {
+			if ((rest = exec__under(path, s->writable.v[i])) && *rest)
 				base = s->writable.v[i];
-				rest++;
-			} else {
+			else
 				rest = NULL;
-			}
-		if (!rest && s->into && (rest = exec__under(path, s->into)) && *rest) {
+		if (!rest && s->into && (rest = exec__under(path, s->into)) && *rest)
 			base = s->into;
-			rest++;
-		} else if (!rest || !*rest) {
+		else if (!rest || !*rest)
 			rest = NULL;
-		}
 	}
 	if (!rest || !util_path_plain(rest))
 		return 0;

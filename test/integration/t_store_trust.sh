@@ -128,6 +128,12 @@ expect_match "crafted entry (through its own link): said" "where no step could h
 craft '[{"path": "keep", "kind": "deleted"}, {"path": "../keep", "kind": "deleted"}]'
 run_cairn -c 'echo hi > a.txt'
 expect_eq "crafted deletion: the directory kept" keep "$(cat keep/file 2>&1)"
+# Entries a step really made under the session's /tmp are served (a
+# one-letter name lost its first letter and was refused).
+run_cairn -c 'echo t > /tmp/a; mkdir -p /tmp/dd; echo u > /tmp/dd/s; echo v > tmpw.txt'
+run_cairn -c 'echo t > /tmp/a; mkdir -p /tmp/dd; echo u > /tmp/dd/s; echo v > tmpw.txt'
+expect_eq "writes under the session /tmp: served" "True" "$(rec @1 'r["cached"]')"
+expect_eq "writes under the session /tmp: nothing said" "" "$ERR"
 # A well-formed entry whose mode has set-id bits: served without them.
 craft "[{\"path\": \"a.txt\", \"kind\": \"file\", \"sha256\": \"$sha\", \"size\": 3, \"mode\": \"6755\"}]"
 rm a.txt
