@@ -489,8 +489,22 @@ int prov__ref_set(struct prov_store *st, const char *name, const git_oid *oid, c
 		st->npending++;
 		return 0;
 	}
-	if (git_reference_create(&ref, st->repo, name, oid, 1, msg) < 0)
+	if (git_reference_create(&ref, st->repo, name, oid, 1, msg) == GIT_ELOCKED) {
+		/*
+		 * Every ref is written under the store's lock (prov__lock(),
+		 * held by the caller), so a ref's .lock file is a dead
+		 * writer's, left by a crash or a power loss: it would block
+		 * the store for ever.
+		 */
+		char *stale = xstrfmt("%s/lineage.git/%s.lock", st->dir, name);
+		git_error_clear();
+		unlink(stale);
+		free(stale);
+		if (git_reference_create(&ref, st->repo, name, oid, 1, msg) < 0)
+			return prov__git_err(CAIRN_ERROR, "cannot update %s", name);
+	} else if (!ref) {
 		return prov__git_err(CAIRN_ERROR, "cannot update %s", name);
+	}
 	git_reference_free(ref);
 	return 0;
 }
