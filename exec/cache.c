@@ -624,6 +624,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	memset(c, 0, sizeof(*c));
 	c->t_start = util_now_ns();
 	strvec_init(&c->start_fds);
+	strvec_init(&c->own);
 	/* Until a step has ended, steps inherit cairn's own descriptors. */
 	strvec_copy(&c->start_fds, s->have_fds ? &s->state.fds : &s->own_fds);
 	snap_fds(c, s);
@@ -704,6 +705,7 @@ void exec__cachectx_release(struct exec_cachectx *c)
 {
 	json_decref(c->key_parts);
 	json_decref(c->unkeyed);
+	strvec_clear(&c->own);
 	json_decref(c->miss);
 	strvec_clear(&c->start_fds);
 	free(c->fdsnap);
@@ -782,8 +784,9 @@ static json_t *check_mode(const char *path, json_t *r, const struct stat *st)
 	return strcmp(want, now) ? why_path(path, "permissions changed", want, now) : NULL;
 }
 
-/* Does read R (a candidate's) still hold?  NULL, or what changed. */
-static json_t *check_read(struct exec_session *s, json_t *r)
+/* Does read R (a candidate's) still hold, given the step's own earlier
+ * outputs OWN (which it would not see)?  NULL, or what changed. */
+static json_t *check_read(struct exec_session *s, json_t *r, const struct strvec *own)
 {
 	const char *path = str(r, "path"), *kind = str(r, "kind"), *want = str(r, "sha256");
 	struct strbuf host = STRBUF_INIT;
@@ -798,7 +801,7 @@ static json_t *check_read(struct exec_session *s, json_t *r)
 		return check_remote(s, r);
 	exists = !exec__view_host(s, path, &host) && lstat(host.buf, &st) == 0;
 	if (!strcmp(kind, "absent")) {
-		if (exists)
+		if (exists && !exec__in_sorted(own, host.buf))
 			why = why_path(path, "appeared", NULL, NULL);
 	} else if (!exists) {
 		why = why_path(path, "vanished", want, NULL);
@@ -811,9 +814,13 @@ static json_t *check_read(struct exec_session *s, json_t *r)
 			why = check_mode(path, r, &st);
 	} else if (!strcmp(kind, "dir")) {
 		size_t n;
-		if (!S_ISDIR(st.st_mode) || exec__dir_hash(host.buf, sha, &n) < 0)
+		/* Listed with the step's own outputs hidden, or (a trace
+		 * from before they were) with them. */
+		if (!S_ISDIR(st.st_mode) || exec__dir_hash(host.buf, host.buf, own, sha, &n) < 0)
 			why = why_path(path, "is no longer a directory", NULL, NULL);
-		else if (!want || strcmp(sha, want))
+		else if (want && strcmp(sha, want) && own->nr)
+			exec__dir_hash(host.buf, host.buf, NULL, sha, &n);
+		if (!why && (!want || strcmp(sha, want)))
 			why = why_path(path, "listing changed", want, sha);
 	} else if (!strcmp(kind, "symlink")) {
 		char target[PATH_MAX];
@@ -849,7 +856,7 @@ static json_t *check_read(struct exec_session *s, json_t *r)
 }
 
 /* Every read of candidate CAND still holds?  NULL, or the first change. */
-static json_t *check_candidate(struct exec_session *s, json_t *cand)
+static json_t *check_candidate(struct exec_session *s, json_t *cand, const struct strvec *own)
 {
 	json_t *reads = json_object_get(cand, "reads"), *r;
 	size_t i;
@@ -863,7 +870,7 @@ static json_t *check_candidate(struct exec_session *s, json_t *cand)
 		 * record names its script as code too.) */
 		if (str(r, "role") && !strcmp(str(r, "role"), "script"))
 			continue;
-		why = check_read(s, r);
+		why = check_read(s, r, own);
 		if (why)
 			return why;
 	}
@@ -1274,6 +1281,44 @@ out:
 	return why;
 }
 
+/*
+ * The step's own earlier outputs (docs/cache.md): the project files that
+ * hold exactly what one of its candidates wrote there.  Such a file is no
+ * input of the step: a run does not see it (exec__steprun_prepare() hides
+ * it), and a candidate that found the path absent still holds.  A file
+ * changed since (by the user, or another step) is not the step's own.
+ */
+static void own_outputs(struct strvec *own, struct exec_session *s, json_t *cands)
+{
+	struct strbuf abs = STRBUF_INIT;
+	json_t *cand, *w;
+	size_t i, k;
+	json_array_foreach(cands, i, cand)
+	{
+		json_array_foreach(json_object_get(cand, "writes"), k, w)
+		{
+			const char *path = str(w, "path"), *want = str(w, "sha256");
+			const char *kind = str(w, "kind");
+			char sha[SHA256_HEX_LEN + 1];
+			struct stat st;
+			/* Only a path the step found absent and made. */
+			if (!path || !want || *path == '/' || !kind || strcmp(kind, "file") ||
+			    !json_is_true(json_object_get(w, "created")))
+				continue;
+			strbuf_reset(&abs);
+			strbuf_addf(&abs, "%s/%s", s->root, path);
+			if (exec__in_sorted(own, abs.buf) || lstat(abs.buf, &st) < 0 ||
+			    !S_ISREG(st.st_mode) || exec__hash_file(s, sha, abs.buf, &st) < 0 ||
+			    strcmp(sha, want))
+				continue;
+			strvec_push(own, abs.buf);
+			qsort(own->v, own->nr, sizeof(char *), cmp_entry);
+		}
+	}
+	err_clear();
+	strbuf_release(&abs);
+}
+
 int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
 		      const struct exec_output *o, struct exec_result *out)
 {
@@ -1284,9 +1329,18 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 	size_t i;
 	int r, ret = 0;
 
-	if (c->off)
+	/* The step's own earlier outputs are hidden from it whenever it
+	 * runs (--no-cache too), so that a run and a hit agree. */
+	if (c->off && (!s->sandboxed || s->see_own_outputs || s->into))
 		return 0;
 	r = cache_action_get(&entry, s->cairn_dir, c->key);
+	if (r == 0 && s->sandboxed && !s->see_own_outputs && !s->into)
+		own_outputs(&c->own, s, json_object_get(entry, "candidates"));
+	if (c->off) {
+		json_decref(entry);
+		err_clear();
+		return 0;
+	}
 	if (r == CAIRN_ENOTFOUND) {
 		c->miss = why_no_key(c, s);
 		c->lookup_ns = util_now_ns() - c->t_start;
@@ -1330,7 +1384,7 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 						    "the same step already ran in this session");
 			continue;
 		}
-		why = check_candidate(s, cand);
+		why = check_candidate(s, cand, &c->own);
 		if (why) {
 			/* The newest candidate's difference explains the miss. */
 			if (!c->miss)

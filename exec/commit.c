@@ -117,6 +117,17 @@ static int cmp_name(const void *a, const void *b)
  * Walk UPPER/REL, planning the operations that bring TARGET/REL to the
  * step's view; NAME/REL is how the record names it.
  */
+/* The index of record name NAME among the paths hidden from the step,
+ * or -1. */
+static int hidden_at(const struct exec_commit *c, const char *name)
+{
+	char **at;
+	if (!c->hidden || !c->hidden->nr)
+		return -1;
+	at = bsearch(&name, c->hidden->v, c->hidden->nr, sizeof(char *), cmp_name);
+	return at ? (int)(at - c->hidden->v) : -1;
+}
+
 static int scan_dir(struct exec_commit *c, const char *upper, const char *target, const char *name,
 		    const char *rel)
 {
@@ -142,7 +153,7 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 
 	for (i = 0; i < names.nr && !ret; i++) {
 		struct stat st, old;
-		int have_old;
+		int have_old, hid;
 
 		/* The project's store is never a step's output. */
 		if (!*rel && !*name && !strcmp(names.v[i], ".cairn"))
@@ -160,7 +171,13 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 		}
 		have_old = !lstat(dst.buf, &old);
 
+		hid = hidden_at(c, nm.buf);
 		if (is_whiteout(&st)) {
+			/* cairn hid the step's own earlier output, which it
+			 * then left alone: no deletion.  (A file the step made
+			 * there and removed again leaves another whiteout.) */
+			if (hid >= 0 && (!c->hidden_ino || c->hidden_ino[hid] == st.st_ino))
+				continue;
 			if (have_old) {
 				add_op(c, OP_DELETE, NULL, dst.buf, 0);
 				add_write(c, nm.buf, EXEC_WRITE_DELETED);
@@ -188,6 +205,8 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 			w->mode = st.st_mode & 07777;
 			w->size = (uint64_t)st.st_size;
 			w->src = xstrdup(up.buf);
+			/* Found absent (or hidden from it), then made. */
+			w->created = !have_old || hid >= 0;
 			if (S_ISLNK(st.st_mode)) {
 				char buf[PATH_MAX];
 				ssize_t n = readlink(up.buf, buf, sizeof(buf) - 1);

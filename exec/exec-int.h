@@ -71,6 +71,7 @@ enum exec_write_kind {
 struct exec_write {
 	char *path; /* the record's name for it */
 	int kind;
+	int created; /* FILE, SYMLINK: the path was absent for the step */
 	unsigned mode;
 	uint64_t size;
 	char *target; /* SYMLINK: its text */
@@ -85,6 +86,11 @@ struct exec_op {
 };
 
 struct exec_commit {
+	/* Whiteouts at these record names are cairn's (a step's own earlier
+	 * outputs, hidden from it), not deletions, while they are the very
+	 * whiteouts cairn made (inodes HIDDEN_INO, by index); NULL: none. */
+	const struct strvec *hidden;
+	const ino_t *hidden_ino;
 	struct exec_op *ops;
 	size_t nops, alloc_ops;
 	struct exec_write *writes;
@@ -127,6 +133,9 @@ struct exec_steprun {
 	struct sandbox_bind binds[4];
 	size_t nbinds;
 	struct strvec strings; /* owns the layers' paths */
+	struct strvec hidden_names; /* record names of S->hidden (commit) */
+	ino_t *hidden_ino; /* the whiteouts' inodes, by index of hidden_names */
+	size_t alloc_hidden_ino;
 	char *stepdir; /* .cairn/tmp/<session>: the project's layer */
 	char *tstepdir; /* the scratch directory's part for /tmp */
 	const char *home_upper; /* the session's home layer (borrowed), or NULL */
@@ -286,6 +295,10 @@ struct exec_cachectx {
 	/* The variables the key left out, as the step found them:
 	 * {NAME: {"var": ENTRY, "env": ENTRY}} (a candidate keeps them). */
 	json_t *unkeyed;
+	/* The step's own earlier outputs: project files that hold what a
+	 * candidate of this key wrote (absolute paths, sorted).  Hidden
+	 * from the step if it runs. */
+	struct strvec own;
 	const char *off; /* why the cache is not used for this step, or NULL */
 	json_t *miss; /* why the lookup missed (for the record and `why`) */
 	struct strvec start_fds; /* the state's descriptors at the start */
@@ -315,8 +328,13 @@ int exec__is_special(const struct exec_session *s, const char *name, size_t len)
 /* The session's state as its baseline's key sees it (without the
  * variables no key holds). */
 void exec__base_key_text(struct strbuf *out, const struct exec_session *s);
-/* The hash of DIR's sorted entry names, and how many.  0 or -1. */
-int exec__dir_hash(const char *dir, char sha[SHA256_HEX_LEN + 1], size_t *count);
+/* The hash of DIR's sorted entry names, and how many, leaving out the
+ * entries whose path VIEW/NAME is in the sorted list SKIP (may be NULL).
+ * 0 or -1. */
+int exec__dir_hash(const char *dir, const char *view, const struct strvec *skip,
+		   char sha[SHA256_HEX_LEN + 1], size_t *count);
+/* Is PATH in the sorted list V? */
+int exec__in_sorted(const struct strvec *v, const char *path);
 /* The hash of HOST's own extended attributes (a symlink's, not its
  * target's): sorted names with their values; that of "" when it has none
  * or its file system has none.  0, or -1 when they could not all be read

@@ -176,6 +176,9 @@ struct exec_session_opts {
 	 * terminated, or NULL.  Checked by exec_env_pattern_check().
 	 */
 	const char *const *env_ignore, *const *env_keep;
+	/* cache.ownOutputs false: a step sees its own earlier outputs (as
+	 * inputs) when it runs again, as under bash. */
+	int see_own_outputs;
 	/*
 	 * `cairn rerun --into DIR` and `cairn verify`: a directory (it must
 	 * exist) whose files steps see above the project's (an extra lower
@@ -256,6 +259,10 @@ struct exec_session {
 	char *home, *home_upper, *home_work; /* the home layer, or NULL */
 	struct strvec writable;
 	struct strvec env_ignore, env_keep; /* opts->env_ignore, env_keep */
+	int see_own_outputs; /* opts->see_own_outputs */
+	/* While a step runs: the absolute paths of its own earlier outputs,
+	 * hidden from it (docs/cache.md), sorted. */
+	struct strvec hidden;
 	exec_record_fn record;
 	void *record_payload;
 	struct cache_memo *memo; /* file hashes by stat (.cairn/index) */

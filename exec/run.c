@@ -1157,6 +1157,7 @@ out:
 		exec__cachectx_release(&cache);
 	if (srp)
 		exec__steprun_release(srp);
+	strvec_clear(&s->hidden);
 	exec_state_release(&next);
 	strbuf_release(&prog);
 	strbuf_release(&dump);

@@ -509,6 +509,7 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 		strvec_push(&s->env_ignore, opts->env_ignore[i]);
 	for (i = 0; opts->env_keep && opts->env_keep[i]; i++)
 		strvec_push(&s->env_keep, opts->env_keep[i]);
+	s->see_own_outputs = opts->see_own_outputs;
 	for (i = 0; opts->writable && opts->writable[i]; i++) {
 		char *real = realpath(opts->writable[i], NULL);
 		if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -595,6 +596,80 @@ static void add_layer(struct exec_steprun *r, const char *path, const char *lowe
 	l->work = w;
 }
 
+/*
+ * Does directory DIR (in the project) keep an entry that is not in the
+ * sorted list OWN when those are hidden?  A directory that would look
+ * empty could be removed by the step (rmdir succeeds where under bash it
+ * fails, and the hidden files would go with it): its files stay seen.
+ */
+static int keeps_an_entry(const char *dir, const struct strvec *own)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct dirent *e;
+	int keeps = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!keeps && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir, e->d_name);
+		keeps = !exec__in_sorted(own, p.buf);
+	}
+	closedir(d);
+	strbuf_release(&p);
+	return keeps;
+}
+
+/*
+ * Hide the step's own earlier outputs OWN (exec__cache_serve() found
+ * them) from it: a whiteout each in the project layer's upper directory
+ * UPPER, under directories made as the project's.  One that cannot be
+ * hidden (a parent that is no plain directory, or one that would look
+ * empty) stays visible: an input then, as it was before.  Each
+ * whiteout's inode is kept, so that the commit tells it from the step's
+ * own deletion of a file it made there again.
+ */
+static void hide_own(struct exec_steprun *r, struct exec_session *s, const char *upper,
+		     const struct strvec *own)
+{
+	struct strbuf up = STRBUF_INIT, low = STRBUF_INIT;
+	size_t i;
+	for (i = 0; i < own->nr; i++) {
+		const char *rel = exec__under(own->v[i], s->root), *slash;
+		struct stat wst;
+		char *dir;
+		int ok = 1;
+		if (!rel || !*rel || !strncmp(rel, ".cairn", 6))
+			continue;
+		dir = xstrdup(own->v[i]);
+		*strrchr(dir, '/') = '\0';
+		ok = keeps_an_entry(dir, own);
+		free(dir);
+		for (slash = strchr(rel, '/'); slash && ok; slash = strchr(slash + 1, '/')) {
+			struct stat st;
+			strbuf_reset(&low);
+			strbuf_addf(&low, "%s/%.*s", s->root, (int)(slash - rel), rel);
+			strbuf_reset(&up);
+			strbuf_addf(&up, "%s/%.*s", upper, (int)(slash - rel), rel);
+			ok = !lstat(low.buf, &st) && S_ISDIR(st.st_mode) &&
+			    (!mkdir(up.buf, 0700) || errno == EEXIST) &&
+			    !chmod(up.buf, st.st_mode & 07777);
+		}
+		strbuf_reset(&up);
+		strbuf_addf(&up, "%s/%s", upper, rel);
+		if (!ok || mknod(up.buf, S_IFCHR | 0000, 0) < 0 || lstat(up.buf, &wst) < 0)
+			continue;
+		strvec_push(&s->hidden, own->v[i]);
+		strvec_push(&r->hidden_names, rel);
+		ALLOC_GROW(r->hidden_ino, r->hidden_names.nr, r->alloc_hidden_ino);
+		r->hidden_ino[r->hidden_names.nr - 1] = wst.st_ino;
+	}
+	strbuf_release(&up);
+	strbuf_release(&low);
+}
+
 int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 			  const struct exec_step *step, const char *prog_path, int sync_r,
 			  int sync_w)
@@ -606,6 +681,7 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	memset(r, 0, sizeof(*r));
 	r->cache = cache;
 	strvec_init(&r->strings);
+	strvec_init(&r->hidden_names);
 	steprun_begin(r, s, step);
 	if (!s->sandboxed)
 		return 0;
@@ -680,6 +756,11 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 		return -1;
 	}
 	free(d);
+	if (cache && cache->own.nr && !s->into) {
+		d = xstrfmt("%s/p/u", r->stepdir);
+		hide_own(r, s, d, &cache->own);
+		free(d);
+	}
 	/* Outer layers first: /tmp before a project inside it, $HOME before
 	 * a project inside it. */
 	qsort(r->layers, r->nlayers, sizeof(*r->layers), cmp_layer);
@@ -729,6 +810,8 @@ void exec__steprun_release(struct exec_steprun *r)
 	free(r->tstepdir);
 	free(r->layers);
 	strvec_clear(&r->strings);
+	strvec_clear(&r->hidden_names);
+	free(r->hidden_ino);
 	sandbox_trace_release(&r->trace);
 	json_decref(r->record);
 	json_decref(r->start_state);
@@ -996,6 +1079,8 @@ static json_t *writes_json(const struct exec_commit *c)
 		if (w->kind == EXEC_WRITE_FILE) {
 			json_object_set_new(o, "sha256", json_string(w->sha256));
 			json_object_set_new(o, "size", json_integer((json_int_t)w->size));
+			if (w->created)
+				json_object_set_new(o, "created", json_true());
 		} else {
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size", json_null());
@@ -1158,7 +1243,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	const struct exec_output *o = s->output;
 	uint64_t t_a = 0, t_b = 0, t_c = 0, t_d = 0;
 	json_t *rec = r->record, *refused = NULL, *sb, *res, *limits, *home_writes;
-	struct exec_commit c = { 0 };
+	struct exec_commit c = { .hidden = &r->hidden_names, .hidden_ino = r->hidden_ino };
 	const struct sandbox_usage *u = &r->result.usage;
 	char *journal = NULL, *pending = NULL;
 	int interrupted = r->result.timed_out || sig == SIGINT || sig == SIGKILL;

@@ -220,7 +220,8 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 	if (exec__under(path, s->root) || exec__under(path, s->script_dir) ||
 	    exec__under(path, s->into)) {
 		strbuf_addstr(out, path);
-		return 0;
+		/* The step's own earlier outputs were hidden from it. */
+		return exec__in_sorted(&s->hidden, path);
 	}
 	if (s->home && (rest = exec__under(path, s->home))) {
 		struct stat st;
@@ -645,19 +646,34 @@ static int cmp_str_p(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int exec__dir_hash(const char *host, char sha[SHA256_HEX_LEN + 1], size_t *count)
+int exec__in_sorted(const struct strvec *v, const char *path)
+{
+	return v && v->nr && bsearch(&path, v->v, v->nr, sizeof(char *), cmp_str_p);
+}
+
+int exec__dir_hash(const char *host, const char *view, const struct strvec *skip,
+		   char sha[SHA256_HEX_LEN + 1], size_t *count)
 {
 	struct strvec names = STRVEC_INIT;
-	struct strbuf all = STRBUF_INIT;
+	struct strbuf all = STRBUF_INIT, p = STRBUF_INIT;
 	struct dirent *e;
 	size_t i;
 	DIR *d = opendir(host);
 	if (d) {
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				strvec_push(&names, e->d_name);
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			if (skip && skip->nr) {
+				strbuf_reset(&p);
+				strbuf_addf(&p, "%s/%s", view, e->d_name);
+				if (exec__in_sorted(skip, p.buf))
+					continue;
+			}
+			strvec_push(&names, e->d_name);
+		}
 		closedir(d);
 	}
+	strbuf_release(&p);
 	qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
 	for (i = 0; i < names.nr; i++) {
 		if (i)
@@ -767,12 +783,13 @@ static void set_mode(json_t *o, const struct stat *st)
 	json_object_set_new(o, "mode", json_string(mode));
 }
 
-/* A listed directory: the hash of its sorted entry names, and how many. */
-static void dir_entry(const char *host, json_t *o)
+/* A listed directory (VIEW, as the step saw it): the hash of its sorted
+ * entry names, and how many; without the files hidden from the step. */
+static void dir_entry(const struct exec_session *s, const char *host, const char *view, json_t *o)
 {
 	char sha[SHA256_HEX_LEN + 1];
 	size_t n;
-	exec__dir_hash(host, sha, &n);
+	exec__dir_hash(host, view, &s->hidden, sha, &n);
 	json_object_set_new(o, "sha256", json_string(sha));
 	json_object_set_new(o, "entries", json_integer((json_int_t)n));
 	json_object_set_new(o, "size", json_null());
@@ -1069,7 +1086,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 				json_object_set_new(o, "size", json_null());
 			}
 		} else if (r->kind == RK_DIR) {
-			dir_entry(host.buf, o);
+			dir_entry(s, host.buf, r->path, o);
 		} else if (r->kind == RK_STAT && have) {
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size",

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -335,11 +336,39 @@ static int writable_dirs(struct strvec *out, struct prov_store *st)
 	return ret;
 }
 
+/* A boolean config key NAME (git's spellings; the last value counts):
+ * *OUT 1 or 0, left alone when unset. */
+static int config_bool(int *out, struct prov_store *st, const char *name)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" },
+				 *const no[] = { "false", "no", "off", "0" };
+	struct strvec v = STRVEC_INIT;
+	const char *last;
+	size_t i;
+	int ret = provenance_config_values(&v, st, name);
+	if (ret < 0 || !v.nr)
+		goto out;
+	last = v.v[v.nr - 1];
+	ret = err_set(CAIRN_EUSAGE, "%s/.cairn/config: %s: '%s' is not a boolean (true or false)",
+		      provenance_store_root(st), name, last);
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(last, yes[i]))
+			*out = 1, ret = 0;
+		else if (!strcasecmp(last, no[i]))
+			*out = 0, ret = 0;
+	}
+	if (!ret)
+		err_clear();
+out:
+	strvec_clear(&v);
+	return ret;
+}
+
 int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 {
 	char *root = shell_store_root(), *cdir;
 	struct stat st;
-	int ret;
+	int ret, own = 1;
 
 	memset(p, 0, sizeof(*p));
 	strvec_init(&p->writable);
@@ -373,8 +402,10 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 		return ret;
 	if ((ret = writable_dirs(&p->writable, p->store)) < 0 ||
 	    (ret = env_patterns(&p->env_ignore, p->store, "cache.ignoreEnv")) < 0 ||
-	    (ret = env_patterns(&p->env_keep, p->store, "cache.keyEnv")) < 0)
+	    (ret = env_patterns(&p->env_keep, p->store, "cache.keyEnv")) < 0 ||
+	    (ret = config_bool(&own, p->store, "cache.ownOutputs")) < 0)
 		return ret;
+	o->see_own_outputs = !own;
 	start_writer(p, provenance_store_root(p->store));
 	o->root = provenance_store_root(p->store);
 	o->no_sandbox = shell_opts.no_sandbox;
