@@ -813,15 +813,32 @@ static json_t *check_read(struct exec_session *s, json_t *r, const struct strvec
 		else
 			why = check_mode(path, r, &st);
 	} else if (!strcmp(kind, "dir")) {
-		size_t n;
+		struct strvec of = STRVEC_INIT;
+		json_t *jof = json_object_get(r, "sidecars_of"), *x;
+		size_t n, k;
+		int probe = json_is_array(jof) && json_array_size(jof);
+		/* GDAL's look for sidecars: those names only. */
+		json_array_foreach(jof, k, x)
+		{
+			const char *v = json_string_value(x);
+			if (!v || !*v || strchr(v, '/'))
+				probe = 0; /* a damaged entry: the whole listing */
+			else
+				strvec_push(&of, v);
+		}
 		/* Listed with the step's own outputs hidden, or (a trace
 		 * from before they were) with them. */
-		if (!S_ISDIR(st.st_mode) || exec__dir_hash(host.buf, host.buf, own, sha, &n) < 0)
+		if (!S_ISDIR(st.st_mode) ||
+		    exec__dir_hash(host.buf, host.buf, own, probe ? &of : NULL, sha, &n) < 0)
 			why = why_path(path, "is no longer a directory", NULL, NULL);
 		else if (want && strcmp(sha, want) && own->nr)
-			exec__dir_hash(host.buf, host.buf, NULL, sha, &n);
+			exec__dir_hash(host.buf, host.buf, NULL, probe ? &of : NULL, sha, &n);
 		if (!why && (!want || strcmp(sha, want)))
-			why = why_path(path, "listing changed", want, sha);
+			why = why_path(path,
+				       probe ? "listing changed (names of sidecar files)"
+					     : "listing changed",
+				       want, sha);
+		strvec_clear(&of);
 	} else if (!strcmp(kind, "symlink")) {
 		char target[PATH_MAX];
 		ssize_t n =

@@ -329,10 +329,15 @@ int exec__is_special(const struct exec_session *s, const char *name, size_t len)
  * variables no key holds). */
 void exec__base_key_text(struct strbuf *out, const struct exec_session *s);
 /* The hash of DIR's sorted entry names, and how many, leaving out the
- * entries whose path VIEW/NAME is in the sorted list SKIP (may be NULL).
- * 0 or -1. */
+ * entries whose path VIEW/NAME is in the sorted list SKIP (may be NULL),
+ * and when SIDECARS_OF is not NULL, the names that are no sidecar of a
+ * file in it (exec__sidecar_name()).  0 or -1. */
 int exec__dir_hash(const char *dir, const char *view, const struct strvec *skip,
-		   char sha[SHA256_HEX_LEN + 1], size_t *count);
+		   const struct strvec *sidecars_of, char sha[SHA256_HEX_LEN + 1], size_t *count);
+/* Could ENTRY be GDAL's sidecar of one of the file names OF (x.tif:
+ * x.tif.aux.xml, x.tif.ovr, x.tfw, x.prj, x_RPC.TXT..., any case), or
+ * one of them? */
+int exec__sidecar_name(const char *entry, const struct strvec *of);
 /* Is PATH in the sorted list V? */
 int exec__in_sorted(const struct strvec *v, const char *path);
 /* The hash of HOST's own extended attributes (a symlink's, not its

@@ -631,6 +631,10 @@ struct read {
 	int kind;
 	int script; /* the shell reading its own program */
 	int xattrs; /* its extended attributes were read */
+	/* RK_DIR: every listing was GDAL's look for sidecars of the files in
+	 * SIDECARS_OF (names; listings_probe()), or LISTED_WHOLE */
+	int listed_whole;
+	struct strvec sidecars_of;
 };
 
 /* What else add_read() notes about a read. */
@@ -651,8 +655,25 @@ int exec__in_sorted(const struct strvec *v, const char *path)
 	return v && v->nr && bsearch(&path, v->v, v->nr, sizeof(char *), cmp_str_p);
 }
 
+int exec__sidecar_name(const char *entry, const struct strvec *of)
+{
+	size_t i;
+	for (i = 0; i < of->nr; i++) {
+		const char *name = of->v[i], *dot = strrchr(name, '.');
+		size_t full = strlen(name), stem = dot && dot != name ? (size_t)(dot - name) : full;
+		/* x.tif.aux.xml, x.tif.ovr, x.tif.msk; x.tfw, x.prj, x.aux,
+		 * x.wld, x.IMD, x_RPC.TXT (any case); the file itself */
+		if (!strncasecmp(entry, name, full) && (!entry[full] || entry[full] == '.'))
+			return 1;
+		if (!strncasecmp(entry, name, stem) &&
+		    (entry[stem] == '.' || !strncasecmp(entry + stem, "_rpc", 4)))
+			return 1;
+	}
+	return 0;
+}
+
 int exec__dir_hash(const char *host, const char *view, const struct strvec *skip,
-		   char sha[SHA256_HEX_LEN + 1], size_t *count)
+		   const struct strvec *sidecars_of, char sha[SHA256_HEX_LEN + 1], size_t *count)
 {
 	struct strvec names = STRVEC_INIT;
 	struct strbuf all = STRBUF_INIT, p = STRBUF_INIT;
@@ -662,6 +683,8 @@ int exec__dir_hash(const char *host, const char *view, const struct strvec *skip
 	if (d) {
 		while ((e = readdir(d))) {
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			if (sidecars_of && !exec__sidecar_name(e->d_name, sidecars_of))
 				continue;
 			if (skip && skip->nr) {
 				strbuf_reset(&p);
@@ -784,15 +807,25 @@ static void set_mode(json_t *o, const struct stat *st)
 }
 
 /* A listed directory (VIEW, as the step saw it): the hash of its sorted
- * entry names, and how many; without the files hidden from the step. */
-static void dir_entry(const struct exec_session *s, const char *host, const char *view, json_t *o)
+ * entry names, and how many; without the files hidden from the step; of
+ * the names that may be sidecars of the files R->sidecars_of only, when
+ * every listing was GDAL's look for them. */
+static void dir_entry(const struct exec_session *s, const struct read *r, const char *host,
+		      json_t *o)
 {
 	char sha[SHA256_HEX_LEN + 1];
-	size_t n;
-	exec__dir_hash(host, view, &s->hidden, sha, &n);
+	size_t n, i;
+	int probe = !r->listed_whole && r->sidecars_of.nr;
+	exec__dir_hash(host, r->path, &s->hidden, probe ? &r->sidecars_of : NULL, sha, &n);
 	json_object_set_new(o, "sha256", json_string(sha));
 	json_object_set_new(o, "entries", json_integer((json_int_t)n));
 	json_object_set_new(o, "size", json_null());
+	if (probe) {
+		json_t *a = json_array();
+		for (i = 0; i < r->sidecars_of.nr; i++)
+			json_array_append_new(a, json_string(r->sidecars_of.v[i]));
+		json_object_set_new(o, "sidecars_of", a);
+	}
 }
 
 /* Note a read of RES (resolved: what it names is ST when EXISTS) as KIND;
@@ -827,6 +860,8 @@ static void note_read(struct ctx *c, struct strset *reads, struct read **arr, si
 	(*arr)[*nr].kind = kind;
 	(*arr)[*nr].script = !!(what & READ_SCRIPT);
 	(*arr)[*nr].xattrs = !!(what & READ_XATTRS);
+	(*arr)[*nr].listed_whole = 0;
+	strvec_init(&(*arr)[*nr].sidecars_of);
 	strset_put(reads, res, (int)*nr);
 	(*nr)++;
 }
@@ -915,6 +950,136 @@ static void add_existing_read(struct ctx *c, struct strset *reads, struct read *
 	strbuf_release(&res);
 }
 
+/* ---- GDAL's look for sidecar files ---------------------------------------- */
+
+/*
+ * GDAL's command-line programs, as installed, list a directory only to
+ * look for the sidecar files (x.tif.aux.xml, x.tfw, x.tif.ovr...) of a
+ * dataset they opened there (GDAL's "sibling files"): such a listing
+ * depends on those names only (docs/cache.md).  Python programs using
+ * GDAL may list directories for their own ends, and are not among them.
+ */
+static int gdal_program(const char *exe)
+{
+	static const char *const names[] = {
+		"gdal_translate", "gdalwarp",	      "gdaldem",	"gdalinfo",
+		"gdaladdo",	  "gdalbuildvrt",     "gdal_rasterize", "gdal_grid",
+		"gdal_contour",	  "gdallocationinfo", "gdaltransform",	"gdal_viewshed",
+		"gdalenhance",	  "gdalsrsinfo",      "gdalmdiminfo",	"gdalmdimtranslate",
+		"nearblack",	  "ogr2ogr",	      "ogrinfo",	"ogrlineref",
+	};
+	const char *slash = strrchr(exe, '/');
+	size_t i;
+	size_t dir = slash ? (size_t)(slash - exe) : 0;
+	if (!slash ||
+	    !((dir == 8 && !strncmp(exe, "/usr/bin", 8)) ||
+	      (dir == 4 && !strncmp(exe, "/bin", 4)) ||
+	      (dir == 14 && !strncmp(exe, "/usr/local/bin", 14))))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(slash + 1, names[i]))
+			return 1;
+	return 0;
+}
+
+/* What a process of the step is, and what files it opened, by directory. */
+struct probe_proc {
+	pid_t pid;
+	int gdal; /* it runs one of gdal_program() */
+};
+
+struct probe_open {
+	pid_t pid;
+	char *dir, *name; /* resolved, the step's view */
+};
+
+struct probes {
+	struct probe_proc *procs;
+	size_t nprocs, alloc_procs;
+	struct probe_open *opens;
+	size_t nopens, alloc_opens;
+};
+
+static struct probe_proc *probe_proc(struct probes *p, pid_t pid)
+{
+	size_t i;
+	for (i = p->nprocs; i-- > 0;)
+		if (p->procs[i].pid == pid)
+			return &p->procs[i];
+	return NULL;
+}
+
+/* PID ran PATH: one of GDAL's programs, when the exec is confirmed. */
+static void probe_exec(struct probes *p, const struct sandbox_trace *t, pid_t pid, const char *path)
+{
+	struct probe_proc *pp = probe_proc(p, pid);
+	int gdal = 0;
+	size_t i;
+	for (i = 0; pid && i < t->nprocs && !gdal; i++)
+		gdal = t->procs[i].pid == pid && t->procs[i].exe &&
+		    !strcmp(t->procs[i].exe, path) && gdal_program(path);
+	if (!pp) {
+		ALLOC_GROW(p->procs, p->nprocs + 1, p->alloc_procs);
+		pp = &p->procs[p->nprocs++];
+		pp->pid = pid;
+	}
+	pp->gdal = gdal;
+}
+
+/* A process of GDAL's opened RES (resolved). */
+static void probe_open(struct probes *p, pid_t pid, const char *res)
+{
+	struct probe_proc *pp = probe_proc(p, pid);
+	const char *slash = strrchr(res, '/');
+	if (!pp || !pp->gdal || !slash || !slash[1])
+		return;
+	ALLOC_GROW(p->opens, p->nopens + 1, p->alloc_opens);
+	p->opens[p->nopens].pid = pid;
+	p->opens[p->nopens].dir = xstrndup(res, (size_t)(slash - res));
+	p->opens[p->nopens].name = xstrdup(slash + 1);
+	p->nopens++;
+}
+
+/*
+ * PID listed directory RES: when it was GDAL's look for sidecars of the
+ * files it had opened there, add their names to R's; else R was listed
+ * whole.
+ */
+static void probe_list(struct probes *p, pid_t pid, const char *res, struct read *r)
+{
+	struct probe_proc *pp = probe_proc(p, pid);
+	size_t i, before = r->sidecars_of.nr, matched = 0;
+	if (r->listed_whole)
+		return;
+	for (i = 0; pp && pp->gdal && i < p->nopens; i++) {
+		const struct probe_open *o = &p->opens[i];
+		size_t k;
+		int have = 0;
+		if (o->pid != pid || strcmp(o->dir, res))
+			continue;
+		matched++;
+		for (k = 0; k < r->sidecars_of.nr && !have; k++)
+			have = !strcmp(r->sidecars_of.v[k], o->name);
+		if (!have)
+			strvec_push(&r->sidecars_of, o->name);
+	}
+	if (!matched)
+		r->listed_whole = 1;
+	else if (r->sidecars_of.nr > before)
+		qsort(r->sidecars_of.v, r->sidecars_of.nr, sizeof(char *), cmp_str_p);
+}
+
+static void probes_release(struct probes *p)
+{
+	size_t i;
+	for (i = 0; i < p->nopens; i++) {
+		free(p->opens[i].dir);
+		free(p->opens[i].name);
+	}
+	free(p->opens);
+	free(p->procs);
+}
+
 int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sandbox_trace *t,
 			 pid_t main_pid, json_t **out_refused)
 {
@@ -924,7 +1089,8 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	size_t nr = 0, alloc = 0, i;
 	json_t *jreads = json_array(), *refused = json_array(), *tree = json_array();
 	json_t *changed = json_array();
-	struct strbuf host = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf host = STRBUF_INIT, name = STRBUF_INIT, pres = STRBUF_INIT;
+	struct probes probes = { 0 };
 	int ret = 0;
 
 	c.s = s;
@@ -949,6 +1115,12 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 				add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path,
 					 (e->flags & O_DIRECTORY) ? RK_STAT : RK_FILE,
 					 !!(e->flags & O_NOFOLLOW), script ? READ_SCRIPT : 0);
+			if (!(e->flags & (O_DIRECTORY | O_PATH))) {
+				struct stat pst;
+				int pex;
+				resolve(&c, e->path, !!(e->flags & O_NOFOLLOW), &pres, &pst, &pex);
+				probe_open(&probes, e->pid, pres.buf);
+			}
 			if (sandbox_event_writes(e)) {
 				if (e->flags & O_CREAT)
 					add_parent_read(&c, &reads, &arr, &nr, &alloc, &written,
@@ -962,6 +1134,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		}
 		case SANDBOX_OP_EXEC:
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_EXEC, 0, 0);
+			probe_exec(&probes, t, e->pid, e->path);
 			break;
 		case SANDBOX_OP_STAT:
 		case SANDBOX_OP_ACCESS:
@@ -978,9 +1151,16 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_STAT,
 				 e->nofollow, READ_XATTRS);
 			break;
-		case SANDBOX_OP_LIST:
+		case SANDBOX_OP_LIST: {
+			struct stat pst;
+			int pex, *idx;
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_DIR, 0, 0);
+			resolve(&c, e->path, 0, &pres, &pst, &pex);
+			idx = strset_get(&reads, pres.buf);
+			if (idx)
+				probe_list(&probes, e->pid, pres.buf, &arr[*idx]);
 			break;
+		}
 		case SANDBOX_OP_RENAME:
 		case SANDBOX_OP_LINK:
 			/* What moves on keeps what it held: that is read. */
@@ -1036,6 +1216,8 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			arr[nr].kind = RK_FILE;
 			arr[nr].script = 1;
 			arr[nr].xattrs = 0;
+			arr[nr].listed_whole = 0;
+			strvec_init(&arr[nr].sidecars_of);
 			strset_put(&reads, res.buf, (int)nr);
 			nr++;
 		}
@@ -1050,6 +1232,8 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			arr[nr].kind = RK_SYMLINK;
 			arr[nr].script = 0;
 			arr[nr].xattrs = 0;
+			arr[nr].listed_whole = 0;
+			strvec_init(&arr[nr].sidecars_of);
 			strset_put(&reads, p, (int)nr);
 			nr++;
 		}
@@ -1086,7 +1270,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 				json_object_set_new(o, "size", json_null());
 			}
 		} else if (r->kind == RK_DIR) {
-			dir_entry(s, host.buf, r->path, o);
+			dir_entry(s, r, host.buf, o);
 		} else if (r->kind == RK_STAT && have) {
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size",
@@ -1187,9 +1371,13 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	}
 	*out_refused = refused;
 
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		free(arr[i].path);
+		strvec_clear(&arr[i].sidecars_of);
+	}
 	free(arr);
+	probes_release(&probes);
+	strbuf_release(&pres);
 	strset_clear(&reads);
 	strset_clear(&written);
 	strset_clear(&nondet);

@@ -288,7 +288,7 @@ struct sandbox_proc {
 
 struct sandbox_trace {
 	/* first occurrence of each distinct (op, write intent, nofollow, path,
-	 * path2, gen), in order */
+	 * path2, gen; and pid for a listing or an exec), in order */
 	struct sandbox_event *events;
 	size_t nevents, alloc_events;
 	/* one per successful-looking execve (the file exists and is an

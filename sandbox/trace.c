@@ -496,6 +496,11 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 	unsigned char head[2] = { (unsigned char)ev->op, (unsigned char)event_class(ev) };
 	h = hash_bytes(h, (const char *)head, 2);
 	h = hash_bytes(h, (const char *)&ev->gen, sizeof(ev->gen));
+	/* A listing and an exec are kept once per process: whose listing
+	 * it was tells what it was for (exec/trace.c, GDAL's look for
+	 * sidecars). */
+	if (ev->op == SANDBOX_OP_LIST || ev->op == SANDBOX_OP_EXEC)
+		h = hash_bytes(h, (const char *)&ev->pid, sizeof(ev->pid));
 	h = hash_bytes(h, ev->path, len);
 	if (ev->path2)
 		h = hash_bytes(h ^ 0xff, ev->path2, len2);
@@ -505,6 +510,7 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 static int event_same(const struct sandbox_event *a, const struct sandbox_event *b)
 {
 	if (a->op != b->op || a->gen != b->gen || event_class(a) != event_class(b) ||
+	    ((a->op == SANDBOX_OP_LIST || a->op == SANDBOX_OP_EXEC) && a->pid != b->pid) ||
 	    strcmp(a->path, b->path))
 		return 0;
 	if (!a->path2 || !b->path2)

@@ -130,7 +130,32 @@ echo edited >same.txt
 expect_eq "edited by hand: runs" "r" "$(pattern 1)"
 expect_eq "and sees it" "edited" "$(cat same.txt)"
 
-# 8. cache.ownOutputs false: the step sees its outputs, as under bash.
+# 8. GDAL's programs list a dataset's directory only to look for its
+# sidecar files: another step's later output there does not make the
+# second run miss; a sidecar that appears does; a listing by anything
+# else (ls) in the same step is whole.
+mkdir g
+cat >g.sh <<'EOF2'
+gdal_translate -q data/src.tif g/a.tif
+gdaldem slope -q -s 111120 g/a.tif g/b.tif
+gdaldem slope -q -s 111120 g/a.tif g/b2.tif; ls g > g.lst
+gdal_translate -q data/src.tif g/c.tif
+EOF2
+"$CAIRN" run g.sh </dev/null
+"$CAIRN" run g.sh </dev/null
+expect_eq "GDAL pipeline, second run: the listing with ls runs" "c c r c" "$(pattern 4)"
+"$CAIRN" run g.sh </dev/null
+expect_eq "GDAL pipeline, third run: all hits" "c c c c" "$(pattern 4)"
+run_cairn show --json @1
+expect_match "the listing is of sidecar names" '"sidecars_of"' "$OUT"
+printf '<PAMDataset><Metadata><MDI key="x">1</MDI></Metadata></PAMDataset>\n' >g/a.tif.aux.xml
+"$CAIRN" run g.sh </dev/null
+expect_eq "a sidecar appeared: the steps reading a.tif run" "c r r c" "$(pattern 4)"
+run_cairn why @3
+expect_match "why says the sidecar names changed" "names of sidecar files" "$OUT"
+expect_match "ls listed all" "c.tif" "$(cat g.lst)"
+
+# 9. cache.ownOutputs false: the step sees its outputs, as under bash.
 git config --file .cairn/config cache.ownOutputs false
 printf 'echo y >> log2.txt\n' >a.sh
 "$CAIRN" run a.sh </dev/null
