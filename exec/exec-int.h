@@ -292,6 +292,9 @@ struct exec_cachectx {
 	char key[SHA256_HEX_LEN + 1];
 	char site[SHA256_HEX_LEN + 1];
 	json_t *key_parts;
+	/* The key names the project's directory as a token, not by its
+	 * path: a copy of the project elsewhere has the same key. */
+	int relocatable;
 	/* The variables the key left out, as the step found them:
 	 * {NAME: {"var": ENTRY, "env": ENTRY}} (a candidate keeps them). */
 	json_t *unkeyed;
