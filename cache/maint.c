@@ -276,7 +276,7 @@ static int candidate_objects(struct strvec *out, json_t *c)
 static int rewrite_entry(const char *path, json_t *entry)
 {
 	char *tmp = xstrfmt("%s.gc.XXXXXX", path);
-	char *text = json_dumps(entry, JSON_COMPACT);
+	char *text = util_json_dumps(entry, JSON_COMPACT);
 	int fd = -1, ret = -1;
 
 	if (!text)
@@ -315,7 +315,7 @@ static int prune_entry(struct cache_actions_result *r, const char *path, const c
 		       void (*report)(const char *path, const char *problem, void *payload),
 		       unsigned flags, void *payload)
 {
-	json_t *e = json_load_file(path, 0, NULL), *cands, *c, *keep = NULL;
+	json_t *e = util_json_load_file(path, 0, NULL), *cands, *c, *keep = NULL;
 	const char *why = NULL;
 	size_t i, j;
 	int ret = 0;

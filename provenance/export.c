@@ -15,7 +15,7 @@
 /* Append a JSON document, indented, with a final newline. */
 static int dump_json(struct strbuf *out, const json_t *doc)
 {
-	char *s = json_dumps(doc, JSON_INDENT(2));
+	char *s = util_json_dumps(doc, JSON_INDENT(2));
 	if (!s)
 		return err_set(CAIRN_ERROR, "cannot serialise the lineage as JSON");
 	strbuf_addstr(out, s);
@@ -132,7 +132,7 @@ int provenance_render_dot(struct strbuf *out, const json_t *graph)
 			strbuf_addstr(out, ", style=filled, fillcolor=\"#eeeeee\"");
 		strbuf_addstr(out, "];\n");
 		lineage__file_key(&key, path, sha);
-		json_object_set_new(file_node, key.buf, json_integer((json_int_t)i));
+		json_object_set_new_nocheck(file_node, key.buf, json_integer((json_int_t)i));
 	}
 	json_array_foreach(v.steps, i, x)
 	{
@@ -508,12 +508,13 @@ static json_t *crate_current_versions(struct lineage_view *v)
 		const char *best = lineage__str(when, path);
 
 		if (!json_object_get(cur, path) || (fin && (!best || strcmp(fin, best) > 0))) {
-			json_object_set_new(cur, path, sha ? json_string(sha) : json_null());
-			json_object_set_new(when, path, json_string(fin ? fin : ""));
+			json_object_set_new_nocheck(cur, path,
+						    sha ? json_string(sha) : json_null());
+			json_object_set_new_nocheck(when, path, json_string(fin ? fin : ""));
 		}
 	}
 	if (v->target_sha256)
-		json_object_set_new(cur, v->target, json_string(v->target_sha256));
+		json_object_set_new_nocheck(cur, v->target, json_string(v->target_sha256));
 	json_decref(when);
 	return cur;
 }

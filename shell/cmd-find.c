@@ -168,7 +168,7 @@ static int cmd_find_exec(int argc, char **argv)
 		goto out;
 	}
 	if (c.out) {
-		json_dumpf(c.out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(c.out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	}
 	ret = 0;

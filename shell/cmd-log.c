@@ -101,8 +101,8 @@ static int cmd_log_exec(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_dumpf(c.out, stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+		util_json_dumpf(c.out, stdout,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 		putchar('\n');
 	}
 	ret = 0;

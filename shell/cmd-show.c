@@ -283,8 +283,8 @@ static int cmd_show_exec(int argc, char **argv)
 	if ((ret = provenance_step_get(&rec, st, spec)) < 0)
 		goto fail;
 	if (json) {
-		json_dumpf(rec, stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+		util_json_dumpf(rec, stdout,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 		putchar('\n');
 	} else {
 		print_text(rec);

@@ -121,8 +121,8 @@ static int cmd_why_exec(int argc, char **argv)
 		goto fail;
 	cache = json_object_get(rec, "cache");
 	if (json) {
-		json_dumpf(json_is_object(cache) ? cache : json_null(), stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(json_is_object(cache) ? cache : json_null(), stdout,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		ret = 0;
 		goto out;

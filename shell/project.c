@@ -41,7 +41,7 @@ static int store_pending(struct prov_store *st, const char *pending, int unlink_
 	/* Read whole, then parse: jansson reads a FILE a byte at a time. */
 	ret = strbuf_read_file(&sb, pending);
 	if (ret == 0)
-		r = json_loadb(sb.buf, sb.len, 0, NULL);
+		r = util_json_loadb(sb.buf, sb.len, 0, NULL);
 	strbuf_release(&sb);
 	if (ret == CAIRN_ENOTFOUND) {
 		/* Only a writer that stored it removes a pending record: the

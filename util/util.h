@@ -234,6 +234,41 @@ int util_path_resolve(struct strbuf *out, const char *path, int nofollow,
 /* Is S a valid shell variable / function name for bash's purposes? */
 int util_is_name(const char *s, size_t len);
 
+/* ---- byte strings in JSON ---------------------------------------------- */
+
+/*
+ * Records hold file names and command text as bytes.  In memory such a
+ * string is a jansson string of the bytes as they are (util_json_bytes);
+ * in text a string that is not valid UTF-8 is written
+ * {"bytes_b64": "<base64>"} (docs/step-record.md).  Dump and load JSON
+ * that may hold such strings only through these functions.
+ */
+struct json_t;
+struct json_error_t;
+
+/* 1 if the LEN bytes at S are valid UTF-8 (as JSON text needs them). */
+int util_utf8_valid(const char *s, size_t len);
+
+/* A new JSON string of the LEN bytes at S, whatever they are. */
+struct json_t *util_json_bytes(const char *s, size_t len);
+/* The same for the C string S. */
+struct json_t *util_json_str(const char *s);
+
+/* As json_dumps(), json_dumpf(), json_dump_file(), writing strings that
+ * are not UTF-8 in the encoded form.  The document is not changed. */
+char *util_json_dumps(const struct json_t *j, size_t flags);
+int util_json_dumpf(const struct json_t *j, FILE *f, size_t flags);
+int util_json_dump_file(const struct json_t *j, const char *path, size_t flags);
+
+/* As json_loadb() and json_load_file(), then util_json_decode_bytes(). */
+struct json_t *util_json_loadb(const char *buf, size_t len, size_t flags,
+			       struct json_error_t *error);
+struct json_t *util_json_load_file(const char *path, size_t flags, struct json_error_t *error);
+
+/* Turn every encoded string below J (a parsed document, or NULL) back
+ * into its bytes, in place. */
+void util_json_decode_bytes(struct json_t *j);
+
 /* Current monotonic time in nanoseconds. */
 uint64_t util_now_ns(void);
 
