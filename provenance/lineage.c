@@ -177,7 +177,7 @@ void lineage__short_command(struct strbuf *out, const char *s, size_t max)
 				drop--;
 		}
 	}
-	strbuf_add(out, s, cut);
+	strbuf_add_visible(out, s, cut);
 	if (more)
 		strbuf_addstr(out, "...");
 }
@@ -949,7 +949,8 @@ static void tree_step_details(struct tree *t, const json_t *rec, const char *pre
 			json_object_set_new(names, name, json_true());
 			nprog++;
 			if (nprog <= 4)
-				strbuf_addf(&sb, "%s%s", nprog > 1 ? ", " : "", name);
+				strbuf_addf(&sb, "%s%s", nprog > 1 ? ", " : "",
+					    util_name_quoted(name));
 		} else if (!strcmp(kind, "file") && !read_role(rec, x)) {
 			nsys++;
 		}
@@ -978,7 +979,7 @@ static void tree_step_details(struct tree *t, const json_t *rec, const char *pre
 		if (!path)
 			continue;
 		strbuf_addstr(&sb, shown++ ? ", " : "code: ");
-		strbuf_addstr(&sb, path);
+		strbuf_add_name_quoted(&sb, path);
 		/* the version as the file lines name it: one id per version */
 		if (blob || sha)
 			strbuf_addf(&sb, " @ %.8s", sha ? sha : blob);
@@ -1014,7 +1015,7 @@ static void tree_file_label(struct tree *t, const json_t *file)
 	const char *path = lineage__str(file, "path");
 	json_t *size = json_object_get(file, "size");
 
-	tree_styled(t, SGR_BOLD, "%s", path ? path : "?");
+	tree_styled(t, SGR_BOLD, "%s", util_name_quoted(path));
 	strbuf_addf(t->out, "  %.8s", sha ? sha : "--------");
 	if (json_is_integer(size)) {
 		strbuf_addstr(t->out, "  ");

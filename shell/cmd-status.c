@@ -27,12 +27,12 @@ static int status_one(const struct prov_status_entry *e, void *payload)
 	if (e->state == PROV_UNTRACKED) {
 		if (!c->untracked++)
 			printf("%sUntracked files (no step wrote them):\n", c->outputs ? "\n" : "");
-		printf("  %s\n", e->path);
+		printf("  %s\n", util_name_quoted(e->path));
 		return 0;
 	}
 	if (!c->outputs++)
 		printf("Outputs:\n");
-	printf("  %-9s %s", provenance_state_name(e->state), e->path);
+	printf("  %-9s %s", provenance_state_name(e->state), util_name_quoted(e->path));
 	if (e->reason)
 		printf("  (%s)", e->reason);
 	putchar('\n');

@@ -205,8 +205,8 @@ static void print_report(const json_t *rep)
 	json_t *s, *o;
 	size_t i, k;
 	const char *first = str(rep, "first_divergent");
-	printf("cairn verify: %s: %zu step%s run again without the cache\n", str(rep, "target"),
-	       json_array_size(json_object_get(rep, "steps")),
+	printf("cairn verify: %s: %zu step%s run again without the cache\n",
+	       util_name_quoted(str(rep, "target")), json_array_size(json_object_get(rep, "steps")),
 	       json_array_size(json_object_get(rep, "steps")) == 1 ? "" : "s");
 	json_array_foreach(json_object_get(rep, "steps"), i, s)
 	{
@@ -219,7 +219,8 @@ static void print_report(const json_t *rep)
 			   : "");
 		json_array_foreach(json_object_get(s, "outputs"), k, o)
 		{
-			printf("      %-32s %s", str(o, "path"), str(o, "result"));
+			printf("      %-32s %s", util_name_quoted(str(o, "path")),
+			       str(o, "result"));
 			if (json_object_get(o, "max_abs_diff")) {
 				char *m = util_json_dumps(json_object_get(o, "max_abs_diff"),
 							  JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
@@ -235,11 +236,11 @@ static void print_report(const json_t *rep)
 		}
 		json_array_foreach(json_object_get(s, "nondeterministic"), k, o)
 		    printf("      the step read %s: its output may differ from run to run\n",
-			   json_string_value(o) ? json_string_value(o) : "?");
+			   util_name_quoted(json_string_value(o)));
 	}
 	json_array_foreach(json_object_get(rep, "only_in_this_run"), k, o)
 	{
-		printf("  only in this run: %s%s\n", str(o, "path"),
+		printf("  only in this run: %s%s\n", util_name_quoted(str(o, "path")),
 		       json_object_get(o, "sidecar") ? " (a GDAL sidecar: not counted)" : "");
 	}
 	if (first)

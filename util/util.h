@@ -113,6 +113,22 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 void strbuf_add_ansi_quoted(struct strbuf *sb, const char *s, size_t len);
 /* Append S quoted for any POSIX shell with single quotes. */
 void strbuf_add_sh_quoted(struct strbuf *sb, const char *s);
+/*
+ * Append the file name S as GNU ls shows it on a terminal
+ * (--quoting-style=shell-escape): as it is when nothing in it is special;
+ * in '...' when it holds a space or a shell metacharacter; control bytes,
+ * C1 controls and bytes that are not UTF-8 as $'\ooo' escapes between
+ * quoted parts ('evil'$'\033'']0;x').  Every listing that prints names
+ * for a person uses it; --json output does not.
+ */
+void strbuf_add_name_quoted(struct strbuf *sb, const char *s);
+/* Append the LEN bytes at S (a command's text) with what would act on a
+ * terminal (control bytes, C1 controls, bytes that are not UTF-8) as C
+ * escapes: \033, \n, \377. */
+void strbuf_add_visible(struct strbuf *sb, const char *s, size_t len);
+/* The same as a string for printf(): borrowed, valid until the eighth
+ * next call in the thread.  NULL gives "?". */
+const char *util_name_quoted(const char *s);
 /* Read the whole of FD (until EOF) and append it.  0 or -1 (err set). */
 int strbuf_read_fd(struct strbuf *sb, int fd);
 /* Read the whole file at PATH and append it.  0, CAIRN_ENOTFOUND or -1. */

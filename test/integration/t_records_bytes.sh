@@ -42,4 +42,24 @@ expect_eq "lineage of its output" 0 "$RC"
 run_cairn log -n 1
 expect_match "log lists it" "echo" "$OUT"
 
+phase "listings quote names as ls does"
+evil=$'evil\033]0;x\007\nname'
+want="'evil'\$'\\033'']0;x'\$'\\a\\n''name'"
+run_cairn -c "echo x > \$'evil\\033]0;x\\007\\nname'"
+expect_eq "step ran" 0 "$RC"
+want_re=$(printf '%s' "$want" | sed 's/[]$\\[.*^]/\\&/g')
+for sub in status lineage show find log; do
+	case $sub in
+	status) run_cairn status ;;
+	lineage) run_cairn lineage "$evil" ;;
+	show) run_cairn show @1 ;;
+	find) run_cairn find --writes "$evil" ;;
+	*) run_cairn log -n 1 ;;
+	esac
+	case $OUT in *$'\033'* | *$'\007'*) fail "cairn $sub: a control byte reached the terminal" ;; esac
+	[ "$sub" = log ] || expect_match "cairn $sub quotes the name" "$want_re" "$OUT"
+done
+expect_match "log shows the command's control bytes escaped" 'echo x > \$.evil\\033' "$OUT"
+expect_eq "--json keeps the name as it is" "$evil" "$("$CAIRN" show @1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["writes"][0]["path"], end="")')"
+
 done_testing

@@ -237,6 +237,26 @@ static void test_json_bytes(void **state)
 	json_decref(o);
 }
 
+static void expect_name(const char *in, const char *want)
+{
+	assert_string_equal(util_name_quoted(in), want);
+}
+
+/* Names are shown as GNU ls shows them: never a raw control byte. */
+static void test_name_quoted(void **state)
+{
+	(void)state;
+	expect_name("plain.txt", "plain.txt");
+	expect_name("caf\xc3\xa9", "caf\xc3\xa9");
+	expect_name("a b", "'a b'");
+	expect_name("it's", "'it'\\''s'");
+	expect_name("evil\033]0;x\007\nname", "'evil'$'\\033'']0;x'$'\\a\\n''name'");
+	expect_name("\377\376", "$'\\377\\376'");
+	expect_name("\302\233x", "$'\\302\\233''x'");
+	expect_name("", "''");
+	expect_name(NULL, "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,7 +265,7 @@ int main(void)
 		cmocka_unit_test(test_strvec),	     cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_path_resolve), cmocka_unit_test(test_is_name),
-		cmocka_unit_test(test_json_bytes),
+		cmocka_unit_test(test_json_bytes),   cmocka_unit_test(test_name_quoted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
