@@ -1531,6 +1531,15 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		not_stored(record, "it has no action key");
 		return;
 	}
+	if (o->over[1] || o->over[2]) {
+		int n = o->over[1] ? 1 : 2;
+		not_stored(record,
+			   "its standard %s (%llu bytes) was larger than cache.maxOutput "
+			   "(%llu bytes): passed on, not stored",
+			   n == 1 ? "output" : "error", (unsigned long long)o->size[n],
+			   (unsigned long long)o->max);
+		return;
+	}
 	if (o->broken) {
 		not_stored(record,
 			   "its output could not be captured whole, so it could not be "

@@ -234,6 +234,9 @@ struct exec_output {
 	int deferred; /* captured only, shown by exec__output_flush() */
 	int have[3];
 	char sha[3][SHA256_HEX_LEN + 1]; /* of the captured bytes */
+	uint64_t max; /* cache.maxOutput: bytes of a stream that are stored */
+	uint64_t size[3]; /* bytes the stream carried */
+	int over[3]; /* it carried more than MAX: not stored, not cached */
 };
 
 /* Describe, as a step's state does ("N TARGET", sorted), the descriptors

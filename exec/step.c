@@ -509,6 +509,7 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 		strvec_push(&s->env_ignore, opts->env_ignore[i]);
 	for (i = 0; opts->env_keep && opts->env_keep[i]; i++)
 		strvec_push(&s->env_keep, opts->env_keep[i]);
+	s->max_output = opts->max_output ? opts->max_output : EXEC_MAX_OUTPUT;
 	for (i = 0; opts->writable && opts->writable[i]; i++) {
 		char *real = realpath(opts->writable[i], NULL);
 		if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -1284,6 +1285,15 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(rec, "stderr_sha256",
 			    o && o->have[2] ? json_string(o->sha[2]) : json_null());
 	json_object_set_new(rec, "output_merged", json_boolean(o && o->merged));
+	if (o && (o->over[1] || o->over[2])) {
+		/* Shown or passed on, not stored: past cache.maxOutput. */
+		json_t *over = json_object();
+		for (i = 1; i < 3; i++)
+			if (o->over[i])
+				json_object_set_new(over, i == 1 ? "stdout" : "stderr",
+						    json_integer((json_int_t)o->size[i]));
+		json_object_set_new(rec, "output_not_stored", over);
+	}
 	res = json_object();
 	json_object_set_new(res, "cpu_user_s", json_real(u->cpu_user_s));
 	json_object_set_new(res, "cpu_sys_s", json_real(u->cpu_sys_s));

@@ -278,6 +278,24 @@ static int env_patterns(struct strvec *out, struct prov_store *st, const char *n
 	return ret;
 }
 
+/* cache.maxOutput in .cairn/config (the last value wins), or 0: the
+ * default. */
+static int max_output(uint64_t *out, struct prov_store *st)
+{
+	struct strvec v = STRVEC_INIT;
+	int ret = provenance_config_values(&v, st, "cache.maxOutput");
+
+	*out = 0;
+	if (ret == 0 && v.nr && exec_parse_size(out, v.v[v.nr - 1]) < 0) {
+		char *why = xstrdup(err_last());
+		ret = err_set(CAIRN_EUSAGE, "%s/.cairn/config: cache.maxOutput: %s",
+			      provenance_store_root(st), why);
+		free(why);
+	}
+	strvec_clear(&v);
+	return ret;
+}
+
 char *shell_user_config(void)
 {
 	const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
@@ -373,7 +391,8 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 		return ret;
 	if ((ret = writable_dirs(&p->writable, p->store)) < 0 ||
 	    (ret = env_patterns(&p->env_ignore, p->store, "cache.ignoreEnv")) < 0 ||
-	    (ret = env_patterns(&p->env_keep, p->store, "cache.keyEnv")) < 0)
+	    (ret = env_patterns(&p->env_keep, p->store, "cache.keyEnv")) < 0 ||
+	    (ret = max_output(&o->max_output, p->store)) < 0)
 		return ret;
 	start_writer(p, provenance_store_root(p->store));
 	o->root = provenance_store_root(p->store);
