@@ -202,6 +202,8 @@ int exec__mkdir_p(const char *path, unsigned mode);
 
 /* rm -rf PATH. */
 int exec__remove_tree(const char *path);
+/* The same for NAME in the directory DFD, never through a link. */
+int exec__remove_at(int dfd, const char *name);
 
 /* ---- standard output and error (output.c) ---- */
 

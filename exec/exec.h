@@ -284,6 +284,7 @@ struct exec_session {
 	struct exec_placed *placed;
 	size_t nplaced, alloc_placed;
 	int lock_fd; /* held on .cairn/tmp/<session>.lock while we run */
+	int tmp_lock_fd; /* held on TMPDIR/cairn-XXXXXX/.lock while we run, or -1 */
 	int cache_lock_fd; /* shared lock on the content store (cache_lock_shared) */
 	int no_cache;
 	char base_key[SHA256_HEX_LEN + 1]; /* names the fresh shell's baseline */
