@@ -44,7 +44,7 @@ static int load(json_t **out, const char *path)
 			return CAIRN_ENOTFOUND;
 		return err_errno(CAIRN_ERROR, "cannot read %s", path);
 	}
-	j = json_loadb(sb.buf, sb.len, 0, &jerr);
+	j = util_json_loadb(sb.buf, sb.len, 0, &jerr);
 	strbuf_release(&sb);
 	if (!j)
 		return err_set(CAIRN_ERROR, "%s: malformed action cache entry: %s", path,
@@ -101,7 +101,7 @@ static int mkdirs(const char *cairn_dir, const char *sub)
 static int store(const char *cairn_dir, const char *path, json_t *j)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	char *text = json_dumps(j, JSON_COMPACT);
+	char *text = util_json_dumps(j, JSON_COMPACT);
 	int fd, ret = 0;
 
 	strbuf_addf(&tmp, "%s/tmp", cairn_dir);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <linux/fs.h>
 #include <unistd.h>
 
@@ -194,6 +195,73 @@ out:
 	return ret;
 }
 
+int cache_quarantine(char **out, const char *cairn_dir, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = xstrfmt("%s/lost+found", cairn_dir), *dest = NULL;
+	int i, ret = -1;
+
+	if (cache__mkdir(dir, 0755) < 0)
+		goto out;
+	for (i = 0; i < 1000; i++) {
+		free(dest);
+		dest = i ? xstrfmt("%s/%s.%ld.%d", dir, base, (long)time(NULL), i)
+			 : xstrfmt("%s/%s.%ld", dir, base, (long)time(NULL));
+		/* link + unlink: never replace something already there. */
+		if (!link(path, dest))
+			break;
+		if (errno != EEXIST) {
+			if (errno == EPERM || errno == EXDEV) {
+				/* Not on this filesystem: rename (checked first). */
+				if (access(dest, F_OK) < 0 && !rename(path, dest)) {
+					ret = 0;
+					goto done;
+				}
+			}
+			ret = err_errno(CAIRN_ERROR, "cannot move %s to %s", path, dir);
+			goto out;
+		}
+	}
+	if (i == 1000) {
+		ret = err_set(CAIRN_ERROR, "cannot find a free name in %s", dir);
+		goto out;
+	}
+	if (unlink(path) < 0) {
+		unlink(dest);
+		ret = err_errno(CAIRN_ERROR, "cannot remove %s", path);
+		goto out;
+	}
+	ret = 0;
+done:
+	if (out) {
+		*out = dest;
+		dest = NULL;
+	}
+out:
+	free(dir);
+	free(dest);
+	return ret;
+}
+
+/*
+ * A reader found the object at PATH (open as FD) corrupt: move it to
+ * lost+found, so that the next put of its bytes stores them again (a put
+ * takes an object of the right size as intact) and every later hit or
+ * checkout does not fail on it.  Only if PATH is still the file read: a
+ * put may have replaced it meanwhile.
+ */
+static void set_aside(const char *cairn_dir, const char *path, int fd)
+{
+	struct stat a, b;
+
+	if (fd < 0 || fstat(fd, &a) < 0 || lstat(path, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
+		return;
+	if (cache_quarantine(NULL, cairn_dir, path) < 0)
+		err_clear(); /* the read's own error says what matters */
+}
+
 /*
  * Does object SHA of SIZE bytes need no storing?  A raw object of another
  * size is torn (an object written before puts were synced, then a power
@@ -310,9 +378,10 @@ int cache_cas_get_file(const char *cairn_dir, const char *sha, const char *dest,
 		goto out;
 	}
 	if (strcmp(got, sha)) {
+		set_aside(cairn_dir, obj.buf, in);
 		ret = err_set(CAIRN_ERROR,
 			      "content store object %s is corrupt: its bytes hash to %.12s, not "
-			      "%.12s; %s left untouched",
+			      "%.12s (moved to lost+found); %s left untouched",
 			      obj.buf, got, sha, dest);
 		goto out;
 	}
@@ -421,10 +490,11 @@ int cache_cas_open(int *out, const char *cairn_dir, const char *sha)
 		}
 	}
 	if (strcmp(got, sha)) {
-		ret = err_set(
-		    CAIRN_ERROR,
-		    "content store object %s is corrupt: its bytes hash to %.12s, not %.12s",
-		    obj.buf, got, sha);
+		set_aside(cairn_dir, obj.buf, in);
+		ret = err_set(CAIRN_ERROR,
+			      "content store object %s is corrupt: its bytes hash to %.12s, not "
+			      "%.12s (moved to lost+found)",
+			      obj.buf, got, sha);
 		goto out;
 	}
 	if (compressed) {
@@ -475,9 +545,10 @@ int cache_cas_materialize(const char *cairn_dir, const char *sha, const char *de
 		}
 	}
 	if (strcmp(got, sha)) {
+		set_aside(cairn_dir, obj.buf, in);
 		ret = err_set(CAIRN_ERROR,
 			      "content store object %s is corrupt: its bytes hash to %.12s, not "
-			      "%.12s; %s not written",
+			      "%.12s (moved to lost+found); %s not written",
 			      obj.buf, got, sha, dest);
 		goto out;
 	}

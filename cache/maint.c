@@ -146,55 +146,6 @@ int cache_cas_check(char got[SHA256_HEX_LEN + 1], uint64_t *raw, const struct ca
 	return 0;
 }
 
-int cache_quarantine(char **out, const char *cairn_dir, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	char *dir = xstrfmt("%s/lost+found", cairn_dir), *dest = NULL;
-	int i, ret = -1;
-
-	if (cache__mkdir(dir, 0755) < 0)
-		goto out;
-	for (i = 0; i < 1000; i++) {
-		free(dest);
-		dest = i ? xstrfmt("%s/%s.%ld.%d", dir, base, (long)time(NULL), i)
-			 : xstrfmt("%s/%s.%ld", dir, base, (long)time(NULL));
-		/* link + unlink: never replace something already there. */
-		if (!link(path, dest))
-			break;
-		if (errno != EEXIST) {
-			if (errno == EPERM || errno == EXDEV) {
-				/* Not on this filesystem: rename (checked first). */
-				if (access(dest, F_OK) < 0 && !rename(path, dest)) {
-					ret = 0;
-					goto done;
-				}
-			}
-			ret = err_errno(CAIRN_ERROR, "cannot move %s to %s", path, dir);
-			goto out;
-		}
-	}
-	if (i == 1000) {
-		ret = err_set(CAIRN_ERROR, "cannot find a free name in %s", dir);
-		goto out;
-	}
-	if (unlink(path) < 0) {
-		unlink(dest);
-		ret = err_errno(CAIRN_ERROR, "cannot remove %s", path);
-		goto out;
-	}
-	ret = 0;
-done:
-	if (out) {
-		*out = dest;
-		dest = NULL;
-	}
-out:
-	free(dir);
-	free(dest);
-	return ret;
-}
-
 /* ---- sets of names ------------------------------------------------------- */
 
 void cache_shaset_add(struct cache_shaset *s, const char *sha)
@@ -276,7 +227,7 @@ static int candidate_objects(struct strvec *out, json_t *c)
 static int rewrite_entry(const char *path, json_t *entry)
 {
 	char *tmp = xstrfmt("%s.gc.XXXXXX", path);
-	char *text = json_dumps(entry, JSON_COMPACT);
+	char *text = util_json_dumps(entry, JSON_COMPACT);
 	int fd = -1, ret = -1;
 
 	if (!text)
@@ -315,7 +266,7 @@ static int prune_entry(struct cache_actions_result *r, const char *path, const c
 		       void (*report)(const char *path, const char *problem, void *payload),
 		       unsigned flags, void *payload)
 {
-	json_t *e = json_load_file(path, 0, NULL), *cands, *c, *keep = NULL;
+	json_t *e = util_json_load_file(path, 0, NULL), *cands, *c, *keep = NULL;
 	const char *why = NULL;
 	size_t i, j;
 	int ret = 0;

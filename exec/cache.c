@@ -355,7 +355,7 @@ static void drop_unkeyed(struct strvec *v, const struct exec_session *s,
 			json_t *o = json_object_get(out, n);
 			if (!o)
 				json_object_set_new(out, n, o = json_object());
-			json_object_set_new(o, field, json_string(v->v[i]));
+			json_object_set_new(o, field, util_json_str(v->v[i]));
 			free(n);
 		}
 		free(v->v[i]);
@@ -734,7 +734,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 		     c->relocatable ? s->root : NULL);
 	util_sha256_hex(sha, st.buf, st.len);
 	json_object_set_new(p, "version", json_integer(KEY_VERSION));
-	json_object_set_new(p, "command", json_stringn(step->text, step->len));
+	json_object_set_new(p, "command", util_json_bytes(step->text, step->len));
 	json_object_set_new(p, "shell", json_string(s->shell));
 	/* One cache for every front end: how the session was started counts
 	 * only where the step can tell (the REPL's first step runs with
@@ -765,12 +765,12 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	json_object_set_new(p, "stdout", json_string(out_name(o, 1)));
 	json_object_set_new(p, "stderr", json_string(out_name(o, 2)));
 	json_object_set_new(p, "columns", json_integer(o->tty[1] || o->tty[2] ? o->cols : 0));
-	dump = json_dumps(p, JSON_SORT_KEYS | JSON_COMPACT);
+	dump = util_json_dumps(p, JSON_SORT_KEYS | JSON_COMPACT);
 	util_sha256_hex(c->key, dump, strlen(dump));
 	free(dump);
 	c->key_parts = p;
 	/* The start state itself, for `why` (stored with a candidate). */
-	json_object_set_new(p, "state_text", json_stringn(st.buf, st.len));
+	json_object_set_new(p, "state_text", util_json_bytes(st.buf, st.len));
 
 	/* Where the step comes from: its script and line, else its text. */
 	if (s->script_abs)
@@ -819,7 +819,7 @@ static json_t *why_path(const char *path, const char *change, const char *old, c
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "part", json_string("read"));
-	json_object_set_new(o, "path", json_string(path));
+	json_object_set_new(o, "path", util_json_str(path));
 	json_object_set_new(o, "change", json_string(change));
 	if (old)
 		json_object_set_new(o, "old", json_string(old));
@@ -845,7 +845,7 @@ static json_t *check_remote(struct exec_session *s, json_t *r)
 		const char *e = s->state.env.v[i], *eq = strchr(e, '=');
 		if (eq) {
 			char *name = xstrndup(e, (size_t)(eq - e));
-			json_object_set_new(env, name, json_string(eq + 1));
+			json_object_set_new(env, name, util_json_str(eq + 1));
 			free(name);
 		}
 	}
@@ -856,8 +856,8 @@ static json_t *check_remote(struct exec_session *s, json_t *r)
 	for (i = 0; i < ARRAY_SIZE(fields) && !why; i++) {
 		json_t *a = json_object_get(r, fields[i]), *b = json_object_get(now, fields[i]);
 		if (!json_equal(a ? a : json_null(), b ? b : json_null())) {
-			char *old = json_dumps(a ? a : json_null(), JSON_ENCODE_ANY);
-			char *new = json_dumps(b ? b : json_null(), JSON_ENCODE_ANY);
+			char *old = util_json_dumps(a ? a : json_null(), JSON_ENCODE_ANY);
+			char *new = util_json_dumps(b ? b : json_null(), JSON_ENCODE_ANY);
 			struct strbuf what = STRBUF_INIT;
 			strbuf_addf(&what, "remote %s changed", fields[i]);
 			why = why_path(path, what.buf, old, new);
@@ -1171,7 +1171,7 @@ void exec__cache_save_base(struct exec_session *s)
 	json_object_set_new(o, "shopts", json_string(s->base_shopts ? s->base_shopts : ""));
 	strbuf_addf(&tmp, "%s.tmp%d", p.buf, (int)getpid());
 	/* Synced before the rename, as every action entry (cache/action.c). */
-	if (json_dump_file(o, tmp.buf, JSON_COMPACT) == 0) {
+	if (util_json_dump_file(o, tmp.buf, JSON_COMPACT) == 0) {
 		int fd = open(tmp.buf, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && fsync(fd) == 0)
 			rename(tmp.buf, p.buf);
@@ -1194,7 +1194,7 @@ int exec__cache_load_base(struct exec_session *s)
 	if (!s->base_key[0])
 		return 0;
 	base_path(&p, s);
-	o = json_load_file(p.buf, 0, NULL);
+	o = util_json_load_file(p.buf, 0, NULL);
 	strbuf_release(&p);
 	if (!o || !json_is_array(json_object_get(o, "vars")) || !str(o, "options") ||
 	    !str(o, "shopts")) {
@@ -1896,6 +1896,15 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		not_stored(record, "it has no action key");
 		return;
 	}
+	if (o->over[1] || o->over[2]) {
+		int n = o->over[1] ? 1 : 2;
+		not_stored(record,
+			   "its standard %s (%llu bytes) was larger than cache.maxOutput "
+			   "(%llu bytes): passed on, not stored",
+			   n == 1 ? "output" : "error", (unsigned long long)o->size[n],
+			   (unsigned long long)o->max);
+		return;
+	}
 	if (o->broken) {
 		not_stored(record,
 			   "its output could not be captured whole, so it could not be "
@@ -2013,7 +2022,7 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		json_object_set(cand, "unkeyed", c->unkeyed);
 	/* Where the project was: a copy elsewhere is served after a look. */
 	if (c->relocatable)
-		json_object_set_new(cand, "root", json_string(s->root));
+		json_object_set_new(cand, "root", util_json_str(s->root));
 	/* The shell's messages name the script: such a step hits only under
 	 * the same name. */
 	if (!json_object_get(c->key_parts, "argv0") && s->argv0 && shows_script_name(s, record))

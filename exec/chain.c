@@ -800,9 +800,11 @@ int exec_chain_plan(struct exec_chain *out, struct prov_store *st, const char *t
 	for (k = 0; k < nwith; k++) {
 		/* NEW as records name paths: project-relative inside it. */
 		const char *rest = exec__under(with[k].repl, provenance_store_root(st));
-		json_array_append_new(out->with,
-				      json_pack("{s:s,s:s}", "old", with[k].old, "new",
-						rest && *rest ? rest : with[k].repl));
+		json_t *o = json_object();
+
+		json_object_set_new(o, "old", util_json_str(with[k].old));
+		json_object_set_new(o, "new", util_json_str(rest && *rest ? rest : with[k].repl));
+		json_array_append_new(out->with, o);
 	}
 	if (step) {
 		memcpy(id, step, sizeof(id) - 1);
@@ -852,8 +854,8 @@ int exec_chain_plan(struct exec_chain *out, struct prov_store *st, const char *t
 			if (!p || !*p || substituted(with, nwith, str(r, "path")) ||
 			    json_object_get(seen, p) || writes_path(rec, str(r, "path")))
 				continue;
-			json_object_set_new(seen, p, json_true());
-			json_array_append_new(queue, json_string(p));
+			json_object_set_new_nocheck(seen, p, json_true());
+			json_array_append_new(queue, util_json_str(p));
 		}
 	}
 	qsort(out->steps, out->nsteps, sizeof(*out->steps), cmp_steps);

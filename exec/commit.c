@@ -284,6 +284,11 @@ int exec__remove_tree(const char *path)
 	return remove_at(AT_FDCWD, path, 0);
 }
 
+int exec__remove_at(int dfd, const char *name)
+{
+	return remove_at(dfd, name, 0);
+}
+
 /* Copy SRC over DST through a temporary file beside DST (EXDEV). */
 static int copy_into_place(const char *src, const char *dst)
 {

@@ -211,6 +211,8 @@ int exec__mkdir_p(const char *path, unsigned mode);
 
 /* rm -rf PATH. */
 int exec__remove_tree(const char *path);
+/* The same for NAME in the directory DFD, never through a link. */
+int exec__remove_at(int dfd, const char *name);
 
 /* ---- standard output and error (output.c) ---- */
 
@@ -243,6 +245,9 @@ struct exec_output {
 	int deferred; /* captured only, shown by exec__output_flush() */
 	int have[3];
 	char sha[3][SHA256_HEX_LEN + 1]; /* of the captured bytes */
+	uint64_t max; /* cache.maxOutput: bytes of a stream that are stored */
+	uint64_t size[3]; /* bytes the stream carried */
+	int over[3]; /* it carried more than MAX: not stored, not cached */
 };
 
 /* Describe, as a step's state does ("N TARGET", sorted), the descriptors

@@ -23,6 +23,13 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* The default of cache.maxOutput: 256 MiB per stream. */
+#define EXEC_MAX_OUTPUT ((uint64_t)256 << 20)
+
+/* Parse a size as cache.maxOutput takes it ("4096", "64k", "256M",
+ * "1GiB": powers of 1024) into OUT.  0, or CAIRN_EUSAGE with a message. */
+int exec_parse_size(uint64_t *out, const char *text);
+
 /* Which shell language runs the steps. */
 enum exec_lang {
 	EXEC_LANG_BASH = 0,
@@ -180,6 +187,13 @@ struct exec_session_opts {
 	 * inputs) when it runs again, as under bash. */
 	int see_own_outputs;
 	/*
+	 * cache.maxOutput (.cairn/config): the most bytes of a step's
+	 * standard output, and of its standard error, that are stored;
+	 * past it the stream still goes where it goes but is not kept, and
+	 * the step is not cached (docs/cache.md).  0: EXEC_MAX_OUTPUT.
+	 */
+	uint64_t max_output;
+	/*
 	 * `cairn rerun --into DIR` and `cairn verify`: a directory (it must
 	 * exist) whose files steps see above the project's (an extra lower
 	 * layer of the project's overlay) and where their writes to the
@@ -263,6 +277,7 @@ struct exec_session {
 	/* While a step runs: the absolute paths of its own earlier outputs,
 	 * hidden from it (docs/cache.md), sorted. */
 	struct strvec hidden;
+	uint64_t max_output; /* opts->max_output, or EXEC_MAX_OUTPUT */
 	exec_record_fn record;
 	void *record_payload;
 	struct cache_memo *memo; /* file hashes by stat (.cairn/index) */
@@ -276,6 +291,7 @@ struct exec_session {
 	struct exec_placed *placed;
 	size_t nplaced, alloc_placed;
 	int lock_fd; /* held on .cairn/tmp/<session>.lock while we run */
+	int tmp_lock_fd; /* held on TMPDIR/cairn-XXXXXX/.lock while we run, or -1 */
 	int cache_lock_fd; /* shared lock on the content store (cache_lock_shared) */
 	int no_cache;
 	char base_key[SHA256_HEX_LEN + 1]; /* names the fresh shell's baseline */

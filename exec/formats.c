@@ -199,7 +199,7 @@ static void queue_writes(json_t *files, struct strvec *aliases, struct strvec *l
 					    files,
 					    json_pack("{s:s, s:s}", "path", al.buf, "name", name));
 					*strrchr(al.buf, '/') = '\0';
-					json_object_set_new(dirs, dir, json_string(al.buf));
+					json_object_set_new_nocheck(dirs, dir, json_string(al.buf));
 				}
 			} else if (adir && (pass == 0) == known) {
 				link = xstrfmt("%s/%s", adir, base_of(name));

@@ -35,6 +35,34 @@
 #define KCMP_FILE 0
 #endif
 
+int exec_parse_size(uint64_t *out, const char *text)
+{
+	static const char units[] = "kmgt";
+	const char *u;
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (end == text || *text == '-' || errno)
+		goto bad;
+	if (*end && (u = strchr(units, *end | 0x20))) {
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+	} else if (!strcmp(end, "B")) {
+		end++;
+	}
+	if (*end || !v || (shift && v > (~0ULL >> shift)))
+		goto bad;
+	*out = (uint64_t)v << shift;
+	return 0;
+bad:
+	return err_set(CAIRN_EUSAGE, "%s: not a size (bytes, or with k, M, G or T)", text);
+}
+
 /* Do descriptors A and B of this process share one open file? */
 static int same_file(int a, int b)
 {
@@ -107,6 +135,7 @@ int exec__output_begin(struct exec_output *o, struct exec_session *s)
 
 	memset(o, 0, sizeof(*o));
 	o->deferred = s->defer_output;
+	o->max = s->max_output ? s->max_output : EXEC_MAX_OUTPUT;
 	for (n = 0; n < 3; n++)
 		o->dst[n] = o->rd[n] = o->child[n] = o->cap[n] = o->back[n] = -1;
 	/* Standard input: only to tell the cache what it is. */
@@ -207,7 +236,17 @@ static void *pump(void *arg)
 				o->rd[n] = -1;
 				continue;
 			}
-			if (util_write_all(o->cap[n], buf, (size_t)r) < 0)
+			o->size[n] += (uint64_t)r;
+			if (!o->over[n] && o->size[n] > o->max) {
+				/* Past cache.maxOutput: passed on, no longer
+				 * kept (but for a deferred step, whose output
+				 * is shown from the capture afterwards). */
+				o->over[n] = 1;
+				if (!o->deferred && ftruncate(o->cap[n], 0) < 0)
+					o->broken = 1;
+			}
+			if ((!o->over[n] || o->deferred) &&
+			    util_write_all(o->cap[n], buf, (size_t)r) < 0)
 				o->broken = 1;
 			if (!o->deferred &&
 			    util_write_all_nosigpipe(o->dst[n], buf, (size_t)r) < 0) {
@@ -296,6 +335,12 @@ static void read_back(struct exec_output *o, int n)
 		o->broken = 1;
 		return;
 	}
+	o->size[n] = (uint64_t)(end - at);
+	if (o->size[n] > o->max) {
+		/* In the file already; too large to keep a copy of. */
+		o->over[n] = 1;
+		return;
+	}
 	buf = xmalloc(65536);
 	while (at < end) {
 		size_t want = (size_t)(end - at) < 65536 ? (size_t)(end - at) : 65536;
@@ -328,6 +373,8 @@ int exec__output_end(struct exec_output *o, struct exec_session *s)
 			continue;
 		if (o->kind[n] == EXEC_OUT_FILE)
 			read_back(o, n);
+		if (o->over[n])
+			continue;
 		if (fstat(o->cap[n], &st) == 0 && st.st_size > LOG_IN_MEMORY) {
 			/* A large log is stored from its file (through our
 			 * descriptor: the file is unlinked), never held whole. */

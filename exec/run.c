@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -126,6 +127,73 @@ int exec__write_status_file(const struct exec_session *s)
 	return 0;
 }
 
+/*
+ * A session's scratch directory (TMPDIR/cairn-XXXXXX) holds .lock, which
+ * the session keeps locked (flock) while it lives: a directory whose lock
+ * nobody holds is what a killed cairn left behind.  Made right after the
+ * directory; a directory without one (being made, or by an older cairn)
+ * is left alone.
+ */
+static int lock_scratch(struct exec_session *s)
+{
+	int dfd = open(s->tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		s->tmp_lock_fd =
+		    openat(dfd, ".lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		close(dfd);
+	}
+	if (s->tmp_lock_fd < 0 || flock(s->tmp_lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return err_errno(CAIRN_ERROR, "cannot lock %s/.lock", s->tmpdir);
+	return 0;
+}
+
+/*
+ * Remove the scratch directories in BASE (the directory ours is in) of
+ * sessions that are gone: ours by name (cairn-XXXXXX) and owner, real
+ * directories (never a link: /tmp is everyone's), holding a .lock that
+ * nobody holds.  Everything is reached from descriptors, without
+ * following links; the lock is held while the tree goes, so that two
+ * sweepers do not race.  Best effort: what cannot be removed stays.
+ */
+static void sweep_scratch(const char *base, const char *ours)
+{
+	int dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC), sub, lock;
+	uid_t me = getuid();
+	struct dirent *e;
+	struct stat st, st2;
+	DIR *d;
+
+	if (dfd < 0)
+		return;
+	d = fdopendir(dup(dfd));
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "cairn-", 6) || strlen(e->d_name) != 12 ||
+		    !strcmp(e->d_name, ours))
+			continue;
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != me)
+			continue;
+		sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		lock = -1;
+		if (fstat(sub, &st2) == 0 && st2.st_dev == st.st_dev && st2.st_ino == st.st_ino &&
+		    st2.st_uid == me)
+			lock = openat(sub, ".lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		close(sub);
+		if (lock < 0)
+			continue;
+		if (fstat(lock, &st2) == 0 && S_ISREG(st2.st_mode) && st2.st_uid == me &&
+		    flock(lock, LOCK_EX | LOCK_NB) == 0)
+			exec__remove_at(dfd, e->d_name);
+		close(lock);
+	}
+	if (d)
+		closedir(d);
+	close(dfd);
+}
+
 int exec_session_init(struct exec_session *s, const struct exec_session_opts *opts)
 {
 	const char *const *env = opts->env ? opts->env : (const char *const *)environ;
@@ -134,6 +202,7 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 	int ret = -1;
 
 	memset(s, 0, sizeof(*s));
+	s->tmp_lock_fd = -1;
 	exec_state_init(&s->state);
 	strvec_init(&s->base_vars);
 	strvec_init(&s->taken_fds);
@@ -187,6 +256,14 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		goto out;
 	}
 	s->scratch = xstrdup(s->tmpdir);
+	if (lock_scratch(s) < 0)
+		goto out;
+	{
+		char *slash = strrchr(s->tmpdir, '/');
+		*slash = '\0';
+		sweep_scratch(*s->tmpdir ? s->tmpdir : "/", slash + 1);
+		*slash = '/';
+	}
 	if (opts->mode == EXEC_MODE_SCRIPT) {
 		char *abs = realpath(opts->script, NULL);
 		struct stat st;
@@ -261,6 +338,9 @@ void exec_session_release(struct exec_session *s)
 	 * with the overlays' work directories, which lack permissions. */
 	if (s->tmpdir)
 		exec__remove_tree(s->tmpdir);
+	/* Unlocked only once it is gone: a sweeper never sees it half. */
+	if (s->tmp_lock_fd > 0)
+		close(s->tmp_lock_fd);
 	free(s->shell);
 	free(s->argv0);
 	free(s->script_abs);

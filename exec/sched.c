@@ -152,7 +152,7 @@ static char recv_frame(int fd, struct strbuf *out)
 
 static int send_json(int fd, char type, json_t *j)
 {
-	char *dump = json_dumps(j, JSON_COMPACT);
+	char *dump = util_json_dumps(j, JSON_COMPACT);
 	int ret = dump ? send_frame(fd, type, dump, strlen(dump)) : -1;
 	free(dump);
 	return ret;
@@ -526,7 +526,7 @@ static json_t *result_json(const struct exec_result *r, int ret, const char *pen
 	json_t *o = json_object(), *refused = json_array();
 	size_t i;
 	for (i = 0; i < r->refused.nr; i++)
-		json_array_append_new(refused, json_string(r->refused.v[i]));
+		json_array_append_new(refused, util_json_str(r->refused.v[i]));
 	json_object_set_new(o, "ret", json_integer(ret));
 	json_object_set_new(o, "err", ret < 0 ? json_string(err_last()) : json_null());
 	json_object_set_new(o, "aborted", json_boolean(r->aborted));
@@ -803,7 +803,7 @@ static int take_ready(struct sched *sc, struct worker *w)
 	char t = recv_frame(w->fd, &buf);
 	int ret = -1;
 	if (t == 'R') {
-		w->rec = json_loadb(buf.buf, buf.len, 0, NULL);
+		w->rec = util_json_loadb(buf.buf, buf.len, 0, NULL);
 		if (w->rec) {
 			w->fds_changed = json_is_true(json_object_get(w->rec, "fds_changed"));
 			ret = 0;
@@ -869,7 +869,7 @@ static int still_right(struct sched *sc, struct worker *w)
 		if (debug)
 			fprintf(stderr,
 				"cairn: sched: step %zu: it wrote $HOME or read stdin: %s\n",
-				w->j + 1, json_dumps(sb, JSON_COMPACT));
+				w->j + 1, util_json_dumps(sb, JSON_COMPACT));
 		return 0;
 	}
 	exec_state_serialize(&now, &sc->s->state);
@@ -923,7 +923,7 @@ static int finish_worker(struct sched *sc, size_t i, struct exec_result *res)
 	while ((t = recv_frame(w->fd, &buf)) == 'S')
 		strbuf_addbuf(&state, &buf);
 	if (t == 'D')
-		done = json_loadb(buf.buf, buf.len, 0, NULL);
+		done = util_json_loadb(buf.buf, buf.len, 0, NULL);
 	if (!done) {
 		ret = err_set(CAIRN_ERROR, "step %u, run ahead of its turn, ended without a result",
 			      sc->base_seq + (unsigned)i + 1);
@@ -962,7 +962,7 @@ static int finish_worker(struct sched *sc, size_t i, struct exec_result *res)
 	/* Its record, to the store in order. */
 	if (str(done, "pending")) {
 		json_error_t je;
-		rec = json_load_file(str(done, "pending"), 0, &je);
+		rec = util_json_load_file(str(done, "pending"), 0, &je);
 		if (!rec) {
 			ret = err_set(CAIRN_ERROR, "cannot read the record %s: %s",
 				      str(done, "pending"), je.text);

@@ -248,7 +248,7 @@ static int recover(struct exec_session *s)
 	closedir(d);
 	for (i = 0; i < nrecs; i++) {
 		char *rec = xstrfmt("%s/%s.json", dir, recs[i].name);
-		recs[i].r = json_load_file(rec, 0, NULL);
+		recs[i].r = util_json_load_file(rec, 0, NULL);
 		free(rec);
 	}
 	if (nrecs)
@@ -510,6 +510,7 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 	for (i = 0; opts->env_keep && opts->env_keep[i]; i++)
 		strvec_push(&s->env_keep, opts->env_keep[i]);
 	s->see_own_outputs = opts->see_own_outputs;
+	s->max_output = opts->max_output ? opts->max_output : EXEC_MAX_OUTPUT;
 	for (i = 0; opts->writable && opts->writable[i]; i++) {
 		char *real = realpath(opts->writable[i], NULL);
 		if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -848,7 +849,7 @@ static json_t *env_object(const struct strvec *env)
 		if (!eq)
 			continue;
 		name = xstrndup(env->v[i], (size_t)(eq - env->v[i]));
-		json_object_set_new(o, name, json_string(eq + 1));
+		json_object_set_new(o, name, util_json_str(eq + 1));
 		free(name);
 	}
 	return o;
@@ -864,20 +865,21 @@ json_t *exec__state_json(const struct exec_session *s, const struct exec_state *
 
 	if (st->cwd) {
 		exec__record_name(s, &name, st->cwd);
-		json_object_set_new(o, "cwd", json_string(name.buf));
+		json_object_set_new(o, "cwd", util_json_str(name.buf));
 	} else {
 		json_object_set_new(o, "cwd", json_null());
 	}
 	json_object_set_new(o, "env", env_object(&st->env));
 	for (i = 0; i < st->vars.nr; i++)
-		json_array_append_new(vars, json_string(st->vars.v[i]));
+		json_array_append_new(vars, util_json_str(st->vars.v[i]));
 	json_object_set_new(o, "vars", vars);
 	for (i = 0; i < st->nfuncs; i++)
-		json_object_set_new(funcs, st->funcs[i].name, json_string(st->funcs[i].body));
+		json_object_set_new_nocheck(funcs, st->funcs[i].name,
+					    util_json_str(st->funcs[i].body));
 	json_object_set_new(o, "functions", funcs);
-	json_object_set_new(o, "options", st->options ? json_string(st->options) : json_null());
+	json_object_set_new(o, "options", st->options ? util_json_str(st->options) : json_null());
 	for (i = 0; i < st->argv.nr; i++)
-		json_array_append_new(args, json_string(st->argv.v[i]));
+		json_array_append_new(args, util_json_str(st->argv.v[i]));
 	json_object_set_new(o, "args", args);
 	exec_state_hash(sha, st);
 	json_object_set_new(o, "state_sha256", json_string(sha));
@@ -1036,11 +1038,11 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 	json_object_set_new(rec, "id", json_string(r->id));
 	json_object_set_new(rec, "session", json_string(s->session_id));
 	json_object_set_new(rec, "seq", json_integer(s->seq + 1));
-	json_object_set_new(rec, "command", json_stringn(step->text, step->len));
+	json_object_set_new(rec, "command", util_json_bytes(step->text, step->len));
 	json_object_set_new(rec, "line", json_integer(step->line));
 	if (s->script_abs) {
 		exec__record_name(s, &name, s->script_abs);
-		json_object_set_new(rec, "script", json_string(name.buf));
+		json_object_set_new(rec, "script", util_json_str(name.buf));
 	} else {
 		json_object_set_new(rec, "script", json_null());
 	}
@@ -1049,14 +1051,14 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 	/* What `cairn replay` and `cairn rerun` need to start the step as it
 	 * was started. */
 	json_object_set_new(rec, "mode", json_string(exec_mode_name(s->mode)));
-	json_object_set_new(rec, "argv0", json_string(s->argv0 ? s->argv0 : ""));
+	json_object_set_new(rec, "argv0", util_json_str(s->argv0 ? s->argv0 : ""));
 	json_object_set_new(rec, "shell_base",
 			    s->base_key[0] ? json_string(s->base_key) : json_null());
 	r->start_state = exec__state_json(s, &s->state);
 	json_object_set(rec, "start_state", r->start_state);
 	note_start_state(r, s, r->start_state);
 	if (s->into)
-		json_object_set_new(rec, "into", json_string(s->into_name));
+		json_object_set_new(rec, "into", util_json_str(s->into_name));
 	if (s->rerun)
 		json_object_set(rec, "rerun", s->rerun);
 	json_object_set_new(rec, "started", rfc3339(r->started_real));
@@ -1074,7 +1076,7 @@ static json_t *writes_json(const struct exec_commit *c)
 		const struct exec_write *w = &c->writes[i];
 		json_t *o = json_object();
 		char mode[16];
-		json_object_set_new(o, "path", json_string(w->path));
+		json_object_set_new(o, "path", util_json_str(w->path));
 		json_object_set_new(o, "kind", json_string(write_kinds[w->kind]));
 		if (w->kind == EXEC_WRITE_FILE) {
 			json_object_set_new(o, "sha256", json_string(w->sha256));
@@ -1092,7 +1094,7 @@ static json_t *writes_json(const struct exec_commit *c)
 			json_object_set_new(o, "mode", json_null());
 		}
 		if (w->kind == EXEC_WRITE_SYMLINK)
-			json_object_set_new(o, "target", json_string(w->target ? w->target : ""));
+			json_object_set_new(o, "target", util_json_str(w->target ? w->target : ""));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -1116,7 +1118,7 @@ static int write_pending(json_t *record, const char *pending, int durable)
 	char *tmp = xstrfmt("%s.tmp", pending);
 	/* Serialised whole, written at once (jansson's file output makes a
 	 * write per token). */
-	char *text = json_dumps(record, JSON_COMPACT);
+	char *text = util_json_dumps(record, JSON_COMPACT);
 	int fd, ret = 0;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (!text || fd < 0 || util_write_all(fd, text, strlen(text)) < 0 ||
@@ -1290,7 +1292,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		if (w && exec__under(e->path, s->home)) {
 			char *real = real_location(e->path);
 			if (!exec__under(real, s->root) && !(s->into && exec__under(real, s->into)))
-				json_array_append_new(home_writes, json_string(e->path));
+				json_array_append_new(home_writes, util_json_str(e->path));
 			free(real);
 		}
 	}
@@ -1368,6 +1370,15 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(rec, "stderr_sha256",
 			    o && o->have[2] ? json_string(o->sha[2]) : json_null());
 	json_object_set_new(rec, "output_merged", json_boolean(o && o->merged));
+	if (o && (o->over[1] || o->over[2])) {
+		/* Shown or passed on, not stored: past cache.maxOutput. */
+		json_t *over = json_object();
+		for (i = 1; i < 3; i++)
+			if (o->over[i])
+				json_object_set_new(over, i == 1 ? "stdout" : "stderr",
+						    json_integer((json_int_t)o->size[i]));
+		json_object_set_new(rec, "output_not_stored", over);
+	}
 	res = json_object();
 	json_object_set_new(res, "cpu_user_s", json_real(u->cpu_user_s));
 	json_object_set_new(res, "cpu_sys_s", json_real(u->cpu_sys_s));
@@ -1382,7 +1393,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(rec, "tags", json_object());
 
 	if (getenv("CAIRN_DEBUG_RECORD"))
-		json_dumpf(rec, stderr, JSON_INDENT(1)), fputc('\n', stderr);
+		util_json_dumpf(rec, stderr, JSON_INDENT(1)), fputc('\n', stderr);
 	out->nreads = json_array_size(json_object_get(rec, "reads"));
 	out->nwrites = c.nwrites;
 	for (i = 0; i < json_array_size(refused); i++)

@@ -823,7 +823,7 @@ static void dir_entry(const struct exec_session *s, const struct read *r, const 
 	if (probe) {
 		json_t *a = json_array();
 		for (i = 0; i < r->sidecars_of.nr; i++)
-			json_array_append_new(a, json_string(r->sidecars_of.v[i]));
+			json_array_append_new(a, util_json_str(r->sidecars_of.v[i]));
 		json_object_set_new(o, "sidecars_of", a);
 	}
 }
@@ -909,7 +909,7 @@ static void add_write(struct ctx *c, struct strset *written, json_t *refused, co
 	if (!strset_get(written, res.buf)) {
 		strset_put(written, res.buf, 1);
 		if (!writable(c->s, res.buf))
-			json_array_append_new(refused, json_string(res.buf));
+			json_array_append_new(refused, util_json_str(res.buf));
 	}
 	strbuf_release(&res);
 }
@@ -1250,7 +1250,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		/* --into: a file the into directory supplied is named there. */
 		exec__record_name(s, &name,
 				  s->into && exec__under(host.buf, s->into) ? host.buf : r->path);
-		json_object_set_new(o, "path", json_string(name.buf));
+		json_object_set_new(o, "path", util_json_str(name.buf));
 		json_object_set_new(o, "kind", json_string(kind_names[r->kind]));
 		/* what lies there now: one look for every kind of read */
 		have = r->kind != RK_ABSENT && !lstat(host.buf, &st);
@@ -1258,7 +1258,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			char sha[SHA256_HEX_LEN + 1];
 			if (have && !exec__hash_file(s, sha, host.buf, &st)) {
 				if (!session_made(s, host.buf) && changed_while_running(s, &st))
-					json_array_append_new(changed, json_string(name.buf));
+					json_array_append_new(changed, util_json_str(name.buf));
 				json_object_set_new(o, "sha256", json_string(sha));
 				json_object_set_new(o, "size",
 						    json_integer((json_int_t)st.st_size));
@@ -1288,7 +1288,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			char target[PATH_MAX];
 			ssize_t n = readlink(host.buf, target, sizeof(target) - 1);
 			target[n > 0 ? n : 0] = '\0';
-			json_object_set_new(o, "target", json_string(target));
+			json_object_set_new(o, "target", util_json_str(target));
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size", json_null());
 		} else {
@@ -1306,7 +1306,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		if ((r->kind == RK_DIR || r->kind == RK_SYMLINK || r->kind == RK_STAT) && have &&
 		    !s->gate && (r->kind != RK_STAT || !S_ISDIR(st.st_mode)) &&
 		    !session_made(s, host.buf) && changed_while_running(s, &st))
-			json_array_append_new(changed, json_string(name.buf));
+			json_array_append_new(changed, util_json_str(name.buf));
 		if (r->xattrs && r->kind != RK_ABSENT) {
 			char sha[SHA256_HEX_LEN + 1];
 			exec__xattr_hash(host.buf, sha);
@@ -1338,11 +1338,11 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			if (p->pid == main_pid && k == 2 && !strcmp(p->argv.v[1], "-c"))
 				json_array_append_new(argv, json_string("(the step's program)"));
 			else
-				json_array_append_new(argv, json_string(p->argv.v[k]));
+				json_array_append_new(argv, util_json_str(p->argv.v[k]));
 		}
 		json_object_set_new(o, "argv", argv);
 		resolve(&c, p->exe ? p->exe : "/", 0, &res, &st, &exists);
-		json_object_set_new(o, "exe", json_string(res.buf));
+		json_object_set_new(o, "exe", util_json_str(res.buf));
 		if (exists && S_ISREG(st.st_mode)) {
 			char sha[SHA256_HEX_LEN + 1];
 			host_path(&c, res.buf, &host);
@@ -1365,7 +1365,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		if (names.nr)
 			qsort(names.v, names.nr, sizeof(char *), cmp_str_p);
 		for (i = 0; i < names.nr; i++)
-			json_array_append_new(jn, json_string(names.v[i]));
+			json_array_append_new(jn, util_json_str(names.v[i]));
 		json_object_set_new(record, "nondeterministic", jn);
 		strvec_clear(&names);
 	}

@@ -15,7 +15,7 @@
 /* Append a JSON document, indented, with a final newline. */
 static int dump_json(struct strbuf *out, const json_t *doc)
 {
-	char *s = json_dumps(doc, JSON_INDENT(2));
+	char *s = util_json_dumps(doc, JSON_INDENT(2));
 	if (!s)
 		return err_set(CAIRN_ERROR, "cannot serialise the lineage as JSON");
 	strbuf_addstr(out, s);
@@ -132,7 +132,7 @@ int provenance_render_dot(struct strbuf *out, const json_t *graph)
 			strbuf_addstr(out, ", style=filled, fillcolor=\"#eeeeee\"");
 		strbuf_addstr(out, "];\n");
 		lineage__file_key(&key, path, sha);
-		json_object_set_new(file_node, key.buf, json_integer((json_int_t)i));
+		json_object_set_new_nocheck(file_node, key.buf, json_integer((json_int_t)i));
 	}
 	json_array_foreach(v.steps, i, x)
 	{
@@ -287,8 +287,12 @@ int provenance_render_prov(struct strbuf *out, const json_t *graph)
 		const char *fmt = lineage__str(x, "format");
 		const char *producer = lineage__str(x, "producer");
 		json_t *size = json_object_get(x, "size");
-		json_t *ent = json_pack(
-		    "{s:s, s:s, s:o}", "prov:label", path, "cairn:path", path, "prov:type",
+		json_t *ent = json_object();
+		/* The path as bytes: json_pack() takes only UTF-8. */
+		json_object_set_new(ent, "prov:label", util_json_str(path));
+		json_object_set_new(ent, "cairn:path", util_json_str(path));
+		json_object_set_new(
+		    ent, "prov:type",
 		    prov_qname(role && !strcmp(role, "code") ? "cairn:CodeFile" : "cairn:File"));
 		if (sha)
 			json_object_set_new(ent, "cairn:sha256", json_string(sha));
@@ -318,7 +322,7 @@ int provenance_render_prov(struct strbuf *out, const json_t *graph)
 			json_object_set_new(act, "prov:startTime", json_string(started));
 		if (finished)
 			json_object_set_new(act, "prov:endTime", json_string(finished));
-		json_object_set_new(act, "prov:label", json_string(cmd ? cmd : ""));
+		json_object_set_new(act, "prov:label", util_json_str(cmd ? cmd : ""));
 		json_object_set_new(act, "prov:type", prov_qname("cairn:Step"));
 		json_object_set_new(act, "cairn:exitStatus",
 				    json_integer(lineage__int(x, "exit_status", -1)));
@@ -508,12 +512,13 @@ static json_t *crate_current_versions(struct lineage_view *v)
 		const char *best = lineage__str(when, path);
 
 		if (!json_object_get(cur, path) || (fin && (!best || strcmp(fin, best) > 0))) {
-			json_object_set_new(cur, path, sha ? json_string(sha) : json_null());
-			json_object_set_new(when, path, json_string(fin ? fin : ""));
+			json_object_set_new_nocheck(cur, path,
+						    sha ? json_string(sha) : json_null());
+			json_object_set_new_nocheck(when, path, json_string(fin ? fin : ""));
 		}
 	}
 	if (v->target_sha256)
-		json_object_set_new(cur, v->target, json_string(v->target_sha256));
+		json_object_set_new_nocheck(cur, v->target, json_string(v->target_sha256));
 	json_decref(when);
 	return cur;
 }
@@ -683,7 +688,7 @@ int provenance_render_rocrate(struct strbuf *out, const json_t *graph)
 		strbuf_reset(&id2);
 		lineage__short_command(&id2, cmd ? cmd : "", 100);
 		json_object_set_new(act, "name", json_string(id2.buf));
-		json_object_set_new(act, "description", json_string(cmd ? cmd : ""));
+		json_object_set_new(act, "description", util_json_str(cmd ? cmd : ""));
 		json_object_set_new(act, "identifier", json_string(sid));
 		json_object_set_new(act, "instrument", crate_ref(tool_id));
 		json_object_set_new(act, "agent", crate_ref(id.buf));
@@ -778,7 +783,7 @@ int provenance_render_rocrate(struct strbuf *out, const json_t *graph)
 		f = crate_entity(&c, id.buf, "File");
 		if (role && !strcmp(role, "code"))
 			crate_entity(&c, id.buf, "SoftwareSourceCode");
-		json_object_set_new(f, "name", json_string(path));
+		json_object_set_new(f, "name", util_json_str(path));
 		if (sha)
 			json_object_set_new(f, "sha256", json_string(sha));
 		if (json_is_integer(size)) {

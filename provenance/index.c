@@ -173,7 +173,7 @@ int prov__index_path(json_t **out, struct prov_store *st, git_tree *idx_tree, co
 	ret = prov__tree_json(&e, st, idx_tree, key);
 	if (ret == CAIRN_ENOTFOUND) {
 		if (cache)
-			json_object_set_new(cache, path, json_null());
+			json_object_set_new_nocheck(cache, path, json_null());
 		return err_set(CAIRN_ENOTFOUND, "no step wrote %s", path);
 	}
 	if (ret < 0)
@@ -184,7 +184,7 @@ int prov__index_path(json_t **out, struct prov_store *st, git_tree *idx_tree, co
 		return err_set(CAIRN_ERROR, "the path index entry of %s is damaged", path);
 	}
 	if (cache)
-		json_object_set(cache, path, e);
+		json_object_set_nocheck(cache, path, e);
 	*out = e;
 	return 0;
 }
@@ -224,12 +224,12 @@ int prov__index_all_paths(json_t **out, struct prov_store *st, git_tree *idx_tre
 				ret = prov__git_err(CAIRN_ERROR, "cannot read the path index");
 				goto out;
 			}
-			v = json_loadb(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), 0,
-				       NULL);
+			v = util_json_loadb(git_blob_rawcontent(blob),
+					    (size_t)git_blob_rawsize(blob), 0, NULL);
 			git_blob_free(blob);
 			p = json_string_value(json_object_get(v, "path"));
 			if (p)
-				json_object_set(all, p, v);
+				json_object_set_nocheck(all, p, v);
 			json_decref(v);
 		}
 		git_tree_free(sub);
@@ -255,12 +255,12 @@ static json_t *index_entries(const char *id, json_t *record)
 	json_array_foreach(json_object_get(record, "writes"), i, w)
 	{
 		if ((p = json_string_value(json_object_get(w, "path"))))
-			json_object_set(byp, p, w);
+			json_object_set_nocheck(byp, p, w);
 	}
 	json_object_foreach(byp, p, w)
 	{
 		json_t *entry = json_object();
-		json_object_set_new(entry, "path", json_string(p));
+		json_object_set_new(entry, "path", util_json_str(p));
 		json_object_set_new(entry, "step", json_string(id));
 		v = json_object_get(w, "sha256");
 		json_object_set_new(entry, "sha256",
@@ -274,7 +274,7 @@ static json_t *index_entries(const char *id, json_t *record)
 			json_object_set(entry, "mode", v);
 		if ((v = json_object_get(w, "target")))
 			json_object_set(entry, "target", v);
-		json_object_set_new(fresh, p, entry);
+		json_object_set_new_nocheck(fresh, p, entry);
 	}
 	json_decref(byp);
 	return fresh;
@@ -320,7 +320,7 @@ static int index_commit(struct prov_store *st, const struct prov_batch_step *ste
 	json_object_foreach(entries, p, entry)
 	{
 		char key[80];
-		char *text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+		char *text = util_json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
 		if (git_blob_create_from_buffer(&up[k].id, st->repo, text, strlen(text)) < 0) {
 			free(text);
 			ret = prov__git_err(CAIRN_ERROR, "cannot write the path index");

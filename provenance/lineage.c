@@ -177,7 +177,7 @@ void lineage__short_command(struct strbuf *out, const char *s, size_t max)
 				drop--;
 		}
 	}
-	strbuf_add(out, s, cut);
+	strbuf_add_visible(out, s, cut);
 	if (more)
 		strbuf_addstr(out, "...");
 }
@@ -467,7 +467,7 @@ static void walk_note_writes(struct walk *w, const char *id, const json_t *rec)
 			continue;
 		lineage__file_key(&w->key, lineage__str(x, "path"), lineage__str(x, "sha256"));
 		if (!json_object_get(w->generated, w->key.buf))
-			json_object_set_new(w->generated, w->key.buf, json_string(id));
+			json_object_set_new_nocheck(w->generated, w->key.buf, json_string(id));
 	}
 }
 
@@ -534,9 +534,9 @@ static int walk_collect(struct walk *w, const char *first)
 			p = walk_producer(w, r);
 			if (!p || json_object_get(w->level, p))
 				continue;
-			json_object_set_new(w->level, p, json_integer(lvl + 1));
+			json_object_set_new_nocheck(w->level, p, json_integer(lvl + 1));
 			if (!w->depth || lvl + 1 <= w->depth)
-				json_array_append_new(queue, json_string(p));
+				json_array_append_new(queue, util_json_str(p));
 		}
 	}
 out:
@@ -556,11 +556,13 @@ static json_t *walk_file(struct walk *w, const json_t *rec, const json_t *entry,
 	lineage__file_key(&w->key, path, sha);
 	f = json_object_get(w->file_by_key, w->key.buf);
 	if (!f) {
-		f = json_pack("{s:s, s:s?, s:O?, s:s, s:s?, s:s?}", "path", path, "sha256", sha,
-			      "size", json_is_integer(size) ? size : NULL, "role", role, "producer",
+		/* The path set apart: json_pack() takes only UTF-8. */
+		f = json_pack("{s:n, s:s?, s:O?, s:s, s:s?, s:s?}", "path", "sha256", sha, "size",
+			      json_is_integer(size) ? size : NULL, "role", role, "producer",
 			      producer, "format", fmt);
+		json_object_set_new(f, "path", util_json_str(path ? path : ""));
 		json_array_append_new(w->files, f);
-		json_object_set(w->file_by_key, w->key.buf, f);
+		json_object_set_nocheck(w->file_by_key, w->key.buf, f);
 		return f;
 	}
 	/* Seen before: fill in what the earlier sighting lacked. */
@@ -579,9 +581,12 @@ static void walk_edge(struct walk *w, const char *rel, const char *step, const j
 {
 	const char *sha = lineage__str(entry, "sha256");
 	/* "s?" packs NULL as JSON null. */
-	json_array_append_new(w->edges,
-			      json_pack("{s:s, s:s, s:s, s:s?}", "rel", rel, "step", step, "path",
-					lineage__str(entry, "path"), "sha256", sha));
+	const char *path = lineage__str(entry, "path");
+	json_t *e =
+	    json_pack("{s:s, s:s, s:n, s:s?}", "rel", rel, "step", step, "path", "sha256", sha);
+
+	json_object_set_new(e, "path", util_json_str(path ? path : ""));
+	json_array_append_new(w->edges, e);
 }
 
 static void walk_unexpanded(struct walk *w, const char *id)
@@ -702,14 +707,16 @@ int provenance_lineage_walk(json_t **out, const struct prov_source *src, const c
 	walk_order(&w, id);
 
 	graph = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o, s:O, s:O, s:O, s:O}", "lineage_version",
-			  PROVENANCE_LINEAGE_VERSION, "cairn_version", CAIRN_VERSION, "target",
-			  path, "target_sha256", sha, "target_step", id, "depth",
+			  PROVENANCE_LINEAGE_VERSION, "cairn_version", CAIRN_VERSION, "target", "",
+			  "target_sha256", sha, "target_step", id, "depth",
 			  depth ? json_integer(depth) : json_null(), "steps", w.steps, "files",
 			  w.files, "edges", w.edges, "unexpanded", w.unexpanded);
 	if (!graph) {
 		ret = err_set(CAIRN_ERROR, "lineage walk: cannot build the graph");
 		goto out;
 	}
+	/* The target as bytes: json_pack() takes only UTF-8. */
+	json_object_set_new(graph, "target", util_json_str(path));
 	*out = graph;
 	ret = 0;
 out:
@@ -773,7 +780,7 @@ int lineage__view_init(struct lineage_view *v, const json_t *graph)
 			return err_set(CAIRN_ERROR, "lineage graph: a file without a path");
 		}
 		lineage__file_key(&key, p, lineage__str(x, "sha256"));
-		json_object_set(v->file_by_key, key.buf, x);
+		json_object_set_nocheck(v->file_by_key, key.buf, x);
 	}
 	json_array_foreach(v->unexpanded, i, x)
 	{
@@ -942,7 +949,8 @@ static void tree_step_details(struct tree *t, const json_t *rec, const char *pre
 			json_object_set_new(names, name, json_true());
 			nprog++;
 			if (nprog <= 4)
-				strbuf_addf(&sb, "%s%s", nprog > 1 ? ", " : "", name);
+				strbuf_addf(&sb, "%s%s", nprog > 1 ? ", " : "",
+					    util_name_quoted(name));
 		} else if (!strcmp(kind, "file") && !read_role(rec, x)) {
 			nsys++;
 		}
@@ -971,7 +979,7 @@ static void tree_step_details(struct tree *t, const json_t *rec, const char *pre
 		if (!path)
 			continue;
 		strbuf_addstr(&sb, shown++ ? ", " : "code: ");
-		strbuf_addstr(&sb, path);
+		strbuf_add_name_quoted(&sb, path);
 		/* the version as the file lines name it: one id per version */
 		if (blob || sha)
 			strbuf_addf(&sb, " @ %.8s", sha ? sha : blob);
@@ -1007,7 +1015,7 @@ static void tree_file_label(struct tree *t, const json_t *file)
 	const char *path = lineage__str(file, "path");
 	json_t *size = json_object_get(file, "size");
 
-	tree_styled(t, SGR_BOLD, "%s", path ? path : "?");
+	tree_styled(t, SGR_BOLD, "%s", util_name_quoted(path));
 	strbuf_addf(t->out, "  %.8s", sha ? sha : "--------");
 	if (json_is_integer(size)) {
 		strbuf_addstr(t->out, "  ");

@@ -266,7 +266,7 @@ static int tag_put(struct prov_store *st, const char *path, const char *key, con
 		obj = json_object();
 	}
 	json_object_set_new(obj, key, json_string(value));
-	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
+	text = util_json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (git_blob_create_from_buffer(&up.id, st->repo, text, strlen(text)) < 0) {
 		ret = prov__git_err(CAIRN_ERROR, "cannot store tags");
 		goto out;

@@ -286,14 +286,14 @@ static int fill_code(struct code_file **files, size_t *nfiles, struct prov_store
 		if (st->work)
 			gstate = git_state_of(st, path);
 		entry = json_object();
-		json_object_set_new(entry, "path", json_string(path));
+		json_object_set_new(entry, "path", util_json_str(path));
 		json_object_set_new(entry, "sha256", json_string(sha));
 		json_object_set_new(entry, "blob",
 				    json_string(git_oid_tostr(hex, sizeof(hex), &cf->blob)));
 		json_object_set_new(entry, "git_state", gstate ? json_string(gstate) : json_null());
 		json_array_append_new(code, entry);
 		if (gstate && strcmp(gstate, "clean"))
-			json_array_append_new(dirty, json_string(path));
+			json_array_append_new(dirty, util_json_str(path));
 	}
 	json_object_set(rec, "code", code);
 	if (st->work) {
@@ -422,7 +422,7 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 	if ((ret = fill_code(&files, &nfiles, st, rec)) < 0)
 		goto out;
 
-	json = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	json = util_json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	if (!json) {
 		ret = err_set(CAIRN_ERROR, "cannot serialise the step record");
 		goto out;

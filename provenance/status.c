@@ -51,10 +51,10 @@ static const char *disk_sha(struct status_ctx *c, const char *path)
 		return json_string_value(v);
 	full = xstrfmt("%s/%s", c->st->root, path);
 	if (util_sha256_file(sha, NULL, full) == 0) {
-		json_object_set_new(c->disk, path, json_string(sha));
+		json_object_set_new_nocheck(c->disk, path, json_string(sha));
 	} else {
 		err_clear();
-		json_object_set_new(c->disk, path, json_null());
+		json_object_set_new_nocheck(c->disk, path, json_null());
 	}
 	free(full);
 	return json_string_value(json_object_get(c->disk, path));
@@ -167,7 +167,7 @@ static int step_stale(const char **reason, struct status_ctx *c, const char *id)
 	{
 		const char *p = json_string_value(json_object_get(r, "path"));
 		if (p)
-			json_object_set_new(own, p, json_true());
+			json_object_set_new_nocheck(own, p, json_true());
 	}
 	json_array_foreach(json_object_get(rec, "reads"), i, r)
 	{

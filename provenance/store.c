@@ -642,7 +642,7 @@ int prov__tree_json(json_t **out, struct prov_store *st, git_tree *tree, const c
 		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", path);
 		goto out;
 	}
-	*out = json_loadb(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), 0, &jerr);
+	*out = util_json_loadb(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), 0, &jerr);
 	if (!*out)
 		ret = err_set(CAIRN_ERROR, "%s in the store is not valid JSON: %s (line %d)", path,
 			      jerr.text, jerr.line);

@@ -253,7 +253,7 @@ static int policy_from_config(struct policy *p, struct prov_store *st, int *any)
 static int note_collected(const char *cairn_dir, const struct sessions *ss)
 {
 	char *path = xstrfmt("%s/gc.json", cairn_dir), *tmp = xstrfmt("%s.tmp", path);
-	json_t *doc = json_load_file(path, 0, NULL), *list, *ids = json_object(), *v;
+	json_t *doc = util_json_load_file(path, 0, NULL), *list, *ids = json_object(), *v;
 	const char *id;
 	size_t i;
 	int ret = 0;
@@ -274,7 +274,7 @@ static int note_collected(const char *cairn_dir, const struct sessions *ss)
 		json_array_append_new(list, json_string(id));
 	}
 	json_object_set_new(doc, "collected_sessions", list);
-	if (json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ||
+	if (util_json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ||
 	    rename(tmp, path) < 0) {
 		unlink(tmp);
 		ret = err_set(CAIRN_ERROR, "cannot write %s", path);
@@ -417,7 +417,7 @@ int shell_cache_gc(int argc, char **argv)
 		json_object_set_new(o, "objects_compressed", json_integer((json_int_t)ncompressed));
 		json_object_set_new(o, "bytes_saved_by_compression",
 				    json_integer((json_int_t)saved));
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(o);
 	} else if (!shell_opts.quiet) {

@@ -134,7 +134,7 @@ size_t shell_journal_objects(struct cache_shaset *out, const char *cairn_dir)
 		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
 			continue;
 		p = xstrfmt("%s/%s", dir, e->d_name);
-		r = json_load_file(p, 0, NULL);
+		r = util_json_load_file(p, 0, NULL);
 		if (r) {
 			shell_record_objects(out, r);
 			n++;
@@ -417,7 +417,7 @@ static int cache_stats(int argc, char **argv)
 		json_object_set_new(o, "hit_rate",
 				    json_real(s.steps ? (double)s.cached / (double)s.steps : 0));
 		json_object_set_new(o, "cpu_saved_s", json_real(s.cpu_saved));
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(o);
 	} else {
@@ -530,7 +530,7 @@ static int cache_verify(int argc, char **argv)
 		json_object_set_new(o, "ok", json_integer((json_int_t)v.ok));
 		json_object_set(o, "corrupt", v.corrupt);
 		json_object_set(o, "misnamed", v.misnamed);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(o);
 	} else if (!shell_opts.quiet) {

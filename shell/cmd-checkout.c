@@ -126,7 +126,7 @@ static int cmd_checkout_exec(int argc, char **argv)
 		goto fail;
 	}
 	if (!shell_opts.quiet)
-		printf("restored %s as step %.8s wrote it\n", rel,
+		printf("restored %s as step %.8s wrote it\n", util_name_quoted(rel),
 		       json_string_value(json_object_get(rec, "id")));
 	ret = 0;
 	goto out;

@@ -164,8 +164,8 @@ static int cmd_diff_exec(int argc, char **argv)
 	if (json) {
 		json_object_set_new(d, "a", json_string(a.label));
 		json_object_set_new(d, "b", json_string(b.label));
-		json_dumpf(d, stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+		util_json_dumpf(d, stdout,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 		putchar('\n');
 	} else {
 		formats_diff_print(stdout, d, a.label, b.label);

@@ -29,6 +29,7 @@ static int find_one(json_t *rec, void *payload)
 	const char *cmd = json_string_value(json_object_get(rec, "command")) ?: "";
 	json_t *w;
 	size_t i, n = strcspn(cmd, "\n");
+	struct strbuf vis = STRBUF_INIT;
 	char when[32];
 
 	c->n++;
@@ -45,13 +46,15 @@ static int find_one(json_t *rec, void *payload)
 		return 0;
 	}
 	shell_format_time(when, json_string_value(json_object_get(rec, "started")));
-	printf("%.8s  %s  %.*s%s\n", json_string_value(json_object_get(rec, "id")) ?: "?", when,
-	       (int)n, cmd, cmd[n] ? " ..." : "");
+	strbuf_add_visible(&vis, cmd, n);
+	printf("%.8s  %s  %s%s\n", json_string_value(json_object_get(rec, "id")) ?: "?", when,
+	       vis.buf, cmd[n] ? " ..." : "");
+	strbuf_release(&vis);
 	json_array_foreach(json_object_get(rec, "writes"), i, w)
 	{
 		const char *kind = json_string_value(json_object_get(w, "kind")) ?: "file";
 		printf("    %s %s\n", strcmp(kind, "deleted") ? "wrote" : "deleted",
-		       json_string_value(json_object_get(w, "path")) ?: "?");
+		       util_name_quoted(json_string_value(json_object_get(w, "path"))));
 	}
 	return 0;
 }
@@ -168,7 +171,7 @@ static int cmd_find_exec(int argc, char **argv)
 		goto out;
 	}
 	if (c.out) {
-		json_dumpf(c.out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(c.out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	}
 	ret = 0;

@@ -373,7 +373,7 @@ static int cmd_fsck_exec(int argc, char **argv)
 		goto out;
 	}
 	gcpath = xstrfmt("%s/gc.json", f.dir);
-	gc = json_load_file(gcpath, 0, NULL);
+	gc = util_json_load_file(gcpath, 0, NULL);
 	f.collected = json_object();
 	json_array_foreach(json_object_get(gc, "collected_sessions"), i, v)
 	{

@@ -49,14 +49,14 @@ static int cmd_info_exec(int argc, char **argv)
 			return 1;
 		}
 		if (json) {
-			json_dumpf(info, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			util_json_dumpf(info, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			putchar('\n');
 		} else {
 			const char *k;
 			json_t *v;
 			json_object_foreach(info, k, v)
 			{
-				char *t = json_dumps(v, JSON_ENCODE_ANY);
+				char *t = util_json_dumps(v, JSON_ENCODE_ANY);
 				printf("%-14s %s\n", k, t ? t : "?");
 				free(t);
 			}
@@ -78,8 +78,8 @@ static int cmd_info_exec(int argc, char **argv)
 	}
 	if (json) {
 		json_object_set_new(info, "path", json_string(path));
-		json_dumpf(info, stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+		util_json_dumpf(info, stdout,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 		putchar('\n');
 	} else {
 		printf("%-10s %s\n", "path", path);

@@ -36,6 +36,7 @@ static int log_one(json_t *rec, void *payload)
 	json_int_t status = json_integer_value(json_object_get(rec, "exit_status"));
 	char when[32], st[16];
 	size_t n = strcspn(cmd, "\n");
+	struct strbuf vis = STRBUF_INIT;
 
 	if (c->max >= 0 && c->seen >= c->max)
 		return 1;
@@ -49,10 +50,12 @@ static int log_one(json_t *rec, void *payload)
 		snprintf(st, sizeof(st), "intr");
 	else
 		snprintf(st, sizeof(st), status ? "exit %lld" : "ok", (long long)status);
-	printf("%.8s  %s  %-7s  %-6s  %.*s%s\n",
+	strbuf_add_visible(&vis, cmd, n);
+	printf("%.8s  %s  %-7s  %-6s  %s%s\n",
 	       json_string_value(json_object_get(rec, "id")) ?: "????????", when, st,
-	       json_is_true(json_object_get(rec, "cached")) ? "cached" : "ran", (int)n, cmd,
+	       json_is_true(json_object_get(rec, "cached")) ? "cached" : "ran", vis.buf,
 	       cmd[n] ? " ..." : "");
+	strbuf_release(&vis);
 	return 0;
 }
 
@@ -101,8 +104,8 @@ static int cmd_log_exec(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_dumpf(c.out, stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+		util_json_dumpf(c.out, stdout,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 		putchar('\n');
 	}
 	ret = 0;

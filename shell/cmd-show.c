@@ -118,7 +118,7 @@ static void print_files(const char *title, json_t *list, int writes)
 				nsys++;
 			continue;
 		}
-		printf("  %-8s %s", kind, str(e, "path") ?: "?");
+		printf("  %-8s %s", kind, util_name_quoted(str(e, "path")));
 		if (str(e, "sha256"))
 			printf("  %s", short_hash(h, str(e, "sha256")));
 		if (json_is_integer(size))
@@ -126,7 +126,7 @@ static void print_files(const char *title, json_t *list, int writes)
 		if (writes && str(e, "mode"))
 			printf("  %s", str(e, "mode"));
 		if (str(e, "target"))
-			printf("  -> %s", str(e, "target"));
+			printf("  -> %s", util_name_quoted(str(e, "target")));
 		if (!writes && str(e, "producer"))
 			printf("  (from step %.8s)", str(e, "producer"));
 		putchar('\n');
@@ -149,7 +149,7 @@ static void print_text(json_t *r)
 	printf("session   %s  step %lld", str(r, "session") ?: "?",
 	       (long long)json_integer_value(json_object_get(r, "seq")));
 	if (script)
-		printf("  (%s:%lld)", script,
+		printf("  (%s:%lld)", util_name_quoted(script),
 		       (long long)json_integer_value(json_object_get(r, "line")));
 	printf("\nstarted   %s UTC\nfinished  %s UTC", start, finish);
 	if (json_is_number(json_object_get(res, "wall_s")))
@@ -166,18 +166,21 @@ static void print_text(json_t *r)
 		printf("\nrerun     of step %.8s", str(rr, "of_step") ?: "?");
 		json_array_foreach(json_object_get(rr, "with"), i, w)
 		{
-			printf("%s %s -> %s", i ? "," : " with", str(w, "old") ?: "?",
-			       str(w, "new") ?: "?");
+			printf("%s %s -> %s", i ? "," : " with", util_name_quoted(str(w, "old")),
+			       util_name_quoted(str(w, "new")));
 		}
 		if (str(r, "into"))
-			printf(" (into %s)", str(r, "into"));
+			printf(" (into %s)", util_name_quoted(str(r, "into")));
 	}
 	printf("\nshell     %s\ncommand\n", str(r, "shell_path") ?: str(r, "shell") ?: "?");
 	{
 		const char *cmd = str(r, "command") ?: "";
 		while (*cmd) {
 			size_t n = strcspn(cmd, "\n");
-			printf("  %.*s\n", (int)n, cmd);
+			struct strbuf line = STRBUF_INIT;
+			strbuf_add_visible(&line, cmd, n);
+			printf("  %s\n", line.buf);
+			strbuf_release(&line);
 			cmd += n + (cmd[n] == '\n');
 		}
 	}
@@ -186,7 +189,7 @@ static void print_text(json_t *r)
 	if (json_array_size(json_object_get(r, "nondeterministic"))) {
 		printf("nondeterministic reads (their content may differ from run to run):\n");
 		json_array_foreach(json_object_get(r, "nondeterministic"), i, e)
-		    printf("  %s\n", json_string_value(e) ?: "?");
+		    printf("  %s\n", util_name_quoted(json_string_value(e)));
 	}
 	if (json_array_size(json_object_get(r, "exec_tree"))) {
 		printf("exec tree:\n");
@@ -197,7 +200,8 @@ static void print_text(json_t *r)
 		printf("code:\n");
 		json_array_foreach(code, i, e)
 		{
-			printf("  %s  %s", str(e, "path") ?: "?", short_hash(h, str(e, "sha256")));
+			printf("  %s  %s", util_name_quoted(str(e, "path")),
+			       short_hash(h, str(e, "sha256")));
 			if (str(e, "git_state"))
 				printf("  %s", str(e, "git_state"));
 			putchar('\n');
@@ -283,8 +287,8 @@ static int cmd_show_exec(int argc, char **argv)
 	if ((ret = provenance_step_get(&rec, st, spec)) < 0)
 		goto fail;
 	if (json) {
-		json_dumpf(rec, stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+		util_json_dumpf(rec, stdout,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 		putchar('\n');
 	} else {
 		print_text(rec);

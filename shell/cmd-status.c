@@ -14,8 +14,9 @@ static int status_one(const struct prov_status_entry *e, void *payload)
 	struct status_ctx *c = payload;
 
 	if (c->out) {
-		json_t *o = json_pack("{s:s, s:s}", "path", e->path, "state",
-				      provenance_state_name(e->state));
+		json_t *o = json_object();
+		json_object_set_new(o, "path", util_json_str(e->path));
+		json_object_set_new(o, "state", json_string(provenance_state_name(e->state)));
 		if (e->step)
 			json_object_set_new(o, "step", json_string(e->step));
 		if (e->reason)
@@ -26,12 +27,12 @@ static int status_one(const struct prov_status_entry *e, void *payload)
 	if (e->state == PROV_UNTRACKED) {
 		if (!c->untracked++)
 			printf("%sUntracked files (no step wrote them):\n", c->outputs ? "\n" : "");
-		printf("  %s\n", e->path);
+		printf("  %s\n", util_name_quoted(e->path));
 		return 0;
 	}
 	if (!c->outputs++)
 		printf("Outputs:\n");
-	printf("  %-9s %s", provenance_state_name(e->state), e->path);
+	printf("  %-9s %s", provenance_state_name(e->state), util_name_quoted(e->path));
 	if (e->reason)
 		printf("  (%s)", e->reason);
 	putchar('\n');
@@ -62,7 +63,7 @@ static int cmd_status_exec(int argc, char **argv)
 		goto out;
 	}
 	if (c.out) {
-		json_dumpf(c.out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(c.out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else if (!c.outputs && !c.untracked) {
 		printf("No outputs recorded and no untracked files.\n");

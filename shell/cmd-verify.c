@@ -20,6 +20,18 @@
 
 #define VERIFY_TROUBLE 2
 
+/* {path, result}: PATH as bytes (json_pack() takes only UTF-8), RESULT
+ * left out when NULL. */
+static json_t *path_result(const char *path, const char *result)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "path", util_json_str(path));
+	if (result)
+		json_object_set_new(o, "result", json_string(result));
+	return o;
+}
+
 static const char *str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
@@ -93,8 +105,7 @@ static void only_here(json_t *out, const struct exec_chain *chain, const char *s
 		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
 			only_here(out, chain, staging, sub);
 		} else if (!recorded_write(chain, sub)) {
-			json_t *x =
-			    json_pack("{s:s, s:s}", "path", sub, "result", "only in this run");
+			json_t *x = path_result(sub, "only in this run");
 			derived_sidecar(x, staging, chain);
 			json_array_append_new(out, x);
 		}
@@ -112,7 +123,7 @@ static json_t *compare(struct prov_store *st, json_t *w, const char *staged)
 {
 	const char *path = str(w, "path"), *want = str(w, "sha256");
 	const char *cdir = provenance_store_dir(st);
-	json_t *o = json_pack("{s:s}", "path", path), *d = NULL;
+	json_t *o = path_result(path, NULL), *d = NULL;
 	char sha[SHA256_HEX_LEN + 1];
 	struct strbuf obj = STRBUF_INIT, al = STRBUF_INIT;
 	char *tmp = NULL;
@@ -194,8 +205,8 @@ static void print_report(const json_t *rep)
 	json_t *s, *o;
 	size_t i, k;
 	const char *first = str(rep, "first_divergent");
-	printf("cairn verify: %s: %zu step%s run again without the cache\n", str(rep, "target"),
-	       json_array_size(json_object_get(rep, "steps")),
+	printf("cairn verify: %s: %zu step%s run again without the cache\n",
+	       util_name_quoted(str(rep, "target")), json_array_size(json_object_get(rep, "steps")),
 	       json_array_size(json_object_get(rep, "steps")) == 1 ? "" : "s");
 	json_array_foreach(json_object_get(rep, "steps"), i, s)
 	{
@@ -208,10 +219,11 @@ static void print_report(const json_t *rep)
 			   : "");
 		json_array_foreach(json_object_get(s, "outputs"), k, o)
 		{
-			printf("      %-32s %s", str(o, "path"), str(o, "result"));
+			printf("      %-32s %s", util_name_quoted(str(o, "path")),
+			       str(o, "result"));
 			if (json_object_get(o, "max_abs_diff")) {
-				char *m = json_dumps(json_object_get(o, "max_abs_diff"),
-						     JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+				char *m = util_json_dumps(json_object_get(o, "max_abs_diff"),
+							  JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
 				printf(" (max |diff| %s", m);
 				free(m);
 				if (where(o))
@@ -224,11 +236,11 @@ static void print_report(const json_t *rep)
 		}
 		json_array_foreach(json_object_get(s, "nondeterministic"), k, o)
 		    printf("      the step read %s: its output may differ from run to run\n",
-			   json_string_value(o) ? json_string_value(o) : "?");
+			   util_name_quoted(json_string_value(o)));
 	}
 	json_array_foreach(json_object_get(rep, "only_in_this_run"), k, o)
 	{
-		printf("  only in this run: %s%s\n", str(o, "path"),
+		printf("  only in this run: %s%s\n", util_name_quoted(str(o, "path")),
 		       json_object_get(o, "sidecar") ? " (a GDAL sidecar: not counted)" : "");
 	}
 	if (first)
@@ -336,7 +348,7 @@ static int cmd_verify_exec(int argc, char **argv)
 		json_t *s = json_object(), *outs = json_array(), *w, *x;
 		int diverged = 0;
 		json_object_set_new(s, "id", json_string(str(cs->record, "id")));
-		json_object_set_new(s, "command", json_string(str(cs->record, "command")));
+		json_object_set_new(s, "command", util_json_str(str(cs->record, "command") ?: ""));
 		json_object_set_new(s, "ran", json_boolean(cs->done));
 		json_object_set_new(s, "status", cs->done ? json_integer(cs->status) : json_null());
 		json_array_foreach(json_object_get(cs->record, "writes"), k, w)
@@ -347,14 +359,11 @@ static int cmd_verify_exec(int argc, char **argv)
 				continue;
 			if (p[0] == '/') {
 				json_array_append_new(
-				    outs,
-				    json_pack("{s:s,s:s}", "path", p, "result",
-					      "not compared (outside the project)"));
+				    outs, path_result(p, "not compared (outside the project)"));
 				continue;
 			}
 			if (!cs->done) {
-				json_array_append_new(
-				    outs, json_pack("{s:s,s:s}", "path", p, "result", "not run"));
+				json_array_append_new(outs, path_result(p, "not run"));
 				continue;
 			}
 			staged = xstrfmt("%s/%s", staging, p);
@@ -404,7 +413,7 @@ static int cmd_verify_exec(int argc, char **argv)
 	if (!json_object_get(rep, "first_divergent"))
 		json_object_set_new(rep, "first_divergent", json_null());
 	if (json) {
-		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else {
 		print_report(rep);

@@ -36,7 +36,7 @@ static void explain_miss(json_t *miss)
 	}
 	if (!strcmp(part, "read")) {
 		const char *path = str(miss, "path");
-		printf("an input changed: %s: %s\n", path ? path : "?", change ? change : "?");
+		printf("an input changed: %s: %s\n", util_name_quoted(path), change ? change : "?");
 		print_hash("old", str(miss, "old"));
 		print_hash("new", str(miss, "new"));
 		return;
@@ -62,8 +62,13 @@ static void explain_miss(json_t *miss)
 	json_array_foreach(json_object_get(miss, "parts"), i, v)
 	{
 		const char *p = json_string_value(v);
-		if (p && !strcmp(p, "command") && str(miss, "old_command"))
-			printf("  command was: %s\n", str(miss, "old_command"));
+		if (p && !strcmp(p, "command") && str(miss, "old_command")) {
+			struct strbuf vis = STRBUF_INIT;
+			const char *old = str(miss, "old_command");
+			strbuf_add_visible(&vis, old, strlen(old));
+			printf("  command was: %s\n", vis.buf);
+			strbuf_release(&vis);
+		}
 		if (p && !strcmp(p, "line") && json_is_integer(json_object_get(miss, "old_line")))
 			printf("  it ran on line %lld before (its output may show line numbers)\n",
 			       (long long)json_integer_value(json_object_get(miss, "old_line")));
@@ -126,13 +131,19 @@ static int cmd_why_exec(int argc, char **argv)
 		goto fail;
 	cache = json_object_get(rec, "cache");
 	if (json) {
-		json_dumpf(json_is_object(cache) ? cache : json_null(), stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		util_json_dumpf(json_is_object(cache) ? cache : json_null(), stdout,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		ret = 0;
 		goto out;
 	}
-	printf("step %.8s (%s): ", str(rec, "id"), str(rec, "command") ?: "?");
+	{
+		const char *cmd = str(rec, "command") ?: "?";
+		struct strbuf vis = STRBUF_INIT;
+		strbuf_add_visible(&vis, cmd, strlen(cmd));
+		printf("step %.8s (%s): ", str(rec, "id"), vis.buf);
+		strbuf_release(&vis);
+	}
 	lookup = str(cache, "lookup");
 	if (json_is_true(json_object_get(rec, "cached"))) {
 		const char *f = str(rec, "from_step");
@@ -169,7 +180,7 @@ static int cmd_why_exec(int argc, char **argv)
 		 * come out the same again, served or not. */
 		if (json_string_value(v))
 			printf("read %s: its output may differ from run to run\n",
-			       json_string_value(v));
+			       util_name_quoted(json_string_value(v)));
 	}
 	ret = 0;
 	goto out;

@@ -42,7 +42,7 @@ static int store_pending(struct prov_store *st, const char *pending, int unlink_
 	/* Read whole, then parse: jansson reads a FILE a byte at a time. */
 	ret = strbuf_read_file(&sb, pending);
 	if (ret == 0)
-		r = json_loadb(sb.buf, sb.len, 0, NULL);
+		r = util_json_loadb(sb.buf, sb.len, 0, NULL);
 	strbuf_release(&sb);
 	if (ret == CAIRN_ENOTFOUND) {
 		/* Only a writer that stored it removes a pending record: the
@@ -279,6 +279,24 @@ static int env_patterns(struct strvec *out, struct prov_store *st, const char *n
 	return ret;
 }
 
+/* cache.maxOutput in .cairn/config (the last value wins), or 0: the
+ * default. */
+static int max_output(uint64_t *out, struct prov_store *st)
+{
+	struct strvec v = STRVEC_INIT;
+	int ret = provenance_config_values(&v, st, "cache.maxOutput");
+
+	*out = 0;
+	if (ret == 0 && v.nr && exec_parse_size(out, v.v[v.nr - 1]) < 0) {
+		char *why = xstrdup(err_last());
+		ret = err_set(CAIRN_EUSAGE, "%s/.cairn/config: cache.maxOutput: %s",
+			      provenance_store_root(st), why);
+		free(why);
+	}
+	strvec_clear(&v);
+	return ret;
+}
+
 char *shell_user_config(void)
 {
 	const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
@@ -403,7 +421,8 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 	if ((ret = writable_dirs(&p->writable, p->store)) < 0 ||
 	    (ret = env_patterns(&p->env_ignore, p->store, "cache.ignoreEnv")) < 0 ||
 	    (ret = env_patterns(&p->env_keep, p->store, "cache.keyEnv")) < 0 ||
-	    (ret = config_bool(&own, p->store, "cache.ownOutputs")) < 0)
+	    (ret = config_bool(&own, p->store, "cache.ownOutputs")) < 0 ||
+	    (ret = max_output(&o->max_output, p->store)) < 0)
 		return ret;
 	o->see_own_outputs = !own;
 	start_writer(p, provenance_store_root(p->store));

@@ -158,6 +158,114 @@ void strbuf_add_sh_quoted(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '\'');
 }
 
+/* How many bytes the character at P (of LEN) takes when it prints as
+ * itself on a terminal; 0 when it must be escaped: a control byte, a C1
+ * control (U+0080..U+009F, which 8-bit terminals obey too), a byte that
+ * is not part of valid UTF-8. */
+static size_t printable_len(const unsigned char *p, size_t len)
+{
+	size_t n;
+
+	if (*p < 0x80)
+		return *p >= 0x20 && *p != 0x7f;
+	n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+	if (!n || n > len || !util_utf8_valid((const char *)p, n))
+		return 0;
+	if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+		return 0;
+	return n;
+}
+
+static void add_escaped(struct strbuf *sb, unsigned char c)
+{
+	static const char from[] = "\a\b\f\n\r\t\v", to[] = "abfnrtv";
+	const char *hit = c ? memchr(from, c, sizeof(from) - 1) : NULL;
+
+	if (hit)
+		strbuf_addf(sb, "\\%c", to[hit - from]);
+	else
+		strbuf_addf(sb, "\\%03o", c);
+}
+
+void strbuf_add_name_quoted(struct strbuf *sb, const char *s)
+{
+	/* What a shell takes specially (GNU ls's list), anywhere in a word. */
+	static const char special[] = " !\"#$&'()*;<=>?[\\]^`{|}~";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i, n;
+	int quote = !len, escape = 0, in_quote = 0;
+
+	for (i = 0; i < len; i += n ? n : 1) {
+		n = printable_len(p + i, len - i);
+		if (!n)
+			escape = 1;
+		else if (n == 1 && strchr(special, p[i]))
+			quote = 1;
+	}
+	if (!quote && !escape) {
+		strbuf_add(sb, s, len);
+		return;
+	}
+	/* Quoted parts in '...', escapes in $'...' between them:
+	 * 'evil'$'\033'']0;x' as `ls` prints it. */
+	for (i = 0; i < len; i += n ? n : 1) {
+		n = printable_len(p + i, len - i);
+		if (n) {
+			if (!in_quote)
+				strbuf_addch(sb, '\'');
+			in_quote = 1;
+			if (p[i] == '\'')
+				strbuf_addstr(sb, "'\\''");
+			else
+				strbuf_add(sb, s + i, n);
+			continue;
+		}
+		if (in_quote)
+			strbuf_addch(sb, '\'');
+		in_quote = 0;
+		strbuf_addstr(sb, "$'");
+		for (; i < len && !printable_len(p + i, len - i); i++)
+			add_escaped(sb, p[i]);
+		strbuf_addch(sb, '\'');
+		i--; /* the loop steps past the last escaped byte */
+		n = 1;
+	}
+	if (in_quote)
+		strbuf_addch(sb, '\'');
+	else if (!len)
+		strbuf_addstr(sb, "''");
+}
+
+void strbuf_add_visible(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, n;
+
+	for (i = 0; i < len; i += n ? n : 1) {
+		n = printable_len(p + i, len - i);
+		if (n)
+			strbuf_add(sb, s + i, n);
+		else
+			add_escaped(sb, p[i]);
+	}
+}
+
+const char *util_name_quoted(const char *s)
+{
+	static _Thread_local struct strbuf ring[8];
+	static _Thread_local unsigned next;
+	struct strbuf *sb = &ring[next++ % 8];
+
+	if (!sb->alloc)
+		strbuf_init(sb, 64);
+	strbuf_reset(sb);
+	if (s)
+		strbuf_add_name_quoted(sb, s);
+	else
+		strbuf_addch(sb, '?');
+	return sb->buf;
+}
+
 int strbuf_read_fd(struct strbuf *sb, int fd)
 {
 	for (;;) {

@@ -113,6 +113,22 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 void strbuf_add_ansi_quoted(struct strbuf *sb, const char *s, size_t len);
 /* Append S quoted for any POSIX shell with single quotes. */
 void strbuf_add_sh_quoted(struct strbuf *sb, const char *s);
+/*
+ * Append the file name S as GNU ls shows it on a terminal
+ * (--quoting-style=shell-escape): as it is when nothing in it is special;
+ * in '...' when it holds a space or a shell metacharacter; control bytes,
+ * C1 controls and bytes that are not UTF-8 as $'\ooo' escapes between
+ * quoted parts ('evil'$'\033'']0;x').  Every listing that prints names
+ * for a person uses it; --json output does not.
+ */
+void strbuf_add_name_quoted(struct strbuf *sb, const char *s);
+/* Append the LEN bytes at S (a command's text) with what would act on a
+ * terminal (control bytes, C1 controls, bytes that are not UTF-8) as C
+ * escapes: \033, \n, \377. */
+void strbuf_add_visible(struct strbuf *sb, const char *s, size_t len);
+/* The same as a string for printf(): borrowed, valid until the eighth
+ * next call in the thread.  NULL gives "?". */
+const char *util_name_quoted(const char *s);
 /* Read the whole of FD (until EOF) and append it.  0 or -1 (err set). */
 int strbuf_read_fd(struct strbuf *sb, int fd);
 /* Read the whole file at PATH and append it.  0, CAIRN_ENOTFOUND or -1. */
@@ -233,6 +249,41 @@ int util_path_resolve(struct strbuf *out, const char *path, int nofollow,
 
 /* Is S a valid shell variable / function name for bash's purposes? */
 int util_is_name(const char *s, size_t len);
+
+/* ---- byte strings in JSON ---------------------------------------------- */
+
+/*
+ * Records hold file names and command text as bytes.  In memory such a
+ * string is a jansson string of the bytes as they are (util_json_bytes);
+ * in text a string that is not valid UTF-8 is written
+ * {"bytes_b64": "<base64>"} (docs/step-record.md).  Dump and load JSON
+ * that may hold such strings only through these functions.
+ */
+struct json_t;
+struct json_error_t;
+
+/* 1 if the LEN bytes at S are valid UTF-8 (as JSON text needs them). */
+int util_utf8_valid(const char *s, size_t len);
+
+/* A new JSON string of the LEN bytes at S, whatever they are. */
+struct json_t *util_json_bytes(const char *s, size_t len);
+/* The same for the C string S. */
+struct json_t *util_json_str(const char *s);
+
+/* As json_dumps(), json_dumpf(), json_dump_file(), writing strings that
+ * are not UTF-8 in the encoded form.  The document is not changed. */
+char *util_json_dumps(const struct json_t *j, size_t flags);
+int util_json_dumpf(const struct json_t *j, FILE *f, size_t flags);
+int util_json_dump_file(const struct json_t *j, const char *path, size_t flags);
+
+/* As json_loadb() and json_load_file(), then util_json_decode_bytes(). */
+struct json_t *util_json_loadb(const char *buf, size_t len, size_t flags,
+			       struct json_error_t *error);
+struct json_t *util_json_load_file(const char *path, size_t flags, struct json_error_t *error);
+
+/* Turn every encoded string below J (a parsed document, or NULL) back
+ * into its bytes, in place. */
+void util_json_decode_bytes(struct json_t *j);
 
 /* Current monotonic time in nanoseconds. */
 uint64_t util_now_ns(void);

@@ -155,6 +155,21 @@ rm upper.txt
 "$CAIRN" run p.sh >out11 2>/dev/null </dev/null
 expect_eq "corrupt object re-runs the step" "r" "$(pattern 5 | cut -d' ' -f4)"
 cmp -s out10 out11 || fail "output with a corrupt object differs"
+# Corrupt with bytes of the right size, which a put cannot tell by the
+# size: the hit that finds it sets it aside, the step runs and stores it
+# again, and the next run is served (the object healed).
+obj=$(rec @2 'writes()["upper.txt"]["sha256"]')
+f=.cairn/cas/sha256/${obj:0:2}/${obj:2}
+size=$(stat -c %s "$f")
+chmod u+w "$f"
+head -c "$size" /dev/zero >"$f"
+rm upper.txt
+"$CAIRN" run p.sh >/dev/null 2>&1 </dev/null
+expect_eq "same-size corrupt object re-runs the step" "r" "$(pattern 5 | cut -d' ' -f4)"
+expect_eq "the object healed" "$obj" "$(sha256sum <"$f" | cut -d' ' -f1)"
+rm upper.txt
+"$CAIRN" run p.sh >/dev/null 2>&1 </dev/null
+expect_eq "served again once healed" "c" "$(pattern 5 | cut -d' ' -f4)"
 
 # 11. A step that reads the session's standard input is never served from
 # the cache; one that does not (even in a pipeline of its own) is.

@@ -121,6 +121,38 @@ static void test_put_repairs_torn(void **state)
 	free(src);
 }
 
+/* An object corrupt in place (the same size: a put cannot tell it from
+ * the size) is moved aside by the read that finds it, and the next put
+ * of its bytes stores them again: it heals. */
+static void test_corrupt_same_size_heals(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf obj = STRBUF_INIT;
+	char sha[65];
+	char *src = xstrfmt("%s/hello.txt", f->dir), *dst = xstrfmt("%s/out.txt", f->dir);
+	char *text;
+	int fd;
+
+	write_file(src, "hello\n");
+	assert_int_equal(cache_cas_put_file(sha, f->cairn, src), 0);
+	cache_cas_path(&obj, f->cairn, sha);
+	chmod(obj.buf, 0644);
+	write_file(obj.buf, "HELLO\n"); /* same size, other bytes */
+	assert_int_not_equal(cache_cas_get_file(f->cairn, sha, dst, 0644), 0);
+	assert_int_not_equal(cache_cas_open(&fd, f->cairn, sha), 0);
+	assert_int_equal(cache_cas_put_file(sha, f->cairn, src), 0);
+	text = read_text(obj.buf);
+	assert_string_equal(text, "hello\n");
+	free(text);
+	assert_int_equal(cache_cas_get_file(f->cairn, sha, dst, 0644), 0);
+	text = read_text(dst);
+	assert_string_equal(text, "hello\n");
+	free(text);
+	strbuf_release(&obj);
+	free(src);
+	free(dst);
+}
+
 static void test_put_missing(void **state)
 {
 	struct fx *f = *state;
@@ -234,6 +266,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_put_layout_and_idempotence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_repairs_torn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_same_size_heals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_roundtrip_and_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_absent, setup, teardown),

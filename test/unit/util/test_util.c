@@ -9,6 +9,8 @@
 
 #include "util.h"
 
+#include <jansson.h>
+
 static void test_strbuf_basic(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -208,6 +210,53 @@ static void test_path_resolve(void **state)
 	expect_resolve("/p/loop", 0, 0, "/p/loop");
 }
 
+/* A string that is not UTF-8 goes to text as {"bytes_b64": ...} and comes
+ * back as its bytes; UTF-8 text is left alone. */
+static void test_json_bytes(void **state)
+{
+	json_t *o = json_object(), *back;
+	char *text;
+
+	(void)state;
+	assert_int_equal(util_utf8_valid("caf\xc3\xa9", 5), 1);
+	assert_int_equal(util_utf8_valid("\xff\xfe", 2), 0);
+	assert_int_equal(util_utf8_valid("\xed\xa0\x80", 3), 0); /* a surrogate */
+	assert_int_equal(util_utf8_valid("\xc0\xaf", 2), 0); /* overlong */
+	json_object_set_new(o, "path", util_json_str("\xff\xfe"));
+	json_object_set_new(o, "ok", util_json_str("plain"));
+	text = util_json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(text);
+	assert_string_equal(text, "{\"ok\":\"plain\",\"path\":{\"bytes_b64\":\"//4=\"}}");
+	/* The document itself is unchanged. */
+	assert_string_equal(json_string_value(json_object_get(o, "path")), "\xff\xfe");
+	back = util_json_loadb(text, strlen(text), 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(back, "path")), "\xff\xfe");
+	assert_string_equal(json_string_value(json_object_get(back, "ok")), "plain");
+	free(text);
+	json_decref(back);
+	json_decref(o);
+}
+
+static void expect_name(const char *in, const char *want)
+{
+	assert_string_equal(util_name_quoted(in), want);
+}
+
+/* Names are shown as GNU ls shows them: never a raw control byte. */
+static void test_name_quoted(void **state)
+{
+	(void)state;
+	expect_name("plain.txt", "plain.txt");
+	expect_name("caf\xc3\xa9", "caf\xc3\xa9");
+	expect_name("a b", "'a b'");
+	expect_name("it's", "'it'\\''s'");
+	expect_name("evil\033]0;x\007\nname", "'evil'$'\\033'']0;x'$'\\a\\n''name'");
+	expect_name("\377\376", "$'\\377\\376'");
+	expect_name("\302\233x", "$'\\302\\233''x'");
+	expect_name("", "''");
+	expect_name(NULL, "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_strvec),	     cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_path_resolve), cmocka_unit_test(test_is_name),
+		cmocka_unit_test(test_json_bytes),   cmocka_unit_test(test_name_quoted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
