@@ -130,7 +130,7 @@ struct exec_steprun {
 	struct sandbox_config cfg;
 	struct sandbox_layer *layers;
 	size_t nlayers;
-	struct sandbox_bind binds[4];
+	struct sandbox_bind binds[4 + EXEC_MAX_TOOL_CACHES];
 	size_t nbinds;
 	struct strvec strings; /* owns the layers' paths */
 	struct strvec hidden_names; /* record names of S->hidden (commit) */
@@ -346,6 +346,9 @@ int exec__dir_hash(const char *dir, const char *view, const struct strvec *skip,
  * x.tif.aux.xml, x.tif.ovr, x.tfw, x.prj, x_RPC.TXT..., any case), or
  * one of them? */
 int exec__sidecar_name(const char *entry, const struct strvec *of);
+/* Is PATH (the step's view) in one of the session's tool caches
+ * (cache.toolCacheDirs), which are neither inputs nor outputs? */
+int exec__tool_cache(const struct exec_session *s, const char *path);
 /* Is PATH in the sorted list V? */
 int exec__in_sorted(const struct strvec *v, const char *path);
 /* The hash of HOST's own extended attributes (a symlink's, not its

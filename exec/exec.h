@@ -158,6 +158,11 @@ struct exec_step {
 struct json_t;
 typedef int (*exec_record_fn)(struct json_t *record, const char *pending, void *payload);
 
+/* The tool caches steps keep across sessions unless cache.toolCacheDirs
+ * says otherwise (docs/cache.md). */
+#define EXEC_TOOL_CACHE_DIRS "~/.cache", "~/.julia/compiled", "~/.matplotlib"
+#define EXEC_MAX_TOOL_CACHES 16
+
 struct exec_session_opts {
 	enum exec_lang lang;
 	enum exec_mode mode;
@@ -193,6 +198,13 @@ struct exec_session_opts {
 	 * the step is not cached (docs/cache.md).  0: EXEC_MAX_OUTPUT.
 	 */
 	uint64_t max_output;
+	/*
+	 * cache.toolCacheDirs: directories under $HOME where tools keep
+	 * caches ("~/.cache"), which steps see as a layer of cairn's own
+	 * that lasts across sessions (docs/cache.md): neither inputs nor
+	 * outputs.  NULL-terminated; NULL: EXEC_TOOL_CACHE_DIRS.
+	 */
+	const char *const *tool_cache_dirs;
 	/*
 	 * `cairn rerun --into DIR` and `cairn verify`: a directory (it must
 	 * exist) whose files steps see above the project's (an extra lower
@@ -273,6 +285,9 @@ struct exec_session {
 	char *home, *home_upper, *home_work; /* the home layer, or NULL */
 	struct strvec writable;
 	struct strvec env_ignore, env_keep; /* opts->env_ignore, env_keep */
+	/* Tool caches under $HOME (opts->tool_cache_dirs): where steps see
+	 * each, and the directory of cairn's that they see there. */
+	struct strvec tool_view, tool_host;
 	int see_own_outputs; /* opts->see_own_outputs */
 	/* While a step runs: the absolute paths of its own earlier outputs,
 	 * hidden from it (docs/cache.md), sorted. */

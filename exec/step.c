@@ -330,6 +330,71 @@ static void make_mountpoint(struct exec_session *s, const char *path)
 }
 
 /*
+ * The tool caches (docs/cache.md): each directory D of
+ * OPTS->tool_cache_dirs ("~/..." or absolute, below $HOME) is shown to
+ * steps as a directory of cairn's own, kept across sessions under
+ * $XDG_CACHE_HOME/cairn/tools (~/.cache/cairn/tools), writable: what a
+ * tool caches there (matplotlib's and fontconfig's font lists, pip's
+ * downloads) is found again by the next session, the real D is left
+ * alone, and neither is an input or output of the step.  A directory
+ * that cannot be made, or is not a plain directory of the user's, is
+ * left out (steps then write it in the session's home layer, as
+ * before).  -1 on a bad setting.
+ */
+static int tool_caches(struct exec_session *s, const struct exec_session_opts *opts)
+{
+	static const char *const deflt[] = { EXEC_TOOL_CACHE_DIRS, NULL };
+	const char *const *dirs = opts->tool_cache_dirs ? opts->tool_cache_dirs : deflt;
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	struct strbuf base = STRBUF_INIT, host = STRBUF_INIT, view = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	if (xdg && xdg[0] == '/')
+		strbuf_addf(&base, "%s/cairn/tools", xdg);
+	else
+		strbuf_addf(&base, "%s/.cache/cairn/tools", s->home);
+	for (i = 0; dirs[i] && !ret; i++) {
+		const char *d = dirs[i], *rest, *c;
+		struct stat st;
+		strbuf_reset(&view);
+		if (d[0] == '~' && (!d[1] || d[1] == '/'))
+			strbuf_addf(&view, "%s%s", s->home, d + 1);
+		else
+			strbuf_addstr(&view, d);
+		util_path_clean(&view, 0);
+		rest = exec__under(view.buf, s->home);
+		if (!rest || !*rest || strstr(view.buf, "/..") || exec__under(s->root, view.buf) ||
+		    exec__under(view.buf, s->root)) {
+			ret = err_set(
+			    CAIRN_EUSAGE,
+			    "cache.toolCacheDirs = %s: give a directory below $HOME (~/...) "
+			    "that neither is nor holds the project",
+			    d);
+			break;
+		}
+		if (s->tool_view.nr >= EXEC_MAX_TOOL_CACHES)
+			break;
+		/* ~/.julia/compiled keeps .julia%compiled */
+		strbuf_reset(&host);
+		strbuf_addf(&host, "%s/", base.buf);
+		for (c = rest; *c; c++)
+			strbuf_addch(&host, *c == '/' ? '%' : *c);
+		if (exec__mkdir_p(host.buf, 0700) < 0 || lstat(host.buf, &st) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+			err_clear();
+			continue;
+		}
+		strvec_push(&s->tool_view, view.buf);
+		strvec_push(&s->tool_host, host.buf);
+	}
+	strbuf_release(&base);
+	strbuf_release(&host);
+	strbuf_release(&view);
+	return ret;
+}
+
+/*
  * Each session holds a lock on .cairn/tmp/<session>.lock while it runs:
  * the directories of a session whose lock nobody holds belong to a cairn
  * that was killed, and the next session removes them.
@@ -503,6 +568,8 @@ int exec__record_init(struct exec_session *s, const struct exec_session_opts *op
 		}
 		free(real);
 	}
+	if (s->home && tool_caches(s, opts) < 0)
+		return -1;
 	if (opts->into && exec__into_init(s, opts->into) < 0)
 		return -1;
 	for (i = 0; opts->env_ignore && opts->env_ignore[i]; i++)
@@ -556,6 +623,8 @@ void exec__record_release(struct exec_session *s)
 	strvec_clear(&s->writable);
 	strvec_clear(&s->env_ignore);
 	strvec_clear(&s->env_keep);
+	strvec_clear(&s->tool_view);
+	strvec_clear(&s->tool_host);
 	cache_memo_free(s->memo);
 	free(s->placed);
 	free(s->into);
@@ -767,6 +836,23 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 	qsort(r->layers, r->nlayers, sizeof(*r->layers), cmp_layer);
 
 	r->binds[r->nbinds++] = (struct sandbox_bind){ s->scratch, s->scratch, 0 };
+	for (i = 0; s->home && i < s->tool_view.nr; i++) {
+		/* The mount point is made in the session's home layer when
+		 * $HOME has none. */
+		struct stat st;
+		const char *rest = exec__under(s->tool_view.v[i], s->home);
+		if (lstat(s->tool_view.v[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+			d = xstrfmt("%s/%s", s->home_upper, rest);
+			if (exec__mkdir_p(d, 0755) < 0) {
+				err_clear();
+				free(d);
+				continue;
+			}
+			free(d);
+		}
+		r->binds[r->nbinds++] =
+		    (struct sandbox_bind){ s->tool_host.v[i], s->tool_view.v[i], 1 };
+	}
 	if (s->script_dir)
 		r->binds[r->nbinds++] = (struct sandbox_bind){ s->script_dir, s->script_dir, 0 };
 	r->cfg.detach_fd = r->cfg.detach_ack = -1;
@@ -1215,6 +1301,47 @@ static char *real_location(const char *path)
 	return ret;
 }
 
+static int cmp_longer_first(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/*
+ * Directories the step made in $HOME (outside the project and the tool
+ * caches) and left empty go from the session's home layer: a hit would
+ * not make them either, so the steps after it see $HOME alike, and
+ * what the step found there before it (absent) is what its trace says.
+ * (matplotlib makes ~/.config/matplotlib on every start.)
+ */
+static void drop_empty_home_dirs(struct exec_session *s, const struct sandbox_trace *t)
+{
+	struct strvec made = STRVEC_INIT;
+	struct strbuf up = STRBUF_INIT;
+	struct stat st;
+	size_t i;
+	for (i = 0; s->home && s->home_upper && i < t->nevents; i++) {
+		const struct sandbox_event *e = &t->events[i];
+		const char *rest = exec__under(e->path, s->home);
+		if (e->op == SANDBOX_OP_MKDIR && rest && *rest && !exec__under(e->path, s->root) &&
+		    !exec__tool_cache(s, e->path) && lstat(e->path, &st) < 0)
+			strvec_push(&made, e->path);
+	}
+	if (made.nr > 1)
+		qsort(made.v, made.nr, sizeof(char *), cmp_longer_first);
+	for (i = 0; i < made.nr; i++) {
+		strbuf_reset(&up);
+		strbuf_addf(&up, "%s/%s", s->home_upper, exec__under(made.v[i], s->home));
+		/* Never through a link the step made in the layer. */
+		if (exec__plainly_under(up.buf, s->home_upper) && !lstat(up.buf, &st) &&
+		    S_ISDIR(st.st_mode))
+			rmdir(up.buf); /* only when empty */
+	}
+	errno = 0;
+	strvec_clear(&made);
+	strbuf_release(&up);
+}
+
 /* The record's "cache" object: the key, and what the lookup found. */
 static json_t *cache_json(const struct exec_cachectx *c, int hit)
 {
@@ -1244,7 +1371,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 {
 	const struct exec_output *o = s->output;
 	uint64_t t_a = 0, t_b = 0, t_c = 0, t_d = 0;
-	json_t *rec = r->record, *refused = NULL, *sb, *res, *limits, *home_writes;
+	json_t *rec = r->record, *refused = NULL, *sb, *res, *limits, *home_writes, *tool_writes;
 	struct exec_commit c = { .hidden = &r->hidden_names, .hidden_ino = r->hidden_ino };
 	const struct sandbox_usage *u = &r->result.usage;
 	char *journal = NULL, *pending = NULL;
@@ -1274,6 +1401,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	/* Reads, from the trace. */
 	if (s->sandboxed) {
 		t_a = util_now_ns();
+		drop_empty_home_dirs(s, &r->trace);
 		exec__assemble_reads(rec, s, &r->trace, r->main_nspid, &refused);
 		t_b = util_now_ns();
 	} else {
@@ -1282,6 +1410,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		refused = json_array();
 	}
 	home_writes = json_array();
+	tool_writes = json_array();
 	for (i = 0; s->home && i < r->trace.nevents; i++) {
 		const struct sandbox_event *e = &r->trace.events[i];
 		int w = sandbox_event_writes(e) || e->op >= SANDBOX_OP_UNLINK;
@@ -1289,6 +1418,16 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 		 * writes are project writes, committed and cacheable -- where
 		 * they really land: a project symlink into $HOME (data ->
 		 * ~/datasets) writes into $HOME's layer. */
+		/* A directory made in $HOME (matplotlib makes ~/.config/
+		 * matplotlib, mkdir -p ~/.cache/x tries ~) is no home write:
+		 * what goes into it is one. */
+		if (w && e->op == SANDBOX_OP_MKDIR)
+			continue;
+		if (w && exec__tool_cache(s, e->path)) {
+			if (json_array_size(tool_writes) < 32)
+				json_array_append_new(tool_writes, util_json_str(e->path));
+			continue;
+		}
 		if (w && exec__under(e->path, s->home)) {
 			char *real = real_location(e->path);
 			if (!exec__under(real, s->root) && !(s->into && exec__under(real, s->into)))
@@ -1358,6 +1497,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(sb, "image", json_string(s->image ? s->image : ""));
 	json_object_set(sb, "refused", refused);
 	json_object_set_new(sb, "home_writes", home_writes);
+	json_object_set_new(sb, "tool_cache_writes", tool_writes);
 	json_object_set_new(sb, "timed_out", json_boolean(r->result.timed_out));
 	json_object_set_new(sb, "intercepted", json_integer((json_int_t)r->trace.notifications));
 	json_object_set_new(sb, "stdin_read", json_boolean(r->trace.stdin_read));
@@ -1717,6 +1857,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set_new(sb, "image", json_string(s->image ? s->image : ""));
 	json_object_set_new(sb, "refused", json_array());
 	json_object_set_new(sb, "home_writes", json_array());
+	json_object_set_new(sb, "tool_cache_writes", json_array());
 	json_object_set_new(sb, "timed_out", json_false());
 	json_object_set_new(sb, "intercepted", json_integer(0));
 	json_object_set_new(sb, "stdin_read", json_false());

@@ -548,11 +548,20 @@ static void replay_change(struct ctx *c, const struct sandbox_event *e)
 }
 
 /* Paths that are not data: the kernel's, the devices, cairn's own. */
+int exec__tool_cache(const struct exec_session *s, const char *path)
+{
+	size_t i;
+	for (i = 0; i < s->tool_view.nr; i++)
+		if (exec__under(path, s->tool_view.v[i]))
+			return 1;
+	return 0;
+}
+
 static int ignored(const struct exec_session *s, const char *path)
 {
 	return exec__under(path, "/proc") || exec__under(path, "/sys") ||
 	    exec__under(path, "/dev") || exec__under(path, s->scratch) ||
-	    exec__under(path, s->cairn_dir);
+	    exec__under(path, s->cairn_dir) || exec__tool_cache(s, path);
 }
 
 /*

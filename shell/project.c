@@ -297,6 +297,26 @@ static int max_output(uint64_t *out, struct prov_store *st)
 	return ret;
 }
 
+/*
+ * cache.toolCacheDirs (docs/cache.md): the directories under $HOME kept
+ * as tool caches, replacing the default list; "none" alone: no tool
+ * cache.  Checked when the session starts (exec__record_init()).
+ */
+static int tool_cache_dirs(struct shell_project *p)
+{
+	struct strvec v = STRVEC_INIT;
+	size_t i;
+	int ret = provenance_config_values(&v, p->store, "cache.toolCacheDirs");
+	if (ret == 0 && v.nr) {
+		p->have_tool_caches = 1;
+		for (i = 0; i < v.nr; i++)
+			if (strcmp(v.v[i], "none"))
+				strvec_push(&p->tool_caches, v.v[i]);
+	}
+	strvec_clear(&v);
+	return ret;
+}
+
 char *shell_user_config(void)
 {
 	const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
@@ -392,6 +412,7 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 	strvec_init(&p->writable);
 	strvec_init(&p->env_ignore);
 	strvec_init(&p->env_keep);
+	strvec_init(&p->tool_caches);
 	/* --store, else the nearest project up from here, else a new one
 	 * here (said in one line). */
 	if (!root && provenance_find_root(&root, ".") < 0) {
@@ -422,7 +443,7 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 	    (ret = env_patterns(&p->env_ignore, p->store, "cache.ignoreEnv")) < 0 ||
 	    (ret = env_patterns(&p->env_keep, p->store, "cache.keyEnv")) < 0 ||
 	    (ret = config_bool(&own, p->store, "cache.ownOutputs")) < 0 ||
-	    (ret = max_output(&o->max_output, p->store)) < 0)
+	    (ret = max_output(&o->max_output, p->store)) < 0 || (ret = tool_cache_dirs(p)) < 0)
 		return ret;
 	o->see_own_outputs = !own;
 	start_writer(p, provenance_store_root(p->store));
@@ -433,6 +454,8 @@ int shell_project_setup(struct exec_session_opts *o, struct shell_project *p)
 	o->writable = (const char *const *)p->writable.v;
 	o->env_ignore = (const char *const *)p->env_ignore.v;
 	o->env_keep = (const char *const *)p->env_keep.v;
+	if (p->have_tool_caches)
+		o->tool_cache_dirs = (const char *const *)p->tool_caches.v;
 	o->record = record_step;
 	o->record_payload = p;
 	return 0;
@@ -452,6 +475,7 @@ int shell_project_release(struct shell_project *p)
 	strvec_clear(&p->writable);
 	strvec_clear(&p->env_ignore);
 	strvec_clear(&p->env_keep);
+	strvec_clear(&p->tool_caches);
 	memset(p, 0, sizeof(*p));
 	return ret;
 }

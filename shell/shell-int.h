@@ -29,6 +29,8 @@ struct shell_project {
 	struct prov_store *store;
 	struct strvec writable; /* sandbox.writable from .cairn/config */
 	struct strvec env_ignore, env_keep; /* cache.ignoreEnv, cache.keyEnv */
+	struct strvec tool_caches; /* cache.toolCacheDirs */
+	int have_tool_caches; /* set: tool_caches replaces the default */
 	struct shell_writer *writer; /* stores records in the background */
 };
 
