@@ -25,6 +25,13 @@ void formats__hash_release(struct fp_hash *h);
  * fingerprints and differences? */
 int formats__volatile_key(const char *key);
 
+/*
+ * A dataset or raster band holding more raw data than this (its elements
+ * times their size) is too large to fingerprint or to compare value by
+ * value: reading it would take longer than a job may (docs/formats.md).
+ */
+#define FORMATS_MAX_BYTES (64ULL << 30)
+
 /* ---- the helper (formats.c) ------------------------------------------- */
 
 /* Run JOBS (a JSON array, see helper.c) in the cairn-formats helper;

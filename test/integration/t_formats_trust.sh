@@ -1,0 +1,51 @@
+#!/bin/bash
+# The formats helper reads files handed to it by steps and by people, so
+# a crafted file must not make it hang, exhaust memory, read what lies
+# outside the file, or write anything (issue #16).  Victim files are the
+# test's own; nothing here can harm the machine if the helper were broken.
+. "$TEST_SRC/test/integration/lib.sh"
+. "$TEST_SRC/test/integration/formats_lib.sh"
+need gdal_translate "$PY"
+"$PY" -c 'import h5py, numpy' 2>/dev/null || {
+	echo "$T_NAME: skipped: python3-h5py is not installed" >&2
+	exit 0
+}
+
+# --- slabs bounded in every dimension; too large to fingerprint ------------
+phase "huge shapes"
+"$PY" - <<'PYEOF'
+import h5py
+# 1 x 2^28 float64: 2 GiB of (fill) values in 1.4 kB; the old slabs were
+# whole rows of dimension 0, one slab of 2 GiB.
+with h5py.File("wide.h5", "w") as f:
+    f.create_dataset("w", shape=(1, 2**28), dtype="f8", chunks=(1, 2**20))
+# 10^6 x 10^6 float64 (8 TB), nothing written, and a copy with one value.
+with h5py.File("huge.h5", "w") as f:
+    f.create_dataset("h", shape=(10**6, 10**6), dtype="f8", chunks=(1000, 1000))
+with h5py.File("huge2.h5", "w") as f:
+    f.create_dataset("h", shape=(10**6, 10**6), dtype="f8", chunks=(1000, 1000))[0, 0] = 1
+PYEOF
+# Under 1 GB of address space the 2 GiB slab cannot be had.
+(
+	ulimit -v 1000000
+	"$CAIRN" info --fingerprint wide.h5 >wide.out 2>&1
+	echo $? >wide.rc
+)
+expect_eq "1 x 2^28 fingerprinted in bounded memory: status" 0 "$(cat wide.rc)"
+expect_match "1 x 2^28 fingerprinted in bounded memory" 'fingerprint [0-9a-f]{64}' "$(cat wide.out)"
+start=$SECONDS
+run_cairn info huge.h5
+expect_eq "info of 10^6 x 10^6: status" 0 "$RC"
+expect_match "info of 10^6 x 10^6 says too large" '/h +dataset float64 1000000x1000000 \(too large to fingerprint\)' "$OUT"
+run_cairn info --fingerprint huge.h5
+expect_eq "fingerprint of 10^6 x 10^6: status" 1 "$RC"
+expect_match "fingerprint of 10^6 x 10^6 says too large" 'dataset /h is too large to fingerprint' "$ERR"
+run_cairn diff huge.h5 huge2.h5
+expect_eq "diff of 10^6 x 10^6: status" 1 "$RC"
+expect_match "diff of 10^6 x 10^6 says too large" 'dataset /h: too large to compare its values' "$OUT"
+[ $((SECONDS - start)) -lt 60 ] || fail "info, fingerprint and diff of 10^6 x 10^6 took $((SECONDS - start)) s"
+run_cairn -c 'cp huge.h5 huge3.h5'
+expect_eq "a step writing a 10^6 x 10^6 dataset" 0 "$RC"
+expect_match "its record's summary" 'HDF5 .*1000000x1000000 float64' "$(rec @1 'r["formats"]["huge3.h5"]["summary"]')"
+
+done_testing
