@@ -357,6 +357,11 @@ static void print_hdf5(FILE *fp, const json_t *info)
 				print_dims(fp, json_object_get(e, "maxshape"));
 				fputc(')', fp);
 			}
+			if (json_array_size(json_object_get(e, "external")))
+				fprintf(fp, " (external storage in %zu file%s, not read)",
+					json_array_size(json_object_get(e, "external")),
+					json_array_size(json_object_get(e, "external")) == 1 ? ""
+											     : "s");
 			if (json_is_true(json_object_get(e, "too_large")))
 				fputs(" (too large to fingerprint)", fp);
 			if (json_is_array(json_object_get(e, "chunks"))) {

@@ -522,12 +522,45 @@ static int attributes(struct walk *w, json_t *entry, struct fp_hash *h, hid_t ob
 	return c.ret;
 }
 
+/*
+ * The external raw storage of a dataset (H5Pset_external): its files'
+ * names as the file gives them, offsets and sizes, in *OUT (NULL when
+ * the data are in the file itself).  The files are never opened.
+ */
+static int external_files(json_t **out, hid_t dcpl, const char *path, const char *obj)
+{
+	int i, n = H5Pget_external_count(dcpl);
+
+	*out = NULL;
+	if (n < 0)
+		return hdf5_error(path, obj);
+	if (n == 0)
+		return 0;
+	*out = json_array();
+	for (i = 0; i < n; i++) {
+		char name[4096] = "";
+		off_t offset = 0;
+		hsize_t size = 0;
+		if (H5Pget_external(dcpl, (unsigned)i, sizeof(name), name, &offset, &size) < 0) {
+			json_decref(*out);
+			*out = NULL;
+			return hdf5_error(path, obj);
+		}
+		name[sizeof(name) - 1] = '\0';
+		json_array_append_new(
+		    *out,
+		    json_pack("{s:s, s:I, s:I}", "name", name, "offset", (json_int_t)offset, "size",
+			      size == H5F_UNLIMITED ? (json_int_t)-1 : (json_int_t)size));
+	}
+	return 0;
+}
+
 static int dataset(struct walk *w, json_t *e, struct fp_hash *h, hid_t d, const char *name)
 {
 	hid_t sp = H5Dget_space(d), ft = H5Dget_type(d), dcpl = H5Dget_create_plist(d), mt = -1;
 	hsize_t dims[H5S_MAX_RANK], maxd[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
 	struct strbuf tn = STRBUF_INIT;
-	json_t *filters = json_array();
+	json_t *filters = json_array(), *ext = NULL;
 	int rank, i, nf, too_large, ret = 0;
 	uint64_t npoints;
 
@@ -564,6 +597,10 @@ static int dataset(struct walk *w, json_t *e, struct fp_hash *h, hid_t d, const 
 	}
 	json_object_set_new(e, "filters", filters);
 	filters = NULL;
+	if ((ret = external_files(&ext, dcpl, w->path, name)) < 0)
+		goto out;
+	if (ext)
+		json_object_set(e, "external", ext);
 	npoints = H5Sget_simple_extent_type(sp) == H5S_NULL ? 0 : 1;
 	for (i = 0; i < rank; i++)
 		npoints =
@@ -584,6 +621,21 @@ static int dataset(struct walk *w, json_t *e, struct fp_hash *h, hid_t d, const 
 		}
 		c.h = h;
 		c.mt = mt;
+		/* The list, not the bytes: they lie in other files, which
+		 * may be anything on the machine (/etc/passwd, a FIFO). */
+		if (ext) {
+			json_t *x;
+			size_t k;
+			json_array_foreach(ext, k, x)
+			{
+				formats__hash_addf(
+				    h, "external %s %lld %lld",
+				    json_string_value(json_object_get(x, "name")),
+				    (long long)json_integer_value(json_object_get(x, "offset")),
+				    (long long)json_integer_value(json_object_get(x, "size")));
+			}
+			goto out;
+		}
 		/* Its values are not read (the walk's fingerprint says so,
 		 * and the file gets none): reading them would take hours. */
 		if (too_large) {
@@ -595,6 +647,7 @@ static int dataset(struct walk *w, json_t *e, struct fp_hash *h, hid_t d, const 
 	}
 out:
 	json_decref(filters);
+	json_decref(ext);
 	strbuf_release(&tn);
 	if (mt >= 0)
 		H5Tclose(mt);
@@ -1101,6 +1154,20 @@ int formats__hdf5_diff(json_t *out, json_t *changes, const char *a, const char *
 			continue;
 		}
 		if (!strcmp(ta, "dataset") &&
+		    (json_object_get(e, "external") || json_object_get(f, "external"))) {
+			/* Its values were not read: "no change" is not known. */
+			json_array_append_new(
+			    changes, json_sprintf("dataset %s: external storage, not read", key));
+			if (!json_equal(json_object_get(e, "external"),
+					json_object_get(f, "external")))
+				json_array_append_new(
+				    changes,
+				    json_sprintf("dataset %s: external storage files changed",
+						 key));
+			if (json_equal(json_object_get(e, "fp"), json_object_get(f, "fp")))
+				continue;
+		}
+		if (!strcmp(ta, "dataset") &&
 		    (json_is_true(json_object_get(e, "too_large")) ||
 		     json_is_true(json_object_get(f, "too_large")))) {
 			/* Its values were not read: "no change" is not known. */
@@ -1137,7 +1204,8 @@ int formats__hdf5_diff(json_t *out, json_t *changes, const char *a, const char *
 				json_array_append_new(
 				    changes, json_sprintf("dataset %s: attributes changed", key));
 			if (same_shape && !json_object_get(e, "too_large") &&
-			    !json_object_get(f, "too_large")) {
+			    !json_object_get(f, "too_large") && !json_object_get(e, "external") &&
+			    !json_object_get(f, "external")) {
 				size_t n = json_array_size(changes);
 				if ((ret = diff_values(out, changes, a, b, key)) < 0)
 					goto out;

@@ -48,4 +48,44 @@ run_cairn -c 'cp huge.h5 huge3.h5'
 expect_eq "a step writing a 10^6 x 10^6 dataset" 0 "$RC"
 expect_match "its record's summary" 'HDF5 .*1000000x1000000 float64' "$(rec @1 'r["formats"]["huge3.h5"]["summary"]')"
 
+# --- HDF5 external raw storage is listed, never read -----------------------
+phase "external storage"
+OUTSIDE=$(mktemp -d "${TMPDIR:-/tmp}/cairn-outside.XXXXXX")
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T_DIR" "$OUTSIDE"' EXIT
+"$PY" - "$OUTSIDE" <<'PYEOF2'
+import sys, h5py, numpy as np
+out = sys.argv[1]
+np.full(16, 4242.0).tofile(out + "/canary.bin")
+np.full(16, 4343.0).tofile(out + "/other.bin")
+for name, ext in (("ext.h5", "canary.bin"), ("ext2.h5", "other.bin")):
+    with h5py.File(name, "w") as f:
+        f.create_dataset("d", shape=(16,), dtype="f8", external=[(out + "/" + ext, 0, 128)])
+        f["plain"] = np.arange(3.0)
+PYEOF2
+run_cairn info --json ext.h5
+expect_eq "info of an external dataset: status" 0 "$RC"
+case $OUT in *4242*) fail "info shows the external file's bytes: $OUT" ;; esac
+expect_match "info --json lists the external file" "\"name\": \"$OUTSIDE/canary.bin\"" "$OUT"
+run_cairn info ext.h5
+expect_match "info says external storage, not read" '/d +dataset float64 16 \(external storage in 1 file, not read\)' "$OUT"
+fp1=$("$CAIRN" info --fingerprint ext.h5 2>&1 | grep fingerprint)
+np_bytes() { "$PY" -c 'import sys, numpy as np; np.full(16, float(sys.argv[2])).tofile(sys.argv[1])' "$@"; }
+np_bytes "$OUTSIDE/canary.bin" 1
+fp2=$("$CAIRN" info --fingerprint ext.h5 2>&1 | grep fingerprint)
+expect_match "fingerprint of an external dataset" '^fingerprint [0-9a-f]{64}$' "$fp1"
+expect_eq "the external file's bytes do not affect the fingerprint" "$fp1" "$fp2"
+# A FIFO in its place: any open of it would block (timeout says so).
+rm -f "$OUTSIDE/canary.bin" "$OUTSIDE/other.bin"
+mkfifo "$OUTSIDE/canary.bin" "$OUTSIDE/other.bin"
+timeout 60 "$CAIRN" info --fingerprint ext.h5 >ext.out 2>&1
+expect_eq "fingerprint with the external file a FIFO: status (124: it was opened)" 0 "$?"
+expect_eq "fingerprint with the external file a FIFO" "$fp1" "$(grep fingerprint ext.out)"
+timeout 60 "$CAIRN" diff ext.h5 ext2.h5 >ext.out 2>&1
+expect_eq "diff with the external files FIFOs: status" 1 "$?"
+expect_match "diff says external storage, not read" 'dataset /d: external storage, not read' "$(cat ext.out)"
+expect_match "diff names the external files' change" 'dataset /d: external storage files changed' "$(cat ext.out)"
+timeout 120 "$CAIRN" -c 'cp ext.h5 ext3.h5' >ext.out 2>&1
+expect_eq "a step writing a file with external storage" 0 "$?"
+expect_match "its record's summary" '^HDF5 1 group, 2 datasets' "$(rec @1 'r["formats"]["ext3.h5"]["summary"]')"
+
 done_testing
