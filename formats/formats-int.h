@@ -32,6 +32,20 @@ int formats__volatile_key(const char *key);
  */
 #define FORMATS_MAX_BYTES (64ULL << 30)
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FORMATS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FORMATS_ASAN 1
+#endif
+#endif
+#ifndef FORMATS_ASAN
+#define FORMATS_ASAN 0
+#endif
+
+/* Confine a job's child (confine.c): NETWORK for the remote check. */
+int formats__confine(int network);
+
 /* ---- the helper (formats.c) ------------------------------------------- */
 
 /* Run JOBS (a JSON array, see helper.c) in the cairn-formats helper;

@@ -5,7 +5,7 @@
 # test's own; nothing here can harm the machine if the helper were broken.
 . "$TEST_SRC/test/integration/lib.sh"
 . "$TEST_SRC/test/integration/formats_lib.sh"
-need gdal_translate "$PY"
+need gdal_translate ogr2ogr "$PY"
 "$PY" -c 'import h5py, numpy' 2>/dev/null || {
 	echo "$T_NAME: skipped: python3-h5py is not installed" >&2
 	exit 0
@@ -87,5 +87,46 @@ expect_match "diff names the external files' change" 'dataset /d: external stora
 timeout 120 "$CAIRN" -c 'cp ext.h5 ext3.h5' >ext.out 2>&1
 expect_eq "a step writing a file with external storage" 0 "$?"
 expect_match "its record's summary" '^HDF5 1 group, 2 datasets' "$(rec @1 'r["formats"]["ext3.h5"]["summary"]')"
+
+# --- a job writes nothing ------------------------------------------------------
+phase "read-only"
+# A GeoPackage in WAL mode: SQLite makes its -wal and -shm files beside
+# it to read it (and removes them at close), GDAL's reading would write
+# into the directory.  The directory must not change at all.
+printf 'id,x,y\n1,10,50\n' >p.csv
+mkdir -p g && ogr2ogr -f GPKG g/w.gpkg p.csv -oo X_POSSIBLE_NAMES=x -oo Y_POSSIBLE_NAMES=y
+"$PY" -c 'import sqlite3; sqlite3.connect("g/w.gpkg").execute("pragma journal_mode=wal")'
+sleep 0.05
+before=$(stat -c '%.9Y %.9Z' g; ls -a g)
+run_cairn info --fingerprint g/w.gpkg
+expect_eq "info of a WAL GeoPackage: status" 0 "$RC"
+expect_match "info of a WAL GeoPackage" 'GPKG 1 layer: p Point 1' "$OUT"
+expect_eq "reading a WAL GeoPackage wrote nothing beside it" "$before" "$(stat -c '%.9Y %.9Z' g; ls -a g)"
+
+# --- a VRT reading cairn's pipe or a FIFO does not hang cairn ----------------
+phase "hanging sources"
+HELPER=$(dirname "$CAIRN")/cairn-formats
+mkfifo "$OUTSIDE/fifo"
+vrt() { echo "<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"><VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource><SourceFilename relativeToVRT=\"0\">$1</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>"; }
+vrt /proc/self/fd/1 >fd1.vrt.in
+vrt "$OUTSIDE/fifo" >fifo.vrt.in
+start=$SECONDS
+CAIRN_FORMATS_JOB_WALL=5 timeout 120 "$CAIRN" -c 'cp fd1.vrt.in fd1.vrt; cp fifo.vrt.in fifo.vrt' >hang.out 2>&1
+expect_eq "a step writing VRTs that read /proc/self/fd/1 and a FIFO: status" 0 "$?"
+[ $((SECONDS - start)) -lt 100 ] || fail "the step took $((SECONDS - start)) s"
+expect_match "the FIFO VRT's summary" 'VRT 1x1 Byte' "$(rec @1 'r["formats"]["fifo.vrt"]["summary"]')"
+# The fingerprint reads the sources.
+start=$SECONDS
+CAIRN_FORMATS_JOB_WALL=5 timeout 60 "$CAIRN" info --fingerprint fifo.vrt >hang.out 2>&1
+expect_eq "fingerprint of a VRT reading a FIFO: status" 1 "$?"
+expect_match "fingerprint of a VRT reading a FIFO: the wall time ended it" 'took longer than cairn allows a summary \(600 s of CPU, 5 s in all\)' "$(cat hang.out)"
+CAIRN_FORMATS_JOB_WALL=5 timeout 60 "$CAIRN" info --fingerprint fd1.vrt >hang.out 2>&1
+expect_eq "fingerprint of a VRT reading /proc/self/fd/1: status" 1 "$?"
+CAIRN_FORMATS_JOB_WALL=5 timeout 60 "$CAIRN" diff fd1.vrt fifo.vrt >hang.out 2>&1
+expect_eq "diff of the two: status" 2 "$?"
+[ $((SECONDS - start)) -lt 100 ] || fail "fingerprints and diff took $((SECONDS - start)) s"
+sleep 0.5
+expect_eq "no helper process left behind" "" "$(pgrep -f "$HELPER")"
+rm -f "$OUTSIDE/fifo"
 
 done_testing
