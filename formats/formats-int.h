@@ -54,6 +54,9 @@ int formats__call_many(json_t **out, json_t *jobs);
 /* One result of formats__call_many(): its value in *OUT (new reference)
  * and its return code, with err set when negative. */
 int formats__result(json_t **out, const json_t *r);
+/* Keep the descriptors of formats_fd_lend() open across exec (in the
+ * helper's child, before it runs the helper). */
+void formats__fd_inherit(void);
 /* formats__call_many() of one job, then formats__result(). */
 int formats__call(json_t **out, json_t *job);
 

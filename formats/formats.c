@@ -77,6 +77,7 @@ int formats__call_many(json_t **out, json_t *jobs)
 	if (pid == 0) {
 		if (dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0)
 			_exit(127);
+		formats__fd_inherit();
 		execl(helper, "cairn-formats", (char *)NULL);
 		_exit(127);
 	}

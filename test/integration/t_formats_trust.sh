@@ -5,7 +5,7 @@
 # test's own; nothing here can harm the machine if the helper were broken.
 . "$TEST_SRC/test/integration/lib.sh"
 . "$TEST_SRC/test/integration/formats_lib.sh"
-need gdal_translate ogr2ogr "$PY"
+need gdal_translate ogr2ogr zstd "$PY" "$EGM96"
 "$PY" -c 'import h5py, numpy' 2>/dev/null || {
 	echo "$T_NAME: skipped: python3-h5py is not installed" >&2
 	exit 0
@@ -128,5 +128,55 @@ expect_eq "diff of the two: status" 2 "$?"
 sleep 0.5
 expect_eq "no helper process left behind" "" "$(pgrep -f "$HELPER")"
 rm -f "$OUTSIDE/fifo"
+
+# --- content-store objects are read one way, verified, raw or compressed -----
+phase "compressed objects"
+mkdir -p p5/.cairn
+(
+	cd p5 || exit 1
+	gdal_translate -q -srcwin 100 100 40 40 "$EGM96" in.tif
+	# out.tif twice: other values, then the same values with another
+	# timestamp (volatile: semantically identical to a rerun).
+	"$CAIRN" -c 'gdal_translate -q -scale 0 100 0 1 in.tif out.tif' &&
+		"$CAIRN" -c 'gdal_translate -q -mo TIFFTAG_DATETIME="$(date +%s%N)" in.tif out.tif' &&
+		"$CAIRN" cache compress --older 0
+) >p5.out 2>&1 || fail "compressed objects: setup failed: $(cat p5.out)"
+cd p5 || exit 1
+[ -n "$(find .cairn/cas -name '*.zst')" ] || fail "cache compress compressed nothing"
+run_cairn diff out.tif --at @1 --at @2
+expect_eq "diff --at of compressed objects: status" 1 "$RC"
+expect_match "diff --at of compressed objects" 'band 1: 1600 cells differ' "$OUT"
+run_cairn diff out.tif --at @1
+expect_eq "diff --at of a compressed object against the file" 0 "$RC"
+run_cairn verify out.tif
+expect_eq "verify with the recorded version compressed: status" 0 "$RC"
+expect_match "verify with the recorded version compressed" 'out.tif +semantically identical' "$OUT"
+run_cairn -c 'gdalinfo out.tif >info.txt'
+expect_eq "a step reading a version whose object is compressed" 0 "$RC"
+expect_eq "its record's summary of it" "GTiff 40x40 Float32 EPSG:4326" "$(rec @1 'r["formats"]["out.tif"]["summary"]')"
+run_cairn lineage info.txt
+expect_match "lineage shows the summary" 'out.tif +[0-9a-f]{8} .* GTiff 40x40 Float32 EPSG:4326' "$OUT"
+# A corrupt object: a clear error, never an empty summary.
+sha=$(rec @1 'reads()["out.tif"]["sha256"]')
+obj=$(find .cairn/cas -name "${sha:2}*")
+chmod u+w "$obj" "$(dirname "$obj")"
+"$PY" - "$obj" <<'PYEOF2'
+import sys
+p = sys.argv[1]
+if p.endswith(".zst"):
+    # a frame of other bytes: decompresses fine, hashes wrong
+    import subprocess
+    raw = bytearray(subprocess.run(["zstd", "-dc", p], capture_output=True).stdout)
+    raw[-100] ^= 0xFF
+    open(p, "wb").write(subprocess.run(["zstd", "-c", "-q"], input=bytes(raw), capture_output=True).stdout)
+else:
+    d = bytearray(open(p, "rb").read()); d[-100] ^= 0xFF; open(p, "wb").write(bytes(d))
+PYEOF2
+run_cairn diff out.tif --at @2
+expect_eq "diff --at of a corrupt object: status" 2 "$RC"
+expect_match "diff --at of a corrupt object says so" 'corrupt' "$ERR"
+run_cairn -c 'gdalinfo out.tif >info2.txt'
+expect_match "a step reading a version whose object is corrupt: its summary says so" 'corrupt' "$(rec @1 'r["formats"]["out.tif"].get("error")')"
+cd "$T_DIR" || exit 1
 
 done_testing
