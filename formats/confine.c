@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -82,6 +83,175 @@ static int all_readonly(void)
 	}
 }
 
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/* Our own user and group ids, the same inside the namespace: files keep
+ * their owners, and the tmpfs below can be written while it is built. */
+static void map_ids(uid_t uid, gid_t gid)
+{
+	char map[64];
+
+	(void)write_text("/proc/self/setgroups", "deny");
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+	(void)write_text("/proc/self/uid_map", map);
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+	(void)write_text("/proc/self/gid_map", map);
+}
+
+/* Is PATH DIR or below it? */
+static int under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/*
+ * The directory a job needs to see for a file in directory DIR: the
+ * project DIR lies in (the nearest directory above with a .cairn), since
+ * a VRT's sources and a file's sidecars lie beside it or above it, else
+ * DIR itself; resolved.  NULL when DIR cannot be resolved.
+ */
+static char *keep_dir(const char *dir)
+{
+	char *real = realpath(dir, NULL), *cut, *probe;
+	struct stat st;
+
+	if (!real)
+		return NULL;
+	cut = xstrdup(real);
+	for (;;) {
+		char *slash;
+		probe = xstrfmt("%s/.cairn", cut);
+		if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
+			free(probe);
+			free(real);
+			return cut;
+		}
+		free(probe);
+		slash = strrchr(cut, '/');
+		if (!slash || slash == cut)
+			break;
+		*slash = '\0';
+	}
+	free(cut);
+	return real;
+}
+
+/* The directory of PATH, unresolved ("." for a bare name). */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+static int by_length(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+	return la < lb ? -1 : la > lb;
+}
+
+/*
+ * $HOME hidden behind an empty tmpfs, but for the projects (or
+ * directories) of the files the job reads: a crafted VRT or HDF5 file
+ * must not read ~/.ssh into a summary.  The kept directories are opened
+ * before the tmpfs covers them and bound back from their descriptors.
+ * Nothing is hidden when a job's file lies in $HOME itself.
+ */
+static void hide_home(const char *const *paths)
+{
+	const char *home = getenv("HOME");
+	char *rhome = home && *home ? realpath(home, NULL) : NULL, *cwd = NULL;
+	struct strvec keep = STRVEC_INIT;
+	int fds[8], n = 0, i, whole = 0;
+	/* (at most 2 paths of 3 directories each) */
+	size_t k;
+
+	if (!rhome || !strcmp(rhome, "/"))
+		goto out;
+	for (k = 0; paths[k]; k++) {
+		/* an alias's own directory, and that of what it names (a
+		 * descriptor's unlinked file resolves to nothing: it needs
+		 * no directory) */
+		char *dirs[3] = { dir_of(paths[k]), realpath(paths[k], NULL),
+				  paths[k][0] != '/' ? xstrdup(".") : NULL };
+		int m;
+		if (dirs[1]) {
+			char *d = dir_of(dirs[1]);
+			free(dirs[1]);
+			dirs[1] = d;
+		}
+		/* (and the working directory, for a relative name: it is
+		 * looked up from there) */
+		for (m = 0; m < 3; m++) {
+			char *d = dirs[m] ? keep_dir(dirs[m]) : NULL;
+			free(dirs[m]);
+			if (!d)
+				continue;
+			if (under(rhome, d))
+				whole = 1; /* $HOME itself, or above it */
+			else if (under(d, rhome))
+				strvec_push(&keep, d);
+			free(d);
+		}
+	}
+	if (whole)
+		goto out;
+	if (keep.nr > ARRAY_SIZE(fds))
+		goto out;
+	qsort(keep.v, keep.nr, sizeof(char *), by_length);
+	for (k = 0; k < keep.nr; k++) {
+		fds[k] = open(keep.v[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fds[k] < 0)
+			goto close;
+		n++;
+	}
+	cwd = getcwd(NULL, 0);
+	if (mount("tmpfs", rhome, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0)
+		goto close;
+	for (i = 0; i < n; i++) {
+		char *target = xstrdup(keep.v[i]), *p, *src;
+		int j, inside = 0;
+		for (j = 0; j < i; j++)
+			if (under(keep.v[i], keep.v[j]))
+				inside = 1;
+		/* the mount points, made in the tmpfs */
+		for (p = target + strlen(rhome) + 1; !inside && (p = strchr(p, '/')); p++) {
+			*p = '\0';
+			mkdir(target, 0755);
+			*p = '/';
+		}
+		if (!inside) {
+			mkdir(target, 0755);
+			src = xstrfmt("/proc/self/fd/%d", fds[i]);
+			(void)mount(src, target, NULL, MS_BIND | MS_REC, NULL);
+			free(src);
+		}
+		free(target);
+	}
+	/* The working directory again by its name: the old one lies under
+	 * the tmpfs, and ".." from it would walk the hidden tree. */
+	if (!cwd || chdir(cwd) < 0)
+		(void)chdir("/");
+close:
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+out:
+	strvec_clear(&keep);
+	free(cwd);
+	free(rhome);
+}
+
 /*
  * The job's own view of the file system, read-only: GDAL's PAM writes
  * .aux.xml files beside what it opens, a VRT can name any path as a
@@ -91,9 +261,11 @@ static int all_readonly(void)
  * own, so no privilege is needed.  0, or -1 where the system has no
  * user namespaces (then the job still runs, writable, as it did).
  */
-static int own_namespaces(int network)
+static int own_namespaces(int network, const char *const *paths)
 {
 	int flags = CLONE_NEWUSER | CLONE_NEWNS | (network ? 0 : CLONE_NEWNET);
+	uid_t uid = getuid();
+	gid_t gid = getgid();
 
 	if (unshare(flags) < 0) {
 		/* Without a mount namespace, at least no network. */
@@ -104,8 +276,13 @@ static int own_namespaces(int network)
 	/* Private first, so that nothing done here reaches the parent's
 	 * namespace (it could not anyway from a user namespace's copy,
 	 * which is a slave at most). */
+	map_ids(uid, gid);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -1;
+	/* (The remote check reads no file, but GDAL's own credential
+	 * files, ~/.aws/credentials for /vsis3/.) */
+	if (!network)
+		hide_home(paths);
 	return all_readonly();
 }
 
@@ -201,11 +378,12 @@ out:
 /*
  * Confine the calling job's child (see helper.c): its standard
  * descriptors are /dev/null, it has no terminal, no network unless
- * NETWORK, a read-only file system where user namespaces allow it, and
- * the filter above.  0, or -1 when the filter could not be installed
+ * NETWORK, a read-only file system where user namespaces allow it
+ * with $HOME hidden but for the projects of PATHS (the files it reads,
+ * NULL-terminated), and the filter above.  0, or -1 when the filter could not be installed
  * (the job must not run then).
  */
-int formats__confine(int network)
+int formats__confine(int network, const char *const *paths)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -219,6 +397,6 @@ int formats__confine(int network)
 		close(null);
 	}
 	setsid();
-	(void)own_namespaces(network);
+	(void)own_namespaces(network, paths);
 	return install_filter(network);
 }

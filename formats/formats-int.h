@@ -43,8 +43,9 @@ int formats__volatile_key(const char *key);
 #define FORMATS_ASAN 0
 #endif
 
-/* Confine a job's child (confine.c): NETWORK for the remote check. */
-int formats__confine(int network);
+/* Confine a job's child (confine.c): NETWORK for the remote check;
+ * PATHS (NULL-terminated) the files it reads. */
+int formats__confine(int network, const char *const *paths);
 
 /* ---- the helper (formats.c) ------------------------------------------- */
 

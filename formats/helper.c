@@ -93,6 +93,7 @@ static unsigned job_wall(void)
  */
 static int confine_job(const struct job *j)
 {
+	const char *paths[3] = { NULL, NULL, NULL };
 	struct rlimit rl;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* not outliving the helper */
@@ -118,7 +119,9 @@ static int confine_job(const struct job *j)
 		rl.rlim_cur = FORMATS_JOB_CPU;
 		setrlimit(RLIMIT_CPU, &rl);
 	}
-	if (formats__confine(j->op == JOB_REMOTE) < 0)
+	paths[0] = j->op == JOB_REMOTE ? NULL : j->path;
+	paths[1] = paths[0] ? j->b : NULL;
+	if (formats__confine(j->op == JOB_REMOTE, paths) < 0)
 		return err_set(CAIRN_ERROR, "%s: cannot confine the reading of it (seccomp)",
 			       j->name ? j->name : j->path);
 	/* again: a change of credentials (the user namespace) may clear it */

@@ -179,4 +179,28 @@ run_cairn -c 'gdalinfo out.tif >info2.txt'
 expect_match "a step reading a version whose object is corrupt: its summary says so" 'corrupt' "$(rec @1 'r["formats"]["out.tif"].get("error")')"
 cd "$T_DIR" || exit 1
 
+# --- a job sees none of $HOME but the project of the file it reads ----------
+phase "home hidden"
+FH=$OUTSIDE/home # the home of this test's cairn: never the real one
+mkdir -p "$FH/.ssh" "$FH/proj/.cairn" "$FH/other"
+printf 'SECRETKEY-%s' $$ >"$FH/.ssh/id_canary"
+raw_vrt() { echo "<VRTDataset rasterXSize=\"8\" rasterYSize=\"1\"><VRTRasterBand dataType=\"Byte\" band=\"1\" subClass=\"VRTRawRasterBand\"><SourceFilename relativetoVRT=\"$2\">$1</SourceFilename><ImageOffset>0</ImageOffset><PixelOffset>1</PixelOffset><LineOffset>8</LineOffset></VRTRasterBand></VRTDataset>"; }
+raw_vrt "$FH/.ssh/id_canary" 0 >"$FH/proj/abs.vrt"
+raw_vrt ../.ssh/id_canary 1 >"$FH/proj/rel.vrt"
+gdal_translate -q -srcwin 0 0 8 8 "$EGM96" "$FH/other/dem.tif"
+# (a control: with $HOME elsewhere nothing is hidden, and the VRT reads)
+(cd "$FH/proj" && HOME=/nonexistent "$CAIRN" info --stats abs.vrt) >home.out 2>&1
+expect_match "control: the canary VRT reads with nothing hidden" 'min [0-9]+ max' "$(cat home.out)"
+for v in abs rel; do
+	(cd "$FH/proj" && HOME=$FH "$CAIRN" info --stats $v.vrt) >home.out 2>&1
+	case $(cat home.out) in *"min "*) fail "$v.vrt read the canary in \$HOME: $(cat home.out)" ;; esac
+	expect_match "$v.vrt: the canary is not there" 'No such file or directory' "$(cat home.out)"
+	(cd "$FH/proj" && HOME=$FH "$CAIRN" info --fingerprint $v.vrt) >home.out 2>&1
+	expect_eq "$v.vrt: no fingerprint of the canary: status" 1 "$?"
+done
+(cd "$FH/proj" && HOME=$FH "$CAIRN" -c 'cp abs.vrt abs2.vrt') >home.out 2>&1 || fail "a step in a project in \$HOME: $(cat home.out)"
+expect_match "a step in a project in \$HOME: its VRT's summary cannot read the canary" 'No such file or directory' "$(cd "$FH/proj" && HOME=$FH rec @1 'r["formats"]["abs2.vrt"]["error"]')"
+(cd "$FH/proj" && HOME=$FH "$CAIRN" info --fingerprint ../other/dem.tif) >home.out 2>&1
+expect_match "a file outside the project, in \$HOME, by a relative name" '^fingerprint [0-9a-f]{64}$' "$(tail -1 home.out)"
+
 done_testing

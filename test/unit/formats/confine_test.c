@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int formats__confine(int network);
+int formats__confine(int network, const char *const *paths);
 
 static char dir[64];
 
@@ -41,7 +41,7 @@ static int probe(int network)
 
 	if (readlink("/proc/self/ns/mnt", mnt0, sizeof(mnt0) - 1) < 0)
 		return 90;
-	if (formats__confine(network) < 0)
+	if (formats__confine(network, (const char *const[]){ NULL }) < 0)
 		return 1;
 	/* Where user namespaces are available: a mount namespace of its
 	 * own, and nothing writable in it. */
