@@ -96,15 +96,16 @@ static int write_text(const char *path, const char *text)
 
 /* Our own user and group ids, the same inside the namespace: files keep
  * their owners, and the tmpfs below can be written while it is built. */
-static void map_ids(uid_t uid, gid_t gid)
+static int map_ids(uid_t uid, gid_t gid)
 {
 	char map[64];
 
 	(void)write_text("/proc/self/setgroups", "deny");
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-	(void)write_text("/proc/self/uid_map", map);
+	if (write_text("/proc/self/uid_map", map) < 0)
+		return -1;
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-	(void)write_text("/proc/self/gid_map", map);
+	return write_text("/proc/self/gid_map", map);
 }
 
 /* Is PATH DIR or below it? */
@@ -232,13 +233,22 @@ static void hide_home(const char *const *paths)
 			*p = '/';
 		}
 		if (!inside) {
+			int bound;
 			mkdir(target, 0755);
 			src = xstrfmt("/proc/self/fd/%d", fds[i]);
-			(void)mount(src, target, NULL, MS_BIND | MS_REC, NULL);
+			bound = mount(src, target, NULL, MS_BIND | MS_REC, NULL) == 0;
 			free(src);
+			if (!bound) {
+				/* The job needs what it reads more than $HOME
+				 * hidden (it stays read-only and offline). */
+				free(target);
+				(void)umount2(rhome, MNT_DETACH);
+				goto cwd;
+			}
 		}
 		free(target);
 	}
+cwd:
 	/* The working directory again by its name: the old one lies under
 	 * the tmpfs, and ".." from it would walk the hidden tree. */
 	if (!cwd || chdir(cwd) < 0)
@@ -266,6 +276,7 @@ static int own_namespaces(int network, const char *const *paths)
 	int flags = CLONE_NEWUSER | CLONE_NEWNS | (network ? 0 : CLONE_NEWNET);
 	uid_t uid = getuid();
 	gid_t gid = getgid();
+	int mapped;
 
 	if (unshare(flags) < 0) {
 		/* Without a mount namespace, at least no network. */
@@ -273,15 +284,14 @@ static int own_namespaces(int network, const char *const *paths)
 			(void)unshare(CLONE_NEWUSER | CLONE_NEWNET);
 		return -1;
 	}
+	mapped = map_ids(uid, gid) == 0;
 	/* Private first, so that nothing done here reaches the parent's
-	 * namespace (it could not anyway from a user namespace's copy,
-	 * which is a slave at most). */
-	map_ids(uid, gid);
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -1;
+	 * namespace (it could not anyway: a less privileged namespace's
+	 * copies of shared mounts are slaves). */
+	(void)mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	/* (The remote check reads no file, but GDAL's own credential
 	 * files, ~/.aws/credentials for /vsis3/.) */
-	if (!network)
+	if (!network && mapped)
 		hide_home(paths);
 	return all_readonly();
 }
