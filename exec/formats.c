@@ -43,11 +43,84 @@ static void queue(json_t *files, struct strvec *aliases, const char *tmpdir, con
 	strbuf_release(&al);
 }
 
+/*
+ * The content-store objects a record's summaries read, each opened once
+ * through cache_cas_open() (verified, raw or compressed alike) and lent
+ * to the helper as /proc/self/fd/N: never read by an object's file name,
+ * which a compressed object does not have and which nothing verifies.
+ */
+struct objects {
+	const struct exec_session *s;
+	json_t *formats; /* the record's summaries: errors go here */
+	json_t *opened; /* {sha: "/proc/self/fd/N"} */
+	int *fds;
+	size_t nr, alloc;
+};
+
+static void objects_release(struct objects *o)
+{
+	size_t i;
+	for (i = 0; i < o->nr; i++)
+		formats_fd_close(o->fds[i]);
+	free(o->fds);
+	json_decref(o->opened);
+}
+
+/* Object SHA as a name the helper can read, or NULL when the store lacks
+ * it, or it is corrupt or unreadable: then the summary of NAME is an
+ * error saying so (never an empty summary). */
+static const char *object_bytes(struct objects *o, const char *sha, const char *name)
+{
+	const char *p = json_string_value(json_object_get(o->opened, sha));
+	char *lent;
+	int fd;
+
+	if (p)
+		return p;
+	if (!cache_cas_has(o->s->cairn_dir, sha))
+		return NULL;
+	if (cache_cas_open(&fd, o->s->cairn_dir, sha) < 0) {
+		if (!json_object_get(o->formats, name))
+			json_object_set_new(
+			    o->formats, name,
+			    json_pack("{s:s, s:s}", "error", err_last(), "summary", "unreadable"));
+		err_clear();
+		return NULL;
+	}
+	ALLOC_GROW(o->fds, o->nr + 1, o->alloc);
+	o->fds[o->nr++] = fd;
+	lent = formats_fd_lend(fd);
+	json_object_set_new(o->opened, sha, json_string(lent));
+	free(lent);
+	return json_string_value(json_object_get(o->opened, sha));
+}
+
+/* Is object SHA, the bytes of NAME, in a known format?  A raw object is
+ * looked at where it lies (1 KiB, not verified: nothing is summarised
+ * from it); a compressed one is opened (verified) to be looked at. */
+static int object_known(struct objects *o, const char *sha, const char *name)
+{
+	struct strbuf raw = STRBUF_INIT;
+	const char *p;
+	int known;
+
+	cache_cas_path(&raw, o->s->cairn_dir, sha);
+	if (access(raw.buf, F_OK) == 0) {
+		known = formats_detect(raw.buf, name) != FORMATS_NONE;
+		strbuf_release(&raw);
+		return known;
+	}
+	strbuf_release(&raw);
+	p = object_bytes(o, sha, name);
+	return p && formats_detect(p, name) != FORMATS_NONE;
+}
+
 /* Where the bytes of a recorded version lie: its CAS object when the
  * store has it (*ALIAS set), else PATH on disk when its size still
  * matches; NULL when neither. */
-static char *bytes_of(const struct exec_session *s, const json_t *e, const char *name, int *alias)
+static char *bytes_of(struct objects *o, const json_t *e, const char *name, int *alias)
 {
+	const struct exec_session *s = o->s;
 	const char *sha = str(e, "sha256");
 	json_t *size = json_object_get(e, "size");
 	struct strbuf p = STRBUF_INIT;
@@ -55,9 +128,11 @@ static char *bytes_of(const struct exec_session *s, const json_t *e, const char 
 
 	*alias = 0;
 	if (sha && cache_cas_has(s->cairn_dir, sha)) {
-		cache_cas_path(&p, s->cairn_dir, sha);
+		const char *b;
+		if (!object_known(o, sha, name) || !(b = object_bytes(o, sha, name)))
+			return NULL;
 		*alias = 1;
-		return strbuf_detach(&p, NULL);
+		return xstrdup(b);
 	}
 	if (name[0] == '/')
 		strbuf_addstr(&p, name);
@@ -139,17 +214,15 @@ static void record_remote(json_t *rec)
 	strvec_clear(&urls);
 }
 
-/* The content-store object of write E (a file the store has), or NULL. */
-static char *cas_object(const struct exec_session *s, const json_t *e)
+/* Write E's content-store object, if a file the store has: its SHA. */
+static const char *cas_sha(const struct exec_session *s, const json_t *e)
 {
 	const char *sha = str(e, "sha256");
-	struct strbuf p = STRBUF_INIT;
 
 	if (!str(e, "path") || !sha || strcmp(str(e, "kind") ?: "", "file") ||
 	    !cache_cas_has(s->cairn_dir, sha))
 		return NULL;
-	cache_cas_path(&p, s->cairn_dir, sha);
-	return strbuf_detach(&p, NULL);
+	return sha;
 }
 
 static char *dir_of(const char *name)
@@ -173,8 +246,9 @@ static const char *base_of(const char *name)
  * ALIASES), the others by symlink() (in LINKS).
  */
 static void queue_writes(json_t *files, struct strvec *aliases, struct strvec *links,
-			 const char *tmpdir, const struct exec_session *s, json_t *writes)
+			 const char *tmpdir, struct objects *o, json_t *writes)
 {
+	const struct exec_session *s = o->s;
 	json_t *dirs = json_object(), *e;
 	struct strbuf al = STRBUF_INIT;
 	size_t i;
@@ -183,15 +257,23 @@ static void queue_writes(json_t *files, struct strvec *aliases, struct strvec *l
 	for (pass = 0; pass < 2; pass++) {
 		json_array_foreach(writes, i, e)
 		{
-			const char *name = str(e, "path");
-			char *obj = cas_object(s, e), *dir, *link;
+			const char *name = str(e, "path"), *sha = cas_sha(s, e), *obj;
+			char *dir, *link;
 			const char *adir;
 			int known;
-			if (!obj)
+			if (!sha)
 				continue;
-			known = formats_detect(obj, name) != FORMATS_NONE;
+			known = object_known(o, sha, name);
 			dir = dir_of(name);
 			adir = json_string_value(json_object_get(dirs, dir));
+			if ((pass == 0 && known && !adir) || (adir && (pass == 0) == known))
+				obj = object_bytes(o, sha, name);
+			else
+				obj = NULL;
+			if (!obj) {
+				free(dir);
+				continue;
+			}
 			if (pass == 0 && known && !adir) {
 				if (formats_alias_create(&al, tmpdir, obj, name) == 0) {
 					strvec_push(aliases, al.buf);
@@ -214,7 +296,6 @@ static void queue_writes(json_t *files, struct strvec *aliases, struct strvec *l
 				free(link);
 			}
 			free(dir);
-			free(obj);
 		}
 	}
 	strbuf_release(&al);
@@ -227,11 +308,12 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 	char *tmpdir = xstrfmt("%s/tmp", s->cairn_dir);
 	json_t *sb = json_object_get(rec, "sandbox");
 	struct strvec aliases = STRVEC_INIT, links = STRVEC_INIT;
+	struct objects o = { s, formats, json_object(), NULL, 0, 0 };
 	size_t i;
 
 	if (json_is_true(json_object_get(sb, "network")))
 		record_remote(rec);
-	queue_writes(files, &aliases, &links, tmpdir, s, json_object_get(rec, "writes"));
+	queue_writes(files, &aliases, &links, tmpdir, &o, json_object_get(rec, "writes"));
 	json_array_foreach(json_object_get(rec, "reads"), i, e)
 	{
 		const char *name = str(e, "path");
@@ -239,7 +321,7 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 		int alias;
 		if (!name || strcmp(str(e, "kind") ?: "", "file") || str(e, "role"))
 			continue;
-		if (!(bytes = bytes_of(s, e, name, &alias)))
+		if (!(bytes = bytes_of(&o, e, name, &alias)))
 			continue;
 		queue(files, &aliases, tmpdir, bytes, name, alias);
 		free(bytes);
@@ -254,6 +336,7 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 	for (i = 0; i < aliases.nr; i++)
 		formats_alias_remove(aliases.v[i]);
 	strvec_clear(&aliases);
+	objects_release(&o);
 	json_decref(files);
 	json_object_set_new(rec, "formats", formats);
 	free(tmpdir);

@@ -234,3 +234,39 @@ void formats_alias_remove(const char *alias)
 	}
 	free(dir);
 }
+
+/* ---- descriptors lent to the helper ------------------------------------------- */
+
+static int *lent;
+static size_t lent_nr, lent_alloc;
+
+char *formats_fd_lend(int fd)
+{
+	ALLOC_GROW(lent, lent_nr + 1, lent_alloc);
+	lent[lent_nr++] = fd;
+	return xstrfmt("/proc/self/fd/%d", fd);
+}
+
+void formats_fd_close(int fd)
+{
+	size_t i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < lent_nr; i++) {
+		if (lent[i] == fd) {
+			lent[i] = lent[--lent_nr];
+			break;
+		}
+	}
+	close(fd);
+}
+
+/* In the helper's child before exec: the lent descriptors stay open. */
+void formats__fd_inherit(void)
+{
+	size_t i;
+
+	for (i = 0; i < lent_nr; i++)
+		fcntl(lent[i], F_SETFD, 0);
+}

@@ -25,6 +25,28 @@ void formats__hash_release(struct fp_hash *h);
  * fingerprints and differences? */
 int formats__volatile_key(const char *key);
 
+/*
+ * A dataset or raster band holding more raw data than this (its elements
+ * times their size) is too large to fingerprint or to compare value by
+ * value: reading it would take longer than a job may (docs/formats.md).
+ */
+#define FORMATS_MAX_BYTES (64ULL << 30)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FORMATS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FORMATS_ASAN 1
+#endif
+#endif
+#ifndef FORMATS_ASAN
+#define FORMATS_ASAN 0
+#endif
+
+/* Confine a job's child (confine.c): NETWORK for the remote check;
+ * PATHS (NULL-terminated) the files it reads. */
+int formats__confine(int network, const char *const *paths);
+
 /* ---- the helper (formats.c) ------------------------------------------- */
 
 /* Run JOBS (a JSON array, see helper.c) in the cairn-formats helper;
@@ -33,6 +55,9 @@ int formats__call_many(json_t **out, json_t *jobs);
 /* One result of formats__call_many(): its value in *OUT (new reference)
  * and its return code, with err set when negative. */
 int formats__result(json_t **out, const json_t *r);
+/* Keep the descriptors of formats_fd_lend() open across exec (in the
+ * helper's child, before it runs the helper). */
+void formats__fd_inherit(void);
 /* formats__call_many() of one job, then formats__result(). */
 int formats__call(json_t **out, json_t *job);
 

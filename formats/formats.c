@@ -77,6 +77,7 @@ int formats__call_many(json_t **out, json_t *jobs)
 	if (pid == 0) {
 		if (dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0)
 			_exit(127);
+		formats__fd_inherit();
 		execl(helper, "cairn-formats", (char *)NULL);
 		_exit(127);
 	}
@@ -229,11 +230,17 @@ int formats_diff(json_t **out, const char *a, const char *name_a, const char *b,
 		json_array_append_new(changes, json_string("the bytes differ"));
 		goto different;
 	}
-	if ((ret = formats_fingerprint(fa, a, name_a)) < 0 ||
-	    (ret = formats_fingerprint(fb, b, name_b)) < 0)
+	if ((ret = formats_fingerprint(fa, a, name_a)) == 0)
+		ret = formats_fingerprint(fb, b, name_b);
+	/* No fingerprint (too large, too many objects): the format's own
+	 * comparison says what it can. */
+	if (ret == CAIRN_EUNSUPPORTED)
+		err_clear();
+	else if (ret < 0)
 		goto fail;
-	json_object_set_new(o, "fingerprints", json_pack("[s,s]", fa, fb));
-	if (!strcmp(fa, fb)) {
+	else
+		json_object_set_new(o, "fingerprints", json_pack("[s,s]", fa, fb));
+	if (ret == 0 && !strcmp(fa, fb)) {
 		json_object_set_new(o, "same", json_true());
 		json_object_set_new(o, "how", json_string("semantic"));
 		*out = o;
@@ -351,6 +358,13 @@ static void print_hdf5(FILE *fp, const json_t *info)
 				print_dims(fp, json_object_get(e, "maxshape"));
 				fputc(')', fp);
 			}
+			if (json_array_size(json_object_get(e, "external")))
+				fprintf(fp, " (external storage in %zu file%s, not read)",
+					json_array_size(json_object_get(e, "external")),
+					json_array_size(json_object_get(e, "external")) == 1 ? ""
+											     : "s");
+			if (json_is_true(json_object_get(e, "too_large")))
+				fputs(" (too large to fingerprint)", fp);
 			if (json_is_array(json_object_get(e, "chunks"))) {
 				fputs(" chunks ", fp);
 				print_dims(fp, json_object_get(e, "chunks"));

@@ -157,4 +157,17 @@ int formats_alias_create(struct strbuf *out, const char *tmpdir, const char *tar
 			 const char *name);
 void formats_alias_remove(const char *alias);
 
+/*
+ * Lend the helper FD, a readable descriptor of the caller's (such as
+ * cache_cas_open()'s, whose bytes it verified): returns
+ * "/proc/self/fd/FD" (caller frees), which names those bytes in this
+ * process and in the helper's, which inherits FD until
+ * formats_fd_close(FD) closes it.  An alias to that name gives the
+ * bytes a file name (formats_alias_create()).  The one way to hand the
+ * helper a content-store object: raw or compressed, it is read as
+ * verified, never by the object's file name.
+ */
+char *formats_fd_lend(int fd);
+void formats_fd_close(int fd);
+
 #endif

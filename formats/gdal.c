@@ -202,6 +202,28 @@ static int chunk_rows(GDALRasterBandH b, int w, GDALDataType type)
 	return rows > (size_t)GDALGetRasterBandYSize(b) ? GDALGetRasterBandYSize(b) : (int)rows;
 }
 
+/* A row read as doubles at most this large: reading is by whole rows. */
+#define MAX_ROW_BYTES (256u << 20)
+
+/*
+ * Is band B too large to read whole (a fingerprint, statistics, a
+ * comparison of cells)?  Then err is set, naming PATH, and the answer is
+ * CAIRN_EUNSUPPORTED; else 0.  Counted as doubles, the widest type a
+ * band is read as here.
+ */
+static int band_too_large(GDALRasterBandH b, const char *path)
+{
+	uint64_t w = (uint64_t)GDALGetRasterBandXSize(b), h = (uint64_t)GDALGetRasterBandYSize(b);
+
+	if (w * sizeof(double) > MAX_ROW_BYTES || w * h * sizeof(double) > FORMATS_MAX_BYTES)
+		return err_set(CAIRN_EUNSUPPORTED,
+			       "%s: a band of %llux%llu is too large to read whole (more than "
+			       "%llu GiB of values or %u MiB a row)",
+			       path, (unsigned long long)w, (unsigned long long)h,
+			       (unsigned long long)(FORMATS_MAX_BYTES >> 30), MAX_ROW_BYTES >> 20);
+	return 0;
+}
+
 /* Read band B as doubles in chunks; CB gets each chunk (N values starting
  * at row Y0).  0 or -1 (err set, naming PATH). */
 static int band_foreach(GDALRasterBandH b, const char *path,
@@ -209,8 +231,12 @@ static int band_foreach(GDALRasterBandH b, const char *path,
 			void *payload)
 {
 	int w = GDALGetRasterBandXSize(b), h = GDALGetRasterBandYSize(b);
-	int rows = chunk_rows(b, w, GDT_Float64), y, ret = 0;
-	double *buf = xmalloc((size_t)w * (size_t)rows * sizeof(double));
+	int rows = chunk_rows(b, w, GDT_Float64), y, ret;
+	double *buf;
+
+	if ((ret = band_too_large(b, path)) < 0)
+		return ret;
+	buf = xmalloc((size_t)w * (size_t)rows * sizeof(double));
 
 	for (y = 0; y < h; y += rows) {
 		int n = y + rows > h ? h - y : rows;
@@ -584,6 +610,8 @@ static int hash_band(struct fp_hash *h, GDALRasterBandH b, int i, const char *pa
 	hash_metadata(h, "band-metadata", GDALGetMetadata(b, NULL));
 	if (!px)
 		return err_set(CAIRN_ERROR, "%s: band %d has an unknown data type", path, i);
+	if ((ret = band_too_large(b, path)) < 0)
+		return ret;
 	/* Two buffers: the next chunk is read while the last is hashed. */
 	buf[0] = xmalloc(px * (size_t)w * (size_t)rows);
 	buf[1] = xmalloc(px * (size_t)w * (size_t)rows);
@@ -911,7 +939,7 @@ static int diff_dataset(json_t *out, json_t *changes, const char *prefix, GDALDa
 	int wa = GDALGetRasterXSize(a), ha = GDALGetRasterYSize(a);
 	int wb = GDALGetRasterXSize(b), hb = GDALGetRasterYSize(b);
 	double ga[6], gb[6];
-	int hga, hgb;
+	int hga, hgb, too_large = 0;
 	size_t before = json_array_size(changes);
 
 	if (strcmp(GDALGetDriverShortName(GDALGetDatasetDriver(a)),
@@ -978,6 +1006,13 @@ static int diff_dataset(json_t *out, json_t *changes, const char *prefix, GDALDa
 				change(changes, "%sband %d nodata: %s", prefix, i, t.buf);
 				strbuf_release(&t);
 			}
+			if (band_too_large(ba, path_a) < 0 || band_too_large(bb, path_b) < 0) {
+				/* Not read: whether the values changed is not known. */
+				change(changes, "%sband %d: %s", prefix, i, err_last());
+				err_clear();
+				too_large = 1;
+				continue;
+			}
 			if ((ret = band_stats(&sa, ba, path_a)) < 0)
 				return ret;
 			if ((ret = band_stats(&sb, bb, path_b)) < 0) {
@@ -999,7 +1034,7 @@ static int diff_dataset(json_t *out, json_t *changes, const char *prefix, GDALDa
 			json_decref(sa);
 			json_decref(sb);
 		}
-		if (wa == wb && ha == hb && na == nb &&
+		if (wa == wb && ha == hb && na == nb && !too_large &&
 		    (ret = diff_bands_cells(out, changes, prefix, a, b, path_b)) < 0)
 			return ret;
 	}

@@ -243,20 +243,50 @@ static void hash_values(struct fp_hash *h, hid_t t, const unsigned char *buf, si
 /* ---- reading values ------------------------------------------------------------ */
 
 /*
- * Read dataset D in slabs along its first dimension, as memory type MT;
- * CB gets each slab (N elements, starting at element index FIRST).
+ * One hyperslab of a dataset: START and COUNT in its file space, N
+ * elements, the first of which is element FIRST in row-major order.
  */
-static int dataset_foreach(hid_t d, hid_t mt, const char *path, const char *obj,
-			   int (*cb)(const unsigned char *buf, size_t n, uint64_t first,
-				     void *payload),
+struct slab {
+	int rank;
+	hsize_t start[H5S_MAX_RANK], count[H5S_MAX_RANK];
+	uint64_t first;
+	size_t n;
+};
+
+typedef int (*slab_fn)(const unsigned char *buf, const struct slab *s, void *payload);
+
+/*
+ * The raw size of a dataset of NPOINTS elements of SIZE bytes, saturated
+ * (a sparse chunked dataset can have 2^64 elements).
+ */
+static uint64_t raw_bytes(uint64_t npoints, size_t size)
+{
+	if (size && npoints > UINT64_MAX / size)
+		return UINT64_MAX;
+	return npoints * size;
+}
+
+/*
+ * Read dataset D as memory type MT in hyperslabs of at most SLAB_BYTES
+ * (at least one element), whatever its shape; CB gets each slab.
+ *
+ * The slabs come in row-major order and each is a run of consecutive
+ * elements in that order: the dimensions after some dimension J are
+ * whole, dimension J is cut into pieces of at most as many as fit, and
+ * the dimensions before J are taken one index at a time.  The elements
+ * therefore reach CB in the order a read of the whole dataset gives
+ * them, so the fingerprint does not depend on where the slabs are cut
+ * (it is the same as when slabs were whole rows of dimension 0).
+ */
+static int dataset_foreach(hid_t d, hid_t mt, const char *path, const char *obj, slab_fn cb,
 			   void *payload)
 {
 	hid_t fs = H5Dget_space(d), ms = -1;
-	hsize_t dims[H5S_MAX_RANK], start[H5S_MAX_RANK], count[H5S_MAX_RANK];
-	size_t es = H5Tget_size(mt), row = es, rows, k;
-	int rank, i, ret = 0;
+	hsize_t dims[H5S_MAX_RANK], idx[H5S_MAX_RANK];
+	size_t es = H5Tget_size(mt), budget, inner = 1, piece;
+	int rank, i, j, ret = 0;
 	unsigned char *buf = NULL;
-	uint64_t first = 0;
+	struct slab s;
 
 	if (fs < 0)
 		return hdf5_error(path, obj);
@@ -268,48 +298,64 @@ static int dataset_foreach(hid_t d, hid_t mt, const char *path, const char *obj,
 	if (H5Sget_simple_extent_type(fs) == H5S_NULL || H5Sget_simple_extent_npoints(fs) == 0)
 		goto out;
 	H5Sget_simple_extent_dims(fs, dims, NULL);
+	memset(&s, 0, sizeof(s));
+	s.rank = rank;
 	if (rank == 0) {
-		buf = xcalloc(1, es);
+		buf = xcalloc(1, es ? es : 1);
 		if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
 			ret = hdf5_error(path, obj);
 			goto out;
 		}
-		ret = cb(buf, 1, 0, payload);
+		s.n = 1;
+		ret = cb(buf, &s, payload);
 		if (type_has_pointers(mt))
 			H5Dvlen_reclaim(mt, fs, H5P_DEFAULT, buf);
 		goto out;
 	}
-	for (i = 1; i < rank; i++)
-		row *= dims[i];
-	rows = row ? SLAB_BYTES / row : 1;
-	if (rows < 1)
-		rows = 1;
-	if (rows > dims[0])
-		rows = dims[0];
-	buf = xcalloc(rows, row ? row : 1);
-	for (k = 0; k < dims[0]; k += rows) {
-		size_t n = k + rows > dims[0] ? dims[0] - k : rows;
+	budget = es && es < SLAB_BYTES ? SLAB_BYTES / es : 1;
+	/* J: the outermost dimension cut; INNER elements in the whole
+	 * dimensions after it (at most BUDGET). */
+	for (j = rank - 1; j > 0 && dims[j] <= budget / inner; j--)
+		inner *= (size_t)dims[j];
+	piece = budget / inner;
+	if (piece > dims[j])
+		piece = (size_t)dims[j];
+	if (piece < 1)
+		piece = 1;
+	buf = xcalloc(piece * inner, es ? es : 1);
+	for (i = 0; i < rank; i++)
+		idx[i] = 0;
+	for (;;) {
 		for (i = 0; i < rank; i++) {
-			start[i] = 0;
-			count[i] = dims[i];
+			s.start[i] = i <= j ? idx[i] : 0;
+			s.count[i] = i < j ? 1 : i == j ? 0 : dims[i];
 		}
-		start[0] = k;
-		count[0] = n;
-		ms = H5Screate_simple(rank, count, NULL);
+		s.count[j] = dims[j] - idx[j] < piece ? dims[j] - idx[j] : piece;
+		s.n = (size_t)s.count[j] * inner;
+		ms = H5Screate_simple(rank, s.count, NULL);
 		if (ms < 0 ||
-		    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+		    H5Sselect_hyperslab(fs, H5S_SELECT_SET, s.start, NULL, s.count, NULL) < 0 ||
 		    H5Dread(d, mt, ms, fs, H5P_DEFAULT, buf) < 0) {
 			ret = hdf5_error(path, obj);
 			goto out;
 		}
-		ret = cb(buf, n * (row / es), first, payload);
+		ret = cb(buf, &s, payload);
 		if (type_has_pointers(mt))
 			H5Dvlen_reclaim(mt, ms, H5P_DEFAULT, buf);
 		H5Sclose(ms);
 		ms = -1;
 		if (ret)
 			goto out;
-		first += n * (row / es);
+		s.first += s.n;
+		/* the next slab: dimension J steps by PIECE, those before it
+		 * by one, the last one carrying into the one before */
+		idx[j] += s.count[j];
+		for (i = j; i > 0 && idx[i] >= dims[i]; i--) {
+			idx[i] = 0;
+			idx[i - 1]++;
+		}
+		if (idx[0] >= dims[0])
+			break;
 	}
 out:
 	if (ms >= 0)
@@ -324,11 +370,10 @@ struct hash_ctx {
 	hid_t mt;
 };
 
-static int hash_cb(const unsigned char *buf, size_t n, uint64_t first, void *payload)
+static int hash_cb(const unsigned char *buf, const struct slab *s, void *payload)
 {
 	struct hash_ctx *c = payload;
-	(void)first;
-	hash_values(c->h, c->mt, buf, n);
+	hash_values(c->h, c->mt, buf, s->n);
 	return 0;
 }
 
@@ -340,6 +385,7 @@ struct walk {
 	json_t *seen; /* {address: first path} for hard links */
 	int fingerprint; /* compute per-object "fp" */
 	int truncated;
+	char *too_large; /* the first dataset too large to read, or NULL */
 	int counts[6]; /* groups, datasets, soft, external, datatypes, other */
 };
 
@@ -476,13 +522,47 @@ static int attributes(struct walk *w, json_t *entry, struct fp_hash *h, hid_t ob
 	return c.ret;
 }
 
+/*
+ * The external raw storage of a dataset (H5Pset_external): its files'
+ * names as the file gives them, offsets and sizes, in *OUT (NULL when
+ * the data are in the file itself).  The files are never opened.
+ */
+static int external_files(json_t **out, hid_t dcpl, const char *path, const char *obj)
+{
+	int i, n = H5Pget_external_count(dcpl);
+
+	*out = NULL;
+	if (n < 0)
+		return hdf5_error(path, obj);
+	if (n == 0)
+		return 0;
+	*out = json_array();
+	for (i = 0; i < n; i++) {
+		char name[4096] = "";
+		off_t offset = 0;
+		hsize_t size = 0;
+		if (H5Pget_external(dcpl, (unsigned)i, sizeof(name), name, &offset, &size) < 0) {
+			json_decref(*out);
+			*out = NULL;
+			return hdf5_error(path, obj);
+		}
+		name[sizeof(name) - 1] = '\0';
+		json_array_append_new(
+		    *out,
+		    json_pack("{s:s, s:I, s:I}", "name", name, "offset", (json_int_t)offset, "size",
+			      size == H5F_UNLIMITED ? (json_int_t)-1 : (json_int_t)size));
+	}
+	return 0;
+}
+
 static int dataset(struct walk *w, json_t *e, struct fp_hash *h, hid_t d, const char *name)
 {
 	hid_t sp = H5Dget_space(d), ft = H5Dget_type(d), dcpl = H5Dget_create_plist(d), mt = -1;
 	hsize_t dims[H5S_MAX_RANK], maxd[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
 	struct strbuf tn = STRBUF_INIT;
-	json_t *filters = json_array();
-	int rank, i, nf, ret = 0;
+	json_t *filters = json_array(), *ext = NULL;
+	int rank, i, nf, too_large, ret = 0;
+	uint64_t npoints;
 
 	if (sp < 0 || ft < 0 || dcpl < 0) {
 		ret = hdf5_error(w->path, name);
@@ -517,6 +597,17 @@ static int dataset(struct walk *w, json_t *e, struct fp_hash *h, hid_t d, const 
 	}
 	json_object_set_new(e, "filters", filters);
 	filters = NULL;
+	if ((ret = external_files(&ext, dcpl, w->path, name)) < 0)
+		goto out;
+	if (ext)
+		json_object_set(e, "external", ext);
+	npoints = H5Sget_simple_extent_type(sp) == H5S_NULL ? 0 : 1;
+	for (i = 0; i < rank; i++)
+		npoints =
+		    dims[i] && npoints > UINT64_MAX / dims[i] ? UINT64_MAX : npoints * dims[i];
+	too_large = raw_bytes(npoints, H5Tget_size(ft)) > FORMATS_MAX_BYTES;
+	if (too_large)
+		json_object_set_new(e, "too_large", json_true());
 	if (h) {
 		struct hash_ctx c;
 		formats__hash_addf(h, "dataset %s", tn.buf);
@@ -530,10 +621,33 @@ static int dataset(struct walk *w, json_t *e, struct fp_hash *h, hid_t d, const 
 		}
 		c.h = h;
 		c.mt = mt;
+		/* The list, not the bytes: they lie in other files, which
+		 * may be anything on the machine (/etc/passwd, a FIFO). */
+		if (ext) {
+			json_t *x;
+			size_t k;
+			json_array_foreach(ext, k, x)
+			{
+				formats__hash_addf(
+				    h, "external %s %lld %lld",
+				    json_string_value(json_object_get(x, "name")),
+				    (long long)json_integer_value(json_object_get(x, "offset")),
+				    (long long)json_integer_value(json_object_get(x, "size")));
+			}
+			goto out;
+		}
+		/* Its values are not read (the walk's fingerprint says so,
+		 * and the file gets none): reading them would take hours. */
+		if (too_large) {
+			formats__hash_addf(h, "too-large");
+			w->too_large = w->too_large ? w->too_large : xstrdup(name);
+			goto out;
+		}
 		ret = dataset_foreach(d, mt, w->path, name, hash_cb, &c);
 	}
 out:
 	json_decref(filters);
+	json_decref(ext);
 	strbuf_release(&tn);
 	if (mt >= 0)
 		H5Tclose(mt);
@@ -754,6 +868,7 @@ out:
 
 static void walk_release(struct walk *w)
 {
+	free(w->too_large);
 	json_decref(w->objects);
 	json_decref(w->seen);
 }
@@ -821,6 +936,13 @@ int formats__hdf5_fingerprint(struct fp_hash *h, const char *path)
 			      path, MAX_OBJECTS, MAX_DEPTH);
 		goto out;
 	}
+	if (w.too_large) {
+		ret = err_set(CAIRN_EUNSUPPORTED,
+			      "%s: dataset %s is too large to fingerprint (more than %llu GiB of "
+			      "raw data)",
+			      path, w.too_large, (unsigned long long)(FORMATS_MAX_BYTES >> 30));
+		goto out;
+	}
 	formats__hash_addf(h, "cairn-fingerprint 1 hdf5");
 	json_array_foreach(w.objects, i, e)
 	{
@@ -842,39 +964,33 @@ struct num_diff {
 	double *buf;
 	double max;
 	uint64_t count, max_at, first_at;
-	hsize_t row_elems;
 	int rank;
 };
 
-static int num_cb(const unsigned char *buf, size_t n, uint64_t first, void *payload)
+static int num_cb(const unsigned char *buf, const struct slab *s, void *payload)
 {
 	struct num_diff *c = payload;
 	const double *a = (const double *)buf;
-	hsize_t start[H5S_MAX_RANK], count[H5S_MAX_RANK], dims[H5S_MAX_RANK];
 	hid_t ms;
 	size_t i;
-	int k;
 
-	H5Sget_simple_extent_dims(c->ofs, dims, NULL);
-	if (c->rank == 0) {
+	/* The same slab of B (equal shapes, the same memory type). */
+	if (s->rank == 0) {
 		if (H5Dread(c->other, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->buf) < 0)
 			return hdf5_error(c->path, "cannot read");
 	} else {
-		for (k = 0; k < c->rank; k++) {
-			start[k] = 0;
-			count[k] = dims[k];
-		}
-		start[0] = first / c->row_elems;
-		count[0] = n / c->row_elems;
-		ms = H5Screate_simple(c->rank, count, NULL);
-		if (H5Sselect_hyperslab(c->ofs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+		ms = H5Screate_simple(s->rank, s->count, NULL);
+		if (ms < 0 ||
+		    H5Sselect_hyperslab(c->ofs, H5S_SELECT_SET, s->start, NULL, s->count, NULL) <
+			0 ||
 		    H5Dread(c->other, H5T_NATIVE_DOUBLE, ms, c->ofs, H5P_DEFAULT, c->buf) < 0) {
-			H5Sclose(ms);
+			if (ms >= 0)
+				H5Sclose(ms);
 			return hdf5_error(c->path, "cannot read");
 		}
 		H5Sclose(ms);
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < s->n; i++) {
 		double d;
 		if (isnan(a[i]) && isnan(c->buf[i]))
 			continue;
@@ -882,11 +998,11 @@ static int num_cb(const unsigned char *buf, size_t n, uint64_t first, void *payl
 		if (d == 0)
 			continue;
 		if (!c->count)
-			c->first_at = first + i;
+			c->first_at = s->first + i;
 		c->count++;
 		if (d > c->max || c->count == 1) {
 			c->max = d;
-			c->max_at = first + i;
+			c->max_at = s->first + i;
 		}
 	}
 	return 0;
@@ -922,7 +1038,6 @@ static int diff_values(json_t *out, json_t *changes, const char *a, const char *
 	hsize_t dims[H5S_MAX_RANK];
 	struct num_diff c = { 0 };
 	int ret = 0, k;
-	size_t rows;
 
 	fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT);
 	fb = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -948,13 +1063,8 @@ static int diff_values(json_t *out, json_t *changes, const char *a, const char *
 		goto out;
 	}
 	H5Sget_simple_extent_dims(c.ofs, dims, NULL);
-	c.row_elems = 1;
-	for (k = 1; k < c.rank; k++)
-		c.row_elems *= dims[k];
-	rows = c.row_elems ? SLAB_BYTES / (c.row_elems * sizeof(double)) : 1;
-	if (rows < 1)
-		rows = 1;
-	c.buf = xcalloc(rows * (c.row_elems ? c.row_elems : 1), sizeof(double));
+	/* dataset_foreach() reads at most SLAB_BYTES of doubles at once */
+	c.buf = xcalloc(SLAB_BYTES / sizeof(double), sizeof(double));
 	ret = dataset_foreach(da, H5T_NATIVE_DOUBLE, a, name, num_cb, &c);
 	H5Sclose(c.ofs);
 	free(c.buf);
@@ -1043,6 +1153,32 @@ int formats__hdf5_diff(json_t *out, json_t *changes, const char *a, const char *
 			json_array_append_new(changes, json_sprintf("%s: %s -> %s", key, ta, tb));
 			continue;
 		}
+		if (!strcmp(ta, "dataset") &&
+		    (json_object_get(e, "external") || json_object_get(f, "external"))) {
+			/* Its values were not read: "no change" is not known. */
+			json_array_append_new(
+			    changes, json_sprintf("dataset %s: external storage, not read", key));
+			if (!json_equal(json_object_get(e, "external"),
+					json_object_get(f, "external")))
+				json_array_append_new(
+				    changes,
+				    json_sprintf("dataset %s: external storage files changed",
+						 key));
+			if (json_equal(json_object_get(e, "fp"), json_object_get(f, "fp")))
+				continue;
+		}
+		if (!strcmp(ta, "dataset") &&
+		    (json_is_true(json_object_get(e, "too_large")) ||
+		     json_is_true(json_object_get(f, "too_large")))) {
+			/* Its values were not read: "no change" is not known. */
+			json_array_append_new(
+			    changes,
+			    json_sprintf("dataset %s: too large to compare its values (more "
+					 "than %llu GiB of raw data)",
+					 key, (unsigned long long)(FORMATS_MAX_BYTES >> 30)));
+			if (json_equal(json_object_get(e, "fp"), json_object_get(f, "fp")))
+				continue;
+		}
 		if (json_equal(json_object_get(e, "fp"), json_object_get(f, "fp")))
 			continue;
 		if (!strcmp(ta, "dataset")) {
@@ -1067,7 +1203,9 @@ int formats__hdf5_diff(json_t *out, json_t *changes, const char *a, const char *
 					json_object_get(f, "attributes")))
 				json_array_append_new(
 				    changes, json_sprintf("dataset %s: attributes changed", key));
-			if (same_shape) {
+			if (same_shape && !json_object_get(e, "too_large") &&
+			    !json_object_get(f, "too_large") && !json_object_get(e, "external") &&
+			    !json_object_get(f, "external")) {
 				size_t n = json_array_size(changes);
 				if ((ret = diff_values(out, changes, a, b, key)) < 0)
 					goto out;

@@ -21,12 +21,15 @@ struct side {
 	char *label; /* "dem.tif" or "dem.tif@3f9c2a1b" */
 	char *name; /* the file's name, for format detection */
 	int alias; /* BYTES is an alias to remove */
+	int fd; /* the verified object BYTES leads to, lent to the helper, or -1 */
 };
 
 static void side_release(struct side *s)
 {
 	if (s->alias)
 		formats_alias_remove(s->bytes);
+	if (s->fd >= 0)
+		formats_fd_close(s->fd);
 	free(s->bytes);
 	free(s->label);
 	free(s->name);
@@ -35,11 +38,11 @@ static void side_release(struct side *s)
 /* The version of REL that step SPEC wrote (or read), from the CAS. */
 static int side_at(struct side *out, struct prov_store *st, const char *rel, const char *spec)
 {
-	struct strbuf obj = STRBUF_INIT, al = STRBUF_INIT;
+	struct strbuf al = STRBUF_INIT;
 	json_t *rec = NULL, *e = NULL;
 	const char *sha;
-	char *tmp = NULL;
-	int ret;
+	char *tmp = NULL, *lent = NULL;
+	int fd = -1, ret;
 
 	if ((ret = shell_step_file(&rec, &e, st, spec, rel, 1)) < 0)
 		goto out;
@@ -55,17 +58,23 @@ static int side_at(struct side *out, struct prov_store *st, const char *rel, con
 			      rel, json_string_value(json_object_get(rec, "id")));
 		goto out;
 	}
-	cache_cas_path(&obj, provenance_store_dir(st), sha);
+	/* Verified, raw or compressed: never the object's file by name. */
+	if ((ret = cache_cas_open(&fd, provenance_store_dir(st), sha)) < 0)
+		goto out;
+	lent = formats_fd_lend(fd);
 	tmp = xstrfmt("%s/tmp", provenance_store_dir(st));
-	if ((ret = formats_alias_create(&al, tmp, obj.buf, rel)) < 0)
+	if ((ret = formats_alias_create(&al, tmp, lent, rel)) < 0)
 		goto out;
 	out->bytes = strbuf_detach(&al, NULL);
 	out->alias = 1;
+	out->fd = fd;
+	fd = -1;
 	out->label = xstrfmt("%s@%.8s", rel, json_string_value(json_object_get(rec, "id")));
 	out->name = xstrdup(rel);
 out:
+	formats_fd_close(fd);
+	free(lent);
 	free(tmp);
-	strbuf_release(&obj);
 	strbuf_release(&al);
 	json_decref(rec);
 	return ret;
@@ -87,7 +96,7 @@ static int trouble(void)
 static int cmd_diff_exec(int argc, char **argv)
 {
 	struct prov_store *st = NULL;
-	struct side a = { 0 }, b = { 0 };
+	struct side a = { .fd = -1 }, b = { .fd = -1 };
 	const char *paths[2] = { NULL, NULL }, *at[2] = { NULL, NULL };
 	char latest[PROV_ID_LEN + 1];
 	json_t *d = NULL;

@@ -125,11 +125,11 @@ static json_t *compare(struct prov_store *st, json_t *w, const char *staged)
 	const char *cdir = provenance_store_dir(st);
 	json_t *o = path_result(path, NULL), *d = NULL;
 	char sha[SHA256_HEX_LEN + 1];
-	struct strbuf obj = STRBUF_INIT, al = STRBUF_INIT;
-	char *tmp = NULL;
+	struct strbuf al = STRBUF_INIT;
+	char *tmp = NULL, *lent = NULL;
 	uint64_t size;
 	struct stat sst;
-	int r;
+	int r, fd = -1;
 
 	if (lstat(staged, &sst) < 0 || !S_ISREG(sst.st_mode)) {
 		json_object_set_new(o, "result", json_string("missing"));
@@ -152,9 +152,16 @@ static json_t *compare(struct prov_store *st, json_t *w, const char *staged)
 		    o, "note", json_string("the recorded version is not in the content store"));
 		goto out;
 	}
-	cache_cas_path(&obj, cdir, want);
+	/* Verified, raw or compressed: never the object's file by name. */
+	if (cache_cas_open(&fd, cdir, want) < 0) {
+		json_object_set_new(o, "result", json_string("different"));
+		json_object_set_new(o, "error", json_string(err_last()));
+		err_clear();
+		goto out;
+	}
+	lent = formats_fd_lend(fd);
 	tmp = xstrfmt("%s/tmp", cdir);
-	if (formats_alias_create(&al, tmp, obj.buf, path) < 0) {
+	if (formats_alias_create(&al, tmp, lent, path) < 0) {
 		json_object_set_new(o, "result", json_string("different"));
 		goto out;
 	}
@@ -179,9 +186,10 @@ static json_t *compare(struct prov_store *st, json_t *w, const char *staged)
 			err_clear();
 	}
 out:
+	formats_fd_close(fd);
 	json_decref(d);
+	free(lent);
 	free(tmp);
-	strbuf_release(&obj);
 	strbuf_release(&al);
 	return o;
 }
@@ -230,6 +238,8 @@ static void print_report(const json_t *rep)
 					printf("; %s", where(o));
 				printf(")");
 			}
+			if (str(o, "error"))
+				printf(" (%s)", str(o, "error"));
 			if (json_object_get(o, "sidecar"))
 				printf(" (a GDAL sidecar, made again on demand: not counted)");
 			printf("\n");
