@@ -180,8 +180,11 @@ PYEOF2
 run_cairn diff out.tif --at @2
 expect_eq "diff --at of a corrupt object: status" 2 "$RC"
 expect_match "diff --at of a corrupt object says so" 'corrupt' "$ERR"
+# (The read that found it corrupt moved it aside, docs/store.md: the
+# next step's summary is of the file's own bytes, never empty.)
 run_cairn -c 'gdalinfo out.tif >info2.txt'
-expect_match "a step reading a version whose object is corrupt: its summary says so" 'corrupt' "$(rec @1 'r["formats"]["out.tif"].get("error")')"
+expect_eq "a step reading a version whose object was corrupt: its summary" "GTiff 40x40 Float32 EPSG:4326" "$(rec @1 'r["formats"]["out.tif"].get("summary")')"
+expect_match "the corrupt object was moved aside" "." "$(ls .cairn/lost+found 2>/dev/null | head -1)"
 cd "$T_DIR" || exit 1
 
 # --- a job sees none of $HOME but the project of the file it reads ----------
