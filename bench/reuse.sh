@@ -8,6 +8,7 @@
 #   renamed    the script copied to another name
 #   elsewhere  another terminal, host, login and batch job (TERM,
 #              HOSTNAME, SSH_CONNECTION, SLURM_JOB_ID changed)
+#   copied     the project (with its .cairn) copied to another directory
 #
 # For each: steps served from the cache of all steps, cairn's wall time,
 # bash's wall time (median of RUNS runs in a fresh directory) and the ratio.
@@ -65,3 +66,6 @@ one unchanged demo.sh
 one renamed renamed.sh
 one elsewhere demo.sh TERM=vt220 HOSTNAME=node042 SSH_CONNECTION="10.1.1.1 5000 10.1.1.2 22" \
 	SLURM_JOB_ID=4242
+cp -a "$work/proj" "$work/copy-of-proj"
+cd "$work/copy-of-proj"
+one copied demo.sh

@@ -142,6 +142,33 @@ static int names_word(const char *text, size_t len, const char *word)
 	return 0;
 }
 
+/* Does TEXT hold `cd -` (cd, options, then the word -)? */
+static int cd_dash(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	while ((p = memmem(p, (size_t)(end - p), "cd", 2))) {
+		const char *q = p + 2;
+		int word = (p == text || strchr(" \t\n;&|(){`'\"", p[-1])) && q < end &&
+		    (*q == ' ' || *q == '\t');
+		p = q;
+		if (!word)
+			continue;
+		for (;;) {
+			while (q < end && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q + 1 < end && q[0] == '-' && strchr("LPe@", q[1]) &&
+			    (q + 2 == end || strchr(" \t", q[2]))) {
+				q += 2;
+				continue;
+			}
+			break;
+		}
+		if (q < end && *q == '-' && (q + 1 == end || strchr(" \t\n;&|)", q[1])))
+			return 1;
+	}
+	return 0;
+}
+
 /* Does TEXT use variable NAME, by name or through the shell itself
  * (`cd`, `pushd` and `popd` set OLDPWD and PWD, `cd -` and `~-` read
  * OLDPWD, `~+` PWD)? */
@@ -149,10 +176,14 @@ static int text_uses(const char *text, size_t len, const char *name)
 {
 	if (names_word(text, len, name))
 		return 1;
-	if (!strcmp(name, "OLDPWD") || !strcmp(name, "PWD"))
+	if (!strcmp(name, "PWD"))
 		return memmem(text, len, "~-", 2) || memmem(text, len, "~+", 2) ||
 		    names_word(text, len, "cd") || names_word(text, len, "pushd") ||
 		    names_word(text, len, "popd");
+	/* OLDPWD is read by `cd -` and `~-` only; the others set it from
+	 * PWD (exec__cache_serve() keeps what the step set). */
+	if (!strcmp(name, "OLDPWD"))
+		return memmem(text, len, "~-", 2) || cd_dash(text, len);
 	return 0;
 }
 
@@ -728,6 +759,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	c->unkeyed = json_object();
 	/* The project's directory as a token, unless the command names it
 	 * (a copy elsewhere would run it with that path as written). */
+	c->moves_dir = step_uses(s, step, "PWD");
 	c->relocatable =
 	    s->root && s->sandboxed && !s->into && !text_names(step->text, step->len, s->root);
 	normal_state(&st, &s->state, dyn ? NULL : s, step, c->unkeyed,
@@ -1368,6 +1400,11 @@ static const char *keep_unkeyed(struct exec_cachectx *c, struct exec_session *s,
 		/* Steps get the session's own SHLVL (build_env()); `_` is the
 		 * last command's argument, set anew by every command. */
 		if (!strcmp(name, "SHLVL") || !strcmp(name, "_"))
+			continue;
+		/* cd, pushd or popd set OLDPWD from PWD, which the key
+		 * holds: the candidate's value is what this run would set. */
+		if (!strcmp(name, "OLDPWD") && c->moves_dir &&
+		    (!same(was_var, end_var) || !same(was_env, end_env)))
 			continue;
 		/* An end state that holds no PWD gets bash's, from the
 		 * working directory (the project elsewhere: its own). */

@@ -300,6 +300,8 @@ struct exec_cachectx {
 	/* The key names the project's directory as a token, not by its
 	 * path: a copy of the project elsewhere has the same key. */
 	int relocatable;
+	/* The step may change the working directory (cd, pushd, popd). */
+	int moves_dir;
 	/* The variables the key left out, as the step found them:
 	 * {NAME: {"var": ENTRY, "env": ENTRY}} (a candidate keeps them). */
 	json_t *unkeyed;

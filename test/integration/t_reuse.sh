@@ -227,4 +227,15 @@ expect_eq "control character, same environment: first step served" "c" \
 import json, sys
 print("c" if json.load(sys.stdin)[1]["cached"] else "r")')"
 
+# 12. cd sets OLDPWD from PWD (in the key) and reads it only for `cd -`:
+# the caller's OLDPWD does not keep a cd step from being served, and the
+# session then has what bash would set; `cd -` reads it.
+mkdir -p d12
+printf 'cd d12\necho "old=$OLDPWD" > ../o12.txt\ncd -\n' >c12.sh
+OLDPWD=/usr "$CAIRN" run c12.sh >/dev/null </dev/null
+OLDPWD=/var "$CAIRN" run c12.sh >o12.out </dev/null
+expect_eq "cd: served whatever the caller's OLDPWD (cd - reads the one cd set)" "c c c" "$(pattern 3)"
+expect_eq "cd: the OLDPWD bash sets" "old=$T_DIR" "$(cat o12.txt)"
+expect_eq "cd -: prints where it goes, as bash" "$T_DIR" "$(cat o12.out)"
+
 done_testing
