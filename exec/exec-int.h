@@ -113,6 +113,22 @@ int exec__commit_recover(const char *journal, const struct exec_session *s);
  * or a cache entry from the store may name. */
 const char *exec__plainly_under(const char *path, const char *base);
 
+/* ---- cache entries served (step.c) -------------------------------------- */
+
+/*
+ * The first of WRITES (a cache entry candidate's `writes`) that may not
+ * be carried out, or NULL when all may: each names a plain relative
+ * path in the project, or a plain path below the session's /tmp, a
+ * sandbox.writable directory or the --into directory, of kind file,
+ * symlink, dir or deleted, reached through no symbolic link on disk nor
+ * one the same entry makes.  Only looks (lstat); borrowed.
+ */
+json_t *exec__entry_refused_write(struct exec_session *s, json_t *writes);
+
+/* The mode an entry's or record's write is restored with: MODE (octal
+ * text, or NULL: 0644) without set-id and sticky bits. */
+unsigned exec__entry_mode(const char *mode);
+
 /* ---- recorded steps (step.c, trace.c) ----------------------------------- */
 
 /* Everything about one recorded step while it runs. */
