@@ -96,18 +96,18 @@ int prov__code_path_ok(const char *path)
 {
 	const char *p = path;
 
-	if (!*p || *p == '/' || !strcmp(p, ".cairn") || !strncmp(p, ".cairn/", 7))
+	/* (util_path_plain() refuses a trailing `/` too: "a/" named no
+	 * file, but passed the walk this replaced) */
+	if (!util_path_plain(p) || !strcmp(p, ".cairn") || !strncmp(p, ".cairn/", 7))
 		return 0;
-	while (*p) {
+	for (;;) {
 		size_t n = strcspn(p, "/");
-		if (!n || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)) ||
-		    (n == 4 && !strncasecmp(p, ".git", 4)))
+		if (n == 4 && !strncasecmp(p, ".git", 4))
 			return 0;
-		p += n;
-		if (*p == '/')
-			p++;
+		if (!p[n])
+			return 1;
+		p += n + 1;
 	}
-	return 1;
 }
 
 /* Open the project's git work tree, if any (once). */
