@@ -125,10 +125,6 @@ const char *exec__plainly_under(const char *path, const char *base);
  */
 json_t *exec__entry_refused_write(struct exec_session *s, json_t *writes);
 
-/* The mode an entry's or record's write is restored with: MODE (octal
- * text, or NULL: 0644) without set-id and sticky bits. */
-unsigned exec__entry_mode(const char *mode);
-
 /* ---- recorded steps (step.c, trace.c) ----------------------------------- */
 
 /* Everything about one recorded step while it runs. */

@@ -1373,7 +1373,7 @@ out:
 
 /* ---- a step served from the cache ----------------------------------------- */
 
-unsigned exec__entry_mode(const char *mode)
+unsigned exec_restore_mode(const char *mode)
 {
 	/* no set-id or sticky bits from an entry: a step cannot make them
 	 * (nosuid) */
@@ -1388,7 +1388,7 @@ static int plan_write(struct exec_session *s, struct exec_commit *c, json_t *w, 
 	const char *path = json_string_value(json_object_get(w, "path"));
 	const char *kind = json_string_value(json_object_get(w, "kind"));
 	const char *sha = json_string_value(json_object_get(w, "sha256"));
-	unsigned mode = exec__entry_mode(json_string_value(json_object_get(w, "mode")));
+	unsigned mode = exec_restore_mode(json_string_value(json_object_get(w, "mode")));
 	struct strbuf host = STRBUF_INIT, tmp = STRBUF_INIT;
 	struct stat st;
 	int ret = 0;

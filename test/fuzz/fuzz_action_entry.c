@@ -8,7 +8,7 @@
  * (write_ok() and through_own_link(): what exec__steprun_serve() checks
  * before it plans anything) for a session whose project, writable
  * directory and /tmp are the fake project's (fuzz_project.h), and each
- * mode through exec__entry_mode().  It abort()s when:
+ * mode through exec_restore_mode().  It abort()s when:
  *   - parsing fails without a message, or gives anything but an object
  *     with a `candidates` array;
  *   - a candidate whose writes are accepted names a write without a
@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{
 			const char *mode = json_string_value(json_object_get(w, "mode"));
 
-			CHECK((exec__entry_mode(mode) & ~0777u) == 0);
+			CHECK((exec_restore_mode(mode) & ~0777u) == 0);
 		}
 	}
 	json_decref(entry);

@@ -11,7 +11,7 @@
  * a record and the disk: util_path_plain() (rerun --into's hide layer,
  * the recorded inputs), prov__code_path_ok() (code/ in a step's tree),
  * exec__plainly_under() (a path the store names, below a root), and
- * exec__entry_mode() (the mode a file is restored with).  It abort()s
+ * exec_restore_mode() (the mode a file is restored with).  It abort()s
  * when:
  *   - parsing fails without a message, or succeeds with an error set;
  *   - a record prov__check_record() accepts lacks an id of 32 lowercase
@@ -104,7 +104,7 @@ static void check_entries(json_t *arr)
 
 		check_path(json_string_value(json_object_get(e, "path")));
 		check_path(json_string_value(json_object_get(e, "target")));
-		CHECK((exec__entry_mode(mode) & ~0777u) == 0);
+		CHECK((exec_restore_mode(mode) & ~0777u) == 0);
 	}
 }
 
