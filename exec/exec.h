@@ -114,8 +114,8 @@ int exec_state_parse(struct exec_state *out, const char *buf, size_t len);
 
 /* The mode a recorded write (a cache hit's, `cairn checkout`'s) is
  * restored with: MODE (octal text as records hold it, or NULL: 0644)
- * without set-id and sticky bits, which a step cannot make (its sandbox
- * is nosuid) and a handed store must not. */
+ * without set-id and sticky bits: a store someone handed you must not
+ * make set-id programs of yours. */
 unsigned exec_restore_mode(const char *mode);
 
 /* The SHA-256 (hex) of the serialisation. */

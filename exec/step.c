@@ -1375,8 +1375,9 @@ out:
 
 unsigned exec_restore_mode(const char *mode)
 {
-	/* no set-id or sticky bits from an entry: a step cannot make them
-	 * (nosuid) */
+	/* No set-id or sticky bits from the store.  (A step that runs
+	 * chmod u+s keeps the bit today: its sandbox is mounted nosuid,
+	 * which stops exec, not chmod; its commit is not this.) */
 	return (mode ? (unsigned)strtoul(mode, NULL, 8) : 0644) & 0777;
 }
 

@@ -3,8 +3,8 @@
 # `cairn checkout` restores a file with the mode its record names; a
 # record from a store someone handed you named 6755, and checkout made a
 # set-user-id, set-group-id program of the user's own.  Set-id and
-# sticky bits are dropped, as for a cache hit (a step cannot make them:
-# its sandbox is nosuid).  The files are the test's own.
+# sticky bits are dropped, as for a cache hit.  The files are the
+# test's own.
 . "$TEST_SRC/test/integration/lib.sh"
 
 run_cairn -c 'printf "#!/bin/sh\necho hi\n" > prog'
