@@ -47,16 +47,6 @@ static struct exec_session *session(void)
 	return &s;
 }
 
-/* PATH is DIR/REST with REST plain: REST, else NULL. */
-static const char *plain_below(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strncmp(path, dir, n) || path[n] != '/' || !fuzz_path_plain(path + n + 1))
-		return NULL;
-	return path + n + 1;
-}
-
 static void check_accepted(struct exec_session *s, json_t *writes)
 {
 	struct strbuf host = STRBUF_INIT;
@@ -72,13 +62,14 @@ static void check_accepted(struct exec_session *s, json_t *writes)
 		CHECK(!strcmp(kind, "file") || !strcmp(kind, "symlink") || !strcmp(kind, "dir") ||
 		      !strcmp(kind, "deleted"));
 		if (path[0] == '/') {
-			CHECK(plain_below(path, "/tmp") || plain_below(path, s->writable.v[0]));
+			CHECK(fuzz_plain_below(path, "/tmp") ||
+			      fuzz_plain_below(path, s->writable.v[0]));
 		} else {
 			CHECK(fuzz_path_plain(path));
 			strbuf_reset(&host);
 			CHECK(exec__view_host(s, path, &host) == 0);
-			CHECK(plain_below(host.buf, s->root) &&
-			      !strcmp(plain_below(host.buf, s->root), path));
+			CHECK(fuzz_plain_below(host.buf, s->root) &&
+			      !strcmp(fuzz_plain_below(host.buf, s->root), path));
 		}
 		json_array_foreach(writes, k, x)
 		{

@@ -48,7 +48,7 @@ const struct fuzz_project *fuzz_project(void)
 
 	if (proj.top)
 		return &proj;
-	top = xstrfmt("%s/cairn-fuzz-XXXXXX", tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp");
+	top = xstrfmt("%s/fuzz-store-XXXXXX", tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp");
 	CHECK(mkdtemp(top) != NULL);
 	proj.top = top;
 	proj.root = xstrfmt("%s/project", top);
@@ -72,6 +72,15 @@ void fuzz_project_check(void)
 	empty_or_abort(proj.root);
 	empty_or_abort(proj.writable);
 	empty_or_abort(proj.tmp);
+}
+
+const char *fuzz_plain_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strncmp(path, dir, n) || path[n] != '/' || !fuzz_path_plain(path + n + 1))
+		return NULL;
+	return path + n + 1;
 }
 
 int fuzz_path_plain(const char *path)

@@ -4,9 +4,11 @@
  *
  * The validation functions the targets call look at the disk (lstat,
  * never a write): they get a project root of their own under $TMPDIR
- * (default /tmp), cairn-fuzz-XXXXXX/{project,writable,tmp}, made
+ * (default /tmp), fuzz-store-XXXXXX/{project,writable,tmp}, made
  * read-only so that any write there would fail, and checked empty after
- * every input.  It is removed at exit.
+ * every input.  It is removed at exit.  (Not cairn-XXXXXX: what a
+ * journal names below $TMPDIR/cairn-* is a dead session's scratch,
+ * skipped, and the fake project would not be checked.)
  */
 #ifndef CAIRN_FUZZ_PROJECT_H
 #define CAIRN_FUZZ_PROJECT_H
@@ -24,7 +26,7 @@
 	} while (0)
 
 struct fuzz_project {
-	char *top; /* $TMPDIR/cairn-fuzz-XXXXXX */
+	char *top; /* $TMPDIR/fuzz-store-XXXXXX */
 	char *root; /* TOP/project: the project root */
 	char *cairn_dir; /* TOP/project/.cairn (never made) */
 	char *writable; /* TOP/writable: a sandbox.writable directory */
@@ -41,5 +43,9 @@ void fuzz_project_check(void);
  * empty, no leading `/`, no empty, `.` or `..` component?  1 or 0.
  * Written apart from util_path_plain(), which the targets check. */
 int fuzz_path_plain(const char *path);
+
+/* PATH is DIR/REST with REST plain (fuzz_path_plain()): REST, else
+ * NULL. */
+const char *fuzz_plain_below(const char *path, const char *dir);
 
 #endif
