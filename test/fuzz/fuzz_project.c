@@ -12,6 +12,16 @@
 
 static struct fuzz_project proj;
 
+static void cleanup(void);
+
+void fuzz_fail(const char *file, int line, const char *what)
+{
+	fprintf(stderr, "%s: invariant failed: %s (line %d)\n", file, what, line);
+	if (proj.top)
+		cleanup();
+	abort();
+}
+
 static void empty_or_abort(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -22,7 +32,7 @@ static void empty_or_abort(const char *dir)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
 			fprintf(stderr, "fuzz: %s/%s was made: a write in the project\n", dir,
 				de->d_name);
-			abort();
+			abort(); /* (left in place, to be looked at) */
 		}
 	}
 	closedir(d);
