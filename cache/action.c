@@ -12,7 +12,7 @@
  * part of the key changed.  Files are replaced whole (temporary file,
  * rename) under an exclusive lock on .cairn/actions/.lock.
  */
-#include "cache.h"
+#include "cache-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,11 +30,29 @@ static void entry_path(struct strbuf *out, const char *cairn_dir, const char *su
 		strbuf_addf(out, "%s/actions/%.2s/%s", cairn_dir, key, key + 2);
 }
 
-static int load(json_t **out, const char *path)
+int cache__action_parse(json_t **out, const char *buf, size_t len, const char *name, int candidates)
 {
 	json_error_t jerr;
-	struct strbuf sb = STRBUF_INIT;
 	json_t *j;
+
+	*out = NULL;
+	j = util_json_loadb(buf, len, 0, &jerr);
+	if (!j)
+		return err_set(CAIRN_ERROR, "%s: malformed action cache entry: %s", name,
+			       jerr.text);
+	if (!json_is_object(j) ||
+	    (candidates && !json_is_array(json_object_get(j, "candidates")))) {
+		json_decref(j);
+		return err_set(CAIRN_ERROR, "%s: malformed action cache entry", name);
+	}
+	*out = j;
+	return 0;
+}
+
+static int load(json_t **out, const char *path, int candidates)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
 
 	*out = NULL;
 	/* Read whole, then parse: jansson reads a FILE a byte at a time. */
@@ -44,17 +62,9 @@ static int load(json_t **out, const char *path)
 			return CAIRN_ENOTFOUND;
 		return err_errno(CAIRN_ERROR, "cannot read %s", path);
 	}
-	j = util_json_loadb(sb.buf, sb.len, 0, &jerr);
+	ret = cache__action_parse(out, sb.buf, sb.len, path, candidates);
 	strbuf_release(&sb);
-	if (!j)
-		return err_set(CAIRN_ERROR, "%s: malformed action cache entry: %s", path,
-			       jerr.text);
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return err_set(CAIRN_ERROR, "%s: malformed action cache entry", path);
-	}
-	*out = j;
-	return 0;
+	return ret;
 }
 
 int cache_action_get(json_t **out, const char *cairn_dir, const char *key)
@@ -62,12 +72,7 @@ int cache_action_get(json_t **out, const char *cairn_dir, const char *key)
 	struct strbuf p = STRBUF_INIT;
 	int ret;
 	entry_path(&p, cairn_dir, NULL, key);
-	ret = load(out, p.buf);
-	if (ret == 0 && !json_is_array(json_object_get(*out, "candidates"))) {
-		json_decref(*out);
-		*out = NULL;
-		ret = err_set(CAIRN_ERROR, "%s: malformed action cache entry", p.buf);
-	}
+	ret = load(out, p.buf, 1);
 	strbuf_release(&p);
 	return ret;
 }
@@ -77,7 +82,7 @@ int cache_site_get(json_t **out, const char *cairn_dir, const char *site)
 	struct strbuf p = STRBUF_INIT;
 	int ret;
 	entry_path(&p, cairn_dir, "sites", site);
-	ret = load(out, p.buf);
+	ret = load(out, p.buf, 0);
 	strbuf_release(&p);
 	return ret;
 }
@@ -183,7 +188,7 @@ int cache_action_add(const char *cairn_dir, const char *key, json_t *key_parts, 
 			goto out;
 	}
 	entry_path(&p, cairn_dir, NULL, key);
-	ret = load(&entry, p.buf);
+	ret = load(&entry, p.buf, 0);
 	if (ret < 0 && ret != CAIRN_ENOTFOUND)
 		entry = NULL; /* a damaged entry is replaced */
 	fresh = json_array();

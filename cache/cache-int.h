@@ -35,4 +35,15 @@ int cache__mkdir(const char *path, unsigned mode);
  * (err set, PATH empty). */
 int cache__tmpfile(struct strbuf *path, const char *cairn_dir, const char *prefix);
 
+/*
+ * Parse BUF (LEN bytes of the action-cache file NAME, for messages): a
+ * JSON object, with a `candidates` array when CANDIDATES (an entry, not
+ * a site).  *OUT a new reference, or NULL and -1.  Reads nothing else
+ * (fuzz_action_entry feeds it arbitrary bytes).  What a candidate may
+ * make the step runner write is checked where it is served
+ * (exec__entry_refused_write()).
+ */
+int cache__action_parse(json_t **out, const char *buf, size_t len, const char *name,
+			int candidates);
+
 #endif

@@ -1157,14 +1157,18 @@ int exec_chain_run(struct exec_session *s, struct exec_chain *chain, unsigned fl
 			    (uint64_t)json_integer_value(json_object_get(limits, "mem_bytes"));
 		}
 		/* The working files the chain will replace, to put back if a
-		 * step fails: all of them, before any step runs. */
+		 * step fails: all of them, before any step runs.  Only plain
+		 * paths in the project, reached through no link: the record
+		 * may come from a store someone handed you, and a file it
+		 * names elsewhere ("../x", "link/x") would be copied into
+		 * this store, and written or removed when put back. */
 		if (!s->into && !(flags & EXEC_CHAIN_DISCARD))
 			json_array_foreach(json_object_get(rec, "writes"), k, w)
 			{
 				struct strbuf host = STRBUF_INIT;
 				const char *p = str(w, "path");
 				if (p && !exec__view_host(s, p, &host) &&
-				    exec__under(host.buf, s->root))
+				    exec__plainly_under(host.buf, s->root))
 					save_file(s, &saved, &nsaved, host.buf);
 				strbuf_release(&host);
 			}

@@ -556,39 +556,41 @@ out:
 	return ret;
 }
 
-static int read_journal(struct exec_commit *c, size_t *done, const char *path)
+int exec__journal_parse(struct exec_commit *c, size_t *done, const char *buf, size_t len,
+			const char *path)
 {
-	struct strbuf sb = STRBUF_INIT;
 	const char *p, *end;
-	int ret = -1;
 
-	if (strbuf_read_file(&sb, path) < 0) {
-		err_errno(CAIRN_ERROR, "%s", path);
-		goto out;
-	}
-	if (sb.len < PROGRESS_OFF + 9 || memcmp(sb.buf, JOURNAL_MAGIC, PROGRESS_OFF)) {
-		err_set(CAIRN_ERROR, "%s: not a cairn journal", path);
-		goto out;
-	}
-	*done = strtoul(sb.buf + PROGRESS_OFF, NULL, 16);
-	p = sb.buf + PROGRESS_OFF + 9;
-	end = sb.buf + sb.len;
+	if (len < PROGRESS_OFF + 9 || memcmp(buf, JOURNAL_MAGIC, PROGRESS_OFF))
+		return err_set(CAIRN_ERROR, "%s: not a cairn journal", path);
+	*done = strtoul(buf + PROGRESS_OFF, NULL, 16);
+	p = buf + PROGRESS_OFF + 9;
+	end = buf + len;
 	while (p < end) {
 		const char *f[3];
 		int k;
 		for (k = 0; k < 3; k++) {
 			const char *nul = memchr(p, '\0', (size_t)(end - p));
-			if (!nul) {
-				err_set(CAIRN_ERROR, "%s: truncated journal", path);
-				goto out;
-			}
+			if (!nul)
+				return err_set(CAIRN_ERROR, "%s: truncated journal", path);
 			f[k] = p;
 			p = nul + 1;
 		}
 		add_op(c, f[0][0], *f[1] ? f[1] : NULL, f[2], (unsigned)strtoul(f[0] + 1, NULL, 8));
 	}
-	ret = 0;
-out:
+	return 0;
+}
+
+static int read_journal(struct exec_commit *c, size_t *done, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	if (strbuf_read_file(&sb, path) < 0) {
+		strbuf_release(&sb);
+		return err_errno(CAIRN_ERROR, "%s", path);
+	}
+	ret = exec__journal_parse(c, done, sb.buf, sb.len, path);
 	strbuf_release(&sb);
 	return ret;
 }
@@ -702,7 +704,7 @@ const char *exec__plainly_under(const char *path, const char *base)
  * dead session's private /tmp (its scratch directory, gone with it) is
  * skipped.  Else the journal is refused.
  */
-static int journal_ok(struct exec_commit *c, const struct exec_session *s)
+int exec__journal_ok(struct exec_commit *c, const struct exec_session *s)
 {
 	char *tmp = xstrfmt("%s/tmp", s->cairn_dir);
 	const char *tdir = getenv("TMPDIR");
@@ -738,7 +740,7 @@ int exec__commit_recover(const char *journal, const struct exec_session *s)
 	struct exec_commit c = { 0 };
 	size_t done = 0;
 	int ret = read_journal(&c, &done, journal);
-	if (!ret && !journal_ok(&c, s))
+	if (!ret && !exec__journal_ok(&c, s))
 		ret = err_set(CAIRN_ERROR,
 			      "%s names files outside the project and its layers: not replayed "
 			      "(a journal cairn did not write; remove it)",

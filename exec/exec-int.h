@@ -112,12 +112,40 @@ int exec__commit_prepare(const struct exec_commit *c, const char *journal);
  * sync what it changed.  0 or -1. */
 int exec__commit_apply(const struct exec_commit *c, const char *journal);
 
+/*
+ * Parse journal text BUF (LEN bytes, NUL-terminated at BUF[LEN]; PATH
+ * for messages) into C's operations, and the count of those done to
+ * *DONE.  0, or -1 when it is not a journal or is truncated (C may hold
+ * the operations read so far).  Only parses: see exec__journal_ok().
+ */
+int exec__journal_parse(struct exec_commit *c, size_t *done, const char *buf, size_t len,
+			const char *path);
+
+/*
+ * Are C's operations ones a commit of session S's project makes (see
+ * commit.c)?  1 or 0.  Operations of a dead session's private /tmp
+ * become skips.  Only looks (lstat).
+ */
+int exec__journal_ok(struct exec_commit *c, const struct exec_session *s);
+
 /* Finish the operations of an interrupted commit's JOURNAL. */
 int exec__commit_recover(const char *journal, const struct exec_session *s);
 /* PATH is BASE/REST with REST a plain relative path and no link on the
  * way below BASE (the last name aside): REST, or NULL.  What a journal
  * or a cache entry from the store may name. */
 const char *exec__plainly_under(const char *path, const char *base);
+
+/* ---- cache entries served (step.c) -------------------------------------- */
+
+/*
+ * The first of WRITES (a cache entry candidate's `writes`) that may not
+ * be carried out, or NULL when all may: each names a plain relative
+ * path in the project, or a plain path below the session's /tmp, a
+ * sandbox.writable directory or the --into directory, of kind file,
+ * symlink, dir or deleted, reached through no symbolic link on disk nor
+ * one the same entry makes.  Only looks (lstat); borrowed.
+ */
+json_t *exec__entry_refused_write(struct exec_session *s, json_t *writes);
 
 /* ---- recorded steps (step.c, trace.c) ----------------------------------- */
 

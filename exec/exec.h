@@ -119,6 +119,12 @@ int exec_env_pattern_check(const char *pat);
 
 int exec_state_parse(struct exec_state *out, const char *buf, size_t len);
 
+/* The mode a recorded write (a cache hit's, `cairn checkout`'s) is
+ * restored with: MODE (octal text as records hold it, or NULL: 0644)
+ * without set-id and sticky bits: a store someone handed you must not
+ * make set-id programs of yours. */
+unsigned exec_restore_mode(const char *mode);
+
 /* The SHA-256 (hex) of the serialisation. */
 void exec_state_hash(char out[SHA256_HEX_LEN + 1], const struct exec_state *st);
 

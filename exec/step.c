@@ -1609,6 +1609,14 @@ out:
 
 /* ---- a step served from the cache ----------------------------------------- */
 
+unsigned exec_restore_mode(const char *mode)
+{
+	/* No set-id or sticky bits from the store.  (A step that runs
+	 * chmod u+s keeps the bit today: its sandbox is mounted nosuid,
+	 * which stops exec, not chmod; its commit is not this.) */
+	return (mode ? (unsigned)strtoul(mode, NULL, 8) : 0644) & 0777;
+}
+
 /* Plan the operations that put candidate write W in place; 0, or 1 when
  * it cannot be done (the hit is abandoned), -1 on errors. */
 static int plan_write(struct exec_session *s, struct exec_commit *c, json_t *w, const char *stage,
@@ -1617,10 +1625,7 @@ static int plan_write(struct exec_session *s, struct exec_commit *c, json_t *w, 
 	const char *path = json_string_value(json_object_get(w, "path"));
 	const char *kind = json_string_value(json_object_get(w, "kind"));
 	const char *sha = json_string_value(json_object_get(w, "sha256"));
-	const char *mode_s = json_string_value(json_object_get(w, "mode"));
-	/* no set-id or sticky bits from an entry: a step cannot make them
-	 * (nosuid) */
-	unsigned mode = (mode_s ? (unsigned)strtoul(mode_s, NULL, 8) : 0644) & 0777;
+	unsigned mode = exec_restore_mode(json_string_value(json_object_get(w, "mode")));
 	struct strbuf host = STRBUF_INIT, tmp = STRBUF_INIT;
 	struct stat st;
 	int ret = 0;
@@ -1751,6 +1756,18 @@ static int through_own_link(json_t *writes, json_t *w)
 	return 0;
 }
 
+json_t *exec__entry_refused_write(struct exec_session *s, json_t *writes)
+{
+	json_t *w;
+	size_t i;
+	json_array_foreach(writes, i, w)
+	{
+		if (!write_ok(s, w) || through_own_link(writes, w))
+			return w;
+	}
+	return NULL;
+}
+
 /* Directories on the way to the plan's targets that are missing now. */
 static void plan_parents(struct exec_session *s, struct exec_commit *c, json_t *writes)
 {
@@ -1811,14 +1828,10 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 		ret = -1;
 		goto out;
 	}
-	json_array_foreach(writes, i, w)
-	{
-		if (!write_ok(s, w) || through_own_link(writes, w)) {
-			warn("a cache entry names %s, where no step could have written: not "
-			     "served",
-			     json_string_value(json_object_get(w, "path")) ?: "(no path)");
-			goto out;
-		}
+	if ((w = exec__entry_refused_write(s, writes))) {
+		warn("a cache entry names %s, where no step could have written: not served",
+		     json_string_value(json_object_get(w, "path")) ?: "(no path)");
+		goto out;
 	}
 	plan_parents(s, &c, writes);
 	json_array_foreach(writes, i, w)

@@ -84,6 +84,21 @@ int prov__ref_set(struct prov_store *st, const char *name, const git_oid *oid, c
 /* err_set() CODE with MSG followed by libgit2's last message. */
 int prov__git_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- record.c ---------------------------------------------------------- */
+
+/*
+ * Is REC a record provenance_record_step() may store: an object with a
+ * 32-hex `id`, a `session` fit for a ref name (its ref goes to REF),
+ * an integer `seq`, a string `command`, an RFC 3339 `finished`, and
+ * `reads` and `writes` arrays (added empty when absent)?  0 or -1.
+ */
+int prov__check_record(json_t *rec, struct strbuf *ref);
+
+/* Can PATH (project-relative) be stored as code/<PATH> in a git tree:
+ * plain (no empty, `.` or `..` component, not absolute), not under
+ * .cairn/, no `.git` component?  1 or 0. */
+int prov__code_path_ok(const char *path);
+
 /* Serialise writers: an exclusive flock on .cairn/lock.  *FD for unlock.
  * Within a batch the lock is held already: *FD is -1 and nothing is
  * taken. */
@@ -100,6 +115,11 @@ int prov__signature(git_signature **out, struct prov_store *st, int64_t when);
 
 /* Read the tree of refs/TIP's commit (*OUT NULL when REF does not exist). */
 int prov__ref_tree(git_tree **out, struct prov_store *st, const char *ref);
+
+/* Parse BUF (LEN bytes, a blob of the store named NAME in messages) as
+ * JSON: *OUT a new reference, or NULL and -1.  Reads nothing else
+ * (fuzz_record feeds it arbitrary bytes). */
+int prov__parse_json(json_t **out, const void *buf, size_t len, const char *name);
 
 /* Parse the JSON blob at PATH in TREE.  CAIRN_ENOTFOUND when absent. */
 int prov__tree_json(json_t **out, struct prov_store *st, git_tree *tree, const char *path);

@@ -21,7 +21,7 @@ static int is_hex_id(const char *s)
 	return s[PROV_ID_LEN] == '\0';
 }
 
-static int check_record(json_t *rec, struct strbuf *ref)
+int prov__check_record(json_t *rec, struct strbuf *ref)
 {
 	const char *id, *session, *p;
 	int64_t t;
@@ -92,23 +92,22 @@ static int fill_producers(struct prov_store *st, git_tree *idx_tree, json_t *rec
 	return 0;
 }
 
-/* Can PATH (project-relative) be stored as code/<PATH> in a git tree? */
-static int code_path_ok(const char *path)
+int prov__code_path_ok(const char *path)
 {
 	const char *p = path;
 
-	if (!*p || *p == '/' || !strcmp(p, ".cairn") || !strncmp(p, ".cairn/", 7))
+	/* (util_path_plain() refuses a trailing `/` too: "a/" named no
+	 * file, but passed the walk this replaced) */
+	if (!util_path_plain(p) || !strcmp(p, ".cairn") || !strncmp(p, ".cairn/", 7))
 		return 0;
-	while (*p) {
+	for (;;) {
 		size_t n = strcspn(p, "/");
-		if (!n || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)) ||
-		    (n == 4 && !strncasecmp(p, ".git", 4)))
+		if (n == 4 && !strncasecmp(p, ".git", 4))
 			return 0;
-		p += n;
-		if (*p == '/')
-			p++;
+		if (!p[n])
+			return 1;
+		p += n + 1;
 	}
-	return 1;
 }
 
 /* Open the project's git work tree, if any (once). */
@@ -265,7 +264,7 @@ static int fill_code(struct code_file **files, size_t *nfiles, struct prov_store
 		int dup = 0;
 
 		if (!path || !sha || !kind || (strcmp(kind, "file") && strcmp(kind, "exec")) ||
-		    !code_path_ok(path))
+		    !prov__code_path_ok(path))
 			continue;
 		for (k = 0; k < *nfiles; k++)
 			if (!strcmp((*files)[k].path + 5, path))
@@ -379,7 +378,7 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 	int64_t when = 0;
 	int lock = -1, have_tip, rc, ret;
 
-	if ((ret = check_record(rec, &ref)) < 0)
+	if ((ret = prov__check_record(rec, &ref)) < 0)
 		goto out;
 	if (!git_reference_name_is_valid(&rc, ref.buf) && !rc) {
 		ret = err_set(CAIRN_ERROR, "step record: session gives a bad ref name %s", ref.buf);

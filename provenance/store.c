@@ -625,11 +625,21 @@ int prov__ref_tree(git_tree **out, struct prov_store *st, const char *ref)
 	return ret;
 }
 
+int prov__parse_json(json_t **out, const void *buf, size_t len, const char *name)
+{
+	json_error_t jerr;
+
+	*out = util_json_loadb(buf, len, 0, &jerr);
+	if (!*out)
+		return err_set(CAIRN_ERROR, "%s in the store is not valid JSON: %s (line %d)", name,
+			       jerr.text, jerr.line);
+	return 0;
+}
+
 int prov__tree_json(json_t **out, struct prov_store *st, git_tree *tree, const char *path)
 {
 	git_tree_entry *e = NULL;
 	git_blob *blob = NULL;
-	json_error_t jerr;
 	int rc, ret = 0;
 
 	*out = NULL;
@@ -642,10 +652,8 @@ int prov__tree_json(json_t **out, struct prov_store *st, git_tree *tree, const c
 		ret = prov__git_err(CAIRN_ERROR, "cannot read %s", path);
 		goto out;
 	}
-	*out = util_json_loadb(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), 0, &jerr);
-	if (!*out)
-		ret = err_set(CAIRN_ERROR, "%s in the store is not valid JSON: %s (line %d)", path,
-			      jerr.text, jerr.line);
+	ret =
+	    prov__parse_json(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), path);
 out:
 	git_blob_free(blob);
 	git_tree_entry_free(e);

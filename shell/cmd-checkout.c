@@ -107,7 +107,7 @@ static int cmd_checkout_exec(int argc, char **argv)
 		if ((ret = restore_symlink(dest, target)) < 0)
 			goto fail;
 	} else if (!strcmp(kind, "file")) {
-		unsigned m = mode ? (unsigned)strtoul(mode, NULL, 8) : 0644;
+		unsigned m = exec_restore_mode(mode);
 		if (!sha) {
 			ret = err_set(CAIRN_ERROR, "the record of %s has no hash", rel);
 			goto fail;

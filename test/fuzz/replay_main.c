@@ -7,19 +7,37 @@
  * A PATH that is a directory contributes every regular file in it (not
  * recursively); any other PATH is read as one input.  Prints
  * "N inputs replayed"; exits non-zero if a PATH cannot be read (an
- * invariant failure aborts).
+ * invariant failure aborts, naming the input it was replaying).
  */
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The input being replayed, for the message of an abort(). */
+static const char *current;
+
+static void on_abort(int sig)
+{
+	static const char msg[] = "replay: aborted on input ";
+
+	if (current) {
+		(void)!write(2, msg, sizeof(msg) - 1);
+		(void)!write(2, current, strlen(current));
+		(void)!write(2, "\n", 1);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
 
 static int replay_file(const char *path, size_t *count)
 {
@@ -30,7 +48,9 @@ static int replay_file(const char *path, size_t *count)
 		strbuf_release(&sb);
 		return -1;
 	}
+	current = path;
 	LLVMFuzzerTestOneInput((const uint8_t *)sb.buf, sb.len);
+	current = NULL;
 	strbuf_release(&sb);
 	(*count)++;
 	return 0;
@@ -78,6 +98,7 @@ int main(int argc, char **argv)
 	size_t count = 0;
 	int i, status = 0;
 
+	signal(SIGABRT, on_abort);
 	for (i = 1; i < argc; i++) {
 		struct stat st;
 
