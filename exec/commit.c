@@ -702,7 +702,8 @@ const char *exec__plainly_under(const char *path, const char *base)
  * lies in the project (not in .cairn/) or a sandbox.writable directory,
  * and a source in .cairn/tmp/ (the steps' layers); an operation of a
  * dead session's private /tmp (its scratch directory, gone with it) is
- * skipped.  Else the journal is refused.
+ * skipped.  Else the journal is refused.  Modes lose their set-id and
+ * sticky bits.
  */
 int exec__journal_ok(struct exec_commit *c, const struct exec_session *s)
 {
@@ -730,6 +731,15 @@ int exec__journal_ok(struct exec_commit *c, const struct exec_session *s)
 		}
 		if (op->src && !exec__plainly_under(op->src, tmp))
 			ok = 0;
+		/* What it restores gets no set-id or sticky bits: a journal
+		 * that came with a handed project must not make a setuid
+		 * file (a crashed step's own chmod u+s is lost with them). */
+		op->mode &= 0777;
+		if (ok && op->src) {
+			struct stat st;
+			if (!lstat(op->src, &st) && S_ISREG(st.st_mode) && (st.st_mode & 07000))
+				chmod(op->src, st.st_mode & 0777);
+		}
 	}
 	free(tmp);
 	return ok;

@@ -91,6 +91,19 @@ run_cairn -c 'echo ran'
 expect_eq "planted journal removed: the store works" "0 ran" "$RC $OUT"
 cd ..
 
+# A planted journal inside the project makes no set-id file: its chmod
+# loses the set-id and sticky bits.
+mkdir planted2 && cd planted2 || exit 1
+run_cairn init
+echo data >f
+chmod 0644 f
+mkdir -p -m 700 .cairn/journal
+printf '{"id": "%s", "session": "20260101T000000Z-dead", "seq": 1, "finished": "2026-01-01T00:00:00Z", "command": "true", "writes": []}' "$id" >.cairn/journal/$id.json
+printf 'cairn-journal 1\n00000000\nC6755\0\0%s\0' "$PWD/f" >.cairn/journal/$id.journal
+run_cairn -c 'echo ran'
+expect_eq "planted chmod 6755: no set-id bits" "755" "$(stat -c %a f)"
+cd ..
+
 # A crafted action-cache entry (stores come with projects) cannot make a
 # hit write outside where steps write, through a link, with set-id bits,
 # or delete what no step could.
