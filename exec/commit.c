@@ -113,44 +113,80 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * Walk UPPER/REL, planning the operations that bring TARGET/REL to the
- * step's view; NAME/REL is how the record names it.
- */
-static int scan_dir(struct exec_commit *c, const char *upper, const char *target, const char *name,
-		    const char *rel)
+/* A directory being walked by scan_tree(): its sorted entries, the next
+ * one to look at, and its path below the upper directory. */
+struct scan_frame {
+	struct strvec names;
+	size_t next;
+	char *rel;
+};
+
+/* Push a frame for UPPER/REL onto FRAMES: 0, or an error. */
+static int scan_push(struct scan_frame **frames, size_t *nr, size_t *alloc, const char *upper,
+		     const char *rel)
 {
-	struct strbuf up = STRBUF_INIT, dst = STRBUF_INIT, nm = STRBUF_INIT, sub = STRBUF_INIT;
-	struct strvec names = STRVEC_INIT;
+	struct strbuf up = STRBUF_INIT;
+	struct scan_frame *f;
 	struct dirent *e;
 	DIR *d;
-	size_t i;
-	int ret = 0;
 
 	join(&up, upper, rel);
 	d = opendir(up.buf);
 	if (!d) {
-		ret = err_errno(CAIRN_ERROR, "%s", up.buf);
-		goto out;
+		int ret = err_errno(CAIRN_ERROR, "%s", up.buf);
+		strbuf_release(&up);
+		return ret;
 	}
+	ALLOC_GROW(*frames, *nr + 1, *alloc);
+	f = &(*frames)[(*nr)++];
+	strvec_init(&f->names);
+	f->next = 0;
+	f->rel = xstrdup(rel);
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			strvec_push(&names, e->d_name);
+			strvec_push(&f->names, e->d_name);
 	closedir(d);
 	/* Sorted, so that records and journals do not depend on readdir. */
-	qsort(names.v, names.nr, sizeof(char *), cmp_name);
+	qsort(f->names.v, f->names.nr, sizeof(char *), cmp_name);
+	strbuf_release(&up);
+	return 0;
+}
 
-	for (i = 0; i < names.nr && !ret; i++) {
+/*
+ * Walk UPPER, planning the operations that bring TARGET to the step's
+ * view; NAME/REL is how the record names UPPER/REL.  Depth first, each
+ * directory's entries in name order, with a stack of its own: a step
+ * may make directories nested deeper than cairn's stack could recurse.
+ */
+static int scan_tree(struct exec_commit *c, const char *upper, const char *target, const char *name)
+{
+	struct strbuf up = STRBUF_INIT, dst = STRBUF_INIT, nm = STRBUF_INIT, sub = STRBUF_INIT;
+	char link[PATH_MAX]; /* (one: no recursion) */
+	struct scan_frame *frames = NULL;
+	size_t nr = 0, alloc = 0;
+	int ret;
+
+	ret = scan_push(&frames, &nr, &alloc, upper, "");
+	while (!ret && nr) {
+		struct scan_frame *f = &frames[nr - 1];
 		struct stat st, old;
+		const char *base;
 		int have_old;
 
-		/* The project's store is never a step's output. */
-		if (!*rel && !*name && !strcmp(names.v[i], ".cairn"))
+		if (f->next == f->names.nr) {
+			strvec_clear(&f->names);
+			free(f->rel);
+			nr--;
 			continue;
-		if (*rel)
-			strbuf_reset(&sub), strbuf_addf(&sub, "%s/%s", rel, names.v[i]);
-		else
-			strbuf_reset(&sub), strbuf_addstr(&sub, names.v[i]);
+		}
+		base = f->names.v[f->next++];
+		/* The project's store is never a step's output. */
+		if (!*f->rel && !*name && !strcmp(base, ".cairn"))
+			continue;
+		strbuf_reset(&sub);
+		if (*f->rel)
+			strbuf_addf(&sub, "%s/", f->rel);
+		strbuf_addstr(&sub, base);
 		join(&up, upper, sub.buf);
 		join(&dst, target, sub.buf);
 		join(&nm, name, sub.buf);
@@ -177,7 +213,8 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 			} else if ((old.st_mode & 07777) != (st.st_mode & 07777)) {
 				add_op(c, OP_CHMOD, NULL, dst.buf, st.st_mode & 07777);
 			}
-			ret = scan_dir(c, upper, target, name, sub.buf);
+			/* (F may move as the stack grows: not used after.) */
+			ret = scan_push(&frames, &nr, &alloc, upper, sub.buf);
 		} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
 			struct exec_write *w;
 			if (have_old && S_ISDIR(old.st_mode))
@@ -189,16 +226,18 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 			w->size = (uint64_t)st.st_size;
 			w->src = xstrdup(up.buf);
 			if (S_ISLNK(st.st_mode)) {
-				char buf[PATH_MAX];
-				ssize_t n = readlink(up.buf, buf, sizeof(buf) - 1);
-				buf[n > 0 ? n : 0] = '\0';
-				w->target = xstrdup(buf);
+				ssize_t n = readlink(up.buf, link, sizeof(link) - 1);
+				link[n > 0 ? n : 0] = '\0';
+				w->target = xstrdup(link);
 			}
 		}
 		/* FIFOs, sockets and devices made by a step are not carried. */
 	}
-out:
-	strvec_clear(&names);
+	while (nr--) {
+		strvec_clear(&frames[nr].names);
+		free(frames[nr].rel);
+	}
+	free(frames);
 	strbuf_release(&up);
 	strbuf_release(&dst);
 	strbuf_release(&nm);
@@ -212,7 +251,7 @@ int exec__commit_scan(struct exec_commit *c, const char *upper, const char *targ
 	struct stat st;
 	if (lstat(upper, &st) < 0)
 		return errno == ENOENT ? 0 : err_errno(CAIRN_ERROR, "%s", upper);
-	return scan_dir(c, upper, target, name, "");
+	return scan_tree(c, upper, target, name);
 }
 
 /* ---- carrying the operations out ---------------------------------------- */
