@@ -167,6 +167,9 @@ struct ctx {
 	 * symlink is there when a read goes through that symlink */
 	int replay_all;
 	struct strbuf host; /* scratch of before_lstat() and before_readlink() */
+	/* prefixes resolved in the view before the step (which stays as it
+	 * is), and in the view as changed so far (emptied by change_set()) */
+	struct util_path_cache before_cache, now_cache;
 };
 
 /*
@@ -308,7 +311,7 @@ static const struct util_path_view before_view = { before_lstat, before_readlink
 static void resolve(struct ctx *c, const char *path, int nofollow, struct strbuf *out,
 		    struct stat *st, int *exists)
 {
-	*exists = util_path_resolve(out, path, nofollow, &before_view, st, c);
+	*exists = util_path_resolve(out, path, nofollow, &before_view, &c->before_cache, st, c);
 }
 
 /* ---- the view as the step changed it --------------------------------------- */
@@ -352,18 +355,31 @@ done:
 	return ret;
 }
 
-static int now_lstat(const char *path, int last, struct stat *st, void *payload)
+/*
+ * Look PATH up in the changed view: lstat it (into ST; LAST as for
+ * util_path_view) when LINK is NULL, else read the symlink's text into
+ * LINK (ST unused).  0 or -1.
+ */
+static int now_lookup(struct ctx *c, const char *path, int last, struct stat *st,
+		      struct strbuf *link)
 {
-	struct ctx *c = payload;
 	const struct change *e = NULL;
 	struct strbuf orig = STRBUF_INIT;
 	int ret = -1;
 
 	switch (view_origin(c, path, &orig, &e)) {
 	case OR_BEFORE:
-		ret = before_lstat(orig.buf, last, st, c);
+		ret =
+		    link ? before_readlink(orig.buf, link, c) : before_lstat(orig.buf, last, st, c);
 		break;
 	case OR_STEP:
+		if (link) {
+			if (e->kind == CH_LINK) {
+				strbuf_addstr(link, e->text);
+				ret = 0;
+			}
+			break;
+		}
 		memset(st, 0, sizeof(*st));
 		st->st_mode = e->kind == CH_DIR ? S_IFDIR | 0755
 		    : e->kind == CH_LINK	? S_IFLNK | 0777
@@ -378,29 +394,15 @@ static int now_lstat(const char *path, int last, struct stat *st, void *payload)
 	return ret;
 }
 
+static int now_lstat(const char *path, int last, struct stat *st, void *payload)
+{
+	return now_lookup(payload, path, last, st, NULL);
+}
+
 static int now_readlink(const char *path, struct strbuf *out, void *payload)
 {
-	struct ctx *c = payload;
-	const struct change *e = NULL;
-	struct strbuf orig = STRBUF_INIT;
-	int ret = -1;
-
-	switch (view_origin(c, path, &orig, &e)) {
-	case OR_BEFORE:
-		ret = before_readlink(orig.buf, out, c);
-		break;
-	case OR_STEP:
-		if (e->kind == CH_LINK) {
-			strbuf_addstr(out, e->text);
-			ret = 0;
-		}
-		break;
-	case OR_GONE:
-	default:
-		break;
-	}
-	strbuf_release(&orig);
-	return ret;
+	struct stat unused;
+	return now_lookup(payload, path, 0, &unused, out);
 }
 
 static const struct util_path_view now_view = { now_lstat, now_readlink };
@@ -410,7 +412,7 @@ static const struct util_path_view now_view = { now_lstat, now_readlink };
 static void resolve_now(struct ctx *c, const char *path, int nofollow, struct strbuf *out,
 			struct stat *st, int *exists)
 {
-	*exists = util_path_resolve(out, path, nofollow, &now_view, st, c);
+	*exists = util_path_resolve(out, path, nofollow, &now_view, &c->now_cache, st, c);
 }
 
 /* Set the entry of PATH (resolved in the changed view) to KIND, TEXT. */
@@ -424,6 +426,8 @@ static void change_set(struct ctx *c, const char *path, int kind, const char *te
 		idx = strset_put(&c->changed, path, (int)c->nchanges++);
 	}
 	e = &c->changes[*idx];
+	/* The view changed: what its prefixes resolved to may have. */
+	util_path_cache_release(&c->now_cache);
 	free(e->text);
 	e->kind = kind;
 	e->text = text ? xstrdup(text) : NULL;
@@ -1179,6 +1183,8 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	strset_clear(&c.links);
 	strset_clear(&c.realdirs);
 	strset_clear(&c.changed);
+	util_path_cache_release(&c.before_cache);
+	util_path_cache_release(&c.now_cache);
 	for (i = 0; i < c.nchanges; i++)
 		free(c.changes[i].text);
 	free(c.changes);
