@@ -90,10 +90,10 @@ static int is_whiteout(const struct stat *st)
 	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
-static int is_opaque(const char *path)
+static int is_opaque_fd(int fd)
 {
 	char v[4];
-	ssize_t n = lgetxattr(path, "user.overlay.opaque", v, sizeof(v));
+	ssize_t n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
 	return n == 1 && v[0] == 'y';
 }
 
@@ -114,27 +114,40 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* A directory being walked by scan_tree(): its sorted entries, the next
- * one to look at, and its path below the upper directory. */
+ * one to look at, its path below the upper directory, and a descriptor
+ * of it while it is the one walked (-1 while one below it is). */
 struct scan_frame {
 	struct strvec names;
 	size_t next;
 	char *rel;
+	int fd;
+	dev_t dev;
+	ino_t ino;
 };
 
-/* Push a frame for UPPER/REL onto FRAMES: 0, or an error. */
-static int scan_push(struct scan_frame **frames, size_t *nr, size_t *alloc, const char *upper,
-		     const char *rel)
+/* Push a frame for the directory FD (taken over; -1: its open failed,
+ * errno says why), REL below the upper directory, onto FRAMES: 0, or an
+ * error. */
+static int scan_push(struct scan_frame **frames, size_t *nr, size_t *alloc, int fd,
+		     const char *upper, const char *rel)
 {
-	struct strbuf up = STRBUF_INIT;
 	struct scan_frame *f;
 	struct dirent *e;
+	struct stat st;
+	int lfd;
 	DIR *d;
 
-	join(&up, upper, rel);
-	d = opendir(up.buf);
-	if (!d) {
-		int ret = err_errno(CAIRN_ERROR, "%s", up.buf);
-		strbuf_release(&up);
+	if (fd < 0)
+		return err_errno(CAIRN_ERROR, "%s%s%s", upper, *rel ? "/" : "", rel);
+	lfd = dup(fd);
+	d = lfd < 0 ? NULL : fdopendir(lfd);
+	if (!d || fstat(fd, &st) < 0) {
+		int ret = err_errno(CAIRN_ERROR, "%s%s%s", upper, *rel ? "/" : "", rel);
+		if (d)
+			closedir(d);
+		else if (lfd >= 0)
+			close(lfd);
+		close(fd);
 		return ret;
 	}
 	ALLOC_GROW(*frames, *nr + 1, *alloc);
@@ -142,14 +155,43 @@ static int scan_push(struct scan_frame **frames, size_t *nr, size_t *alloc, cons
 	strvec_init(&f->names);
 	f->next = 0;
 	f->rel = xstrdup(rel);
+	f->fd = fd;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			strvec_push(&f->names, e->d_name);
 	closedir(d);
 	/* Sorted, so that records and journals do not depend on readdir. */
 	qsort(f->names.v, f->names.nr, sizeof(char *), cmp_name);
-	strbuf_release(&up);
 	return 0;
+}
+
+/*
+ * Pop the top frame: the one below it is walked again, from a descriptor
+ * of it opened as the top one's "..": two descriptors at most, however
+ * deep the walk.  (The upper directory is cairn's own; nothing moves in
+ * it now.  That it is the same directory is checked all the same.)
+ */
+static int scan_pop(struct scan_frame *frames, size_t *nr, const char *upper)
+{
+	struct scan_frame *f = &frames[*nr - 1], *up;
+	struct stat st;
+	int ret = 0;
+
+	if (*nr > 1) {
+		up = &frames[*nr - 2];
+		up->fd = openat(f->fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (up->fd < 0 || fstat(up->fd, &st) < 0 || st.st_dev != up->dev ||
+		    st.st_ino != up->ino)
+			ret = err_set(CAIRN_ERROR, "%s/%s: moved while its writes were read", upper,
+				      f->rel);
+	}
+	close(f->fd);
+	strvec_clear(&f->names);
+	free(f->rel);
+	(*nr)--;
+	return ret;
 }
 
 /*
@@ -157,6 +199,9 @@ static int scan_push(struct scan_frame **frames, size_t *nr, size_t *alloc, cons
  * view; NAME/REL is how the record names UPPER/REL.  Depth first, each
  * directory's entries in name order, with a stack of its own: a step
  * may make directories nested deeper than cairn's stack could recurse.
+ * The upper directory is looked at relative to a descriptor of the
+ * directory walked, so that a step's writes 2000 levels deep cost their
+ * number, not their number times their depth.
  */
 static int scan_tree(struct exec_commit *c, const char *upper, const char *target, const char *name)
 {
@@ -166,7 +211,8 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 	size_t nr = 0, alloc = 0;
 	int ret;
 
-	ret = scan_push(&frames, &nr, &alloc, upper, "");
+	ret = scan_push(&frames, &nr, &alloc, open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+			upper, "");
 	while (!ret && nr) {
 		struct scan_frame *f = &frames[nr - 1];
 		struct stat st, old;
@@ -174,9 +220,7 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 		int have_old;
 
 		if (f->next == f->names.nr) {
-			strvec_clear(&f->names);
-			free(f->rel);
-			nr--;
+			ret = scan_pop(frames, &nr, upper);
 			continue;
 		}
 		base = f->names.v[f->next++];
@@ -190,7 +234,7 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 		join(&up, upper, sub.buf);
 		join(&dst, target, sub.buf);
 		join(&nm, name, sub.buf);
-		if (lstat(up.buf, &st) < 0) {
+		if (fstatat(f->fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			ret = err_errno(CAIRN_ERROR, "%s", up.buf);
 			break;
 		}
@@ -202,7 +246,9 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 				add_write(c, nm.buf, EXEC_WRITE_DELETED);
 			}
 		} else if (S_ISDIR(st.st_mode)) {
-			int opaque = is_opaque(up.buf);
+			int fd =
+			    openat(f->fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int opaque = fd >= 0 && is_opaque_fd(fd);
 			if (have_old && (opaque || !S_ISDIR(old.st_mode)))
 				add_op(c, OP_DELETE, NULL, dst.buf, 0);
 			if (!have_old || opaque || !S_ISDIR(old.st_mode)) {
@@ -213,8 +259,16 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 			} else if ((old.st_mode & 07777) != (st.st_mode & 07777)) {
 				add_op(c, OP_CHMOD, NULL, dst.buf, st.st_mode & 07777);
 			}
+			/* Walked next, from its own descriptor: this one is
+			 * opened again from it once it is done (scan_pop()). */
+			if (fd < 0) {
+				ret = err_errno(CAIRN_ERROR, "%s", up.buf);
+				break;
+			}
+			close(f->fd);
+			f->fd = -1;
 			/* (F may move as the stack grows: not used after.) */
-			ret = scan_push(&frames, &nr, &alloc, upper, sub.buf);
+			ret = scan_push(&frames, &nr, &alloc, fd, upper, sub.buf);
 		} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
 			struct exec_write *w;
 			if (have_old && S_ISDIR(old.st_mode))
@@ -226,7 +280,7 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 			w->size = (uint64_t)st.st_size;
 			w->src = xstrdup(up.buf);
 			if (S_ISLNK(st.st_mode)) {
-				ssize_t n = readlink(up.buf, link, sizeof(link) - 1);
+				ssize_t n = readlinkat(f->fd, base, link, sizeof(link) - 1);
 				link[n > 0 ? n : 0] = '\0';
 				w->target = xstrdup(link);
 			}
@@ -234,6 +288,8 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 		/* FIFOs, sockets and devices made by a step are not carried. */
 	}
 	while (nr--) {
+		if (frames[nr].fd >= 0)
+			close(frames[nr].fd);
 		strvec_clear(&frames[nr].names);
 		free(frames[nr].rel);
 	}
