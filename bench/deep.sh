@@ -26,7 +26,7 @@ mkdir .cairn
 wall() {
 	local t0 t1
 	t0=$(date +%s.%N)
-	"$@" >/dev/null 2>&1 || echo "bench: failed: ${*:0:3}..." >&2
+	"$@" >/dev/null 2>&1 || echo "bench: failed: ${*:1:2}..." >&2
 	t1=$(date +%s.%N)
 	echo "$t1 - $t0" | bc -l
 }
