@@ -216,14 +216,19 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 		 * above the into directory). */
 		if (s->into_hide) {
 			char *slash;
+			int below = 1; /* the layer may hold PATH */
 			strbuf_addf(out, "%s/%s", s->into_hide, rest);
-			/* below a directory the chain is yet to make: absent */
-			for (slash = strchr(out->buf + strlen(s->into_hide) + 1, '/'); slash;
-			     slash = strchr(slash + 1, '/')) {
-				int gone;
+			/* below a directory the chain is yet to make: absent.
+			 * Down to where the layer ends: it holds nothing below a
+			 * name it lacks (a path 2000 deep costs an lstat or two,
+			 * not 2000). */
+			for (slash = strchr(out->buf + strlen(s->into_hide) + 1, '/');
+			     slash && below; slash = strchr(slash + 1, '/')) {
+				int gone, found;
 				*slash = '\0';
-				gone = !lstat(out->buf, &st) && S_ISCHR(st.st_mode) &&
-				    st.st_rdev == makedev(0, 0);
+				found = !lstat(out->buf, &st);
+				gone = found && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+				below = found && S_ISDIR(st.st_mode);
 				*slash = '/';
 				if (gone) {
 					strbuf_reset(out);
@@ -231,7 +236,7 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 					return 1;
 				}
 			}
-			if (!lstat(out->buf, &st)) {
+			if (below && !lstat(out->buf, &st)) {
 				if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(0, 0))
 					return 0; /* an input in its recorded version */
 				strbuf_reset(out);
