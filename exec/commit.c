@@ -90,10 +90,10 @@ static int is_whiteout(const struct stat *st)
 	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
-static int is_opaque(const char *path)
+static int is_opaque_fd(int fd)
 {
 	char v[4];
-	ssize_t n = lgetxattr(path, "user.overlay.opaque", v, sizeof(v));
+	ssize_t n = fgetxattr(fd, "user.overlay.opaque", v, sizeof(v));
 	return n == 1 && v[0] == 'y';
 }
 
@@ -113,10 +113,6 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * Walk UPPER/REL, planning the operations that bring TARGET/REL to the
- * step's view; NAME/REL is how the record names it.
- */
 /* The index of record name NAME among the paths hidden from the step,
  * or -1. */
 static int hidden_at(const struct exec_commit *c, const char *name)
@@ -128,44 +124,128 @@ static int hidden_at(const struct exec_commit *c, const char *name)
 	return at ? (int)(at - c->hidden->v) : -1;
 }
 
-static int scan_dir(struct exec_commit *c, const char *upper, const char *target, const char *name,
-		    const char *rel)
-{
-	struct strbuf up = STRBUF_INIT, dst = STRBUF_INIT, nm = STRBUF_INIT, sub = STRBUF_INIT;
-	struct strvec names = STRVEC_INIT;
-	struct dirent *e;
-	DIR *d;
-	size_t i;
-	int ret = 0;
+/* A directory being walked by scan_tree(): its sorted entries, the next
+ * one to look at, its path below the upper directory, and a descriptor
+ * of it while it is the one walked (-1 while one below it is). */
+struct scan_frame {
+	struct strvec names;
+	size_t next;
+	char *rel;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
 
-	join(&up, upper, rel);
-	d = opendir(up.buf);
-	if (!d) {
-		ret = err_errno(CAIRN_ERROR, "%s", up.buf);
-		goto out;
+/* Push a frame for the directory FD (taken over; -1: its open failed,
+ * errno says why), REL below the upper directory, onto FRAMES: 0, or an
+ * error. */
+static int scan_push(struct scan_frame **frames, size_t *nr, size_t *alloc, int fd,
+		     const char *upper, const char *rel)
+{
+	struct scan_frame *f;
+	struct dirent *e;
+	struct stat st;
+	int lfd;
+	DIR *d;
+
+	if (fd < 0)
+		return err_errno(CAIRN_ERROR, "%s%s%s", upper, *rel ? "/" : "", rel);
+	lfd = dup(fd);
+	d = lfd < 0 ? NULL : fdopendir(lfd);
+	if (!d || fstat(fd, &st) < 0) {
+		int ret = err_errno(CAIRN_ERROR, "%s%s%s", upper, *rel ? "/" : "", rel);
+		if (d)
+			closedir(d);
+		else if (lfd >= 0)
+			close(lfd);
+		close(fd);
+		return ret;
 	}
+	ALLOC_GROW(*frames, *nr + 1, *alloc);
+	f = &(*frames)[(*nr)++];
+	strvec_init(&f->names);
+	f->next = 0;
+	f->rel = xstrdup(rel);
+	f->fd = fd;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			strvec_push(&names, e->d_name);
+			strvec_push(&f->names, e->d_name);
 	closedir(d);
 	/* Sorted, so that records and journals do not depend on readdir. */
-	qsort(names.v, names.nr, sizeof(char *), cmp_name);
+	qsort(f->names.v, f->names.nr, sizeof(char *), cmp_name);
+	return 0;
+}
 
-	for (i = 0; i < names.nr && !ret; i++) {
+/*
+ * Pop the top frame: the one below it is walked again, from a descriptor
+ * of it opened as the top one's "..": two descriptors at most, however
+ * deep the walk.  (The upper directory is cairn's own; nothing moves in
+ * it now.  That it is the same directory is checked all the same.)
+ */
+static int scan_pop(struct scan_frame *frames, size_t *nr, const char *upper)
+{
+	struct scan_frame *f = &frames[*nr - 1], *up;
+	struct stat st;
+	int ret = 0;
+
+	if (*nr > 1) {
+		up = &frames[*nr - 2];
+		up->fd = openat(f->fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (up->fd < 0 || fstat(up->fd, &st) < 0 || st.st_dev != up->dev ||
+		    st.st_ino != up->ino)
+			ret = err_set(CAIRN_ERROR, "%s/%s: moved while its writes were read", upper,
+				      f->rel);
+	}
+	close(f->fd);
+	strvec_clear(&f->names);
+	free(f->rel);
+	(*nr)--;
+	return ret;
+}
+
+/*
+ * Walk UPPER, planning the operations that bring TARGET to the step's
+ * view; NAME/REL is how the record names UPPER/REL.  Depth first, each
+ * directory's entries in name order, with a stack of its own: a step
+ * may make directories nested deeper than cairn's stack could recurse.
+ * The upper directory is looked at relative to a descriptor of the
+ * directory walked, so that a step's writes 2000 levels deep cost their
+ * number, not their number times their depth.
+ */
+static int scan_tree(struct exec_commit *c, const char *upper, const char *target, const char *name)
+{
+	struct strbuf up = STRBUF_INIT, dst = STRBUF_INIT, nm = STRBUF_INIT, sub = STRBUF_INIT;
+	char link[PATH_MAX]; /* (one: no recursion) */
+	struct scan_frame *frames = NULL;
+	size_t nr = 0, alloc = 0;
+	int ret;
+
+	ret = scan_push(&frames, &nr, &alloc, open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+			upper, "");
+	while (!ret && nr) {
+		struct scan_frame *f = &frames[nr - 1];
 		struct stat st, old;
+		const char *base;
 		int have_old, hid;
 
-		/* The project's store is never a step's output. */
-		if (!*rel && !*name && !strcmp(names.v[i], ".cairn"))
+		if (f->next == f->names.nr) {
+			ret = scan_pop(frames, &nr, upper);
 			continue;
-		if (*rel)
-			strbuf_reset(&sub), strbuf_addf(&sub, "%s/%s", rel, names.v[i]);
-		else
-			strbuf_reset(&sub), strbuf_addstr(&sub, names.v[i]);
+		}
+		base = f->names.v[f->next++];
+		/* The project's store is never a step's output. */
+		if (!*f->rel && !*name && !strcmp(base, ".cairn"))
+			continue;
+		strbuf_reset(&sub);
+		if (*f->rel)
+			strbuf_addf(&sub, "%s/", f->rel);
+		strbuf_addstr(&sub, base);
 		join(&up, upper, sub.buf);
 		join(&dst, target, sub.buf);
 		join(&nm, name, sub.buf);
-		if (lstat(up.buf, &st) < 0) {
+		if (fstatat(f->fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			ret = err_errno(CAIRN_ERROR, "%s", up.buf);
 			break;
 		}
@@ -183,7 +263,9 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 				add_write(c, nm.buf, EXEC_WRITE_DELETED);
 			}
 		} else if (S_ISDIR(st.st_mode)) {
-			int opaque = is_opaque(up.buf);
+			int fd =
+			    openat(f->fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int opaque = fd >= 0 && is_opaque_fd(fd);
 			if (have_old && (opaque || !S_ISDIR(old.st_mode)))
 				add_op(c, OP_DELETE, NULL, dst.buf, 0);
 			if (!have_old || opaque || !S_ISDIR(old.st_mode)) {
@@ -194,7 +276,16 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 			} else if ((old.st_mode & 07777) != (st.st_mode & 07777)) {
 				add_op(c, OP_CHMOD, NULL, dst.buf, st.st_mode & 07777);
 			}
-			ret = scan_dir(c, upper, target, name, sub.buf);
+			/* Walked next, from its own descriptor: this one is
+			 * opened again from it once it is done (scan_pop()). */
+			if (fd < 0) {
+				ret = err_errno(CAIRN_ERROR, "%s", up.buf);
+				break;
+			}
+			close(f->fd);
+			f->fd = -1;
+			/* (F may move as the stack grows: not used after.) */
+			ret = scan_push(&frames, &nr, &alloc, fd, upper, sub.buf);
 		} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
 			struct exec_write *w;
 			if (have_old && S_ISDIR(old.st_mode))
@@ -208,16 +299,20 @@ static int scan_dir(struct exec_commit *c, const char *upper, const char *target
 			/* Found absent (or hidden from it), then made. */
 			w->created = !have_old || hid >= 0;
 			if (S_ISLNK(st.st_mode)) {
-				char buf[PATH_MAX];
-				ssize_t n = readlink(up.buf, buf, sizeof(buf) - 1);
-				buf[n > 0 ? n : 0] = '\0';
-				w->target = xstrdup(buf);
+				ssize_t n = readlinkat(f->fd, base, link, sizeof(link) - 1);
+				link[n > 0 ? n : 0] = '\0';
+				w->target = xstrdup(link);
 			}
 		}
 		/* FIFOs, sockets and devices made by a step are not carried. */
 	}
-out:
-	strvec_clear(&names);
+	while (nr--) {
+		if (frames[nr].fd >= 0)
+			close(frames[nr].fd);
+		strvec_clear(&frames[nr].names);
+		free(frames[nr].rel);
+	}
+	free(frames);
 	strbuf_release(&up);
 	strbuf_release(&dst);
 	strbuf_release(&nm);
@@ -231,7 +326,7 @@ int exec__commit_scan(struct exec_commit *c, const char *upper, const char *targ
 	struct stat st;
 	if (lstat(upper, &st) < 0)
 		return errno == ENOENT ? 0 : err_errno(CAIRN_ERROR, "%s", upper);
-	return scan_dir(c, upper, target, name, "");
+	return scan_tree(c, upper, target, name);
 }
 
 /* ---- carrying the operations out ---------------------------------------- */

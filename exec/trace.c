@@ -30,60 +30,84 @@
 struct strset {
 	char **slots;
 	int *vals;
+	uint64_t *hashes;
 	size_t cap, nr;
 };
 
+/* FNV-1a: the hash of a string's every prefix comes in one pass. */
+#define HASH_STR0 1469598103934665603ULL
+static uint64_t hash_add(uint64_t h, char c)
+{
+	return (h ^ (unsigned char)c) * 1099511628211ULL;
+}
+
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = HASH_STR0;
 	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+		h = hash_add(h, *s);
 	return h;
 }
 
-/* The slot for S: its own, or the empty one where it would go. */
-static size_t strset_slot(const struct strset *set, const char *s)
+/* The slot for the LEN bytes at S (hash H): its own, or the empty one
+ * where it would go.  Hashes are compared first: keys below one deep
+ * directory share long beginnings. */
+static size_t strset_slot(const struct strset *set, const char *s, size_t len, uint64_t h)
 {
-	size_t i = (size_t)hash_str(s) & (set->cap - 1);
-	while (set->slots[i] && strcmp(set->slots[i], s))
+	size_t i = (size_t)h & (set->cap - 1);
+	while (set->slots[i] &&
+	       (set->hashes[i] != h || strncmp(set->slots[i], s, len) || set->slots[i][len]))
 		i = (i + 1) & (set->cap - 1);
 	return i;
 }
 
-static int *strset_get(struct strset *set, const char *s)
+/* The value of the LEN bytes at S, whose hash is H, or NULL. */
+static int *strset_get_n(struct strset *set, const char *s, size_t len, uint64_t h)
 {
 	size_t i;
 	if (!set->cap)
 		return NULL;
-	i = strset_slot(set, s);
+	i = strset_slot(set, s, len, h);
 	return set->slots[i] ? &set->vals[i] : NULL;
+}
+
+static int *strset_get(struct strset *set, const char *s)
+{
+	return strset_get_n(set, s, strlen(s), hash_str(s));
 }
 
 static int *strset_put(struct strset *set, const char *s, int val)
 {
-	size_t i;
+	uint64_t h = hash_str(s);
+	size_t i, len = strlen(s);
 	if ((set->nr + 1) * 2 > set->cap) {
 		struct strset bigger = { 0 };
 		size_t j;
 		bigger.cap = set->cap ? set->cap * 2 : 64;
 		bigger.slots = xcalloc(bigger.cap, sizeof(char *));
 		bigger.vals = xcalloc(bigger.cap, sizeof(int));
+		bigger.hashes = xcalloc(bigger.cap, sizeof(uint64_t));
 		for (j = 0; j < set->cap; j++) {
 			if (!set->slots[j])
 				continue;
-			i = strset_slot(&bigger, set->slots[j]);
+			for (i = (size_t)set->hashes[j] & (bigger.cap - 1); bigger.slots[i];
+			     i = (i + 1) & (bigger.cap - 1))
+				;
 			bigger.slots[i] = set->slots[j];
 			bigger.vals[i] = set->vals[j];
+			bigger.hashes[i] = set->hashes[j];
 		}
 		bigger.nr = set->nr;
 		free(set->slots);
 		free(set->vals);
+		free(set->hashes);
 		*set = bigger;
 	}
-	i = strset_slot(set, s);
+	i = strset_slot(set, s, len, h);
 	if (!set->slots[i]) {
 		set->slots[i] = xstrdup(s);
 		set->vals[i] = val;
+		set->hashes[i] = h;
 		set->nr++;
 	}
 	return &set->vals[i];
@@ -96,6 +120,7 @@ static void strset_clear(struct strset *set)
 		free(set->slots[i]);
 	free(set->slots);
 	free(set->vals);
+	free(set->hashes);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -167,6 +192,11 @@ struct ctx {
 	 * symlink is there when a read goes through that symlink */
 	int replay_all;
 	struct strbuf host; /* scratch of before_lstat() and before_readlink() */
+	/* prefixes resolved in the view before the step (which stays as it
+	 * is), and in the view as changed so far (emptied by change_set()) */
+	struct util_path_cache before_cache, now_cache;
+	struct util_path_end *ends; /* scratch of view_origin() */
+	size_t alloc_ends;
 };
 
 /*
@@ -186,14 +216,19 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 		 * above the into directory). */
 		if (s->into_hide) {
 			char *slash;
+			int below = 1; /* the layer may hold PATH */
 			strbuf_addf(out, "%s/%s", s->into_hide, rest);
-			/* below a directory the chain is yet to make: absent */
-			for (slash = strchr(out->buf + strlen(s->into_hide) + 1, '/'); slash;
-			     slash = strchr(slash + 1, '/')) {
-				int gone;
+			/* below a directory the chain is yet to make: absent.
+			 * Down to where the layer ends: it holds nothing below a
+			 * name it lacks (a path 2000 deep costs an lstat or two,
+			 * not 2000). */
+			for (slash = strchr(out->buf + strlen(s->into_hide) + 1, '/');
+			     slash && below; slash = strchr(slash + 1, '/')) {
+				int gone, found;
 				*slash = '\0';
-				gone = !lstat(out->buf, &st) && S_ISCHR(st.st_mode) &&
-				    st.st_rdev == makedev(0, 0);
+				found = !lstat(out->buf, &st);
+				gone = found && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+				below = found && S_ISDIR(st.st_mode);
 				*slash = '/';
 				if (gone) {
 					strbuf_reset(out);
@@ -201,7 +236,7 @@ static int host_path(struct ctx *c, const char *path, struct strbuf *out)
 					return 1;
 				}
 			}
-			if (!lstat(out->buf, &st)) {
+			if (below && !lstat(out->buf, &st)) {
 				if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(0, 0))
 					return 0; /* an input in its recorded version */
 				strbuf_reset(out);
@@ -309,7 +344,7 @@ static const struct util_path_view before_view = { before_lstat, before_readlink
 static void resolve(struct ctx *c, const char *path, int nofollow, struct strbuf *out,
 		    struct stat *st, int *exists)
 {
-	*exists = util_path_resolve(out, path, nofollow, &before_view, st, c);
+	*exists = util_path_resolve(out, path, nofollow, &before_view, &c->before_cache, st, c);
 }
 
 /* ---- the view as the step changed it --------------------------------------- */
@@ -324,47 +359,70 @@ enum origin { OR_BEFORE, OR_GONE, OR_STEP };
 static enum origin view_origin(struct ctx *c, const char *path, struct strbuf *out,
 			       const struct change **entry)
 {
-	struct strbuf anc = STRBUF_INIT;
-	enum origin ret = OR_BEFORE;
-	size_t full = strlen(path);
+	size_t full = strlen(path), n = 0, i;
+	uint64_t h = HASH_STR0;
 
-	strbuf_addstr(&anc, path);
 	strbuf_reset(out);
-	while (c->changed.nr && anc.len > 1) {
-		int *idx = strset_get(&c->changed, anc.buf);
-		char *slash;
+	if (!c->changed.nr)
+		goto before;
+	/* PATH and each of its directories (not the root): their lengths
+	 * and hashes in one pass, then looked up from the longest, so that
+	 * a path 2000 deep costs its length, not its length times its
+	 * depth. */
+	for (i = 0; i <= full; i++) {
+		if ((i == full || path[i] == '/') && i > 1) {
+			ALLOC_GROW(c->ends, n + 1, c->alloc_ends);
+			c->ends[n].pos = i;
+			c->ends[n].hash = h;
+			n++;
+		}
+		if (i < full)
+			h = hash_add(h, path[i]);
+	}
+	while (n--) {
+		size_t len = c->ends[n].pos;
+		int *idx = strset_get_n(&c->changed, path, len, c->ends[n].hash);
 		if (idx && c->changes[*idx].kind != CH_NONE) {
 			const struct change *e = &c->changes[*idx];
 			if (e->kind == CH_FROM) {
 				strbuf_addstr(out, e->text);
-				strbuf_addstr(out, path + anc.len);
-				goto done;
+				strbuf_addstr(out, path + len);
+				return OR_BEFORE;
 			}
-			ret = anc.len == full && e->kind != CH_GONE ? OR_STEP : OR_GONE;
 			*entry = e;
-			goto done;
+			return len == full && e->kind != CH_GONE ? OR_STEP : OR_GONE;
 		}
-		slash = strrchr(anc.buf, '/');
-		strbuf_setlen(&anc, slash ? (size_t)(slash - anc.buf) : 0);
 	}
+before:
 	strbuf_addstr(out, path);
-done:
-	strbuf_release(&anc);
-	return ret;
+	return OR_BEFORE;
 }
 
-static int now_lstat(const char *path, int last, struct stat *st, void *payload)
+/*
+ * Look PATH up in the changed view: lstat it (into ST; LAST as for
+ * util_path_view) when LINK is NULL, else read the symlink's text into
+ * LINK (ST unused).  0 or -1.
+ */
+static int now_lookup(struct ctx *c, const char *path, int last, struct stat *st,
+		      struct strbuf *link)
 {
-	struct ctx *c = payload;
 	const struct change *e = NULL;
 	struct strbuf orig = STRBUF_INIT;
 	int ret = -1;
 
 	switch (view_origin(c, path, &orig, &e)) {
 	case OR_BEFORE:
-		ret = before_lstat(orig.buf, last, st, c);
+		ret =
+		    link ? before_readlink(orig.buf, link, c) : before_lstat(orig.buf, last, st, c);
 		break;
 	case OR_STEP:
+		if (link) {
+			if (e->kind == CH_LINK) {
+				strbuf_addstr(link, e->text);
+				ret = 0;
+			}
+			break;
+		}
 		memset(st, 0, sizeof(*st));
 		st->st_mode = e->kind == CH_DIR ? S_IFDIR | 0755
 		    : e->kind == CH_LINK	? S_IFLNK | 0777
@@ -379,29 +437,15 @@ static int now_lstat(const char *path, int last, struct stat *st, void *payload)
 	return ret;
 }
 
+static int now_lstat(const char *path, int last, struct stat *st, void *payload)
+{
+	return now_lookup(payload, path, last, st, NULL);
+}
+
 static int now_readlink(const char *path, struct strbuf *out, void *payload)
 {
-	struct ctx *c = payload;
-	const struct change *e = NULL;
-	struct strbuf orig = STRBUF_INIT;
-	int ret = -1;
-
-	switch (view_origin(c, path, &orig, &e)) {
-	case OR_BEFORE:
-		ret = before_readlink(orig.buf, out, c);
-		break;
-	case OR_STEP:
-		if (e->kind == CH_LINK) {
-			strbuf_addstr(out, e->text);
-			ret = 0;
-		}
-		break;
-	case OR_GONE:
-	default:
-		break;
-	}
-	strbuf_release(&orig);
-	return ret;
+	struct stat unused;
+	return now_lookup(payload, path, 0, &unused, out);
 }
 
 static const struct util_path_view now_view = { now_lstat, now_readlink };
@@ -411,11 +455,17 @@ static const struct util_path_view now_view = { now_lstat, now_readlink };
 static void resolve_now(struct ctx *c, const char *path, int nofollow, struct strbuf *out,
 			struct stat *st, int *exists)
 {
-	*exists = util_path_resolve(out, path, nofollow, &now_view, st, c);
+	*exists = util_path_resolve(out, path, nofollow, &now_view, &c->now_cache, st, c);
 }
 
-/* Set the entry of PATH (resolved in the changed view) to KIND, TEXT. */
-static void change_set(struct ctx *c, const char *path, int kind, const char *text)
+/*
+ * Set the entry of PATH (resolved in the changed view) to KIND, TEXT.
+ * FRESH: PATH was absent in the changed view.  What c->now_cache holds
+ * was resolved component by component, each one found, so no entry of it
+ * passed through PATH or below it then: it stays true.  Otherwise the
+ * cache is emptied.
+ */
+static void change_set(struct ctx *c, const char *path, int kind, const char *text, int fresh)
 {
 	int *idx = strset_get(&c->changed, path);
 	struct change *e;
@@ -425,6 +475,9 @@ static void change_set(struct ctx *c, const char *path, int kind, const char *te
 		idx = strset_put(&c->changed, path, (int)c->nchanges++);
 	}
 	e = &c->changes[*idx];
+	/* The view changed: what its prefixes resolved to may have. */
+	if (!fresh)
+		util_path_cache_release(&c->now_cache);
 	free(e->text);
 	e->kind = kind;
 	e->text = text ? xstrdup(text) : NULL;
@@ -447,7 +500,7 @@ static void change_move_below(struct ctx *c, const char *from, const char *to)
 	/* The old entries below TO first, then those that move there. */
 	for (i = 0; i < keys.nr; i++)
 		if (!exec__under(keys.v[i], from))
-			change_set(c, keys.v[i], CH_NONE, NULL);
+			change_set(c, keys.v[i], CH_NONE, NULL, 0);
 	for (i = 0; i < keys.nr; i++) {
 		struct strbuf dst = STRBUF_INIT;
 		const struct change *e;
@@ -458,13 +511,22 @@ static void change_move_below(struct ctx *c, const char *from, const char *to)
 		e = &c->changes[*strset_get(&c->changed, keys.v[i])];
 		kind = e->kind;
 		text = e->text ? xstrdup(e->text) : NULL;
-		change_set(c, keys.v[i], CH_NONE, NULL);
+		change_set(c, keys.v[i], CH_NONE, NULL, 0);
 		strbuf_addf(&dst, "%s%s", to, keys.v[i] + nfrom);
-		change_set(c, dst.buf, kind, text);
+		change_set(c, dst.buf, kind, text, 0);
 		free(text);
 		strbuf_release(&dst);
 	}
 	strvec_clear(&keys);
+}
+
+/* Was KEY, as resolve_now() left it, absent in the changed view?  (Not
+ * found is not enough: a resolution also stops at a link it cannot
+ * follow.) */
+static int absent_now(struct ctx *c, int exists, const char *key)
+{
+	struct stat st;
+	return !exists && now_lstat(key, 1, &st, c) < 0;
 }
 
 /*
@@ -484,7 +546,8 @@ static void replay_change(struct ctx *c, const struct sandbox_event *e)
 	switch (e->op) {
 	case SANDBOX_OP_SYMLINK:
 		resolve_now(c, e->path, 1, &key, &st, &exists);
-		change_set(c, key.buf, CH_LINK, e->path2 ? e->path2 : "");
+		change_set(c, key.buf, CH_LINK, e->path2 ? e->path2 : "",
+			   absent_now(c, exists, key.buf));
 		break;
 	case SANDBOX_OP_RENAME:
 	case SANDBOX_OP_LINK: {
@@ -513,9 +576,10 @@ static void replay_change(struct ctx *c, const struct sandbox_event *e)
 		}
 		if (e->op == SANDBOX_OP_RENAME && dir)
 			change_move_below(c, key.buf, key2.buf);
-		change_set(c, key2.buf, kind, kind == CH_LINK || kind == CH_FROM ? orig.buf : NULL);
+		change_set(c, key2.buf, kind, kind == CH_LINK || kind == CH_FROM ? orig.buf : NULL,
+			   absent_now(c, exists, key2.buf));
 		if (e->op == SANDBOX_OP_RENAME)
-			change_set(c, key.buf, CH_GONE, NULL);
+			change_set(c, key.buf, CH_GONE, NULL, 0);
 		break;
 	}
 	case SANDBOX_OP_UNLINK:
@@ -531,13 +595,13 @@ static void replay_change(struct ctx *c, const struct sandbox_event *e)
 			   e->op == SANDBOX_OP_MKDIR	   ? CH_DIR
 			       : e->op == SANDBOX_OP_MKNOD ? CH_FILE
 							   : CH_GONE,
-			   NULL);
+			   NULL, absent_now(c, exists, key.buf));
 		break;
 	case SANDBOX_OP_OPEN:
 		if (!c->replay_all || !sandbox_event_writes(e))
 			break;
 		resolve_now(c, e->path, e->nofollow, &key, &st, &exists);
-		change_set(c, key.buf, CH_FILE, NULL);
+		change_set(c, key.buf, CH_FILE, NULL, absent_now(c, exists, key.buf));
 		break;
 	default:
 		break;
@@ -1393,6 +1457,9 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 	strset_clear(&c.links);
 	strset_clear(&c.realdirs);
 	strset_clear(&c.changed);
+	util_path_cache_release(&c.before_cache);
+	util_path_cache_release(&c.now_cache);
+	free(c.ends);
 	for (i = 0; i < c.nchanges; i++)
 		free(c.changes[i].text);
 	free(c.changes);

@@ -13,6 +13,8 @@
  */
 #include "util.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -89,16 +91,149 @@ static void pop_component(struct strbuf *out)
 	strbuf_setlen(out, slash ? (size_t)(slash - out->buf) : 0);
 }
 
+/* ---- the prefix cache ------------------------------------------------- */
+
+/*
+ * A text prefix of a path to resolve ("/p/deep/d", as given: no key is
+ * cleaned) and the resolver's state once it has consumed it: OUT, and
+ * the symlinks followed so far (the limit counts them).  Resuming from
+ * that state is what the resolver would have done, as long as the view
+ * is the same: so a step working 2000 directories deep looks up one or
+ * two components per call, not 2000.
+ */
+struct util_path_prefix {
+	uint64_t hash;
+	char *key; /* NULL: an empty slot */
+	size_t len;
+	char *val; /* NULL: the key itself (no link nor ".." on the way) */
+	int hops;
+};
+
+/* FNV-1a, byte by byte, so that every prefix's hash comes in one pass. */
+#define PREFIX_HASH0 1469598103934665603ULL
+static uint64_t prefix_hash_add(uint64_t h, char c)
+{
+	return (h ^ (unsigned char)c) * 1099511628211ULL;
+}
+
+static struct util_path_prefix *prefix_find(const struct util_path_cache *pc, const char *key,
+					    size_t len, uint64_t h)
+{
+	size_t i;
+	if (!pc->cap)
+		return NULL;
+	for (i = (size_t)h & (pc->cap - 1); pc->slots[i].key; i = (i + 1) & (pc->cap - 1)) {
+		const struct util_path_prefix *e = &pc->slots[i];
+		if (e->hash == h && e->len == len && !memcmp(e->key, key, len))
+			return &pc->slots[i];
+	}
+	return NULL;
+}
+
+static void prefix_put(struct util_path_cache *pc, const char *key, size_t len,
+		       const struct strbuf *val, int hops)
+{
+	struct util_path_prefix *e;
+	uint64_t h = PREFIX_HASH0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = prefix_hash_add(h, key[i]);
+	if (prefix_find(pc, key, len, h))
+		return;
+	if ((pc->nr + 1) * 2 > pc->cap) {
+		struct util_path_prefix *old = pc->slots;
+		size_t j, oldcap = pc->cap;
+		pc->cap = pc->cap ? pc->cap * 2 : 64;
+		pc->slots = xcalloc(pc->cap, sizeof(*pc->slots));
+		for (j = 0; j < oldcap; j++) {
+			if (!old[j].key)
+				continue;
+			for (i = (size_t)old[j].hash & (pc->cap - 1); pc->slots[i].key;
+			     i = (i + 1) & (pc->cap - 1))
+				;
+			pc->slots[i] = old[j];
+		}
+		free(old);
+	}
+	for (i = (size_t)h & (pc->cap - 1); pc->slots[i].key; i = (i + 1) & (pc->cap - 1))
+		;
+	e = &pc->slots[i];
+	e->hash = h;
+	e->key = xstrndup(key, len);
+	e->len = len;
+	e->val = val->len == len && !memcmp(val->buf, key, len) ? NULL : xstrdup(val->buf);
+	e->hops = hops;
+	pc->nr++;
+}
+
+void util_path_cache_release(struct util_path_cache *pc)
+{
+	size_t i;
+	for (i = 0; i < pc->cap; i++) {
+		free(pc->slots[i].key);
+		free(pc->slots[i].val);
+	}
+	free(pc->slots);
+	free(pc->ends);
+	memset(pc, 0, sizeof(*pc));
+}
+
+/*
+ * The longest prefix of PATH in PC that ends before PATH's last
+ * component (that one is always looked up: its type and NOFOLLOW are the
+ * caller's); NULL if none.  One pass over PATH, then a probe per
+ * component from the longest: linear in PATH's length.
+ */
+static const struct util_path_prefix *prefix_longest(struct util_path_cache *pc, const char *path)
+{
+	uint64_t h = PREFIX_HASH0;
+	size_t i, n = 0;
+
+	if (!pc->nr)
+		return NULL;
+	for (i = 0; path[i]; i++) {
+		/* the end of a component, with another one after it */
+		if (path[i] == '/' && i && path[i - 1] != '/' && path[i + strspn(path + i, "/")]) {
+			ALLOC_GROW(pc->ends, n + 1, pc->alloc_ends);
+			pc->ends[n].pos = i;
+			pc->ends[n].hash = h;
+			n++;
+		}
+		h = prefix_hash_add(h, path[i]);
+	}
+	while (n--) {
+		const struct util_path_prefix *e =
+		    prefix_find(pc, path, pc->ends[n].pos, pc->ends[n].hash);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+/* ---- resolving ---------------------------------------------------------- */
+
 int util_path_resolve(struct strbuf *out, const char *path, int nofollow,
-		      const struct util_path_view *view, struct stat *st, void *payload)
+		      const struct util_path_view *view, struct util_path_cache *cache,
+		      struct stat *st, void *payload)
 {
 	struct strbuf todo = STRBUF_INIT, next = STRBUF_INIT, cand = STRBUF_INIT;
+	const struct util_path_prefix *hit = NULL;
 	const char *p;
-	int hops = 0, exists = 0;
+	int hops = 0, exists = 0, looked = 0;
+	/* TODO.buf + ORIG onwards is PATH + ORIG_IN onwards (what follows
+	 * the links met so far): a component that ends there ends a prefix
+	 * of PATH, whose state the cache may keep. */
+	size_t orig = 0, orig_in = 0;
 
 	strbuf_reset(out);
 	strbuf_addstr(&todo, path);
 	p = todo.buf;
+	if (cache && (hit = prefix_longest(cache, path))) {
+		strbuf_addstr(out, hit->val ? hit->val : hit->key);
+		hops = hit->hops;
+		p = todo.buf + hit->len;
+	}
 	for (;;) {
 		const char *q;
 		int last;
@@ -109,53 +244,62 @@ int util_path_resolve(struct strbuf *out, const char *path, int nofollow,
 			break;
 		q = strchrnul(p, '/');
 		last = !q[strspn(q, "/")];
+		looked = 0;
 		if (q - p == 1 && p[0] == '.') {
 			p = q;
-			continue;
-		}
-		if (q - p == 2 && p[0] == '.' && p[1] == '.') {
+		} else if (q - p == 2 && p[0] == '.' && p[1] == '.') {
 			pop_component(out);
 			p = q;
-			continue;
-		}
-		strbuf_reset(&cand);
-		strbuf_addbuf(&cand, out);
-		strbuf_addch(&cand, '/');
-		strbuf_add(&cand, p, (size_t)(q - p));
-		if (view->lstat(cand.buf, last, st, payload) < 0) {
-			/* The lookup fails here.  Name the rest as given, unless
-			 * a ".." in it would make that another path. */
-			strbuf_reset(out);
-			strbuf_addbuf(out, &cand);
-			if (!has_dotdot(q)) {
-				strbuf_addstr(out, q);
-				util_path_clean(out, 0);
-			}
-			goto done;
-		}
-		if (S_ISLNK(st->st_mode) && !(last && nofollow)) {
-			strbuf_reset(&next);
-			if (++hops > 40 || view->readlink(cand.buf, &next, payload) < 0 ||
-			    !next.len) {
+		} else {
+			strbuf_reset(&cand);
+			strbuf_addbuf(&cand, out);
+			strbuf_addch(&cand, '/');
+			strbuf_add(&cand, p, (size_t)(q - p));
+			if (view->lstat(cand.buf, last, st, payload) < 0) {
+				/* The lookup fails here.  Name the rest as given,
+				 * unless a ".." in it would make that another path. */
 				strbuf_reset(out);
 				strbuf_addbuf(out, &cand);
+				if (!has_dotdot(q)) {
+					strbuf_addstr(out, q);
+					util_path_clean(out, 0);
+				}
 				goto done;
 			}
-			/* The target is looked up from the link's directory
-			 * (OUT as it stands), or from the root. */
-			if (next.buf[0] == '/')
-				strbuf_reset(out);
-			strbuf_addstr(&next, q);
-			swap_bufs(&todo, &next);
-			p = todo.buf;
-			continue;
+			if (S_ISLNK(st->st_mode) && !(last && nofollow)) {
+				size_t at = (size_t)(q - todo.buf);
+				strbuf_reset(&next);
+				if (++hops > 40 || view->readlink(cand.buf, &next, payload) < 0 ||
+				    !next.len) {
+					strbuf_reset(out);
+					strbuf_addbuf(out, &cand);
+					goto done;
+				}
+				/* The target is looked up from the link's directory
+				 * (OUT as it stands), or from the root. */
+				if (next.buf[0] == '/')
+					strbuf_reset(out);
+				/* What follows the link: still PATH's text from ORIG. */
+				if (at > orig)
+					orig_in += at - orig;
+				orig = next.len + (at < orig ? orig - at : 0);
+				strbuf_addstr(&next, q);
+				swap_bufs(&todo, &next);
+				p = todo.buf;
+				continue;
+			}
+			swap_bufs(out, &cand);
+			p = q;
+			looked = 1;
 		}
-		swap_bufs(out, &cand);
-		p = q;
+		/* PATH up to here resolves to OUT, with HOPS links followed. */
+		if (cache && !last && (size_t)(q - todo.buf) >= orig)
+			prefix_put(cache, path, orig_in + (size_t)(q - todo.buf) - orig, out, hops);
 	}
 	if (!out->len)
 		strbuf_addch(out, '/');
-	exists = view->lstat(out->buf, 1, st, payload) == 0;
+	/* The last component was just looked up as itself: ST is its. */
+	exists = looked || view->lstat(out->buf, 1, st, payload) == 0;
 done:
 	strbuf_release(&todo);
 	strbuf_release(&next);

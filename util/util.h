@@ -236,6 +236,32 @@ struct util_path_view {
 };
 
 /*
+ * What util_path_resolve() remembers of the prefixes it resolved in one
+ * view: the text of a path up to a component ("/p/deep/d", as given) and
+ * what that resolved to.  Valid while the view does not change: its owner
+ * releases it when it may have (a symlink made, a directory removed...).
+ * UTIL_PATH_CACHE_INIT, util_path_cache_release().
+ */
+struct util_path_prefix;
+struct util_path_end {
+	size_t pos;
+	uint64_t hash;
+};
+struct util_path_cache {
+	struct util_path_prefix *slots;
+	size_t cap, nr;
+	struct util_path_end *ends; /* scratch of a lookup */
+	size_t alloc_ends;
+};
+#define UTIL_PATH_CACHE_INIT                                                                       \
+	{                                                                                          \
+		NULL, 0, 0, NULL, 0                                                                \
+	}
+
+/* Free what PC holds; it is empty (and usable) after. */
+void util_path_cache_release(struct util_path_cache *pc);
+
+/*
  * Resolve the absolute PATH as the kernel would, component by component
  * in VIEW: "." stays, ".." goes to the parent of what was resolved so
  * far, every symlink on the way is followed (the last one unless
@@ -243,9 +269,17 @@ struct util_path_view {
  * names something (ST describes it), else 0: OUT is then the path up to
  * the component that failed, followed by the rest as given unless the
  * rest holds a "..".  PAYLOAD is passed to VIEW's functions.
+ *
+ * CACHE (may be NULL) is of VIEW as it is now: the resolution starts
+ * from the longest prefix of PATH it holds (never the last component,
+ * which VIEW always looks up), and keeps the prefixes it resolves, so
+ * that a path below a directory resolved before costs a lookup or two
+ * however deep that directory is.  What VIEW's functions do on the way
+ * (noting the links met) is then done only the first time.
  */
 int util_path_resolve(struct strbuf *out, const char *path, int nofollow,
-		      const struct util_path_view *view, struct stat *st, void *payload);
+		      const struct util_path_view *view, struct util_path_cache *cache,
+		      struct stat *st, void *payload);
 
 /* Is S a valid shell variable / function name for bash's purposes? */
 int util_is_name(const char *s, size_t len);

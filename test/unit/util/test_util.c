@@ -148,7 +148,8 @@ static void test_path_clean(void **state)
 static const char *const fake_fs[][2] = {
 	{ "/p", "D" },		{ "/p/ext", "D" },	  { "/p/ext/sub", "D" },
 	{ "/p/params", "F" },	{ "/p/ext/params", "F" }, { "/p/link", "ext/sub" },
-	{ "/p/abs", "/p/ext" }, { "/p/loop", "loop" },
+	{ "/p/abs", "/p/ext" }, { "/p/loop", "loop" },	  { "/p/ext/sub/f", "F" },
+	{ "/p/hop", "link" },	{ "/p/up", "../p/ext/" },
 };
 
 static const char *fake_find(const char *path)
@@ -179,14 +180,28 @@ static int fake_readlink(const char *path, struct strbuf *out, void *payload)
 	return 0;
 }
 
+/* Every expectation is resolved without a cache, then twice with one
+ * that all of them share (the fake file system does not change): what a
+ * prefix resolved to must lead where the whole walk leads. */
+static struct util_path_cache shared_cache = UTIL_PATH_CACHE_INIT;
+
 static void expect_resolve(const char *in, int nofollow, int exists, const char *want)
 {
 	static const struct util_path_view view = { fake_lstat, fake_readlink };
 	struct strbuf out = STRBUF_INIT;
-	struct stat st;
-	int links = 0;
-	assert_int_equal(util_path_resolve(&out, in, nofollow, &view, &st, &links), exists);
+	struct stat st, first;
+	int links = 0, round;
+	assert_int_equal(util_path_resolve(&out, in, nofollow, &view, NULL, &first, &links),
+			 exists);
 	assert_string_equal(out.buf, want);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(
+		    util_path_resolve(&out, in, nofollow, &view, &shared_cache, &st, &links),
+		    exists);
+		assert_string_equal(out.buf, want);
+		if (exists)
+			assert_int_equal(st.st_mode & S_IFMT, first.st_mode & S_IFMT);
+	}
 	strbuf_release(&out);
 }
 
@@ -208,6 +223,20 @@ static void test_path_resolve(void **state)
 	expect_resolve("/p/none/../params", 0, 0, "/p/none");
 	expect_resolve("/p/link/none", 0, 0, "/p/ext/sub/none");
 	expect_resolve("/p/loop", 0, 0, "/p/loop");
+	expect_resolve("/p/loop/x", 0, 0, "/p/loop");
+	/* through prefixes the cache holds by now, links among them */
+	expect_resolve("/p/hop/f", 0, 1, "/p/ext/sub/f");
+	expect_resolve("/p/hop/../params", 0, 1, "/p/ext/params");
+	expect_resolve("/p/hop/./../sub/f", 0, 1, "/p/ext/sub/f");
+	expect_resolve("/p/hop", 1, 1, "/p/hop");
+	expect_resolve("/p/hop/", 0, 1, "/p/ext/sub");
+	expect_resolve("/p/up/sub/f", 0, 1, "/p/ext/sub/f");
+	expect_resolve("/p/up/sub/../../link/f", 0, 1, "/p/ext/sub/f");
+	expect_resolve("/p/link/f/x", 0, 0, "/p/ext/sub/f/x");
+	expect_resolve("/p/ext/sub/f", 0, 1, "/p/ext/sub/f");
+	expect_resolve("/p/ext/sub/..", 0, 1, "/p/ext");
+	expect_resolve("/", 0, 0, "/"); /* (no "/" in the fake file system) */
+	util_path_cache_release(&shared_cache);
 }
 
 /* A string that is not UTF-8 goes to text as {"bytes_b64": ...} and comes
