@@ -738,8 +738,9 @@ out:
 
 /*
  * A session is drawn from its own records, in the order they ran: the
- * same reads and writes as the walk keeps, no walk back beyond it (a
- * producer from another session is named by the file, not followed).
+ * same reads and writes as the walk keeps but the script's (`role:
+ * script`), no walk back beyond it (a producer from another session is
+ * named by the file, not followed).
  */
 int provenance_session_graph(json_t **out, const json_t *records, const char *session)
 {
@@ -766,7 +767,10 @@ int provenance_session_graph(json_t **out, const json_t *records, const char *se
 		json_array_foreach(json_object_get(rec, "reads"), j, r)
 		{
 			const char *role = read_role(rec, r);
-			if (!role || !lineage__str(r, "path"))
+			/* The session's script, read by the shell only: it is
+			 * every step's, and the page names it once. */
+			if (!role || !lineage__str(r, "path") ||
+			    !strcmp(lineage__str(r, "role") ?: "", "script"))
 				continue;
 			walk_file(&w, rec, r, role, read_producer(r));
 			walk_edge(&w, "used", id, r);

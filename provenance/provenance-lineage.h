@@ -130,7 +130,8 @@ int provenance_render_html(struct strbuf *out, const json_t *graph,
 /*
  * The graph of a session: RECORDS (the session's records, in the order
  * they ran; borrowed) as the walk's graph (see provenance_lineage_walk()),
- * with the same reads and writes kept, plus "session": SESSION.  Its
+ * with the same reads and writes kept (but the script the shell read,
+ * `role: script`, named once on the page), plus "session": SESSION.  Its
  * "target" is "" and "target_step" the last step.  Producers outside the
  * session are named by the files, not walked.  *OUT: caller frees.
  */

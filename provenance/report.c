@@ -192,7 +192,8 @@ static const char style[] =
     "overflow:auto;white-space:pre-wrap;word-break:break-all;margin:6px 0}\n"
     "a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}\n"
     ".step{background:#fff;border:1px solid var(--line);border-left:4px solid var(--ok);"
-    "border-radius:8px;padding:10px 16px;margin:12px 0}\n"
+    "border-radius:8px;padding:10px 16px;margin:12px 0;content-visibility:auto;"
+    "contain-intrinsic-size:auto 320px}\n"
     ".step.cached{border-left-color:#7cb342}.step.failed{border-left-color:var(--bad)}\n"
     ".step h3{margin:0 0 4px;font-size:14px}\n"
     ".step:target,.file:target{outline:3px solid #f5c542}\n"
@@ -547,6 +548,11 @@ int provenance_render_html(struct strbuf *out, const json_t *graph,
 		strbuf_addstr(out, "</code>");
 	}
 	strbuf_addstr(out, "</h1><div class=\"sub\">");
+	if (session && n && lineage__str(json_array_get(v.steps, 0), "script")) {
+		strbuf_addstr(out, "script <code>");
+		html_escape(out, lineage__str(json_array_get(v.steps, 0), "script"));
+		strbuf_addstr(out, "</code> &middot; ");
+	}
 	if (!session && hex_id(v.target_sha256))
 		strbuf_addf(out, "sha256 %s &middot; ", v.target_sha256);
 	add_time(out, first);

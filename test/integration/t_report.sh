@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # cairn report: a real GDAL pipeline run twice (the second time one script
 # changed), then the page of the session and of a file: parsed with
 # python3's html.parser (steps, SVG, links that resolve, nothing fetched
