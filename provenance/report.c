@@ -196,7 +196,8 @@ static const char style[] =
     "contain-intrinsic-size:auto 320px}\n"
     ".step.cached{border-left-color:#7cb342}.step.failed{border-left-color:var(--bad)}\n"
     ".step h3{margin:0 0 4px;font-size:14px}\n"
-    ".step:target,.file:target{outline:3px solid #f5c542}\n"
+    ".step:target{outline:3px solid #f5c542}tr:target td{background:#fff3c4}\n"
+    "table.ft{table-layout:fixed}td code{word-break:break-all}\n"
     ".kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0}\n"
     ".kv dt{color:var(--dim)}.kv dd{margin:0}\n"
     ".badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:11px;"
@@ -223,8 +224,10 @@ static void file_rows(struct strbuf *out, struct lineage_view *v, json_t *idx, c
 		return;
 	}
 	strbuf_addf(out,
-		    "<table><tr><th>%s</th><th>sha256</th><th>size</th><th>format</th>"
-		    "<th>%s</th></tr>\n",
+		    "<table class=\"ft\"><colgroup><col style=\"width:34%%\"><col "
+		    "style=\"width:13%%\"><col style=\"width:9%%\"><col style=\"width:28%%\"><col "
+		    "style=\"width:16%%\"></colgroup><tr><th>%s</th><th>sha256</th><th>size</th>"
+		    "<th>format</th><th>%s</th></tr>\n",
 		    outputs ? "output" : "input", outputs ? "read by" : "made by");
 	json_array_foreach(edges, i, e)
 	{
@@ -278,6 +281,18 @@ static void file_rows(struct strbuf *out, struct lineage_view *v, json_t *idx, c
 	strbuf_addstr(out, "</table>\n");
 }
 
+/* The style of a line of a unified diff. */
+static const char *diff_class(const char *line)
+{
+	if (!strncmp(line, "---", 3) || !strncmp(line, "+++", 3))
+		return "dim";
+	if (*line == '@')
+		return "hunk";
+	if (*line == '+')
+		return "add";
+	return *line == '-' ? "del" : NULL;
+}
+
 /* A unified diff, coloured line by line. */
 static void add_diff(struct strbuf *out, const char *diff)
 {
@@ -287,7 +302,7 @@ static void add_diff(struct strbuf *out, const char *diff)
 	while (*p) {
 		size_t n = strcspn(p, "\n");
 		char *line = xstrndup(p, n);
-		const char *cls = *p == '@' ? "hunk" : *p == '+' ? "add" : *p == '-' ? "del" : NULL;
+		const char *cls = diff_class(p);
 		if (cls)
 			strbuf_addf(out, "<span class=\"%s\">", cls);
 		html_escape(out, line);
@@ -410,7 +425,12 @@ static void step_section(struct strbuf *out, struct lineage_view *v, json_t *idx
 	strbuf_addstr(out, " &rarr; ");
 	add_time(out, lineage__str(rec, "finished"));
 	strbuf_addstr(out, "</dd>\n");
-	if (json_is_object(res)) {
+	if (json_is_object(res) && is_cached(rec)) {
+		/* A hit's resources are those of serving it. */
+		strbuf_addstr(out, "<dt>resources</dt><dd>served in ");
+		add_seconds(out, num(res, "wall_s"));
+		strbuf_addstr(out, "</dd>\n");
+	} else if (json_is_object(res)) {
 		strbuf_addstr(out, "<dt>resources</dt><dd>wall ");
 		add_seconds(out, num(res, "wall_s"));
 		strbuf_addstr(out, ", cpu ");
@@ -453,7 +473,7 @@ static void step_section(struct strbuf *out, struct lineage_view *v, json_t *idx
 		strbuf_addstr(out, "<dt>program</dt><dd><code>");
 		html_escape(out, prog.buf);
 		strbuf_addstr(out, "</code>");
-		if (exe) {
+		if (exe && strcmp(exe, prog.buf)) {
 			strbuf_addstr(out, " <span class=\"dim\">");
 			html_escape(out, exe);
 			if (hex_id(exe_sha))
@@ -635,7 +655,10 @@ int provenance_render_html(struct strbuf *out, const json_t *graph,
 
 	/* The files. */
 	strbuf_addstr(out,
-		      "<h2 id=\"files\">Files</h2>\n<table><tr><th>file</th><th>sha256</th>"
+		      "<h2 id=\"files\">Files</h2>\n<table class=\"ft\"><colgroup><col "
+		      "style=\"width:30%\"><col style=\"width:12%\"><col style=\"width:8%\">"
+		      "<col style=\"width:24%\"><col style=\"width:13%\"><col "
+		      "style=\"width:13%\"></colgroup><tr><th>file</th><th>sha256</th>"
 		      "<th>size</th><th>format</th><th>made by</th><th>read by</th></tr>\n");
 	json_array_foreach(v.files, i, x)
 	{
