@@ -197,7 +197,11 @@ static const char style[] =
     ".step.cached{border-left-color:#7cb342}.step.failed{border-left-color:var(--bad)}\n"
     ".step h3{margin:0 0 4px;font-size:14px}\n"
     ".step:target{outline:3px solid #f5c542}tr:target td{background:#fff3c4}\n"
-    "table.ft{table-layout:fixed}td code{word-break:break-all}\n"
+    "table.ft{table-layout:fixed}td code{word-break:break-all}.step table{margin-top:8px}\n"
+    ".ft5 th:nth-child(1){width:34%}.ft5 th:nth-child(2){width:13%}.ft5 th:nth-child(3)"
+    "{width:9%}.ft5 th:nth-child(4){width:28%}\n"
+    ".ft6 th:nth-child(1){width:30%}.ft6 th:nth-child(2){width:12%}.ft6 th:nth-child(3)"
+    "{width:8%}.ft6 th:nth-child(4){width:24%}.ft6 th:nth-child(5){width:13%}\n"
     ".kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0}\n"
     ".kv dt{color:var(--dim)}.kv dd{margin:0}\n"
     ".badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:11px;"
@@ -224,9 +228,7 @@ static void file_rows(struct strbuf *out, struct lineage_view *v, json_t *idx, c
 		return;
 	}
 	strbuf_addf(out,
-		    "<table class=\"ft\"><colgroup><col style=\"width:34%%\"><col "
-		    "style=\"width:13%%\"><col style=\"width:9%%\"><col style=\"width:28%%\"><col "
-		    "style=\"width:16%%\"></colgroup><tr><th>%s</th><th>sha256</th><th>size</th>"
+		    "<table class=\"ft ft5\"><tr><th>%s</th><th>sha256</th><th>size</th>"
 		    "<th>format</th><th>%s</th></tr>\n",
 		    outputs ? "output" : "input", outputs ? "read by" : "made by");
 	json_array_foreach(edges, i, e)
@@ -499,7 +501,6 @@ static void step_section(struct strbuf *out, struct lineage_view *v, json_t *idx
 	}
 	strbuf_addstr(out, "</dl>\n");
 	file_rows(out, v, idx, json_object_get(v->used_by_step, id), 0, o);
-	strbuf_addstr(out, "<div style=\"height:8px\"></div>\n");
 	file_rows(out, v, idx, json_object_get(v->generated_by_step, id), 1, o);
 	strbuf_addstr(out, "</section>\n");
 	strbuf_release(&prog);
@@ -654,12 +655,10 @@ int provenance_render_html(struct strbuf *out, const json_t *graph,
 		step_section(out, &v, idx, order[i], prev_code, o);
 
 	/* The files. */
-	strbuf_addstr(out,
-		      "<h2 id=\"files\">Files</h2>\n<table class=\"ft\"><colgroup><col "
-		      "style=\"width:30%\"><col style=\"width:12%\"><col style=\"width:8%\">"
-		      "<col style=\"width:24%\"><col style=\"width:13%\"><col "
-		      "style=\"width:13%\"></colgroup><tr><th>file</th><th>sha256</th>"
-		      "<th>size</th><th>format</th><th>made by</th><th>read by</th></tr>\n");
+	strbuf_addstr(
+	    out,
+	    "<h2 id=\"files\">Files</h2>\n<table class=\"ft ft6\"><tr><th>file</th><th>sha256</th>"
+	    "<th>size</th><th>format</th><th>made by</th><th>read by</th></tr>\n");
 	json_array_foreach(v.files, i, x)
 	{
 		const char *path = lineage__str(x, "path");
