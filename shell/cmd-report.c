@@ -179,15 +179,28 @@ out:
 	return ret;
 }
 
-/* Does a format summary describe a raster ("GTiff 111x111 Float32 ...")? */
+/*
+ * Does a format summary describe a raster ("GTiff 111x111 Float32 ...")
+ * of a driver that reads only the file itself?  A VRT, WMS or similar
+ * would have GDAL open other files or the network for a picture.
+ */
 static int raster_summary(const char *s)
 {
+	static const char *const local[] = { "GTiff", "COG",	"PNG",	 "JPEG",    "GIF",
+					     "BMP",   "HFA",	"ENVI",	 "EHdr",    "AAIGrid",
+					     "GTX",   "netCDF", "HDF5",	 "GPKG",    "JP2OpenJPEG",
+					     "SAGA",  "RST",	"KEA",	 "SRTMHGT", "GSBG",
+					     "GS7BG", "ERS",	"PCIDSK" };
 	const char *sp = s ? strchr(s, ' ') : NULL;
 	char *end;
+	size_t i;
+	int known = 0;
 
 	if (!sp || strtol(sp + 1, &end, 10) <= 0 || *end != 'x')
 		return 0;
-	return strtol(end + 1, &end, 10) > 0 && (*end == ' ' || !*end);
+	for (i = 0; i < ARRAY_SIZE(local); i++)
+		known |= strlen(local[i]) == (size_t)(sp - s) && !strncmp(s, local[i], sp - s);
+	return known && strtol(end + 1, &end, 10) > 0 && (*end == ' ' || !*end);
 }
 
 static void base64(struct strbuf *out, const unsigned char *s, size_t n)
@@ -222,6 +235,7 @@ static void base64(struct strbuf *out, const unsigned char *s, size_t n)
  * beside the project's file.
  */
 #define REPORT_MAX_THUMBS 60
+#define REPORT_THUMB_MAX_BYTES (256LL << 20)
 static int thumbnail(struct strbuf *out, const json_t *file, void *payload)
 {
 	struct report *r = payload;
@@ -231,6 +245,9 @@ static int thumbnail(struct strbuf *out, const json_t *file, void *payload)
 	char now[SHA256_HEX_LEN + 1];
 	int ret = -1;
 
+	/* A big raster would keep the page waiting: GDAL reads it all to scale it. */
+	if (json_integer_value(json_object_get(file, "size")) > REPORT_THUMB_MAX_BYTES)
+		return -1;
 	if (!path || !sha || !raster_summary(json_string_value(json_object_get(file, "format"))) ||
 	    r->thumbs >= REPORT_MAX_THUMBS || !shell_on_path("gdal_translate"))
 		return -1;

@@ -78,6 +78,7 @@ mkdir .cairn
 cat >pipe.sh <<'EOF'
 gdal_translate -q -of GTiff -srcwin 600 200 120 90 /usr/share/proj/egm96_15.gtx dem.tif
 gdaldem slope -q dem.tif slope.tif
+gdal_translate -q -of VRT dem.tif dem.vrt
 gdalinfo -stats -json slope.tif > info.json
 python3 summary.py info.json > summary.txt
 cp summary.txt '<script>alert("x")&.txt'
@@ -108,7 +109,9 @@ expect_eq "session page" ok "$(python3 "$T_DIR/check.py" "$T_DIR/session.html" -
 grep -q '<script>alert' "$T_DIR/session.html" && fail "a file name reached the page unescaped"
 grep -q '&lt;script&gt;alert(&quot;x&quot;)&amp;.txt' "$T_DIR/session.html" ||
 	fail "the escaped file name is not on the page"
-grep -q 'data:image/png;base64,' "$T_DIR/session.html" || fail "no raster thumbnail"
+# dem.tif and slope.tif; not dem.vrt (a VRT may name any file or URL).
+expect_eq "raster thumbnails" 2 "$(grep -c '<img class="thumb" alt="thumbnail of [a-z]*\.tif" src="data:image/png;base64,' "$T_DIR/session.html")"
+grep -q 'VRT 120x90 Float32' "$T_DIR/session.html" || fail "the VRT is not on the page"
 grep -q '^<span class="add">+print(&quot;slope: min&quot;' "$T_DIR/session.html" ||
 	fail "no diff of summary.py against the version the first run ran"
 expect_eq "the report left the project as it was" "$before" "$(ls -A | sort)"
