@@ -86,7 +86,20 @@ static void dot_escape(struct strbuf *out, const char *s)
  */
 int provenance_render_dot(struct strbuf *out, const json_t *graph)
 {
+	return provenance_render_dot_flags(out, graph, 0);
+}
+
+/* Does step ID have an edge?  (A session's `cd` or `export` has none.) */
+static int step_has_edges(struct lineage_view *v, const char *id)
+{
+	return json_array_size(json_object_get(v->used_by_step, id)) ||
+	    json_array_size(json_object_get(v->generated_by_step, id));
+}
+
+int provenance_render_dot_flags(struct strbuf *out, const json_t *graph, int flags)
+{
 	struct lineage_view v;
+	const char *session;
 	struct strbuf lab = STRBUF_INIT, key = STRBUF_INIT;
 	json_t *file_node = json_object(), *step_node = json_object();
 	json_t *x;
@@ -96,9 +109,16 @@ int provenance_render_dot(struct strbuf *out, const json_t *graph)
 	if ((ret = lineage__view_init(&v, graph)) < 0)
 		goto out;
 	strbuf_addstr(out, "digraph lineage {\n");
-	strbuf_addstr(out, "\tgraph [rankdir=LR, fontname=\"Helvetica\", labelloc=t, label=\"");
-	strbuf_addstr(&lab, "lineage of ");
-	strbuf_addstr(&lab, v.target);
+	strbuf_addf(out, "\tgraph [rankdir=%s, fontname=\"Helvetica\", labelloc=t, label=\"",
+		    flags & PROVENANCE_DOT_TOP_DOWN ? "TB" : "LR");
+	session = lineage__str(graph, "session");
+	if (session) {
+		strbuf_addstr(&lab, "session ");
+		strbuf_addstr(&lab, session);
+	} else {
+		strbuf_addstr(&lab, "lineage of ");
+		strbuf_addstr(&lab, v.target);
+	}
 	dot_escape(out, lab.buf);
 	strbuf_addstr(out, "\"];\n");
 	strbuf_addstr(out, "\tnode [fontname=\"Helvetica\", fontsize=10];\n");
@@ -130,6 +150,9 @@ int provenance_render_dot(struct strbuf *out, const json_t *graph)
 			strbuf_addstr(out, ", peripheries=2, penwidth=1.5");
 		if (!lineage__str(x, "producer"))
 			strbuf_addstr(out, ", style=filled, fillcolor=\"#eeeeee\"");
+		/* Synthetic anchors: the page's ids, never a path. */
+		if (flags & PROVENANCE_DOT_LINKS)
+			strbuf_addf(out, ", URL=\"#file-%zu\", target=\"_self\"", i);
 		strbuf_addstr(out, "];\n");
 		lineage__file_key(&key, path, sha);
 		json_object_set_new_nocheck(file_node, key.buf, json_integer((json_int_t)i));
@@ -139,6 +162,8 @@ int provenance_render_dot(struct strbuf *out, const json_t *graph)
 		const char *id = lineage__str(x, "id");
 		const char *cmd = lineage__str(x, "command");
 
+		if ((flags & PROVENANCE_DOT_SKIP_LONE) && !step_has_edges(&v, id))
+			continue;
 		strbuf_reset(&lab);
 		strbuf_addf(&lab, "%.8s\n", id);
 		lineage__short_command(&lab, cmd ? cmd : "", 48);
@@ -149,6 +174,12 @@ int provenance_render_dot(struct strbuf *out, const json_t *graph)
 		strbuf_addch(out, '"');
 		if (step_failed(x))
 			strbuf_addstr(out, ", color=red, fontcolor=red");
+		/* Cache hits shaded, and a link to the step's section; only ids
+		 * that are hex, the store's form, make a URL. */
+		if ((flags & PROVENANCE_DOT_LINKS) && json_is_true(json_object_get(x, "cached")))
+			strbuf_addstr(out, ", style=filled, fillcolor=\"#e3f2e1\"");
+		if ((flags & PROVENANCE_DOT_LINKS) && strspn(id, "0123456789abcdef") == strlen(id))
+			strbuf_addf(out, ", URL=\"#step-%s\", target=\"_self\"", id);
 		strbuf_addstr(out, "];\n");
 		json_object_set_new(step_node, id, json_integer((json_int_t)i));
 	}

@@ -736,6 +736,69 @@ out:
 	return ret;
 }
 
+/*
+ * A session is drawn from its own records, in the order they ran: the
+ * same reads and writes as the walk keeps but the script's (`role:
+ * script`), no walk back beyond it (a producer from another session is
+ * named by the file, not followed).
+ */
+int provenance_session_graph(json_t **out, const json_t *records, const char *session)
+{
+	struct walk w = { 0 };
+	const char *last = "";
+	json_t *rec, *r, *graph;
+	size_t i, j;
+
+	*out = NULL;
+	if (!json_is_array(records) || !session)
+		return err_set(CAIRN_ERROR, "session graph: bad arguments");
+	strbuf_init(&w.key, 0);
+	w.steps = json_array();
+	w.files = json_array();
+	w.edges = json_array();
+	w.file_by_key = json_object();
+	json_array_foreach(records, i, rec)
+	{
+		const char *id = lineage__str(rec, "id");
+		if (!id)
+			continue;
+		last = id;
+		json_array_append(w.steps, rec);
+		json_array_foreach(json_object_get(rec, "reads"), j, r)
+		{
+			const char *role = read_role(rec, r);
+			/* The session's script, read by the shell only: it is
+			 * every step's, and the page names it once. */
+			if (!role || !lineage__str(r, "path") ||
+			    !strcmp(lineage__str(r, "role") ?: "", "script"))
+				continue;
+			walk_file(&w, rec, r, role, read_producer(r));
+			walk_edge(&w, "used", id, r);
+		}
+		json_array_foreach(json_object_get(rec, "writes"), j, r)
+		{
+			if (!write_kept(r))
+				continue;
+			walk_file(&w, rec, r, "data", id);
+			walk_edge(&w, "generated", id, r);
+		}
+	}
+	graph = json_pack("{s:i, s:s, s:s, s:s, s:s, s:n, s:O, s:O, s:O, s:[]}", "lineage_version",
+			  PROVENANCE_LINEAGE_VERSION, "cairn_version", CAIRN_VERSION, "target", "",
+			  "target_sha256", "", "target_step", last, "depth", "steps", w.steps,
+			  "files", w.files, "edges", w.edges, "unexpanded");
+	json_decref(w.steps);
+	json_decref(w.files);
+	json_decref(w.edges);
+	json_decref(w.file_by_key);
+	strbuf_release(&w.key);
+	if (!graph)
+		return err_set(CAIRN_ERROR, "session graph: cannot build the graph");
+	json_object_set_new(graph, "session", util_json_str(session));
+	*out = graph;
+	return 0;
+}
+
 /* ---- reading a graph back ----------------------------------------------- */
 
 int lineage__view_init(struct lineage_view *v, const json_t *graph)

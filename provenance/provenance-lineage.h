@@ -78,8 +78,63 @@ enum {
  */
 int provenance_render_tree(struct strbuf *out, const json_t *graph, int flags);
 int provenance_render_dot(struct strbuf *out, const json_t *graph);
+
+/* Flags of provenance_render_dot_flags(). */
+enum {
+	PROVENANCE_DOT_LINKS = 1, /* nodes link to #step-ID and #file-N (N: index in
+				     "files"), cache hits shaded: for cairn report */
+	PROVENANCE_DOT_SKIP_LONE = 2, /* leave out steps with no input or output */
+	PROVENANCE_DOT_TOP_DOWN = 4, /* rankdir=TB: fits the width of a page */
+};
+int provenance_render_dot_flags(struct strbuf *out, const json_t *graph, int flags);
 int provenance_render_json(struct strbuf *out, const json_t *graph);
 int provenance_render_prov(struct strbuf *out, const json_t *graph);
 int provenance_render_rocrate(struct strbuf *out, const json_t *graph);
+
+/*
+ * What provenance_render_html() is given besides the graph: the graph
+ * drawn (dot -Tsvg of provenance_render_dot_flags() with
+ * PROVENANCE_DOT_LINKS), or NULL and SVG_NOTE saying why there is none;
+ * and optional callbacks: CODE_DIFF appends a unified diff of PATH from
+ * the version OLD_SHA256 that step OLD_STEP stored to the one step
+ * NEW_STEP stored; CODE_BEFORE finds the newest step that ran before
+ * RECORD with code file PATH (its id and that file's hash), for a file
+ * no earlier step on the page ran, or returns <0; THUMBNAIL
+ * appends a "data:image/png;base64,..." URI of FILE (a node of the
+ * graph's files) when it can make one; each returns 0 or <0 (then
+ * nothing is shown).  Each is called at most once per code path.
+ */
+#define PROV_REPORT_ID_MAX 65 /* room for a step id or a sha256, and the NUL */
+struct provenance_report_opts {
+	const char *svg;
+	const char *svg_note;
+	int (*code_diff)(struct strbuf *out, const char *old_step, const char *old_sha256,
+			 const char *new_step, const char *path, void *payload);
+	int (*code_before)(char out_step[PROV_REPORT_ID_MAX], char out_sha256[PROV_REPORT_ID_MAX],
+			   const json_t *record, const char *path, void *payload);
+	int (*thumbnail)(struct strbuf *out, const json_t *file, void *payload);
+	void *payload;
+};
+
+/*
+ * GRAPH (of provenance_lineage_walk() or provenance_session_graph()) as
+ * one self-contained HTML page appended to OUT: a summary (steps, cache
+ * hits, time saved), the graph, each step (command, times, resources,
+ * cache, program, code and its diff, inputs and outputs), and the files.
+ * Every text from the records is HTML-escaped; the page loads nothing.
+ * 0, or -1 when GRAPH is not a graph the walk made.
+ */
+int provenance_render_html(struct strbuf *out, const json_t *graph,
+			   const struct provenance_report_opts *o);
+
+/*
+ * The graph of a session: RECORDS (the session's records, in the order
+ * they ran; borrowed) as the walk's graph (see provenance_lineage_walk()),
+ * with the same reads and writes kept (but the script the shell read,
+ * `role: script`, named once on the page), plus "session": SESSION.  Its
+ * "target" is "" and "target_step" the last step.  Producers outside the
+ * session are named by the files, not walked.  *OUT: caller frees.
+ */
+int provenance_session_graph(json_t **out, const json_t *records, const char *session);
 
 #endif

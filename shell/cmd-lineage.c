@@ -90,8 +90,7 @@ static char *record_path(const char *root, const char *path)
 	return strbuf_detach(&norm, NULL);
 }
 
-/* Is PROG an executable somewhere on $PATH? */
-static int on_path(const char *prog)
+int shell_on_path(const char *prog)
 {
 	const char *path = getenv("PATH"), *p;
 	struct strbuf sb = STRBUF_INIT;
@@ -117,7 +116,7 @@ static int dot_to_svg(const struct strbuf *dot)
 	FILE *f;
 	int st;
 
-	if (!on_path("dot"))
+	if (!shell_on_path("dot"))
 		return err_set(CAIRN_ENOTFOUND,
 			       "--format svg needs Graphviz's dot, which is not installed "
 			       "(apt-get install graphviz), or use --format dot");

@@ -31,6 +31,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_info_entry,
 	&cmd_diff_entry,
 	&cmd_lineage_entry,
+	&cmd_report_entry,
 	&cmd_rerun_entry,
 	&cmd_verify_entry,
 	&cmd_cache_entry,

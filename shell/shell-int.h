@@ -68,6 +68,7 @@ int cmd_wants_help(int argc, char **argv);
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_lineage_entry;
+extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_log_entry;
@@ -144,6 +145,9 @@ int shell_store_fail(const struct cmd_entry *cmd, int code);
 struct json_t;
 int shell_step_file(struct json_t **out_rec, struct json_t **out_entry, struct prov_store *st,
 		    const char *spec, const char *path, int reads_too);
+
+/* Is PROG an executable somewhere on $PATH? */
+int shell_on_path(const char *prog);
 
 /* Print "cairn NAME: message" and the usage line to stderr; returns 2. */
 int shell_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)

@@ -420,6 +420,77 @@ static void test_dot(void **state)
 	assert_int_equal(fixture_load(&fx, CAIRN_TEST_DATA "/lineage"), 0);
 }
 
+/* ---- report --------------------------------------------------------------- */
+
+/* The HTML page: every text from a record escaped, the sections linked. */
+static void test_html(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct provenance_report_opts o = { 0 };
+	json_t *rec = json_object_get(fx.records, ID_C), *g;
+	(void)state;
+
+	json_object_set_new(rec, "command", json_string("echo '</pre><script>alert(1)</script>'"));
+	json_object_set_new(json_object_get(rec, "tags"), "<img src=x>", json_string("\"&'"));
+	g = walk("habitat.tif", 0);
+	o.svg_note = "<no graph>";
+	assert_int_equal(provenance_render_html(&sb, g, &o), 0);
+	assert_int_equal(strncmp(sb.buf, "<!DOCTYPE html>", 15), 0);
+	assert_null(strstr(sb.buf, "<script"));
+	assert_null(strstr(sb.buf, "<img src=x"));
+	assert_null(strstr(sb.buf, "<no graph>"));
+	assert_non_null(strstr(sb.buf, "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(sb.buf, "&lt;img src=x&gt;=&quot;&amp;&#39;"));
+	assert_non_null(strstr(sb.buf, "id=\"step-" ID_A "\""));
+	assert_non_null(strstr(sb.buf, "id=\"step-" ID_C "\""));
+	assert_int_equal(count_str(sb.buf, "<section class=\"step"), 3);
+	assert_non_null(strstr(sb.buf, "href=\"#step-" ID_A "\""));
+	assert_int_equal(count_str(sb.buf, "id=\"file-"), 7);
+	assert_null(strstr(sb.buf, "http"));
+	strbuf_release(&sb);
+	json_decref(g);
+	fixture_release(&fx);
+	assert_int_equal(fixture_load(&fx, CAIRN_TEST_DATA "/lineage"), 0);
+}
+
+/* A session's graph, drawn with links; the script the shell read left out. */
+static void test_session_graph(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *recs = json_array(), *g = NULL, *b;
+	(void)state;
+
+	b = json_deep_copy(json_object_get(fx.records, ID_B));
+	json_array_append_new(json_object_get(b, "reads"),
+			      json_pack("{s:s, s:s, s:s, s:i, s:s}", "path", "pipeline.sh", "kind",
+					"file", "sha256", SHA_DEM, "size", 10, "role", "script"));
+	json_array_append(recs, json_object_get(fx.records, ID_A));
+	json_array_append_new(recs, b);
+	json_array_append(recs, json_object_get(fx.records, ID_C));
+	assert_int_equal(provenance_session_graph(&g, recs, "S1"), 0);
+	assert_string_equal(lineage__str(g, "session"), "S1");
+	assert_string_equal(lineage__str(g, "target_step"), ID_C);
+	assert_int_equal(json_array_size(json_object_get(g, "steps")), 3);
+	assert_non_null(find_file(g, "habitat.tif"));
+	assert_non_null(find_file(g, "raw.tif"));
+	assert_null(find_file(g, "pipeline.sh"));
+	assert_int_equal(count_edges(g, "generated", ID_B), 2);
+
+	assert_int_equal(
+	    provenance_render_dot_flags(&sb, g, PROVENANCE_DOT_LINKS | PROVENANCE_DOT_TOP_DOWN), 0);
+	assert_non_null(strstr(sb.buf, "rankdir=TB"));
+	assert_non_null(strstr(sb.buf, "label=\"session S1\""));
+	assert_non_null(strstr(sb.buf, "URL=\"#step-" ID_A "\""));
+	assert_non_null(strstr(sb.buf, "URL=\"#file-0\""));
+	/* the plain renderer is as before: no links */
+	strbuf_reset(&sb);
+	assert_int_equal(provenance_render_dot(&sb, g), 0);
+	assert_null(strstr(sb.buf, "URL="));
+	strbuf_release(&sb);
+	json_decref(g);
+	json_decref(recs);
+}
+
 /* ---- json ----------------------------------------------------------------- */
 
 static void test_json(void **state)
@@ -777,6 +848,8 @@ int main(void)
 		cmocka_unit_test(test_tree_failed_cached),
 		cmocka_unit_test(test_dot),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_session_graph),
 		cmocka_unit_test(test_prov),
 		cmocka_unit_test(test_rocrate),
 		cmocka_unit_test(test_rocrate_versions),
