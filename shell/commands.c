@@ -27,6 +27,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_tag_entry,
 	&cmd_find_entry,
 	&cmd_checkout_entry,
+	&cmd_undo_entry,
 	&cmd_why_entry,
 	&cmd_info_entry,
 	&cmd_diff_entry,
