@@ -31,6 +31,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_why_entry,
 	&cmd_info_entry,
 	&cmd_diff_entry,
+	&cmd_compare_entry,
 	&cmd_lineage_entry,
 	&cmd_rerun_entry,
 	&cmd_verify_entry,
