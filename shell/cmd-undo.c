@@ -264,7 +264,7 @@ static int make_parents(const char *path)
 	return ret;
 }
 
-static const char *describe(const struct undo_state *s)
+static const char *describe(char buf[64], const struct undo_state *s)
 {
 	switch (s->kind) {
 	case UNDO_ABSENT:
@@ -275,9 +275,9 @@ static const char *describe(const struct undo_state *s)
 		return "a symlink";
 	case UNDO_FILE:
 	default:
-		return "a file";
+		snprintf(buf, 64, "a file (%.12s)", s->sha ? s->sha : "?");
+		return buf;
 	}
-	return "?";
 }
 
 static void rfc3339(char out[40], uint64_t ns)
@@ -453,7 +453,7 @@ static int cmd_undo_exec(int argc, char **argv)
 	struct undo u = { 0 };
 	struct strbuf conflicts = STRBUF_INIT, missing = STRBUF_INIT, cmd = STRBUF_INIT;
 	const char *spec = NULL, *root, *cairn_dir;
-	char since[PROV_ID_LEN + 1];
+	char since[PROV_ID_LEN + 1], da[64], db[64];
 	uint64_t started = realtime_ns();
 	int dry = 0, k, ret = 0, changed = 0;
 	long n = 0;
@@ -512,14 +512,6 @@ static int cmd_undo_exec(int argc, char **argv)
 		json_t *r;
 		json_array_foreach(u.steps, i, r)
 		{
-			if (str(r, "into")) {
-				ret = err_set(
-				    CAIRN_EUSAGE,
-				    "step %.8s wrote into another directory (rerun --into): "
-				    "undo it there by hand",
-				    str(r, "id"));
-				goto fail;
-			}
 			/* A step that failed or was interrupted committed nothing. */
 			if (json_is_true(json_object_get(r, "committed")))
 				add_writes(&u, r);
@@ -582,7 +574,8 @@ static int cmd_undo_exec(int argc, char **argv)
 		if (dry || !shell_opts.quiet)
 			printf("%s%s: %s -> %s (as before step %.8s)\n",
 			       dry ? "would restore " : "", util_name_quoted(p->path),
-			       describe(&p->after), describe(&p->before), str(p->oldest_rec, "id"));
+			       describe(da, &p->after), describe(db, &p->before),
+			       str(p->oldest_rec, "id"));
 	}
 	if (!changed) {
 		if (!shell_opts.quiet)

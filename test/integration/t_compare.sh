@@ -5,8 +5,8 @@
 # differ with their format-aware difference; --json's shape; a run
 # compared with a run of the same script is the same (exit 0); a changed
 # argument pairs the steps as changed.
-. "$TEST_SRC/test/integration/lib.sh"
-. "$TEST_SRC/test/integration/formats_lib.sh"
+. "${TEST_SRC:?}/test/integration/lib.sh" || exit 1
+. "${TEST_SRC:?}/test/integration/formats_lib.sh" || exit 1
 need gdal_translate gdalwarp gdaldem "$EGM96"
 
 make_dem dem.tif

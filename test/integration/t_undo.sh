@@ -2,7 +2,7 @@
 # modified, created, deleted), a refused undo (the user edited the file
 # since), a version whose bytes were never stored, undo of an undo,
 # -n N and STEP, --dry-run changes nothing.
-. "$TEST_SRC/test/integration/lib.sh"
+. "${TEST_SRC:?}/test/integration/lib.sh" || exit 1
 
 state() { # the project's files and their contents, one line each
 	for f in $(ls | sort); do printf '%s=%s ' "$f" "$(cat "$f")"; done
@@ -76,6 +76,17 @@ run_cairn undo "$FIRST" --dry-run
 expect_match "STEP dry-run" "would restore a.txt.*would restore z.txt" "$(echo $OUT)"
 run_cairn undo "$FIRST"
 expect_eq "undo since STEP" "$S0" "$(state)"
+
+phase "a file edited in place (the version it read), a symlink retargeted"
+"$CAIRN" -c 'printf "a\nb\n" > e.txt; chmod 755 e.txt; ln -s e.txt l' || fail "step"
+"$CAIRN" -c 'sed -i s/a/X/ e.txt; ln -sfn z.txt l' || fail "edit step"
+run_cairn undo
+expect_eq "in-place undo status" 0 "$RC"
+expect_eq "edited file back" "a b" "$(echo $(cat e.txt))"
+expect_eq "its mode kept" "755" "$(stat -c %a e.txt)"
+expect_eq "link target back" "e.txt" "$(readlink l)"
+"$CAIRN" -c 'rm e.txt l' || fail "step"
+S0=$(state)
 
 phase "earlier bytes never stored"
 echo "by hand" >h.txt
