@@ -12,6 +12,7 @@
 #include "lineage-int.h"
 
 #include <fnmatch.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +33,10 @@ struct find_ctx {
 	json_t **tag_memo; /* per opts->tags entry: id -> true/false */
 	json_t *derived_memo; /* id -> true/false */
 	json_t *step_memo; /* --derived-from-step: id -> true/false */
+	json_t *content_memo; /* --reads-matching: sha256 -> true/false */
+	json_t *reads_memo; /* --reads-matching: id -> true/false */
+	regex_t re;
+	int have_re;
 };
 
 static int collect(json_t *rec, void *payload)
@@ -288,6 +293,63 @@ static int program_match_with(json_t *rec, const char *command, const char *arg)
 	return hit;
 }
 
+/* Does version SHA of PATH hold a line matching the regex? */
+static int content_match(struct find_ctx *c, const char *path, const char *sha)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *m = json_object_get(c->content_memo, sha);
+	int hit = 0;
+
+	if (m)
+		return json_is_true(m);
+	if (c->o->read_content && c->o->read_content(&sb, path, sha, c->o->content_payload) == 0)
+		hit = !regexec(&c->re, sb.buf, 0, NULL, 0);
+	else
+		err_clear();
+	strbuf_release(&sb);
+	json_object_set_new(c->content_memo, sha, json_boolean(hit));
+	return hit;
+}
+
+/* Did REC, or a step upstream of it, read a file --reads-matching names? */
+static int reads_matching(struct find_ctx *c, json_t *rec)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	json_t *m, *r;
+	size_t i;
+	int hit = 0;
+
+	if (!id)
+		return 0;
+	if ((m = json_object_get(c->reads_memo, id)))
+		return json_is_true(m);
+	json_object_set_new(c->reads_memo, id, json_false());
+	json_array_foreach(json_object_get(rec, "reads"), i, r)
+	{
+		const char *p = json_string_value(json_object_get(r, "path"));
+		const char *sha = json_string_value(json_object_get(r, "sha256"));
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		const char *producer = json_string_value(json_object_get(r, "producer"));
+		const char *base = p && strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+		json_t *up;
+		if (p && sha && kind && !strcmp(kind, "file") && util_is_sha256_hex(sha) &&
+		    (!fnmatch(c->o->reads_glob, p, 0) || !fnmatch(c->o->reads_glob, base, 0)) &&
+		    content_match(c, p, sha)) {
+			hit = 1;
+			break;
+		}
+		if (producer && (up = json_object_get(c->byid, producer)) &&
+		    !lineage__earlier_run_read(rec, r,
+					       json_string_value(json_object_get(up, "command"))) &&
+		    !lineage__circular_read(rec, r, up) && reads_matching(c, up)) {
+			hit = 1;
+			break;
+		}
+	}
+	json_object_set_new(c->reads_memo, id, json_boolean(hit));
+	return hit;
+}
+
 static int program_match(const struct find_ctx *c, json_t *rec)
 {
 	return program_match_with(rec, c->o->command, c->o->arg);
@@ -374,6 +436,8 @@ static int matches(struct find_ctx *c, json_t *rec)
 		return 0;
 	if ((c->o->step_command || c->o->step_arg) && !derived_from_step(c, rec))
 		return 0;
+	if (c->have_re && !reads_matching(c, rec))
+		return 0;
 	for (i = 0; i < c->o->tags.nr; i++)
 		if (upstream_tagged(c, c->tag_memo[i], rec, c->o->tags.v[i]) ==
 		    tag_negated(c->o->tags.v[i]))
@@ -396,9 +460,22 @@ int provenance_find(struct prov_store *st, const struct prov_find_opts *opts,
 	c.file_tags = json_object();
 	c.derived_memo = json_object();
 	c.step_memo = json_object();
+	c.content_memo = json_object();
+	c.reads_memo = json_object();
 	c.tag_memo = xcalloc(opts->tags.nr + 1, sizeof(*c.tag_memo));
 	for (i = 0; i < opts->tags.nr; i++)
 		c.tag_memo[i] = json_object();
+	if (opts->reads_glob && opts->reads_regex) {
+		int rc = regcomp(&c.re, opts->reads_regex, REG_EXTENDED | REG_NEWLINE | REG_NOSUB);
+		if (rc) {
+			char msg[256];
+			regerror(rc, &c.re, msg, sizeof(msg));
+			ret = err_set(CAIRN_EUSAGE, "--reads-matching: %s: %s", opts->reads_regex,
+				      msg);
+			goto out;
+		}
+		c.have_re = 1;
+	}
 	if ((ret = prov__ref_tree(&c.tags_tree, st, PROV_REF_TAGS)) < 0)
 		goto out;
 	if ((ret = provenance_foreach_step(st, collect, &c)) < 0)
@@ -420,6 +497,10 @@ out:
 	json_decref(c.file_tags);
 	json_decref(c.derived_memo);
 	json_decref(c.step_memo);
+	json_decref(c.content_memo);
+	json_decref(c.reads_memo);
+	if (c.have_re)
+		regfree(&c.re);
 	git_tree_free(c.tags_tree);
 	return ret;
 }

@@ -222,10 +222,23 @@ struct prov_find_opts {
 	 * STEP_COMMAND (glob) and STEP_ARG (words), as command and arg. */
 	const char *step_command;
 	const char *step_arg;
+	/* The step, or a step upstream of it, read (kind file) a path
+	 * matching READS_GLOB (the path or its base name) whose content
+	 * matches READS_REGEX (POSIX extended, per line).  READ_CONTENT gets
+	 * the bytes of version SHA of PATH (or the first part of them) into
+	 * OUT: 0, or CAIRN_ENOTFOUND when they are not to be had (the version
+	 * then does not match).  The store holds no file bytes, so the caller
+	 * supplies them (the content store, or the file when it is still that
+	 * version). */
+	const char *reads_glob;
+	const char *reads_regex;
+	int (*read_content)(struct strbuf *out, const char *path, const char *sha, void *payload);
+	void *content_payload;
 };
 #define PROV_FIND_OPTS_INIT                                                                        \
 	{                                                                                          \
-		STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, -1, NULL, NULL       \
+		STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, -1, NULL, NULL,      \
+		    NULL, NULL, NULL, NULL                                                         \
 	}
 void prov_find_opts_release(struct prov_find_opts *o);
 

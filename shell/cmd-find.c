@@ -1,5 +1,6 @@
 #include "shell-int.h"
 
+#include "cache.h"
 #include "provenance.h"
 
 #include <stdlib.h>
@@ -79,6 +80,30 @@ static int find_one(json_t *rec, void *payload)
 	return 0;
 }
 
+/* At most this much of an input is searched by --reads-matching. */
+#define READS_MATCHING_MAX (1u << 20)
+
+/* The bytes of version SHA of PATH for --reads-matching: from the
+ * content store, else the file itself while it still is that version. */
+static int read_content(struct strbuf *out, const char *path, const char *sha, void *payload)
+{
+	struct prov_store *st = payload;
+	char got[SHA256_HEX_LEN + 1];
+	char *abs;
+	int ret;
+
+	if (cache_cas_has(provenance_store_dir(st), sha))
+		return cache_cas_read(out, provenance_store_dir(st), sha, READS_MATCHING_MAX);
+	abs = path[0] == '/' ? xstrdup(path) : xstrfmt("%s/%s", provenance_store_root(st), path);
+	ret = util_sha256_file(got, NULL, abs);
+	if (ret == 0 && strcmp(got, sha))
+		ret = CAIRN_ENOTFOUND;
+	if (ret == 0 && (ret = strbuf_read_file(out, abs)) == 0 && out->len > READS_MATCHING_MAX)
+		strbuf_setlen(out, READS_MATCHING_MAX);
+	free(abs);
+	return ret;
+}
+
 static int parse_weekday(const char *s)
 {
 	static const char *const days[] = { "sunday",	"monday", "tuesday", "wednesday",
@@ -129,6 +154,16 @@ static int cmd_find_exec(int argc, char **argv)
 		if (!strcmp(a, "--json")) {
 			if (!c.out)
 				c.out = json_array();
+			continue;
+		}
+		if (!strcmp(a, "--reads-matching")) {
+			if (i + 2 >= argc) {
+				ret = shell_usage_error(
+				    &cmd_find_entry, "--reads-matching needs PATH-GLOB and REGEX");
+				goto out;
+			}
+			o.reads_glob = argv[++i];
+			o.reads_regex = argv[++i];
 			continue;
 		}
 		if (!strcmp(a, "--output")) {
@@ -207,6 +242,8 @@ static int cmd_find_exec(int argc, char **argv)
 	o.reads = reads;
 	o.writes = writes;
 	o.derived_from = derived;
+	o.read_content = read_content;
+	o.content_payload = st;
 	if ((ret = provenance_find(st, &o, find_one, &c)) < 0) {
 		ret = shell_store_fail(&cmd_find_entry, ret);
 		goto out;
@@ -246,7 +283,7 @@ const struct cmd_entry cmd_find_entry = {
 	.usage = "cairn find [--tag K=V] [--command GLOB] [--arg WORDS] [--reads PATH]\n"
 		 "                  [--writes PATH] [--derived-from PATH] [--since DATE]\n"
 		 "                  [--weekday NAME] [--own-tag K=V] [--derived-from-step QUERY]\n"
-		 "                  [--output] [--json]",
+		 "                  [--reads-matching PATH-GLOB REGEX] [--output] [--json]",
 	.summary = "Find steps by tag, program, argument, file, ancestry or time.",
 	.help = "Prints the matching steps, newest first, each with the files it wrote.\n"
 		"Every condition given must hold.\n\n"
@@ -270,6 +307,11 @@ const struct cmd_entry cmd_find_entry = {
 		"  --derived-from-step 'PROGRAM [ARGS]'  a step upstream of it ran PROGRAM\n"
 		"                     (a glob, as --command) with ARGS (words, as --arg),\n"
 		"                     e.g. --derived-from-step 'align_warp -m 12'\n"
+		"  --reads-matching PATH-GLOB REGEX  the step, or a step upstream, read a\n"
+		"                     file matching PATH-GLOB (its path or name) with a line\n"
+		"                     matching REGEX (POSIX extended) in its first MiB: its\n"
+		"                     bytes from the content store, or the file itself\n"
+		"                     while it is still the version read\n"
 		"  --output           list the files the matching steps wrote (the newest\n"
 		"                     matching write of each path), not the steps; with\n"
 		"                     --json: [{path, step, sha256}]\n"
