@@ -43,6 +43,7 @@ struct undo_path {
 	json_t *oldest_rec; /* the oldest undone step that wrote it (borrowed) */
 	json_t *oldest_write;
 	int known; /* BEFORE is set */
+	int hidden; /* created, but maybe over the step's own earlier output */
 	struct undo_state before;
 	const char *before_from; /* a step id, for --dry-run's text */
 	char *tmp; /* staged bytes */
@@ -69,6 +70,11 @@ static unsigned mode_of(json_t *e, unsigned dflt)
 static const char *str(json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
+}
+
+static const char *orq(const char *s)
+{
+	return s ? s : "";
 }
 
 /* The state a `writes` entry leaves. */
@@ -135,9 +141,18 @@ static void before_from_step(struct undo_path *p)
 	if (json_is_true(json_object_get(w, "created")) ||
 	    (!strcmp(kind, "dir") && !json_object_get(w, "created"))) {
 		/* A `dir` write is a directory the step made. */
-		p->known = 1;
+		json_t *cache = json_object_get(p->oldest_rec, "cache");
+		json_t *miss = json_object_get(cache, "miss");
 		p->before.kind = UNDO_ABSENT;
 		p->before_from = str(p->oldest_rec, "id");
+		/* The step's own earlier output, hidden from it (docs/cache.md),
+		 * is `created` too: it was there, written by a candidate of the
+		 * step's key.  Without a candidate (a first run) it was not. */
+		if (!strcmp(kind, "file") && json_is_string(json_object_get(cache, "key")) &&
+		    !(miss && !strcmp(orq(str(miss, "part")), "new")))
+			p->hidden = 1;
+		else
+			p->known = 1;
 		return;
 	}
 	json_array_foreach(json_object_get(p->oldest_rec, "reads"), i, r)
@@ -193,6 +208,15 @@ static int collect_cb(json_t *rec, void *payload)
 		struct undo_path *p = find_path(u, str(w, "path") ?: "");
 		if (!p || p->known || !json_is_true(json_object_get(rec, "committed")))
 			continue;
+		/* A hidden earlier output is one the same command wrote. */
+		if (p->hidden &&
+		    (!json_equal(json_object_get(rec, "command"),
+				 json_object_get(p->oldest_rec, "command")) ||
+		     !strcmp(orq(str(w, "kind")), "deleted"))) {
+			p->known = 1; /* absent, as the record says */
+			u->pending--;
+			continue;
+		}
 		state_of_write(&p->before, w);
 		p->known = 1;
 		p->before_from = str(rec, "id");
@@ -529,6 +553,10 @@ static int cmd_undo_exec(int argc, char **argv)
 		if ((ret = provenance_foreach_step(u.st, collect_cb, &u)) < 0)
 			goto fail;
 	}
+	/* No earlier writer: a created file was indeed absent. */
+	for (i = 0; i < u.nr; i++)
+		if (u.p[i].hidden && !u.p[i].known)
+			u.p[i].known = 1;
 
 	/* Check everything before changing anything. */
 	for (i = 0; i < u.nr; i++) {

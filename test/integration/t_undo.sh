@@ -88,6 +88,20 @@ expect_eq "link target back" "e.txt" "$(readlink l)"
 "$CAIRN" -c 'rm e.txt l' || fail "step"
 S0=$(state)
 
+phase "the same command again on a changed input: its own earlier output comes back"
+# The second run does not see its earlier output (docs/cache.md: its
+# write says created), yet that output was there before it.
+echo 1 >in.txt
+"$CAIRN" -c 'cat in.txt > o.txt' || fail "step"
+echo 2 >in.txt
+"$CAIRN" -c 'cat in.txt > o.txt' || fail "step again"
+expect_eq "the write says created" "True" "$(rec @1 'writes()["o.txt"].get("created")')"
+run_cairn undo
+expect_eq "own earlier output status" 0 "$RC"
+expect_eq "own earlier output back" "1" "$(cat o.txt 2>&1)"
+run_cairn undo
+expect_eq "and undone again" "2" "$(cat o.txt 2>&1)"
+
 phase "earlier bytes never stored"
 echo "by hand" >h.txt
 "$CAIRN" -c 'echo over > h.txt' || fail "step"
