@@ -110,4 +110,12 @@ expect_eq "unknown version status" 1 "$RC"
 expect_match "names the file" "h\.txt" "$ERR"
 expect_eq "left alone" "over" "$(cat h.txt)"
 
+phase "an undo is not replayed"
+"$CAIRN" -c 'echo r > r.txt' || fail "step"
+run_cairn undo
+run_cairn replay @1
+expect_eq "replay of an undo: status" 2 "$RC"
+expect_match "replay says why" "is a .cairn undo." "$ERR"
+[ -e r.txt ] && fail "r.txt came back through replay"
+
 done_testing
