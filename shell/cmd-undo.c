@@ -46,6 +46,7 @@ struct undo_path {
 	int hidden; /* created, but maybe over the step's own earlier output */
 	struct undo_state before;
 	const char *before_from; /* a step id, for --dry-run's text */
+	const char *before_producer; /* the step that wrote BEFORE, or NULL */
 	char *tmp; /* staged bytes */
 	int done;
 };
@@ -155,6 +156,10 @@ static void before_from_step(struct undo_path *p)
 			p->known = 1;
 		return;
 	}
+	/* An undo's reads are the versions it put back, not what it found:
+	 * what it found is what the step before it wrote. */
+	if (!strcmp(orq(str(p->oldest_rec, "mode")), "undo"))
+		return;
 	json_array_foreach(json_object_get(p->oldest_rec, "reads"), i, r)
 	{
 		const char *rk = str(r, "kind");
@@ -178,6 +183,7 @@ static void before_from_step(struct undo_path *p)
 		}
 		if (p->known) {
 			p->before_from = str(p->oldest_rec, "id");
+			p->before_producer = str(r, "producer");
 			return;
 		}
 	}
@@ -220,6 +226,7 @@ static int collect_cb(json_t *rec, void *payload)
 		state_of_write(&p->before, w);
 		p->known = 1;
 		p->before_from = str(rec, "id");
+		p->before_producer = str(rec, "id");
 		json_array_append(u->steps, rec); /* keeps its strings alive */
 		u->pending--;
 	}
@@ -401,8 +408,13 @@ static int record_undo(struct undo *u, const char *command, uint64_t started)
 		json_t *r, *w;
 		if (!p->done)
 			continue;
-		r = state_json(p->path, &p->after, 1);
-		json_object_set_new(r, "producer", json_string(p->after_step));
+		/* The version put back is what the new one derives from (so
+		 * lineage leads to the step that first wrote it). */
+		r = state_json(p->path, &p->before, 1);
+		json_object_set_new(r, "producer",
+				    p->before_producer && p->before.kind != UNDO_ABSENT
+					? json_string(p->before_producer)
+					: json_null());
 		json_array_append_new(reads, r);
 		w = state_json(p->path, &p->before, 0);
 		if (p->after.kind == UNDO_ABSENT && p->before.kind != UNDO_ABSENT)

@@ -26,6 +26,8 @@ expect_eq "undo recorded" "cairn undo" "$(rec @1 'r["command"]')"
 expect_eq "undo record writes" "[('a.txt', 'file')]" \
 	"$(rec @1 '[(w["path"], w["kind"]) for w in r["writes"]]')"
 expect_match "log shows the undo" "cairn undo" "$("$CAIRN" log -n 1)"
+expect_match "lineage: the version put back comes from the step that wrote it" \
+	"cairn undo.*a\.txt.*echo one > a\.txt; echo keep > k\.txt" "$(echo $("$CAIRN" lineage a.txt))"
 
 phase "undo of the undo"
 run_cairn undo
