@@ -39,13 +39,11 @@ struct undo_state {
 struct undo_path {
 	char *path; /* project-relative */
 	struct undo_state after; /* what the newest undone write left */
-	const char *after_step;
 	json_t *oldest_rec; /* the oldest undone step that wrote it (borrowed) */
 	json_t *oldest_write;
 	int known; /* BEFORE is set */
 	int hidden; /* created, but maybe over the step's own earlier output */
 	struct undo_state before;
-	const char *before_from; /* a step id, for --dry-run's text */
 	const char *before_producer; /* the step that wrote BEFORE, or NULL */
 	char *tmp; /* staged bytes */
 	int done;
@@ -124,7 +122,6 @@ static void add_writes(struct undo *u, json_t *rec)
 			memset(p, 0, sizeof(*p));
 			p->path = xstrdup(path);
 			state_of_write(&p->after, w);
-			p->after_step = str(rec, "id");
 		}
 		p->oldest_rec = rec;
 		p->oldest_write = w;
@@ -145,7 +142,6 @@ static void before_from_step(struct undo_path *p)
 		json_t *cache = json_object_get(p->oldest_rec, "cache");
 		json_t *miss = json_object_get(cache, "miss");
 		p->before.kind = UNDO_ABSENT;
-		p->before_from = str(p->oldest_rec, "id");
 		/* The step's own earlier output, hidden from it (docs/cache.md),
 		 * is `created` too: it was there, written by a candidate of the
 		 * step's key.  Without a candidate (a first run) it was not. */
@@ -182,7 +178,6 @@ static void before_from_step(struct undo_path *p)
 			p->before.kind = UNDO_ABSENT;
 		}
 		if (p->known) {
-			p->before_from = str(p->oldest_rec, "id");
 			p->before_producer = str(r, "producer");
 			return;
 		}
@@ -225,7 +220,6 @@ static int collect_cb(json_t *rec, void *payload)
 		}
 		state_of_write(&p->before, w);
 		p->known = 1;
-		p->before_from = str(rec, "id");
 		p->before_producer = str(rec, "id");
 		json_array_append(u->steps, rec); /* keeps its strings alive */
 		u->pending--;
