@@ -12,6 +12,7 @@
 #include "lineage-int.h"
 
 #include <fnmatch.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,11 @@ struct find_ctx {
 	json_t *file_tags; /* sha256 -> tags object */
 	json_t **tag_memo; /* per opts->tags entry: id -> true/false */
 	json_t *derived_memo; /* id -> true/false */
+	json_t *step_memo; /* --derived-from-step: id -> true/false */
+	json_t *content_memo; /* --reads-matching: sha256 -> true/false */
+	json_t *reads_memo; /* --reads-matching: id -> true/false */
+	regex_t re;
+	int have_re;
 };
 
 static int collect(json_t *rec, void *payload)
@@ -43,7 +49,44 @@ static int collect(json_t *rec, void *payload)
 	return 0;
 }
 
-/* Does TAGS hold SPEC ("K=V", or "K" for any value)? */
+/* The key of tag condition SPEC ("K=V", "K!=V" or "K"), malloc'd. */
+static char *tag_key(const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
+	if (eq && n && spec[n - 1] == '!')
+		n--;
+	return xstrndup(spec, n);
+}
+
+/* Is SPEC a negated condition, "K!=V"? */
+static int tag_negated(const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	return eq && eq > spec && eq[-1] == '!';
+}
+
+/* Does VALUE equal WANT, or one of WANT's comma-separated values? */
+static int value_in(const char *value, const char *want)
+{
+	size_t n = strlen(value);
+	const char *p = want;
+	if (!strcmp(value, want))
+		return 1;
+	while (*p) {
+		size_t k = strcspn(p, ",");
+		if (k == n && !strncmp(p, value, n))
+			return 1;
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* Does TAGS hold SPEC ("K=V", "K=V1,V2,...": any of them, "K" for any
+ * value)?  A "K!=..." SPEC is matched as its positive form here; the
+ * caller negates. */
 static int tags_match(json_t *tags, const char *spec)
 {
 	const char *eq = strchr(spec, '=');
@@ -52,12 +95,12 @@ static int tags_match(json_t *tags, const char *spec)
 
 	if (!json_is_object(tags))
 		return 0;
-	key = eq ? xstrndup(spec, (size_t)(eq - spec)) : xstrdup(spec);
+	key = tag_key(spec);
 	v = json_object_get(tags, key);
 	free(key);
 	if (!v)
 		return 0;
-	return !eq || (json_is_string(v) && !strcmp(json_string_value(v), eq + 1));
+	return !eq || (json_is_string(v) && value_in(json_string_value(v), eq + 1));
 }
 
 static json_t *file_tags(struct find_ctx *c, const char *sha)
@@ -192,27 +235,30 @@ static int words_contain(const struct strvec *hay, const char *needle)
 
 /* Does the word list W (a program's argv, or a command's words) match
  * --command GLOB and --arg ARG?  JOINED is W's text. */
-static int words_match(const struct find_ctx *c, const struct strvec *w, const char *joined)
+static int words_match(const char *command, const char *arg, const struct strvec *w,
+		       const char *joined)
 {
-	if (c->o->command) {
+	if (command) {
 		const char *prog = w->nr ? w->v[0] : "";
 		const char *base = strrchr(prog, '/') ? strrchr(prog, '/') + 1 : prog;
 		char *short_form = NULL;
-		int ok = !fnmatch(c->o->command, joined, 0) || !fnmatch(c->o->command, prog, 0) ||
-		    !fnmatch(c->o->command, base, 0);
+		int ok = !fnmatch(command, joined, 0) || !fnmatch(command, prog, 0) ||
+		    !fnmatch(command, base, 0);
 		if (!ok && base != prog) {
 			/* "/usr/bin/gdalwarp -m 12" as "gdalwarp -m 12" */
 			short_form = xstrfmt("%s%s", base, joined + strlen(prog));
-			ok = !fnmatch(c->o->command, short_form, 0);
+			ok = !fnmatch(command, short_form, 0);
 			free(short_form);
 		}
 		if (!ok)
 			return 0;
 	}
-	return !c->o->arg || words_contain(w, c->o->arg);
+	return !arg || words_contain(w, arg);
 }
 
-static int program_match(const struct find_ctx *c, json_t *rec)
+/* Does the command of REC, or a program it ran, match COMMAND (a glob)
+ * and ARG (consecutive words)?  Either may be NULL. */
+static int program_match_with(json_t *rec, const char *command, const char *arg)
 {
 	struct strvec w = STRVEC_INIT;
 	struct strbuf joined = STRBUF_INIT;
@@ -221,10 +267,10 @@ static int program_match(const struct find_ctx *c, json_t *rec)
 	size_t i, j;
 	int hit;
 
-	if (!c->o->command && !c->o->arg)
+	if (!command && !arg)
 		return 1;
 	split_words(&w, cmd);
-	hit = words_match(c, &w, cmd);
+	hit = words_match(command, arg, &w, cmd);
 	strvec_clear(&w);
 	json_array_foreach(json_object_get(rec, "exec_tree"), i, e)
 	{
@@ -240,10 +286,105 @@ static int program_match(const struct find_ctx *c, json_t *rec)
 			strbuf_addstr(&joined, json_string_value(a));
 		}
 		split_words(&w, joined.buf);
-		hit = words_match(c, &w, joined.buf);
+		hit = words_match(command, arg, &w, joined.buf);
 		strvec_clear(&w);
 	}
 	strbuf_release(&joined);
+	return hit;
+}
+
+/* Does version SHA of PATH hold a line matching the regex? */
+static int content_match(struct find_ctx *c, const char *path, const char *sha)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *m = json_object_get(c->content_memo, sha);
+	int hit = 0;
+
+	if (m)
+		return json_is_true(m);
+	if (c->o->read_content && c->o->read_content(&sb, path, sha, c->o->content_payload) == 0)
+		hit = !regexec(&c->re, sb.buf, 0, NULL, 0);
+	else
+		err_clear();
+	strbuf_release(&sb);
+	json_object_set_new(c->content_memo, sha, json_boolean(hit));
+	return hit;
+}
+
+/* Did REC, or a step upstream of it, read a file --reads-matching names? */
+static int reads_matching(struct find_ctx *c, json_t *rec)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	json_t *m, *r;
+	size_t i;
+	int hit = 0;
+
+	if (!id)
+		return 0;
+	if ((m = json_object_get(c->reads_memo, id)))
+		return json_is_true(m);
+	json_object_set_new(c->reads_memo, id, json_false());
+	json_array_foreach(json_object_get(rec, "reads"), i, r)
+	{
+		const char *p = json_string_value(json_object_get(r, "path"));
+		const char *sha = json_string_value(json_object_get(r, "sha256"));
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		const char *producer = json_string_value(json_object_get(r, "producer"));
+		const char *base = p && strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+		json_t *up;
+		if (p && sha && kind && !strcmp(kind, "file") && util_is_sha256_hex(sha) &&
+		    (!fnmatch(c->o->reads_glob, p, 0) || !fnmatch(c->o->reads_glob, base, 0)) &&
+		    content_match(c, p, sha)) {
+			hit = 1;
+			break;
+		}
+		if (producer && (up = json_object_get(c->byid, producer)) &&
+		    !lineage__earlier_run_read(rec, r,
+					       json_string_value(json_object_get(up, "command"))) &&
+		    !lineage__circular_read(rec, r, up) && reads_matching(c, up)) {
+			hit = 1;
+			break;
+		}
+	}
+	json_object_set_new(c->reads_memo, id, json_boolean(hit));
+	return hit;
+}
+
+static int program_match(const struct find_ctx *c, json_t *rec)
+{
+	return program_match_with(rec, c->o->command, c->o->arg);
+}
+
+/* Is a step upstream of REC (through the producers of its reads; not REC
+ * itself) one that --derived-from-step names?  Memoised per step. */
+static int derived_from_step(struct find_ctx *c, json_t *rec)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	json_t *m, *r;
+	size_t i;
+	int hit = 0;
+
+	if (!id)
+		return 0;
+	if ((m = json_object_get(c->step_memo, id)))
+		return json_is_true(m);
+	json_object_set_new(c->step_memo, id, json_false());
+	json_array_foreach(json_object_get(rec, "reads"), i, r)
+	{
+		const char *producer = json_string_value(json_object_get(r, "producer"));
+		json_t *up;
+		if (!producer || !(up = json_object_get(c->byid, producer)) ||
+		    lineage__earlier_run_read(rec, r,
+					      json_string_value(json_object_get(up, "command"))) ||
+		    lineage__circular_read(rec, r, up))
+			continue;
+		if (program_match_with(up, c->o->step_command, c->o->step_arg) ||
+		    derived_from_step(c, up)) {
+			hit = 1;
+			break;
+		}
+	}
+	json_object_set_new(c->step_memo, id, json_boolean(hit));
 	return hit;
 }
 
@@ -282,7 +423,8 @@ static int matches(struct find_ctx *c, json_t *rec)
 	size_t i;
 
 	for (i = 0; i < c->o->own_tags.nr; i++)
-		if (!tags_match(json_object_get(rec, "tags"), c->o->own_tags.v[i]))
+		if (tags_match(json_object_get(rec, "tags"), c->o->own_tags.v[i]) ==
+		    tag_negated(c->o->own_tags.v[i]))
 			return 0;
 	if (c->o->reads && !has_path(json_object_get(rec, "reads"), c->o->reads))
 		return 0;
@@ -292,8 +434,13 @@ static int matches(struct find_ctx *c, json_t *rec)
 		return 0;
 	if (c->o->derived_from && !derived_from(c, rec, c->o->derived_from))
 		return 0;
+	if ((c->o->step_command || c->o->step_arg) && !derived_from_step(c, rec))
+		return 0;
+	if (c->have_re && !reads_matching(c, rec))
+		return 0;
 	for (i = 0; i < c->o->tags.nr; i++)
-		if (!upstream_tagged(c, c->tag_memo[i], rec, c->o->tags.v[i]))
+		if (upstream_tagged(c, c->tag_memo[i], rec, c->o->tags.v[i]) ==
+		    tag_negated(c->o->tags.v[i]))
 			return 0;
 	return 1;
 }
@@ -312,9 +459,23 @@ int provenance_find(struct prov_store *st, const struct prov_find_opts *opts,
 	c.byid = json_object();
 	c.file_tags = json_object();
 	c.derived_memo = json_object();
+	c.step_memo = json_object();
+	c.content_memo = json_object();
+	c.reads_memo = json_object();
 	c.tag_memo = xcalloc(opts->tags.nr + 1, sizeof(*c.tag_memo));
 	for (i = 0; i < opts->tags.nr; i++)
 		c.tag_memo[i] = json_object();
+	if (opts->reads_glob && opts->reads_regex) {
+		int rc = regcomp(&c.re, opts->reads_regex, REG_EXTENDED | REG_NEWLINE | REG_NOSUB);
+		if (rc) {
+			char msg[256];
+			regerror(rc, &c.re, msg, sizeof(msg));
+			ret = err_set(CAIRN_EUSAGE, "--reads-matching: %s: %s", opts->reads_regex,
+				      msg);
+			goto out;
+		}
+		c.have_re = 1;
+	}
 	if ((ret = prov__ref_tree(&c.tags_tree, st, PROV_REF_TAGS)) < 0)
 		goto out;
 	if ((ret = provenance_foreach_step(st, collect, &c)) < 0)
@@ -335,6 +496,11 @@ out:
 	json_decref(c.byid);
 	json_decref(c.file_tags);
 	json_decref(c.derived_memo);
+	json_decref(c.step_memo);
+	json_decref(c.content_memo);
+	json_decref(c.reads_memo);
+	if (c.have_re)
+		regfree(&c.re);
 	git_tree_free(c.tags_tree);
 	return ret;
 }

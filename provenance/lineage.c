@@ -480,14 +480,17 @@ static void walk_note_writes(struct walk *w, const char *id, const json_t *rec)
  * current run's steps are one node, so every earlier run does not come
  * back in a chain of identical versions.
  */
-static const char *walk_producer(struct walk *w, const json_t *read)
+static const char *walk_producer(struct walk *w, const char *reader, const json_t *read)
 {
 	const char *sha = lineage__str(read, "sha256");
 	json_t *g;
 	if (sha) {
 		lineage__file_key(&w->key, lineage__str(read, "path"), sha);
 		g = json_object_get(w->generated, w->key.buf);
-		if (g)
+		/* Not the reader itself: a step that read a version and wrote
+		 * it back (`cairn undo` putting back an earlier version) got
+		 * it from the producer its record names. */
+		if (g && strcmp(json_string_value(g), reader))
 			return json_string_value(g);
 	}
 	return read_producer(read);
@@ -531,7 +534,7 @@ static int walk_collect(struct walk *w, const char *first)
 			const char *p;
 			if (!read_role(rec, r) || walk_own_rerun(w, rec, r))
 				continue;
-			p = walk_producer(w, r);
+			p = walk_producer(w, id, r);
 			if (!p || json_object_get(w->level, p))
 				continue;
 			json_object_set_new_nocheck(w->level, p, json_integer(lvl + 1));
@@ -632,7 +635,7 @@ static void walk_order(struct walk *w, const char *first)
 			const char *p;
 			if (!role || !lineage__str(r, "path") || walk_own_rerun(w, rec, r))
 				continue;
-			p = walk_producer(w, r);
+			p = walk_producer(w, id, r);
 			walk_file(w, rec, r, role, p);
 			walk_edge(w, "used", id, r);
 			if (p && !json_object_get(w->visited, p))

@@ -207,7 +207,8 @@ int provenance_status(struct prov_store *st,
 
 struct prov_find_opts {
 	struct strvec tags; /* "K=V": the step, a file version it read, or a
-			     * step upstream of it carries the tag */
+			     * step upstream of it carries the tag; "K=V1,V2":
+			     * any of the values; "K!=V": none of them does */
 	struct strvec own_tags; /* "K=V": the step itself carries the tag */
 	const char *command; /* glob on the command text or a program run */
 	const char *arg; /* whole words in the argv of a program run (or the
@@ -217,10 +218,27 @@ struct prov_find_opts {
 	const char *derived_from; /* path read directly or upstream */
 	const char *since; /* started at or after: YYYY-MM-DD[THH:MM[:SS]] */
 	int weekday; /* 0 Sunday .. 6 Saturday (local time), -1 any */
+	/* A step upstream of it (not itself) ran a program matching
+	 * STEP_COMMAND (glob) and STEP_ARG (words), as command and arg. */
+	const char *step_command;
+	const char *step_arg;
+	/* The step, or a step upstream of it, read (kind file) a path
+	 * matching READS_GLOB (the path or its base name) whose content
+	 * matches READS_REGEX (POSIX extended, per line).  READ_CONTENT gets
+	 * the bytes of version SHA of PATH (or the first part of them) into
+	 * OUT: 0, or CAIRN_ENOTFOUND when they are not to be had (the version
+	 * then does not match).  The store holds no file bytes, so the caller
+	 * supplies them (the content store, or the file when it is still that
+	 * version). */
+	const char *reads_glob;
+	const char *reads_regex;
+	int (*read_content)(struct strbuf *out, const char *path, const char *sha, void *payload);
+	void *content_payload;
 };
 #define PROV_FIND_OPTS_INIT                                                                        \
 	{                                                                                          \
-		STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, -1                   \
+		STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, -1, NULL, NULL,      \
+		    NULL, NULL, NULL, NULL                                                         \
 	}
 void prov_find_opts_release(struct prov_find_opts *o);
 

@@ -1,5 +1,6 @@
 #include "shell-int.h"
 
+#include "cache.h"
 #include "provenance.h"
 
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 struct find_ctx {
 	json_t *out; /* --json */
 	int n;
+	json_t *files; /* --output: path -> {path, step, sha256}, newest first */
+	json_t *order; /* --output: the paths in that order */
 };
 
 static json_t *paths_of(json_t *list)
@@ -33,6 +36,24 @@ static int find_one(json_t *rec, void *payload)
 	char when[32];
 
 	c->n++;
+	if (c->files) {
+		/* The newest matching write of each path. */
+		json_array_foreach(json_object_get(rec, "writes"), i, w)
+		{
+			const char *p = json_string_value(json_object_get(w, "path"));
+			const char *kind = json_string_value(json_object_get(w, "kind")) ?: "file";
+			if (!p || !strcmp(kind, "deleted") || !strcmp(kind, "dir") ||
+			    json_object_get(c->files, p))
+				continue;
+			json_object_set_new(c->files, p,
+					    json_pack("{s:O,s:O,s:O}", "path",
+						      json_object_get(w, "path"), "step",
+						      json_object_get(rec, "id"), "sha256",
+						      json_object_get(w, "sha256") ?: json_null()));
+			json_array_append(c->order, json_object_get(w, "path"));
+		}
+		return 0;
+	}
 	if (c->out) {
 		json_t *o = json_object();
 		static const char *const keys[] = { "id",     "session",     "seq",	"command",
@@ -57,6 +78,30 @@ static int find_one(json_t *rec, void *payload)
 		       util_name_quoted(json_string_value(json_object_get(w, "path"))));
 	}
 	return 0;
+}
+
+/* At most this much of an input is searched by --reads-matching. */
+#define READS_MATCHING_MAX (1u << 20)
+
+/* The bytes of version SHA of PATH for --reads-matching: from the
+ * content store, else the file itself while it still is that version. */
+static int read_content(struct strbuf *out, const char *path, const char *sha, void *payload)
+{
+	struct prov_store *st = payload;
+	char got[SHA256_HEX_LEN + 1];
+	char *abs;
+	int ret;
+
+	if (cache_cas_has(provenance_store_dir(st), sha))
+		return cache_cas_read(out, provenance_store_dir(st), sha, READS_MATCHING_MAX);
+	abs = path[0] == '/' ? xstrdup(path) : xstrfmt("%s/%s", provenance_store_root(st), path);
+	ret = util_sha256_file(got, NULL, abs);
+	if (ret == 0 && strcmp(got, sha))
+		ret = CAIRN_ENOTFOUND;
+	if (ret == 0 && (ret = strbuf_read_file(out, abs)) == 0 && out->len > READS_MATCHING_MAX)
+		strbuf_setlen(out, READS_MATCHING_MAX);
+	free(abs);
+	return ret;
 }
 
 static int parse_weekday(const char *s)
@@ -95,8 +140,8 @@ static int cmd_find_exec(int argc, char **argv)
 {
 	struct prov_find_opts o = PROV_FIND_OPTS_INIT;
 	struct prov_store *st = NULL;
-	struct find_ctx c = { NULL, 0 };
-	char *reads = NULL, *writes = NULL, *derived = NULL;
+	struct find_ctx c = { NULL, 0, NULL, NULL };
+	char *reads = NULL, *writes = NULL, *derived = NULL, *step_cmd = NULL;
 	const char *reads_arg = NULL, *writes_arg = NULL, *derived_arg = NULL;
 	int i, ret;
 
@@ -109,6 +154,23 @@ static int cmd_find_exec(int argc, char **argv)
 		if (!strcmp(a, "--json")) {
 			if (!c.out)
 				c.out = json_array();
+			continue;
+		}
+		if (!strcmp(a, "--reads-matching")) {
+			if (i + 2 >= argc) {
+				ret = shell_usage_error(
+				    &cmd_find_entry, "--reads-matching needs PATH-GLOB and REGEX");
+				goto out;
+			}
+			o.reads_glob = argv[++i];
+			o.reads_regex = argv[++i];
+			continue;
+		}
+		if (!strcmp(a, "--output")) {
+			if (!c.files) {
+				c.files = json_object();
+				c.order = json_array();
+			}
 			continue;
 		}
 		if (!v) {
@@ -134,6 +196,20 @@ static int cmd_find_exec(int argc, char **argv)
 			writes_arg = v;
 		} else if (!strcmp(a, "--derived-from")) {
 			derived_arg = v;
+		} else if (!strcmp(a, "--derived-from-step")) {
+			/* "PROGRAM-GLOB [ARG WORDS]" */
+			size_t n = strcspn(v + strspn(v, " \t"), " \t");
+			const char *p = v + strspn(v, " \t"), *rest = p + n;
+			if (!n) {
+				ret = shell_usage_error(&cmd_find_entry,
+							"--derived-from-step needs a program");
+				goto out;
+			}
+			free(step_cmd);
+			step_cmd = xstrndup(p, n);
+			o.step_command = step_cmd;
+			rest += strspn(rest, " \t");
+			o.step_arg = *rest ? rest : NULL;
 		} else if (!strcmp(a, "--since")) {
 			if (!valid_date(v)) {
 				ret = shell_usage_error(
@@ -166,9 +242,23 @@ static int cmd_find_exec(int argc, char **argv)
 	o.reads = reads;
 	o.writes = writes;
 	o.derived_from = derived;
+	o.read_content = read_content;
+	o.content_payload = st;
 	if ((ret = provenance_find(st, &o, find_one, &c)) < 0) {
 		ret = shell_store_fail(&cmd_find_entry, ret);
 		goto out;
+	}
+	if (c.files) {
+		json_t *p;
+		size_t k;
+		json_array_foreach(c.order, k, p)
+		{
+			if (c.out)
+				json_array_append(c.out,
+						  json_object_get(c.files, json_string_value(p)));
+			else
+				printf("%s\n", util_name_quoted(json_string_value(p)));
+		}
 	}
 	if (c.out) {
 		util_json_dumpf(c.out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -179,7 +269,10 @@ out:
 	free(reads);
 	free(writes);
 	free(derived);
+	free(step_cmd);
 	json_decref(c.out);
+	json_decref(c.files);
+	json_decref(c.order);
 	prov_find_opts_release(&o);
 	provenance_store_free(st);
 	return ret;
@@ -189,7 +282,8 @@ const struct cmd_entry cmd_find_entry = {
 	.name = "find",
 	.usage = "cairn find [--tag K=V] [--command GLOB] [--arg WORDS] [--reads PATH]\n"
 		 "                  [--writes PATH] [--derived-from PATH] [--since DATE]\n"
-		 "                  [--weekday NAME] [--own-tag K=V] [--json]",
+		 "                  [--weekday NAME] [--own-tag K=V] [--derived-from-step QUERY]\n"
+		 "                  [--reads-matching PATH-GLOB REGEX] [--output] [--json]",
 	.summary = "Find steps by tag, program, argument, file, ancestry or time.",
 	.help = "Prints the matching steps, newest first, each with the files it wrote.\n"
 		"Every condition given must hold.\n\n"
@@ -198,6 +292,9 @@ const struct cmd_entry cmd_find_entry = {
 		"                     carries tag K=V (K alone: any value).  So --tag\n"
 		"                     center=X lists every output derived, directly or not,\n"
 		"                     from an input tagged center=X.  Repeatable.\n"
+		"                     K=V1,V2,...: any of the values (a value holding a\n"
+		"                     comma matches whole too); K!=V (or K!=V1,V2): no tag\n"
+		"                     K with those values on it or upstream\n"
 		"  --own-tag K=V      the step itself carries the tag\n"
 		"  --command GLOB     the command text, or a program the step ran (its argv\n"
 		"                     joined by spaces, or its name), matches GLOB\n"
@@ -207,6 +304,17 @@ const struct cmd_entry cmd_find_entry = {
 		"  --reads PATH       the step read PATH\n"
 		"  --writes PATH      the step wrote (or deleted) PATH\n"
 		"  --derived-from PATH  the step read PATH, directly or upstream\n"
+		"  --derived-from-step 'PROGRAM [ARGS]'  a step upstream of it ran PROGRAM\n"
+		"                     (a glob, as --command) with ARGS (words, as --arg),\n"
+		"                     e.g. --derived-from-step 'align_warp -m 12'\n"
+		"  --reads-matching PATH-GLOB REGEX  the step, or a step upstream, read a\n"
+		"                     file matching PATH-GLOB (its path or name) with a line\n"
+		"                     matching REGEX (POSIX extended) in its first MiB: its\n"
+		"                     bytes from the content store, or the file itself\n"
+		"                     while it is still the version read\n"
+		"  --output           list the files the matching steps wrote (the newest\n"
+		"                     matching write of each path), not the steps; with\n"
+		"                     --json: [{path, step, sha256}]\n"
 		"  --since DATE       started at or after DATE (UTC, YYYY-MM-DD[THH:MM[:SS]])\n"
 		"  --weekday NAME     started on that day of the week (local time)\n"
 		"  --json             one JSON array of {id, session, seq, command, cached,\n"

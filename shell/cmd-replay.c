@@ -202,6 +202,13 @@ static int replay_session(struct replay *r, const char *spec, unsigned jobs)
 	first = json_array_get(r->records, 0);
 	mode = str(first, "mode");
 	script = str(first, "script");
+	if (mode && !strcmp(mode, "undo")) {
+		fprintf(stderr,
+			"cairn replay: session %s is a `cairn undo`, not commands to run again "
+			"(`cairn undo` undoes it)\n",
+			r->session);
+		return 2;
+	}
 	cwd = str(json_object_get(first, "start_state"), "cwd");
 
 	/* From where the session started, as it started. */

@@ -85,6 +85,8 @@ extern const struct cmd_entry cmd_fsck_entry;
 extern const struct cmd_entry cmd_replay_entry;
 extern const struct cmd_entry cmd_rerun_entry;
 extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_undo_entry;
+extern const struct cmd_entry cmd_compare_entry;
 
 /* cmd-cache.c: what cache and fsck share. */
 struct cache_shaset;
