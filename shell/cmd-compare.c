@@ -49,21 +49,6 @@ static const char *orq(const char *s)
 	return s ? s : "";
 }
 
-/* The newest session that ran script REL. */
-struct find_script {
-	const char *rel;
-	char *session;
-};
-
-static int find_script_cb(json_t *rec, void *payload)
-{
-	struct find_script *f = payload;
-	if (!str(rec, "script") || strcmp(str(rec, "script"), f->rel) || !str(rec, "session"))
-		return 0;
-	f->session = xstrdup(str(rec, "session"));
-	return 1;
-}
-
 static int run_load(struct run *out, struct prov_store *st, const char *spec)
 {
 	struct stat sb;
@@ -72,18 +57,17 @@ static int run_load(struct run *out, struct prov_store *st, const char *spec)
 
 	/* A script file names its newest run. */
 	if (spec[0] != '@' && stat(spec, &sb) == 0 && S_ISREG(sb.st_mode)) {
-		struct find_script f = { NULL, NULL };
+		char *session = NULL;
 		if ((ret = provenance_relpath(&rel, st, spec)) < 0)
 			return ret;
-		f.rel = rel;
-		ret = provenance_foreach_step(st, find_script_cb, &f);
+		ret = shell_script_session(&session, st, rel);
 		free(rel);
 		if (ret < 0)
 			return ret;
-		if (!f.session)
+		if (!session)
 			return err_set(CAIRN_ENOTFOUND, "no recorded run of the script %s", spec);
-		ret = provenance_session_steps(&out->steps, &out->session, st, f.session);
-		free(f.session);
+		ret = provenance_session_steps(&out->steps, &out->session, st, session);
+		free(session);
 		return ret;
 	}
 	return provenance_session_steps(&out->steps, &out->session, st, spec);

@@ -45,21 +45,6 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-/* The newest session that ran the script REL (as records name it). */
-struct find_script {
-	const char *rel;
-	char *session;
-};
-
-static int find_script_cb(json_t *rec, void *payload)
-{
-	struct find_script *f = payload;
-	if (!str(rec, "script") || strcmp(str(rec, "script"), f->rel) || !str(rec, "session"))
-		return 0;
-	f->session = xstrdup(str(rec, "session"));
-	return 1;
-}
-
 /* What the records of the session said about directives. */
 static void directives_of(struct exec_directives *d, json_t *rec)
 {
@@ -130,8 +115,7 @@ static int replay_file(struct replay *r, const char *file, char **args, unsigned
 	struct exec_sched_stats stats = { 0 };
 	struct shell_input in = { 0 };
 	struct strbuf sb = STRBUF_INIT;
-	struct find_script f = { NULL, NULL };
-	char *rel = NULL;
+	char *rel = NULL, *session = NULL;
 	uint64_t t0 = util_now_ns();
 	int status;
 
@@ -141,11 +125,10 @@ static int replay_file(struct replay *r, const char *file, char **args, unsigned
 	}
 	/* Hints only matter to steps that may run at once. */
 	if (jobs > 1 && r->st && provenance_relpath(&rel, r->st, file) == 0) {
-		f.rel = rel;
-		if (provenance_foreach_step(r->st, find_script_cb, &f) < 0)
+		if (shell_script_session(&session, r->st, rel) < 0)
 			err_clear();
 	}
-	if (f.session && provenance_session_steps(&r->records, &r->session, r->st, f.session) < 0) {
+	if (session && provenance_session_steps(&r->records, &r->session, r->st, session) < 0) {
 		warn("%s (running %s in order)", err_last(), file);
 		r->records = NULL;
 	}
@@ -163,7 +146,7 @@ static int replay_file(struct replay *r, const char *file, char **args, unsigned
 	status = shell_run_session(&o, &in);
 	if (stats.stopped_at || status != 2)
 		summary(&stats, stats.stopped_at, util_now_ns() - t0, jobs);
-	free(f.session);
+	free(session);
 	free(rel);
 	strbuf_release(&sb);
 	return status;

@@ -127,6 +127,9 @@ char *shell_store_root(void);
  * ~/.config/cairn/config (settings that widen the sandbox live there). */
 char *shell_user_config(void);
 
+/* The newest session that ran the script REL (as records name it): *OUT
+ * (to free), or NULL when none.  0 or -1. */
+int shell_script_session(char **out, struct prov_store *st, const char *rel);
 /* Open the store of --store/$CAIRN_STORE, else the one found from the
  * working directory.  0, or the exit status after printing why (1 when
  * there is no store, 125 when it cannot be opened). */

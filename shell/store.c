@@ -129,3 +129,32 @@ int shell_step_file(json_t **out_rec, json_t **out_entry, struct prov_store *st,
 	*out_entry = found;
 	return 0;
 }
+
+struct script_session {
+	const char *rel;
+	char *session;
+};
+
+static int script_session_cb(json_t *rec, void *payload)
+{
+	struct script_session *f = payload;
+	const char *script = json_string_value(json_object_get(rec, "script"));
+	const char *session = json_string_value(json_object_get(rec, "session"));
+	if (!script || strcmp(script, f->rel) || !session)
+		return 0;
+	f->session = xstrdup(session);
+	return 1;
+}
+
+int shell_script_session(char **out, struct prov_store *st, const char *rel)
+{
+	struct script_session f = { rel, NULL };
+	int ret = provenance_foreach_step(st, script_session_cb, &f);
+	*out = f.session;
+	if (ret < 0) {
+		free(f.session);
+		*out = NULL;
+		return ret;
+	}
+	return 0;
+}
