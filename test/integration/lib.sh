@@ -11,6 +11,18 @@ case ":$PATH:" in
 *) PATH=$PATH:/usr/sbin:/sbin ;;
 esac
 
+# Descriptors the harness left open (ctest's log file, written as other
+# tests end) would reach cairn as its caller's, and a step is not stored
+# when one moves under it (docs/cache.md): a test that checks the cache
+# failed by the timing of other tests.  Tests start without them.
+t__fds=$(ls /proc/$$/fd)
+for t__fd in $t__fds; do
+	if [ "$t__fd" -gt 2 ] && [ "$t__fd" -lt 255 ] && [ -e "/proc/$$/fd/$t__fd" ]; then
+		eval "exec $t__fd>&-"
+	fi
+done
+unset t__fd t__fds
+
 T_FAILS=0
 T_NAME=$(basename "$0" .sh)
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cairn-it.XXXXXX")
