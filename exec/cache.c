@@ -485,6 +485,29 @@ static void relocatable_state(struct exec_state *st, const char *root)
 			relocate_field(&lists[k]->v[i], root, token, 1);
 }
 
+/* Set `shopt expand_aliases` in ST's shell options to ON. */
+static void set_expand_aliases(struct exec_state *st, int on)
+{
+	static const char on_text[] = "shopt -s expand_aliases",
+			  off_text[] = "shopt -u expand_aliases";
+	char *at;
+	if (!st->shopts)
+		return;
+	at = strstr(st->shopts, on ? off_text : on_text);
+	if (at)
+		memcpy(at, on ? on_text : off_text, sizeof(on_text) - 1);
+}
+
+/* May whether aliases are expanded change what STEP does from state ST?
+ * When ST holds aliases, or the step may define or switch them. */
+static int aliases_matter(const struct exec_state *st, const struct exec_session *s,
+			  const struct exec_step *step)
+{
+	return (st->aliases && *st->aliases) || any_code(s, step, names_word, "alias") ||
+	    any_code(s, step, names_word, "expand_aliases") ||
+	    any_code(s, step, names_word, "shopt");
+}
+
 /*
  * The state as the key sees it: descriptors by kind, not by inode; for
  * a key (STEP set), without the variables it leaves out (noted in
@@ -502,6 +525,10 @@ static void normal_state(struct strbuf *out, const struct exec_state *st,
 		drop_unkeyed(&copy.vars, s, step, unkeyed_out, "var");
 		drop_unkeyed(&copy.env, s, step, unkeyed_out, "env");
 	}
+	/* The REPL expands aliases, a script does not: the same with none
+	 * to expand (exec__cache_serve() keeps the session's setting). */
+	if (s && step && !aliases_matter(st, s, step))
+		set_expand_aliases(&copy, 0);
 	for (i = 0; i < copy.fds.nr; i++) {
 		char *v = copy.fds.v[i], *sp = strchr(v, ' ');
 		if (!sp)
@@ -760,6 +787,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	/* The project's directory as a token, unless the command names it
 	 * (a copy elsewhere would run it with that path as written). */
 	c->moves_dir = step_uses(s, step, "PWD");
+	c->aliases_free = !dyn && !aliases_matter(&s->state, s, step);
 	c->relocatable =
 	    s->root && s->sandboxed && !s->into && !text_names(step->text, step->len, s->root);
 	normal_state(&st, &s->state, dyn ? NULL : s, step, c->unkeyed,
@@ -1490,6 +1518,25 @@ static void own_outputs(struct strvec *own, struct exec_session *s, json_t *cand
 	strbuf_release(&abs);
 }
 
+/* The end state STATE (text) with the session's own expand_aliases (a
+ * step with no alias to expand served to the REPL from a script, or the
+ * reverse).  0 or -1. */
+static int keep_expand_aliases(const struct exec_session *s, struct strbuf *state)
+{
+	struct exec_state end;
+	int on = s->state.shopts && strstr(s->state.shopts, "shopt -s expand_aliases");
+	exec_state_init(&end);
+	if (exec_state_parse(&end, state->buf, state->len) < 0) {
+		exec_state_release(&end);
+		return -1;
+	}
+	set_expand_aliases(&end, on);
+	strbuf_reset(state);
+	exec_state_serialize(state, &end);
+	exec_state_release(&end);
+	return 0;
+}
+
 /* ---- the project elsewhere ------------------------------------------- */
 
 /* Does the object SHA (verified, any size) name path FROM?  A descriptor
@@ -1748,6 +1795,12 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 		if ((kept = keep_unkeyed(c, s, cand, &state))) {
 			if (!c->miss)
 				c->miss = why_path("?", kept, NULL, NULL);
+			continue;
+		}
+		if (c->aliases_free && keep_expand_aliases(s, &state) < 0) {
+			if (!c->miss)
+				c->miss =
+				    why_path("?", "the cached end state is damaged", NULL, NULL);
 			continue;
 		}
 		/* It ran with the project elsewhere. */

@@ -330,6 +330,9 @@ struct exec_cachectx {
 	int relocatable;
 	/* The step may change the working directory (cd, pushd, popd). */
 	int moves_dir;
+	/* No alias to expand, none defined: expand_aliases (the REPL's) is
+	 * no part of its key, and a hit keeps the session's. */
+	int aliases_free;
 	/* The variables the key left out, as the step found them:
 	 * {NAME: {"var": ENTRY, "env": ENTRY}} (a candidate keeps them). */
 	json_t *unkeyed;

@@ -79,4 +79,43 @@ hist=$(cat home/.local/state/cairn/history 2>/dev/null)
 expect_match "history file" 'echo "x=\$x in \$\{PWD##\*/\}"' "$hist"
 expect_match "history has the last line" 'exit 3' "$hist"
 
+# One cache for the REPL and scripts (docs/cache.md): lines typed in the
+# REPL, then the same lines as a script run in a terminal, are served
+# (but the REPL's first step, whose shell starts otherwise); and the
+# reverse keeps the REPL's aliases working after a hit.
+mkdir -p one
+printf 'pear\napple\n' >one/a.txt
+printf 'cd one\nsort a.txt > s.txt\ntr a-z A-Z < s.txt\n' >lines.sh
+tm new-session -d -s q -x 150 -y 50 \
+	"cd '$T_DIR' && HOME='$T_DIR/home' XDG_STATE_HOME= NO_COLOR=1 '$CAIRN'; sleep 600"
+tmux_wait "$sock" q 'cairn:'
+for l in 'cd one' 'sort a.txt > s.txt' 'tr a-z A-Z < s.txt'; do
+	tm send-keys -t q -l -- "$l"
+	tm send-keys -t q Enter
+done
+tmux_wait "$sock" q 'PEAR'
+tm send-keys -t q -l -- 'exit'
+tm send-keys -t q Enter
+tm new-session -d -s q2 -x 150 -y 50 \
+	"cd '$T_DIR' && HOME='$T_DIR/home' XDG_STATE_HOME= NO_COLOR=1 '$CAIRN' run lines.sh; echo script-done; sleep 600"
+tmux_wait "$sock" q2 'script-done'
+expect_match "the script printed as the REPL did" 'PEAR' "$(tm capture-pane -t q2 -p)"
+expect_eq "REPL lines, then a script: served but the first" "r c c" "$("$CAIRN" log --json -n 3 | python3 -c '
+import json, sys
+print(" ".join("c" if s["cached"] else "r" for s in reversed(json.load(sys.stdin))))')"
+
+# The reverse: the REPL served what the script computed still expands
+# its aliases after the hit.
+tm new-session -d -s q3 -x 150 -y 50 \
+	"cd '$T_DIR' && HOME='$T_DIR/home' XDG_STATE_HOME= NO_COLOR=1 '$CAIRN'; sleep 600"
+tmux_wait "$sock" q3 'cairn:'
+for l in 'cd one' 'sort a.txt > s.txt' "alias hi='echo alias-still-expands'" 'hi'; do
+	tm send-keys -t q3 -l -- "$l"
+	tm send-keys -t q3 Enter
+done
+tmux_wait "$sock" q3 'alias-still-expands'
+expect_eq "the REPL's sort step was served" "c" "$("$CAIRN" log --json -n 3 | python3 -c '
+import json, sys
+print("c" if json.load(sys.stdin)[2]["cached"] else "r")')"
+
 done_testing
