@@ -394,97 +394,6 @@ static void drop_unkeyed(struct strvec *v, const struct exec_session *s,
 	v->nr = k;
 }
 
-/* ---- paths of the project in texts -------------------------------------- */
-
-/* Could C go on a file name that FROM ended (so that it names another
- * path: /p/proj and /p/proj.bak)? */
-static int name_goes_on(int c)
-{
-	return c && c != '/' && !strchr(" \t\n\"':;=,)]}|&<>", c);
-}
-
-/* Could C stand right before a path? */
-static int path_may_start(int c)
-{
-	return !c || strchr(" \t\n\"':;=,([{|&<>", c);
-}
-
-/*
- * Copy TEXT (LEN bytes) to OUT with each occurrence of path FROM (as a
- * whole path or a path's start: FROM/x) replaced by TO.  How many were.
- */
-static size_t relocate_text(struct strbuf *out, const char *text, size_t len, const char *from,
-			    const char *to)
-{
-	size_t flen = strlen(from), i = 0, n = 0;
-	const char *p;
-	while (flen && (p = memmem(text + i, len - i, from, flen))) {
-		size_t at = (size_t)(p - text);
-		int before = at ? text[at - 1] : 0, after = at + flen < len ? text[at + flen] : 0;
-		if (path_may_start(before) && !name_goes_on(after)) {
-			strbuf_add(out, text + i, at - i);
-			strbuf_addstr(out, to);
-			n++;
-		} else {
-			strbuf_add(out, text + i, at - i + 1);
-			i = at + 1;
-			continue;
-		}
-		i = at + flen;
-	}
-	strbuf_add(out, text + i, len - i);
-	return n;
-}
-
-/* Does TEXT (LEN bytes) name path FROM (or a path below it)? */
-static int text_names(const char *text, size_t len, const char *from)
-{
-	struct strbuf sink = STRBUF_INIT;
-	size_t n = relocate_text(&sink, text, len, from, "");
-	strbuf_release(&sink);
-	return n > 0;
-}
-
-/* *FIELD with FROM replaced by TO (and \001 doubled first when ESCAPE). */
-static void relocate_field(char **field, const char *from, const char *to, int escape)
-{
-	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
-	if (!*field)
-		return;
-	if (escape)
-		relocate_text(&a, *field, strlen(*field), "\001", "\001\001");
-	else
-		strbuf_addstr(&a, *field);
-	relocate_text(&b, a.buf, a.len, from, to);
-	free(*field);
-	*field = strbuf_detach(&b, NULL);
-	strbuf_release(&a);
-}
-
-/*
- * State ST with the project's directory ROOT as a token in every text
- * it holds: the same state in a copy of the project elsewhere reads the
- * same.  (\001 is doubled first, so that no other state reads the
- * same.)
- */
-static void relocatable_state(struct exec_state *st, const char *root)
-{
-	static const char token[] = "\001project";
-	struct strvec *lists[] = { &st->vars, &st->env, &st->argv, &st->fds };
-	size_t i, k;
-	relocate_field(&st->cwd, root, token, 1);
-	relocate_field(&st->dirstack, root, token, 1);
-	relocate_field(&st->aliases, root, token, 1);
-	relocate_field(&st->traps, root, token, 1);
-	for (i = 0; i < st->nfuncs; i++) {
-		relocate_field(&st->funcs[i].body, root, token, 1);
-		relocate_field(&st->funcs[i].src, root, token, 1);
-	}
-	for (k = 0; k < ARRAY_SIZE(lists); k++)
-		for (i = 0; i < lists[k]->nr; i++)
-			relocate_field(&lists[k]->v[i], root, token, 1);
-}
-
 /* Set `shopt expand_aliases` in ST's shell options to ON. */
 static void set_expand_aliases(struct exec_state *st, int on)
 {
@@ -515,7 +424,7 @@ static int aliases_matter(const struct exec_state *st, const struct exec_session
  */
 static void normal_state(struct strbuf *out, const struct exec_state *st,
 			 const struct exec_session *s, const struct exec_step *step,
-			 json_t *unkeyed_out, const char *root)
+			 json_t *unkeyed_out)
 {
 	struct exec_state copy;
 	size_t i;
@@ -545,16 +454,13 @@ static void normal_state(struct strbuf *out, const struct exec_state *st,
 				*colon = '\0';
 		}
 	}
-	if (root)
-		relocatable_state(&copy, root);
 	exec_state_serialize(out, &copy);
 	exec_state_release(&copy);
 }
 
 void exec__base_key_text(struct strbuf *out, const struct exec_session *s)
 {
-	normal_state(out, &s->state, s, NULL, NULL,
-		     s->root && s->sandboxed && !s->into ? s->root : NULL);
+	normal_state(out, &s->state, s, NULL, NULL);
 }
 
 static const char *out_name(const struct exec_output *o, int n)
@@ -788,10 +694,7 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	 * (a copy elsewhere would run it with that path as written). */
 	c->moves_dir = step_uses(s, step, "PWD");
 	c->aliases_free = !dyn && !aliases_matter(&s->state, s, step);
-	c->relocatable =
-	    s->root && s->sandboxed && !s->into && !text_names(step->text, step->len, s->root);
-	normal_state(&st, &s->state, dyn ? NULL : s, step, c->unkeyed,
-		     c->relocatable ? s->root : NULL);
+	normal_state(&st, &s->state, dyn ? NULL : s, step, c->unkeyed);
 	util_sha256_hex(sha, st.buf, st.len);
 	json_object_set_new(p, "version", json_integer(KEY_VERSION));
 	json_object_set_new(p, "command", util_json_bytes(step->text, step->len));
@@ -1032,29 +935,15 @@ static json_t *check_read(struct exec_session *s, json_t *r, const struct strvec
 }
 
 /* Every read of candidate CAND still holds?  NULL, or the first change. */
-/* Is R a look at a directory on the way to the project at ROOT (its
- * ancestors and itself: bash checks the working directory's path)?  With
- * the project elsewhere, the way there is another. */
-static int on_the_way(json_t *r, const char *root)
-{
-	const char *p = str(r, "path"), *kind = str(r, "kind");
-	return root && p && p[0] == '/' && kind && !strcmp(kind, "stat") && exec__under(root, p);
-}
-
 static json_t *check_candidate(struct exec_session *s, json_t *cand, const struct strvec *own)
 {
 	json_t *reads = json_object_get(cand, "reads"), *r;
-	const char *root = str(cand, "root");
 	size_t i;
 	if (!json_is_array(reads))
 		return why_path("?", "malformed trace", NULL, NULL);
-	if (root && !strcmp(root, s->root))
-		root = NULL;
 	json_array_foreach(reads, i, r)
 	{
 		json_t *why;
-		if (on_the_way(r, root))
-			continue;
 		/* The shell reading its own program is not an input: the
 		 * command text is in the key.  (Kept in the trace: a cached
 		 * record names its script as code too.) */
@@ -1434,10 +1323,6 @@ static const char *keep_unkeyed(struct exec_cachectx *c, struct exec_session *s,
 		if (!strcmp(name, "OLDPWD") && c->moves_dir &&
 		    (!same(was_var, end_var) || !same(was_env, end_env)))
 			continue;
-		/* An end state that holds no PWD gets bash's, from the
-		 * working directory (the project elsewhere: its own). */
-		if (!strcmp(name, "PWD") && !end_var && !end_env)
-			continue;
 		if (!s->state.initial) {
 			if (!same(was_var, end_var) || !same(was_env, end_env)) {
 				why = "a variable no key holds changed in the step";
@@ -1537,174 +1422,6 @@ static int keep_expand_aliases(const struct exec_session *s, struct strbuf *stat
 	return 0;
 }
 
-/* ---- the project elsewhere ------------------------------------------- */
-
-/* Does the object SHA (verified, any size) name path FROM?  A descriptor
- * FD already open on it may be given (it is read from the start and
- * rewound).  An object that cannot be read says yes. */
-static int object_names(struct exec_session *s, const char *sha, int fd, const char *from)
-{
-	char buf[65536 + PATH_MAX];
-	size_t keep = 0, flen = strlen(from);
-	int own = fd < 0, yes = 0;
-	ssize_t n;
-	if (!sha || !strcmp(sha, EMPTY_SHA256))
-		return 0;
-	if (own && cache_cas_open(&fd, s->cairn_dir, sha) < 0) {
-		err_clear();
-		return 1;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		yes = 1;
-	/* Read in blocks, keeping the end of each (as long as FROM and a
-	 * byte on both sides) before the next. */
-	while (!yes && (n = read(fd, buf + keep, sizeof(buf) - keep - 1)) > 0) {
-		size_t len = keep + (size_t)n;
-		yes = text_names(buf, len, from);
-		keep = len > flen + 2 ? flen + 2 : len;
-		memmove(buf, buf + len - keep, keep);
-	}
-	if (!own)
-		lseek(fd, 0, SEEK_SET);
-	else
-		close(fd);
-	return yes;
-}
-
-/*
- * Might read PATH (absolute, outside the project) have been reached from
- * the project at FROM by a relative path (../data.csv) that leads
- * elsewhere from S->root?  When it lies below an ancestor of FROM other
- * than / and S->root's ancestor as many levels up is another directory.
- * A dot file or directory in $HOME (~/.local, ~/.config) is taken to be
- * reached through $HOME, which is in the key.
- */
-static int beside(const struct exec_session *s, const char *path, const char *from)
-{
-	char *anc = xstrdup(from), *to = xstrdup(s->root), *slash;
-	const char *in_home = s->home ? exec__under(path, s->home) : NULL;
-	int yes = 0;
-	if (path[0] != '/' || (in_home && in_home[0] == '.')) {
-		free(anc);
-		free(to);
-		return 0;
-	}
-	while ((slash = strrchr(anc, '/')) && slash != anc) {
-		*slash = '\0';
-		slash = strrchr(to, '/');
-		if (slash)
-			slash[slash == to] = '\0'; /* "/x" leaves "/" */
-		if (exec__under(path, anc)) {
-			yes = strcmp(anc, to) != 0;
-			break;
-		}
-	}
-	free(anc);
-	free(to);
-	return yes;
-}
-
-/*
- * Can candidate CAND, which ran with the project at FROM, serve the
- * project at S->root?  Its outputs must not name FROM (a run here would
- * name S->root: `pwd > where.txt`, a VRT with absolute paths), and no
- * read outside the project may have been reached from FROM by a
- * relative path (../data.csv) that leads elsewhere from S->root: one
- * below an ancestor of FROM (other than /) that is not S->root's at the
- * same depth.  Then STATE, the end state, has FROM replaced in its
- * working directory, directory stack, PWD and OLDPWD; any other part
- * naming FROM keeps it here.  NULL, or why not.
- */
-static const char *relocate_candidate(struct exec_session *s, json_t *cand, const char *from,
-				      struct strbuf *state, int logs[3])
-{
-	struct exec_state end;
-	struct strbuf rest = STRBUF_INIT, buf = STRBUF_INIT;
-	const char *why = NULL;
-	json_t *r, *w;
-	size_t i;
-
-	json_array_foreach(json_object_get(cand, "reads"), i, r)
-	{
-		if (str(r, "path") && !on_the_way(r, from) && beside(s, str(r, "path"), from)) {
-			why = "it read beside the project, which may lie elsewhere from here";
-			goto out;
-		}
-	}
-	if (object_names(s, str(cand, "stdout"), logs[1], from) ||
-	    object_names(s, str(cand, "stderr"), logs[2], from)) {
-		why = "its output names the project's directory";
-		goto out;
-	}
-	json_array_foreach(json_object_get(cand, "writes"), i, w)
-	{
-		const char *kind = str(w, "kind") ? str(w, "kind") : "";
-		if ((!strcmp(kind, "file") && object_names(s, str(w, "sha256"), -1, from)) ||
-		    (!strcmp(kind, "symlink") && str(w, "target") &&
-		     text_names(str(w, "target"), strlen(str(w, "target")), from))) {
-			why = "a file it wrote names the project's directory";
-			goto out;
-		}
-	}
-	exec_state_init(&end);
-	if (exec_state_parse(&end, state->buf, state->len) < 0) {
-		why = "the cached end state is damaged";
-		exec_state_release(&end);
-		goto out;
-	}
-	{
-		/* Everything but the parts that follow the directory. */
-		struct exec_state copy;
-		exec_state_init(&copy);
-		exec_state_copy(&copy, &end);
-		free(copy.cwd);
-		copy.cwd = NULL;
-		free(copy.dirstack);
-		copy.dirstack = NULL;
-		set_entry(&copy.vars, "PWD", NULL);
-		set_entry(&copy.vars, "OLDPWD", NULL);
-		set_entry(&copy.env, "PWD", NULL);
-		set_entry(&copy.env, "OLDPWD", NULL);
-		exec_state_serialize(&rest, &copy);
-		exec_state_release(&copy);
-	}
-	if (text_names(rest.buf, rest.len, from)) {
-		why = "its end state names the project's directory";
-	} else {
-		static const char *const names[] = { "PWD", "OLDPWD" };
-		size_t k;
-		char **fields[] = { &end.cwd, &end.dirstack };
-		for (k = 0; k < ARRAY_SIZE(fields); k++) {
-			if (!*fields[k])
-				continue;
-			strbuf_reset(&buf);
-			relocate_text(&buf, *fields[k], strlen(*fields[k]), from, s->root);
-			free(*fields[k]);
-			*fields[k] = strbuf_detach(&buf, NULL);
-		}
-		for (k = 0; k < ARRAY_SIZE(names); k++) {
-			struct strvec *v[] = { &end.vars, &end.env };
-			size_t j;
-			for (j = 0; j < 2; j++) {
-				ssize_t at = find_entry(v[j], names[k]);
-				if (at < 0)
-					continue;
-				strbuf_reset(&buf);
-				relocate_text(&buf, v[j]->v[at], strlen(v[j]->v[at]), from,
-					      s->root);
-				set_entry(v[j], names[k], buf.buf);
-			}
-		}
-		strbuf_reset(state);
-		exec_state_serialize(state, &end);
-	}
-	exec_state_release(&end);
-out:
-	strbuf_release(&rest);
-	strbuf_release(&buf);
-	return why;
-}
-
 int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
 		      const struct exec_output *o, struct exec_result *out)
 {
@@ -1801,15 +1518,6 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 			if (!c->miss)
 				c->miss =
 				    why_path("?", "the cached end state is damaged", NULL, NULL);
-			continue;
-		}
-		/* It ran with the project elsewhere. */
-		if (str(cand, "root") && strcmp(str(cand, "root"), s->root) &&
-		    (kept = relocate_candidate(s, cand, str(cand, "root"), &state, logs))) {
-			if (!c->miss) {
-				c->miss = why_path(str(cand, "root"), kept, NULL, NULL);
-				json_object_set_new(c->miss, "part", json_string("location"));
-			}
 			continue;
 		}
 		json_decref(c->miss);
@@ -2052,7 +1760,7 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		return;
 	}
 	/* Descriptors the step opened or closed cannot be restored. */
-	normal_state(&st, &s->state, NULL, NULL, NULL, NULL);
+	normal_state(&st, &s->state, NULL, NULL, NULL);
 	{
 		size_t k;
 		int same = s->state.fds.nr == c->start_fds.nr;
@@ -2110,9 +1818,6 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	}
 	if (json_object_size(c->unkeyed))
 		json_object_set(cand, "unkeyed", c->unkeyed);
-	/* Where the project was: a copy elsewhere is served after a look. */
-	if (c->relocatable)
-		json_object_set_new(cand, "root", util_json_str(s->root));
 	/* The shell's messages name the script: such a step hits only under
 	 * the same name. */
 	if (!json_object_get(c->key_parts, "argv0") && s->argv0 && shows_script_name(s, record))

@@ -1,10 +1,10 @@
 # ctest-labels: slow
-# The project copied to another directory is served from the cache
-# (docs/cache.md, "The project elsewhere"): keys name the project's
-# directory as a token; a step whose output, written files or end state
-# name the directory, or that read beside the project where a relative
-# path now leads elsewhere, runs again; a `cd` is followed to the copy.
-# Each run is compared with bash in a fresh copy.
+# The project copied to another directory (with its store) runs its
+# steps again (docs/cache.md: keys are not yet relocatable), and prints
+# and leaves what bash does in a fresh copy: nothing the original
+# computed is served for the copy's paths (a hostile review found stale
+# hits with a relocating key: outputs derived from the path, links and
+# paths reaching the project from outside).
 . "$TEST_SRC/test/integration/lib.sh"
 
 pattern() {
@@ -59,19 +59,17 @@ expect_eq "first run" "r r r r r r r r r r" "$(cd a/proj && pattern 10)"
 cp -a a/proj a/copy
 bash_ref a/copy.ref
 (cd a/copy && "$CAIRN" run p.sh >out 2>err </dev/null)
-expect_eq "copy beside: pwd and the absolute link run" \
-	"c c c c r c c c c r" "$(cd a/copy && pattern 10)"
+expect_eq "copy beside: every step runs" \
+	"r r r r r r r r r r" "$(cd a/copy && pattern 10)"
 check "copy beside" "$W/a/copy"
-(cd a/copy && "$CAIRN" why @6 >why.txt)
-expect_match "why of the pwd step" "names the project's directory" "$(cat a/copy/why.txt)"
 
 # 2. Elsewhere, where ../../sibling.txt is another file: that step runs
 # and reads it.
 cp -a a/proj b/proj
 bash_ref b/proj.ref
 (cd b/proj && "$CAIRN" run p.sh >out 2>err </dev/null)
-expect_eq "elsewhere: the read beside the project runs too" \
-	"c c c c r c r c c r" "$(cd b/proj && pattern 10)"
+expect_eq "elsewhere: every step runs" \
+	"r r r r r r r r r r" "$(cd b/proj && pattern 10)"
 check "elsewhere" "$W/b/proj"
 expect_eq "elsewhere: the sibling read is b's" "sibling of b" "$(cat b/proj/sub/sib.txt)"
 
