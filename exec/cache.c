@@ -142,29 +142,64 @@ static int names_word(const char *text, size_t len, const char *word)
 	return 0;
 }
 
-/* Does TEXT hold `cd -` (cd, options, then the word -)? */
-static int cd_dash(const char *text, size_t len)
+/* Is TEXT[I] where a command starts (after a separator, a keyword, a
+ * quote of an alias or trap body, `command` or `builtin`)? */
+static int command_position(const char *text, size_t i)
+{
+	static const char *const kw[] = { "then",  "do", "else", "elif",    "if",     "while",
+					  "until", "!",	 "time", "command", "builtin" };
+	size_t k;
+	while (i && (text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\\'))
+		i--;
+	if (!i || strchr("\n;&|(){`'\"", text[i - 1]))
+		return 1;
+	for (k = 0; k < ARRAY_SIZE(kw); k++) {
+		size_t n = strlen(kw[k]);
+		if (i >= n && !memcmp(text + i - n, kw[k], n) &&
+		    (i == n || strchr(" \t\n;&|(){'\"", text[i - n - 1])))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * May TEXT's `cd` read OLDPWD (`cd -`)?  Unless every `cd` in it (as a
+ * word: also quoted, escaped, after `command` or `builtin`) is followed
+ * by nothing or by one plain literal operand -- letters, digits and
+ * ._/+,:@%= not starting with - -- the operand may come out as `-` (`cd
+ * $x`, `cd -- -`, `"cd" -`).  pushd and popd always may.
+ */
+static int cd_may_read_oldpwd(const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
+	if (names_word(text, len, "pushd") || names_word(text, len, "popd"))
+		return 1;
 	while ((p = memmem(p, (size_t)(end - p), "cd", 2))) {
-		const char *q = p + 2;
-		int word = (p == text || strchr(" \t\n;&|(){`'\"", p[-1])) && q < end &&
-		    (*q == ' ' || *q == '\t');
+		const char *q = p + 2, *arg;
+		int word = (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+		    (q == end || !(isalnum((unsigned char)*q) || *q == '_'));
 		p = q;
 		if (!word)
 			continue;
-		for (;;) {
-			while (q < end && (*q == ' ' || *q == '\t'))
-				q++;
-			if (q + 1 < end && q[0] == '-' && strchr("LPe@", q[1]) &&
-			    (q + 2 == end || strchr(" \t", q[2]))) {
-				q += 2;
-				continue;
-			}
-			break;
-		}
-		if (q < end && *q == '-' && (q + 1 == end || strchr(" \t\n;&|)", q[1])))
+		/* `c=cd; $c -`: named where it is no command */
+		if (!command_position(text, (size_t)(q - 2 - text)))
 			return 1;
+		if (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q != ';' && *q != '&' &&
+		    *q != '|' && *q != ')')
+			return 1; /* "cd" -, cd\ x ... */
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		arg = q;
+		while (q < end && (isalnum((unsigned char)*q) || strchr("._/+,:@%=", *q)))
+			q++;
+		if (q < end && !strchr(" \t\n;&|)", *q))
+			return 1; /* $x, quotes, globs, ~, - ... */
+		if (q > arg && *arg == '-')
+			return 1;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < end && !strchr("\n;&|)", *q))
+			return 1; /* a second word */
 	}
 	return 0;
 }
@@ -183,27 +218,7 @@ static int text_uses(const char *text, size_t len, const char *name)
 	/* OLDPWD is read by `cd -` and `~-` only; the others set it from
 	 * PWD (exec__cache_serve() keeps what the step set). */
 	if (!strcmp(name, "OLDPWD"))
-		return memmem(text, len, "~-", 2) || cd_dash(text, len);
-	return 0;
-}
-
-/* Is TEXT[I] where a command starts (after a separator, a keyword, a
- * quote of an alias or trap body, `command` or `builtin`)? */
-static int command_position(const char *text, size_t i)
-{
-	static const char *const kw[] = { "then",  "do", "else", "elif",    "if",     "while",
-					  "until", "!",	 "time", "command", "builtin" };
-	size_t k;
-	while (i && (text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\\'))
-		i--;
-	if (!i || strchr("\n;&|(){`'\"", text[i - 1]))
-		return 1;
-	for (k = 0; k < ARRAY_SIZE(kw); k++) {
-		size_t n = strlen(kw[k]);
-		if (i >= n && !memcmp(text + i - n, kw[k], n) &&
-		    (i == n || strchr(" \t\n;&|(){'\"", text[i - n - 1])))
-			return 1;
-	}
+		return memmem(text, len, "~-", 2) || cd_may_read_oldpwd(text, len);
 	return 0;
 }
 

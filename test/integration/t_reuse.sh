@@ -238,4 +238,14 @@ expect_eq "cd: served whatever the caller's OLDPWD (cd - reads the one cd set)" 
 expect_eq "cd: the OLDPWD bash sets" "old=$T_DIR" "$(cat o12.txt)"
 expect_eq "cd -: prints where it goes, as bash" "$T_DIR" "$(cat o12.out)"
 
+# An operand that may come out as - (cd $x, cd -- -, "cd" -, a command
+# named through a variable) reads OLDPWD: in the key (a review found
+# the session left in the old run's directory).
+for form in 'cd $x' 'cd -- -' '"cd" -' 'c=cd; $c -'; do
+	printf 'x=-\n%s >/dev/null\npwd > %s/w13.txt\n' "$form" "$T_DIR" >c13.sh
+	OLDPWD=/usr "$CAIRN" run c13.sh </dev/null
+	OLDPWD=/var "$CAIRN" run c13.sh </dev/null
+	expect_eq "[$form] with another OLDPWD goes there, as bash" "/var" "$(cat w13.txt)"
+done
+
 done_testing
