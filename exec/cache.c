@@ -877,6 +877,13 @@ static json_t *check_read(struct exec_session *s, json_t *r, const struct strvec
 	if (!strcmp(kind, "remote"))
 		return check_remote(s, r);
 	exists = !exec__view_host(s, path, &host) && lstat(host.buf, &st) == 0;
+	/* The step's own earlier output: a run would not see it, so only
+	 * a candidate that found it absent holds. */
+	if (exists && strcmp(kind, "absent") && exec__in_sorted(own, host.buf)) {
+		why = why_path(path, "is the step's own earlier output, which it does not see now",
+			       NULL, NULL);
+		goto out;
+	}
 	if (!strcmp(kind, "absent")) {
 		if (exists && !exec__in_sorted(own, host.buf))
 			why = why_path(path, "appeared", NULL, NULL);
@@ -903,13 +910,11 @@ static json_t *check_read(struct exec_session *s, json_t *r, const struct strvec
 			else
 				strvec_push(&of, v);
 		}
-		/* Listed with the step's own outputs hidden, or (a trace
-		 * from before they were) with them. */
+		/* Listed with the step's own outputs hidden, as a run
+		 * would list it. */
 		if (!S_ISDIR(st.st_mode) ||
 		    exec__dir_hash(host.buf, host.buf, own, probe ? &of : NULL, sha, &n) < 0)
 			why = why_path(path, "is no longer a directory", NULL, NULL);
-		else if (want && strcmp(sha, want) && own->nr)
-			exec__dir_hash(host.buf, host.buf, NULL, probe ? &of : NULL, sha, &n);
 		if (!why && (!want || strcmp(sha, want)))
 			why = why_path(path,
 				       probe ? "listing changed (names of sidecar files)"
@@ -945,6 +950,7 @@ static json_t *check_read(struct exec_session *s, json_t *r, const struct strvec
 	if (!why && exists && str(r, "xattrs") &&
 	    (exec__xattr_hash(host.buf, sha) < 0 || strcmp(sha, str(r, "xattrs"))))
 		why = why_path(path, "extended attributes changed", str(r, "xattrs"), sha);
+out:
 	strbuf_release(&host);
 	return why;
 }
@@ -1414,6 +1420,19 @@ static void own_outputs(struct strvec *own, struct exec_session *s, json_t *cand
 			qsort(own->v, own->nr, sizeof(char *), cmp_entry);
 		}
 	}
+	/* Exactly what a run can hide (exec__steprun_prepare()): a file
+	 * whose directories are plain ones of the project, in a directory
+	 * that keeps another entry (one that would look empty could be
+	 * removed by the step, where under bash rmdir fails).  Any other
+	 * stays seen, an input. */
+	for (i = 0, k = 0; i < own->nr; i++) {
+		if (exec__hideable(s, own->v[i], own))
+			own->v[k++] = own->v[i];
+		else
+			free(own->v[i]);
+	}
+	own->nr = k;
+	own->v[k] = NULL;
 	err_clear();
 	strbuf_release(&abs);
 }

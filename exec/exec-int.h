@@ -376,6 +376,10 @@ int exec__dir_hash(const char *dir, const char *view, const struct strvec *skip,
  * x.tif.aux.xml, x.tif.ovr, x.tfw, x.prj, x_RPC.TXT..., any case), or
  * one of them? */
 int exec__sidecar_name(const char *entry, const struct strvec *of);
+/* Can the step's own earlier output PATH (absolute, in the project) be
+ * hidden from it: its directories plain ones of the project, and its
+ * directory keeping an entry not in the sorted list OWN? */
+int exec__hideable(const struct exec_session *s, const char *path, const struct strvec *own);
 /* Is PATH (the step's view) in one of the session's tool caches
  * (cache.toolCacheDirs), which are neither inputs nor outputs? */
 int exec__tool_cache(const struct exec_session *s, const char *path);

@@ -692,14 +692,34 @@ static int keeps_an_entry(const char *dir, const struct strvec *own)
 	return keeps;
 }
 
+int exec__hideable(const struct exec_session *s, const char *path, const struct strvec *own)
+{
+	const char *rel = exec__under(path, s->root), *slash;
+	struct strbuf low = STRBUF_INIT;
+	char *dir;
+	int ok;
+	if (!rel || !*rel || !strncmp(rel, ".cairn", 6))
+		return 0;
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	ok = keeps_an_entry(dir, own);
+	free(dir);
+	for (slash = strchr(rel, '/'); slash && ok; slash = strchr(slash + 1, '/')) {
+		struct stat st;
+		strbuf_reset(&low);
+		strbuf_addf(&low, "%s/%.*s", s->root, (int)(slash - rel), rel);
+		ok = !lstat(low.buf, &st) && S_ISDIR(st.st_mode);
+	}
+	strbuf_release(&low);
+	return ok;
+}
+
 /*
  * Hide the step's own earlier outputs OWN (exec__cache_serve() found
- * them) from it: a whiteout each in the project layer's upper directory
- * UPPER, under directories made as the project's.  One that cannot be
- * hidden (a parent that is no plain directory, or one that would look
- * empty) stays visible: an input then, as it was before.  Each
- * whiteout's inode is kept, so that the commit tells it from the step's
- * own deletion of a file it made there again.
+ * them, each exec__hideable()) from it: a whiteout each in the project
+ * layer's upper directory UPPER, under directories made as the
+ * project's.  Each whiteout's inode is kept, so that the commit tells it
+ * from the step's own deletion of a file it made there again.
  */
 static void hide_own(struct exec_steprun *r, struct exec_session *s, const char *upper,
 		     const struct strvec *own)
@@ -709,14 +729,9 @@ static void hide_own(struct exec_steprun *r, struct exec_session *s, const char 
 	for (i = 0; i < own->nr; i++) {
 		const char *rel = exec__under(own->v[i], s->root), *slash;
 		struct stat wst;
-		char *dir;
 		int ok = 1;
-		if (!rel || !*rel || !strncmp(rel, ".cairn", 6))
+		if (!rel || !*rel)
 			continue;
-		dir = xstrdup(own->v[i]);
-		*strrchr(dir, '/') = '\0';
-		ok = keeps_an_entry(dir, own);
-		free(dir);
 		for (slash = strchr(rel, '/'); slash && ok; slash = strchr(slash + 1, '/')) {
 			struct stat st;
 			strbuf_reset(&low);

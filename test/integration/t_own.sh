@@ -14,6 +14,8 @@ print(" ".join("c" if s["cached"] else "r" for s in reversed(json.load(sys.stdin
 }
 
 mkdir data w
+# (w keeps another entry: a file alone in its directory stays seen)
+echo keep >w/README
 printf 'pear\napple\n' >data/a.txt
 gdal_translate -q -projwin -40 10 -20 -10 /usr/share/proj/egm96_15.gtx data/src.tif
 cat >p.sh <<'EOF'
@@ -129,6 +131,25 @@ echo edited >same.txt
 "$CAIRN" run s1.sh </dev/null
 expect_eq "edited by hand: runs" "r" "$(pattern 1)"
 expect_eq "and sees it" "edited" "$(cat same.txt)"
+
+# A second review (REVIEW17): a candidate that saw the file is not served
+# once it holds the step's own bytes again, since a run would not see
+# it (H1); a file left seen (its directory would look empty) is an input
+# for the cache check too (H14).  Each compared with --no-cache.
+mkdir h1 && cd h1 || exit 1
+mkdir .cairn
+C='if [ -e out ]; then echo seen; else echo none; fi; echo x > out'
+"$CAIRN" -c "$C" </dev/null >o1
+echo y >out
+"$CAIRN" -c "$C" </dev/null >o2
+"$CAIRN" -c "$C" </dev/null >o3
+"$CAIRN" --no-cache -c "$C" </dev/null >o4
+expect_eq "H1: as a run without the cache" "none seen none none" "$(cat o1 o2 o3 o4 | tr '\n' ' ' | sed 's/ $//')"
+C2='mkdir -p logs; echo x >> logs/log'
+"$CAIRN" -c "$C2" </dev/null
+"$CAIRN" -c "$C2" </dev/null
+expect_eq "H14: a file left seen is appended to, as by bash" "2" "$(wc -l <logs/log)"
+cd .. || exit 1
 
 # 8. GDAL's programs list a dataset's directory only to look for its
 # sidecar files: another step's later output there does not make the
