@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,11 +57,25 @@ static int run_capture(struct strbuf *out, const char *const argv[], const char 
 	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
+		const char *path = getenv("PATH");
+		char *envp[8], *p = xstrfmt("PATH=%s", path ? path : "/usr/bin:/bin");
+		size_t n = 0;
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 2) < 0 || dup2(fds[1], 1) < 0)
 			_exit(127);
+		/* No network (a new network namespace where user namespaces
+		 * allow it), and GDAL looks for no sidecar: a planted x.tif.ovr
+		 * that is a VRT would have it read other files or URLs.  Not
+		 * the user's environment: PATH, and what is set here. */
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+			errno = 0;
+		envp[n++] = p;
+		envp[n++] = (char *)"GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR";
+		envp[n++] = (char *)"GDAL_HTTP_PROXY=127.0.0.1:9";
+		envp[n++] = (char *)"CPL_VSIL_CURL_ALLOWED_EXTENSIONS=.none";
 		if (env_set)
-			putenv((char *)env_set);
-		execvp(argv[0], (char *const *)argv);
+			envp[n++] = (char *)env_set;
+		envp[n] = NULL;
+		execvpe(argv[0], (char *const *)argv, envp);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -186,11 +201,12 @@ out:
  */
 static int raster_summary(const char *s)
 {
-	static const char *const local[] = { "GTiff", "COG",	"PNG",	 "JPEG",    "GIF",
-					     "BMP",   "HFA",	"ENVI",	 "EHdr",    "AAIGrid",
-					     "GTX",   "netCDF", "HDF5",	 "GPKG",    "JP2OpenJPEG",
-					     "SAGA",  "RST",	"KEA",	 "SRTMHGT", "GSBG",
-					     "GS7BG", "ERS",	"PCIDSK" };
+	/* Formats that name no other file (HFA spill files, PCIDSK
+	 * linked channels, HDF5/netCDF external storage, ERS and ENVI
+	 * headers do): a crafted raster must not have GDAL read the user's
+	 * files into the page. */
+	static const char *const local[] = { "GTiff",	"COG", "PNG",	  "JPEG", "GIF",  "BMP",
+					     "AAIGrid", "GTX", "SRTMHGT", "GSBG", "GS7BG" };
 	const char *sp = s ? strchr(s, ' ') : NULL;
 	char *end;
 	size_t i;

@@ -187,4 +187,21 @@ if [ -n "${chrome:-}" ]; then
 	grep -c 'class="step' "$T_DIR/big-dom.html" | grep -q '^1000$' || fail "not 1000 steps in the DOM"
 fi
 
+# A thumbnail never reads what a planted sidecar names (REVIEW17 H15): a
+# GTiff's x.tif.ovr that is a VRT of a canary file of the test's own.
+mkdir -p thumbs && cd thumbs || exit 1
+mkdir .cairn
+canary="$T_DIR/canary.bin"
+python3 -c "open('$canary','wb').write(bytes((i*7+3)%251 for i in range(160)))"
+"$CAIRN" -c 'gdal_translate -q -of GTiff -outsize 320 2 -ot Byte -scale /usr/share/proj/egm96_15.gtx x.tif' </dev/null
+"$CAIRN" report -o clean.html
+cat >x.tif.ovr <<EOV
+<VRTDataset rasterXSize="160" rasterYSize="1"><VRTRasterBand dataType="Byte" band="1" subClass="VRTRawRasterBand"><SourceFilename relativetoVRT="0">$canary</SourceFilename><ImageOffset>0</ImageOffset><PixelOffset>1</PixelOffset><LineOffset>160</LineOffset></VRTRasterBand></VRTDataset>
+EOV
+"$CAIRN" report -o planted.html
+thumb() { grep -o 'src="data:image/png;base64,[^"]*"' "$1" | head -1; }
+expect_eq "a planted .ovr changes no thumbnail" "$(thumb clean.html)" "$(thumb planted.html)"
+expect_match "there is one" "base64" "$(thumb clean.html)"
+cd .. || exit 1
+
 done_testing
