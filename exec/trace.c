@@ -1059,6 +1059,7 @@ static int gdal_program(const char *exe)
 struct probe_proc {
 	pid_t pid;
 	int gdal; /* it runs one of gdal_program() */
+	const struct strvec *argv; /* then its arguments (the trace's) */
 };
 
 struct probe_open {
@@ -1086,17 +1087,50 @@ static struct probe_proc *probe_proc(struct probes *p, pid_t pid)
 static void probe_exec(struct probes *p, const struct sandbox_trace *t, pid_t pid, const char *path)
 {
 	struct probe_proc *pp = probe_proc(p, pid);
+	const struct strvec *argv = NULL;
 	int gdal = 0;
 	size_t i;
-	for (i = 0; pid && i < t->nprocs && !gdal; i++)
+	for (i = 0; pid && i < t->nprocs && !gdal; i++) {
 		gdal = t->procs[i].pid == pid && t->procs[i].exe &&
 		    !strcmp(t->procs[i].exe, path) && gdal_program(path);
+		argv = &t->procs[i].argv;
+	}
 	if (!pp) {
 		ALLOC_GROW(p->procs, p->nprocs + 1, p->alloc_procs);
 		pp = &p->procs[p->nprocs++];
 		pp->pid = pid;
 	}
 	pp->gdal = gdal;
+	pp->argv = gdal ? argv : NULL;
+}
+
+/*
+ * Is file NAME in directory DIR (resolved) one the program was given on
+ * its command line (x.tif, out/x.tif, /abs/out/x.tif)?  GDAL's look for
+ * sidecars is of the datasets it was given; a directory dataset (Zarr's
+ * a.zarr, whose .zgroup it opens and whose arrays it lists) is no file
+ * of the directory it lists.
+ */
+static int named_on_command_line(const struct probe_proc *pp, const char *dir, const char *name)
+{
+	size_t i, dl = strlen(dir);
+	for (i = 1; pp->argv && i < pp->argv->nr; i++) {
+		const char *a = pp->argv->v[i], *slash = strrchr(a, '/');
+		const char *base = slash ? slash + 1 : a;
+		size_t pl;
+		if (strcmp(base, name))
+			continue;
+		if (!slash)
+			return 1; /* in its working directory */
+		pl = (size_t)(slash - a);
+		if (a[0] == '/')
+			return pl == dl && !strncmp(a, dir, dl);
+		/* relative: DIR ends with its directory part */
+		if (pl <= dl && !strncmp(dir + dl - pl, a, pl) &&
+		    (pl == dl || dir[dl - pl - 1] == '/'))
+			return 1;
+	}
+	return 0;
 }
 
 /* A process of GDAL's opened RES (resolved). */
@@ -1128,7 +1162,8 @@ static void probe_list(struct probes *p, pid_t pid, const char *res, struct read
 		const struct probe_open *o = &p->opens[i];
 		size_t k;
 		int have = 0;
-		if (o->pid != pid || strcmp(o->dir, res))
+		if (o->pid != pid || strcmp(o->dir, res) ||
+		    !named_on_command_line(pp, res, o->name))
 			continue;
 		matched++;
 		for (k = 0; k < r->sidecars_of.nr && !have; k++)

@@ -178,6 +178,19 @@ run_cairn why @3
 expect_match "why says the sidecar names changed" "names of sidecar files" "$OUT"
 expect_match "ls listed all" "c.tif" "$(cat g.lst)"
 
+# A directory dataset is listed whole (REVIEW17 H7): gdalinfo of a Zarr
+# store opens a.zarr/.zgroup, then lists a.zarr for its arrays; an array
+# added is seen.
+mkdir zr && cd zr || exit 1
+mkdir .cairn
+gdal_translate -q -of Zarr -co FORMAT=ZARR_V2 -srcwin 0 0 8 8 /usr/share/proj/egm96_15.gtx a.zarr
+rm -f a.zarr/.zmetadata
+"$CAIRN" -c 'gdalinfo a.zarr > info.txt' </dev/null
+cp -a a.zarr/a a.zarr/b
+"$CAIRN" -c 'gdalinfo a.zarr > info.txt' </dev/null
+expect_eq "Zarr: an array added is seen, as by gdalinfo" "$(gdalinfo a.zarr | grep -c SUBDATASET)" "$(grep -c SUBDATASET info.txt)"
+cd .. || exit 1
+
 # 9. cache.ownOutputs false: the step sees its outputs, as under bash.
 git config --file .cairn/config cache.ownOutputs false
 printf 'echo y >> log2.txt\n' >a.sh
