@@ -354,6 +354,12 @@ static int tool_caches(struct exec_session *s, const struct exec_session_opts *o
 		strbuf_addf(&base, "%s/cairn/tools", xdg);
 	else
 		strbuf_addf(&base, "%s/.cache/cairn/tools", s->home);
+	/* Kept in the project, steps would write project files past the
+	 * commit: no tool cache then. */
+	if (exec__under(base.buf, s->root) || exec__under(s->root, base.buf)) {
+		strbuf_release(&base);
+		return 0;
+	}
 	for (i = 0; dirs[i] && !ret; i++) {
 		const char *d = dirs[i], *rest, *c;
 		struct stat st;
@@ -364,6 +370,11 @@ static int tool_caches(struct exec_session *s, const struct exec_session_opts *o
 			strbuf_addstr(&view, d);
 		util_path_clean(&view, 0);
 		rest = exec__under(view.buf, s->home);
+		/* The defaults are left out where they would hold the
+		 * project or lie in it (a project under ~/.cache). */
+		if (!opts->tool_cache_dirs && rest && *rest &&
+		    (exec__under(s->root, view.buf) || exec__under(view.buf, s->root)))
+			continue;
 		if (!rest || !*rest || strstr(view.buf, "/..") || exec__under(s->root, view.buf) ||
 		    exec__under(view.buf, s->root)) {
 			ret = err_set(

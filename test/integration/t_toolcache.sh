@@ -87,4 +87,16 @@ expect_eq "bad setting: status" 125 "$RC"
 expect_match "bad setting: message" "cache.toolCacheDirs = /etc" "$ERR"
 expect_eq "bad setting: nothing ran" "absent" "$([ -e bad.txt ] && echo present || echo absent)"
 
+# 6. (REVIEW17 H10) A project under ~/.cache runs with the default
+# list (that entry is left out); with XDG_CACHE_HOME inside the project
+# there is no tool cache (steps would write project files past the
+# commit).
+cd "$T_DIR" || exit 1
+mkdir -p "$HOME/.cache/inproj/.cairn"
+(cd "$HOME/.cache/inproj" && "$CAIRN" -c 'echo ran >ran.txt' </dev/null)
+expect_eq "a project under ~/.cache runs" "ran" "$(cat "$HOME/.cache/inproj/ran.txt" 2>&1)"
+mkdir -p xp/.cairn
+(cd xp && XDG_CACHE_HOME="$T_DIR/xp/cache" "$CAIRN" -c 'mkdir -p ~/.cache/t; echo x > ~/.cache/t/f' </dev/null)
+expect_eq "XDG_CACHE_HOME in the project: nothing written there" "absent" "$([ -e xp/cache ] && echo present || echo absent)"
+
 done_testing
