@@ -273,6 +273,8 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 				add_op(c, OP_MKDIR, NULL, dst.buf, st.st_mode & 07777);
 				w = add_write(c, nm.buf, EXEC_WRITE_DIR);
 				w->mode = st.st_mode & 07777;
+				/* What was there went: rm -rf d; mkdir d. */
+				w->replaced = have_old;
 			} else if ((old.st_mode & 07777) != (st.st_mode & 07777)) {
 				add_op(c, OP_CHMOD, NULL, dst.buf, st.st_mode & 07777);
 			}

@@ -72,6 +72,7 @@ struct exec_write {
 	char *path; /* the record's name for it */
 	int kind;
 	int created; /* FILE, SYMLINK: the path was absent for the step */
+	int replaced; /* DIR: something was there before (now gone) */
 	unsigned mode;
 	uint64_t size;
 	char *target; /* SYMLINK: its text */

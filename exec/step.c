@@ -1195,6 +1195,10 @@ static json_t *writes_json(const struct exec_commit *c)
 			json_object_set_new(o, "size", json_integer((json_int_t)w->size));
 			if (w->created)
 				json_object_set_new(o, "created", json_true());
+		} else if (w->kind == EXEC_WRITE_DIR && w->replaced) {
+			json_object_set_new(o, "sha256", json_null());
+			json_object_set_new(o, "size", json_null());
+			json_object_set_new(o, "replaced", json_true());
 		} else {
 			json_object_set_new(o, "sha256", json_null());
 			json_object_set_new(o, "size", json_null());

@@ -568,7 +568,14 @@ static int cmd_undo_exec(int argc, char **argv)
 	for (i = 0; i < u.nr; i++) {
 		struct undo_path *p = &u.p[i];
 		char *abs = xstrfmt("%s/%s", root, p->path);
-		if (!p->known) {
+		if (json_is_true(json_object_get(p->oldest_write, "replaced"))) {
+			/* rm -rf d; mkdir d, or mv d d.bak; mkdir d: what d held
+			 * went with it, and the record does not list it. */
+			strbuf_addf(&missing,
+				    "\n  %s: step %.8s replaced this directory, and what it held "
+				    "before is not recorded",
+				    util_name_quoted(p->path), str(p->oldest_rec, "id"));
+		} else if (!p->known) {
 			strbuf_addf(&missing,
 				    "\n  %s: its version before step %.8s is not known (that step "
 				    "did not read it and no earlier step wrote it)",

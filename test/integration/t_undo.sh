@@ -120,4 +120,14 @@ expect_eq "replay of an undo: status" 2 "$RC"
 expect_match "replay says why" "is a .cairn undo." "$ERR"
 [ -e r.txt ] && fail "r.txt came back through replay"
 
+phase "a replaced directory: refused, nothing lost (REVIEW17 H13)"
+mkdir -p rd && echo keep >rd/x
+run_cairn -c 'rm -rf rd; mkdir rd; echo new > rd/y'
+run_cairn undo
+expect_eq "replaced directory: refused" 1 "$RC"
+expect_match "replaced directory: said" "rd: step .* replaced this directory" "$ERR"
+expect_eq "replaced directory: left as the step left it" "y" "$(ls rd)"
+run_cairn show --json @1
+expect_match "the record says it was replaced" '"replaced": true' "$OUT"
+
 done_testing
