@@ -131,19 +131,25 @@ int exec__write_status_file(const struct exec_session *s)
  * A session's scratch directory (TMPDIR/cairn-XXXXXX) holds .lock, which
  * the session keeps locked (flock) while it lives: a directory whose lock
  * nobody holds is what a killed cairn left behind.  Made right after the
- * directory; a directory without one (being made, or by an older cairn)
- * is left alone.
+ * directory, locked before it has its name; a directory without one
+ * (being made, or by an older cairn) is left alone.
  */
 static int lock_scratch(struct exec_session *s)
 {
 	int dfd = open(s->tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+	int ok = 0;
+
+	/* Locked under another name, then named .lock: another cairn's
+	 * sweep never sees it unlocked (REVIEW17 H11). */
 	if (dfd >= 0) {
-		s->tmp_lock_fd =
-		    openat(dfd, ".lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		s->tmp_lock_fd = openat(dfd, ".lock.new",
+					O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		ok = s->tmp_lock_fd >= 0 && flock(s->tmp_lock_fd, LOCK_EX | LOCK_NB) == 0 &&
+		    renameat(dfd, ".lock.new", dfd, ".lock") == 0;
 		close(dfd);
 	}
-	if (s->tmp_lock_fd < 0 || flock(s->tmp_lock_fd, LOCK_EX | LOCK_NB) < 0)
+	if (!ok)
 		return err_errno(CAIRN_ERROR, "cannot lock %s/.lock", s->tmpdir);
 	return 0;
 }
