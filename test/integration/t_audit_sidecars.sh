@@ -191,6 +191,7 @@ run_cairn -c 'cp tool.sh bak.sh'
 run_cairn -c './tool.sh > t.txt'
 printf '#!/bin/sh\necho v2\n' >tool.sh
 run_cairn rerun t.txt --into alt4
+[ "$RC" = 0 ] || echo "rerun --into alt4 said: $ERR" >&2
 expect_eq "recorded program: run in its recorded version" "0 v1" "$RC $(cat alt4/t.txt 2>&1)"
 printf '#!/bin/sh\necho tool-a\n' >edit.sh
 chmod +x edit.sh
