@@ -25,27 +25,12 @@
 #include "cache-int.h"
 #include "exec-int.h"
 #include "fuzz_project.h"
+#include "fuzz_session.h"
 
 #include <stdint.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static struct exec_session *session(void)
-{
-	static struct exec_session s;
-	const struct fuzz_project *fp;
-
-	if (s.root)
-		return &s;
-	fp = fuzz_project();
-	s.root = fp->root;
-	s.cairn_dir = fp->cairn_dir;
-	s.tmp_lower = fp->tmp;
-	s.session_id = "fuzz";
-	strvec_push(&s.writable, fp->writable);
-	return &s;
-}
 
 static void check_accepted(struct exec_session *s, json_t *writes)
 {
