@@ -26,12 +26,21 @@ with h5py.File("huge.h5", "w") as f:
 with h5py.File("huge2.h5", "w") as f:
     f.create_dataset("h", shape=(10**6, 10**6), dtype="f8", chunks=(1000, 1000))[0, 0] = 1
 PYEOF
-# Under 1 GB of address space the 2 GiB slab cannot be had.
-(
-	ulimit -v 1000000
+# Under 1 GB of address space the 2 GiB slab cannot be had.  (A
+# sanitizer build cannot start under such a limit: its shadow memory is
+# terabytes of address space.  Then it is fingerprinted without one.)
+if (ulimit -v 1000000 && "$CAIRN" --version) >/dev/null 2>&1; then
+	(
+		ulimit -v 1000000
+		"$CAIRN" info --fingerprint wide.h5 >wide.out 2>&1
+		echo $? >wide.rc
+	)
+else
+	echo "$T_NAME: checking only without an address-space limit that 1 x 2^28 is fingerprinted: cairn cannot" \
+		"start under one (a sanitizer build)" >&2
 	"$CAIRN" info --fingerprint wide.h5 >wide.out 2>&1
 	echo $? >wide.rc
-)
+fi
 expect_eq "1 x 2^28 fingerprinted in bounded memory: status" 0 "$(cat wide.rc)"
 expect_match "1 x 2^28 fingerprinted in bounded memory" 'fingerprint [0-9a-f]{64}' "$(cat wide.out)"
 start=$SECONDS
