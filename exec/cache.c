@@ -1843,6 +1843,8 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 			    json_real(json_number_value(json_object_get(res, "cpu_user_s")) +
 				      json_number_value(json_object_get(res, "cpu_sys_s"))));
 	json_object_set(cand, "wall_s", json_object_get(res, "wall_s"));
+	if (json_is_number(json_object_get(res, "energy_j")))
+		json_object_set(cand, "energy_j", json_object_get(res, "energy_j"));
 	{
 		/* Line numbers show in $LINENO and in the shell's messages. */
 		const char *cmd = str(record, "command");

@@ -169,6 +169,10 @@ struct exec_steprun {
 	char *tstepdir; /* the scratch directory's part for /tmp */
 	const char *home_upper; /* the session's home layer (borrowed), or NULL */
 	uint64_t started_real;
+	/* RAPL's package-0 counter as the step began (microjoules), when
+	 * readable (rapl_ok) */
+	uint64_t rapl_start;
+	int rapl_ok;
 	json_t *record; /* being built */
 	json_t *start_state;
 	struct sandbox_result result;

@@ -648,6 +648,52 @@ void exec__record_release(struct exec_session *s)
 
 /* ---- one step -------------------------------------------------------------- */
 
+/*
+ * The energy a step took (docs/step-record.md, `resources.energy_j`):
+ * RAPL's package-0 counter (/sys/class/powercap/intel-rapl:0), where it
+ * is readable, measures what the whole package drew while the step ran
+ * (other processes too); else a model: its CPU time at EXEC_CPU_WATTS
+ * per busy core.  Either is an estimate, named in `energy_model`.
+ */
+#define EXEC_CPU_WATTS 10.0
+#define RAPL_DIR "/sys/class/powercap/intel-rapl:0"
+
+static int rapl_read(uint64_t *uj, uint64_t *range)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret = -1;
+	if (strbuf_read_file(&sb, RAPL_DIR "/energy_uj") == 0 && sb.len) {
+		*uj = strtoull(sb.buf, NULL, 10);
+		ret = 0;
+	}
+	strbuf_reset(&sb);
+	if (!ret && range)
+		*range = strbuf_read_file(&sb, RAPL_DIR "/max_energy_range_uj") == 0 && sb.len
+		    ? strtoull(sb.buf, NULL, 10)
+		    : 0;
+	strbuf_release(&sb);
+	err_clear();
+	return ret;
+}
+
+static void set_energy(json_t *res, const struct exec_steprun *r, double cpu_s)
+{
+	uint64_t now, range = 0;
+	if (r->rapl_ok && rapl_read(&now, &range) == 0) {
+		uint64_t d = now >= r->rapl_start ? now - r->rapl_start
+						  : range - r->rapl_start + now; /* wrapped */
+		json_object_set_new(res, "energy_j", json_real((double)d / 1e6));
+		json_object_set_new(res, "energy_model",
+				    json_string("rapl: what CPU package 0 drew while the step ran, "
+						"other processes included"));
+		return;
+	}
+	json_object_set_new(res, "energy_j", json_real(cpu_s * EXEC_CPU_WATTS));
+	json_object_set_new(res, "energy_model",
+			    json_string("model: CPU time x 10 W per busy core (no RAPL counter "
+					"readable)"));
+}
+
 static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 			  const struct exec_step *step);
 
@@ -1139,6 +1185,7 @@ static void steprun_begin(struct exec_steprun *r, struct exec_session *s,
 	struct strbuf name = STRBUF_INIT;
 
 	r->started_real = realtime_ns();
+	r->rapl_ok = rapl_read(&r->rapl_start, NULL) == 0;
 	note_step_start(s);
 	snprintf(idsrc, sizeof(idsrc), "%s %u %llu %d", s->session_id, s->seq + 1,
 		 (unsigned long long)r->started_real, (int)getpid());
@@ -1556,6 +1603,7 @@ int exec__steprun_end(struct exec_steprun *r, struct exec_session *s, int status
 	json_object_set_new(res, "max_rss_kb", json_integer(u->max_rss_kb));
 	json_object_set_new(res, "read_bytes", json_integer((json_int_t)u->read_bytes));
 	json_object_set_new(res, "write_bytes", json_integer((json_int_t)u->write_bytes));
+	set_energy(res, r, u->cpu_user_s + u->cpu_sys_s);
 	json_object_set_new(rec, "resources", res);
 	exec__record_formats(rec, s);
 	json_object_set_new(rec, "code", json_array());
@@ -1882,6 +1930,8 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set(rec, "from_step", json_object_get(cand, "step"));
 	json_object_set(rec, "saved_cpu_s", json_object_get(cand, "cpu_s"));
 	json_object_set(rec, "saved_wall_s", json_object_get(cand, "wall_s"));
+	if (json_is_number(json_object_get(cand, "energy_j")))
+		json_object_set(rec, "saved_energy_j", json_object_get(cand, "energy_j"));
 	end = exec__state_json(s, &next);
 	ch = state_change(r.start_state, end);
 	json_object_set(ch, "exit_status", json_object_get(cand, "exit_status"));
@@ -1916,6 +1966,7 @@ int exec__steprun_serve(struct exec_session *s, const struct exec_step *step,
 	json_object_set_new(res, "max_rss_kb", json_integer(0));
 	json_object_set_new(res, "read_bytes", json_integer(0));
 	json_object_set_new(res, "write_bytes", json_integer(0));
+	set_energy(res, &r, 0);
 	json_object_set_new(rec, "resources", res);
 	json_object_set_new(rec, "formats",
 			    json_is_object(json_object_get(cand, "formats"))

@@ -308,6 +308,8 @@ struct stats {
 	uint64_t stored, raw;
 	size_t steps, cached;
 	double cpu_saved;
+	double energy_saved; /* joules: the saved_energy_j of hits that have one */
+	size_t energy_unknown; /* hits without it (recorded before it existed) */
 	json_t *sessions; /* id -> true */
 	json_t *cpu; /* step id -> its CPU seconds */
 	struct strvec from; /* from_step of hits without saved_cpu_s */
@@ -355,6 +357,11 @@ static int stat_step(json_t *rec, void *payload)
 		json_t *saved = json_object_get(rec, "saved_cpu_s");
 		const char *from = json_string_value(json_object_get(rec, "from_step"));
 		s->cached++;
+		if (json_is_number(json_object_get(rec, "saved_energy_j")))
+			s->energy_saved +=
+			    json_number_value(json_object_get(rec, "saved_energy_j"));
+		else
+			s->energy_unknown++;
 		if (json_is_number(saved))
 			s->cpu_saved += json_number_value(saved);
 		else if (from)
@@ -417,6 +424,9 @@ static int cache_stats(int argc, char **argv)
 		json_object_set_new(o, "hit_rate",
 				    json_real(s.steps ? (double)s.cached / (double)s.steps : 0));
 		json_object_set_new(o, "cpu_saved_s", json_real(s.cpu_saved));
+		json_object_set_new(o, "energy_saved_j", json_real(s.energy_saved));
+		json_object_set_new(o, "hits_without_energy",
+				    json_integer((json_int_t)s.energy_unknown));
 		util_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(o);
@@ -434,6 +444,8 @@ static int cache_stats(int argc, char **argv)
 		printf("hit rate:        %.1f%%\n",
 		       s.steps ? 100.0 * (double)s.cached / (double)s.steps : 0.0);
 		printf("CPU time saved:  %.2f s\n", s.cpu_saved);
+		printf("energy saved:    %.1f J, an estimate (docs/step-record.md)%s\n",
+		       s.energy_saved, s.energy_unknown ? "; older hits not counted" : "");
 	}
 	ret = 0;
 	goto out;

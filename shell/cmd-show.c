@@ -217,6 +217,13 @@ static void print_text(json_t *r)
 		       (long long)json_integer_value(json_object_get(res, "max_rss_kb")),
 		       (long long)json_integer_value(json_object_get(res, "read_bytes")),
 		       (long long)json_integer_value(json_object_get(res, "write_bytes")));
+		if (json_is_number(json_object_get(res, "energy_j")))
+			printf("energy    %.2f J (%s)\n",
+			       json_number_value(json_object_get(res, "energy_j")),
+			       str(res, "energy_model") ? str(res, "energy_model") : "?");
+		if (json_is_number(json_object_get(r, "saved_energy_j")))
+			printf("saved     %.2f J (the step it reused took that)\n",
+			       json_number_value(json_object_get(r, "saved_energy_j")));
 	}
 	tags = json_object_get(r, "tags");
 	if (json_object_size(tags)) {
