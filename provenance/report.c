@@ -443,6 +443,12 @@ static void step_section(struct strbuf *out, struct lineage_view *v, json_t *idx
 		lineage__human_size(out, lineage__int(res, "read_bytes", 0));
 		strbuf_addstr(out, ", written ");
 		lineage__human_size(out, lineage__int(res, "write_bytes", 0));
+		if (json_is_number(json_object_get(res, "energy_j"))) {
+			const char *m = lineage__str(res, "energy_model");
+			strbuf_addf(out, ", energy %.1f J (%s)", num(res, "energy_j"),
+				    m && !strncmp(m, "rapl", 4) ? "RAPL, the machine's"
+								: "a model");
+		}
 		strbuf_addstr(out, "</dd>\n");
 	}
 	strbuf_addstr(out, "<dt>cache</dt><dd>");
