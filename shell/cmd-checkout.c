@@ -9,24 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* mkdir -p the directory part of PATH (absolute). */
-static int make_parents(const char *path)
-{
-	char *copy = xstrdup(path), *p;
-	int ret = 0;
-
-	for (p = copy + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-			ret = err_errno(CAIRN_ERROR, "cannot create %s", copy);
-			break;
-		}
-		*p = '/';
-	}
-	free(copy);
-	return ret;
-}
-
 /* Replace DEST by a symlink to TARGET, atomically. */
 static int restore_symlink(const char *dest, const char *target)
 {
@@ -91,7 +73,7 @@ static int cmd_checkout_exec(int argc, char **argv)
 	sha = json_string_value(json_object_get(found, "sha256"));
 	mode = json_string_value(json_object_get(found, "mode"));
 	dest = xstrfmt("%s/%s", provenance_store_root(st), rel);
-	if ((ret = make_parents(dest)) < 0)
+	if ((ret = shell_make_parents(dest)) < 0)
 		goto fail;
 	if (!strcmp(kind, "deleted")) {
 		ret =

@@ -272,23 +272,6 @@ static int same_state(const struct undo_state *a, const struct undo_state *b)
 	return 1;
 }
 
-static int make_parents(const char *path)
-{
-	char *copy = xstrdup(path), *p;
-	int ret = 0;
-
-	for (p = copy + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-			ret = err_errno(CAIRN_ERROR, "cannot create %s", copy);
-			break;
-		}
-		*p = '/';
-	}
-	free(copy);
-	return ret;
-}
-
 static const char *describe(char buf[64], const struct undo_state *s)
 {
 	switch (s->kind) {
@@ -638,7 +621,7 @@ static int cmd_undo_exec(int argc, char **argv)
 			continue;
 		abs = xstrfmt("%s/%s", root, p->path);
 		p->tmp = xstrfmt("%s.cairn-undo.%d", abs, (int)getpid());
-		if ((ret = make_parents(abs)) == 0)
+		if ((ret = shell_make_parents(abs)) == 0)
 			ret = cache_cas_get_file(cairn_dir, p->before.sha, p->tmp,
 						 p->before.mode ?: 0644);
 		free(abs);
@@ -655,7 +638,8 @@ static int cmd_undo_exec(int argc, char **argv)
 		struct undo_path *p = &u.p[i];
 		char *abs = xstrfmt("%s/%s", root, p->path);
 		if (!same_state(&p->before, &p->after) && p->before.kind == UNDO_DIR) {
-			if (make_parents(abs) < 0 || (mkdir(abs, 0755) < 0 && errno != EEXIST))
+			if (shell_make_parents(abs) < 0 ||
+			    (mkdir(abs, 0755) < 0 && errno != EEXIST))
 				warn("cannot make the directory %s: %s", p->path, strerror(errno));
 			else
 				p->done = 1;
@@ -672,7 +656,7 @@ static int cmd_undo_exec(int argc, char **argv)
 		if (p->before.kind == UNDO_SYMLINK) {
 			p->tmp = xstrfmt("%s.cairn-undo.%d", abs, (int)getpid());
 			unlink(p->tmp);
-			if (make_parents(abs) < 0 || symlink(p->before.target, p->tmp) < 0) {
+			if (shell_make_parents(abs) < 0 || symlink(p->before.target, p->tmp) < 0) {
 				free(abs);
 				continue;
 			}

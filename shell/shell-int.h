@@ -127,6 +127,8 @@ char *shell_store_root(void);
  * ~/.config/cairn/config (settings that widen the sandbox live there). */
 char *shell_user_config(void);
 
+/* mkdir -p the directory part of PATH (absolute).  0 or -1. */
+int shell_make_parents(const char *path);
 /* The newest session that ran the script REL (as records name it): *OUT
  * (to free), or NULL when none.  0 or -1. */
 int shell_script_session(char **out, struct prov_store *st, const char *rel);

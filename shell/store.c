@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,4 +158,21 @@ int shell_script_session(char **out, struct prov_store *st, const char *rel)
 		return ret;
 	}
 	return 0;
+}
+
+int shell_make_parents(const char *path)
+{
+	char *copy = xstrdup(path), *p;
+	int ret = 0;
+
+	for (p = copy + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+			ret = err_errno(CAIRN_ERROR, "cannot create %s", copy);
+			break;
+		}
+		*p = '/';
+	}
+	free(copy);
+	return ret;
 }
