@@ -122,6 +122,20 @@ static json_t *file_tags(struct find_ctx *c, const char *sha)
 	return t;
 }
 
+/* The step upstream of REC through its read R: the record of the step
+ * that wrote the version R read, unless that is an earlier run of REC's
+ * own command or a circle (lineage.c's rules); else NULL. */
+static json_t *upstream(const struct find_ctx *c, json_t *rec, json_t *r)
+{
+	const char *producer = json_string_value(json_object_get(r, "producer"));
+	json_t *up = producer ? json_object_get(c->byid, producer) : NULL;
+	if (!up ||
+	    lineage__earlier_run_read(rec, r, json_string_value(json_object_get(up, "command"))) ||
+	    lineage__circular_read(rec, r, up))
+		return NULL;
+	return up;
+}
+
 /* Does REC, a file version it read, or a step upstream carry SPEC? */
 static int upstream_tagged(struct find_ctx *c, json_t *memo, json_t *rec, const char *spec)
 {
@@ -140,16 +154,12 @@ static int upstream_tagged(struct find_ctx *c, json_t *memo, json_t *rec, const 
 	json_array_foreach(json_object_get(rec, "reads"), i, r)
 	{
 		const char *sha = json_string_value(json_object_get(r, "sha256"));
-		const char *producer = json_string_value(json_object_get(r, "producer"));
 		json_t *up;
 		if (hit)
 			break;
 		if (sha && util_is_sha256_hex(sha) && tags_match(file_tags(c, sha), spec))
 			hit = 1;
-		else if (producer && (up = json_object_get(c->byid, producer)) &&
-			 !lineage__earlier_run_read(
-			     rec, r, json_string_value(json_object_get(up, "command"))) &&
-			 !lineage__circular_read(rec, r, up))
+		else if ((up = upstream(c, rec, r)))
 			hit = upstream_tagged(c, memo, up, spec);
 	}
 	json_object_set_new(memo, id, json_boolean(hit));
@@ -172,16 +182,12 @@ static int derived_from(struct find_ctx *c, json_t *rec, const char *path)
 	json_array_foreach(json_object_get(rec, "reads"), i, r)
 	{
 		const char *p = json_string_value(json_object_get(r, "path"));
-		const char *producer = json_string_value(json_object_get(r, "producer"));
 		json_t *up;
 		if (p && !strcmp(p, path)) {
 			hit = 1;
 			break;
 		}
-		if (producer && (up = json_object_get(c->byid, producer)) &&
-		    !lineage__earlier_run_read(rec, r,
-					       json_string_value(json_object_get(up, "command"))) &&
-		    !lineage__circular_read(rec, r, up) && derived_from(c, up, path)) {
+		if ((up = upstream(c, rec, r)) && derived_from(c, up, path)) {
 			hit = 1;
 			break;
 		}
@@ -329,7 +335,6 @@ static int reads_matching(struct find_ctx *c, json_t *rec)
 		const char *p = json_string_value(json_object_get(r, "path"));
 		const char *sha = json_string_value(json_object_get(r, "sha256"));
 		const char *kind = json_string_value(json_object_get(r, "kind"));
-		const char *producer = json_string_value(json_object_get(r, "producer"));
 		const char *base = p && strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
 		json_t *up;
 		if (p && sha && kind && !strcmp(kind, "file") && util_is_sha256_hex(sha) &&
@@ -338,10 +343,7 @@ static int reads_matching(struct find_ctx *c, json_t *rec)
 			hit = 1;
 			break;
 		}
-		if (producer && (up = json_object_get(c->byid, producer)) &&
-		    !lineage__earlier_run_read(rec, r,
-					       json_string_value(json_object_get(up, "command"))) &&
-		    !lineage__circular_read(rec, r, up) && reads_matching(c, up)) {
+		if ((up = upstream(c, rec, r)) && reads_matching(c, up)) {
 			hit = 1;
 			break;
 		}
@@ -371,12 +373,8 @@ static int derived_from_step(struct find_ctx *c, json_t *rec)
 	json_object_set_new(c->step_memo, id, json_false());
 	json_array_foreach(json_object_get(rec, "reads"), i, r)
 	{
-		const char *producer = json_string_value(json_object_get(r, "producer"));
 		json_t *up;
-		if (!producer || !(up = json_object_get(c->byid, producer)) ||
-		    lineage__earlier_run_read(rec, r,
-					      json_string_value(json_object_get(up, "command"))) ||
-		    lineage__circular_read(rec, r, up))
+		if (!(up = upstream(c, rec, r)))
 			continue;
 		if (program_match_with(up, c->o->step_command, c->o->step_arg) ||
 		    derived_from_step(c, up)) {
