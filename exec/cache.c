@@ -47,12 +47,13 @@ const char *exec_mode_name(enum exec_mode m)
  * them (cache.ignoreEnv) and takes back (cache.keyEnv).
  */
 static const char *const unkeyed_env[] = {
-	/* the machine and the login */
-	"HOSTNAME", "HOST", "SHLVL", "_", "OLDPWD", "PWD", "TMPDIR", "MAIL", "MAILCHECK",
-	"MAILPATH", "SESSION_MANAGER", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR",
-	"XDG_SESSION_*", "XDG_SEAT", "XDG_SEAT_PATH", "XDG_VTNR", "DESKTOP_SESSION",
-	"GPG_AGENT_INFO", "GPG_TTY", "INVOCATION_ID", "JOURNAL_STREAM", "MANAGERPID",
-	"SYSTEMD_EXEC_PID", "SSH_*",
+	/* the machine and the login (HOME: reads below it are checked below
+	 * this session's, exec__cache_serve()) */
+	"HOSTNAME", "HOST", "SHLVL", "_", "OLDPWD", "PWD", "HOME", "USER", "LOGNAME", "SHELL",
+	"TMPDIR", "MAIL", "MAILCHECK", "MAILPATH", "SESSION_MANAGER", "DBUS_SESSION_BUS_ADDRESS",
+	"XDG_RUNTIME_DIR", "XDG_SESSION_*", "XDG_SEAT", "XDG_SEAT_PATH", "XDG_VTNR",
+	"DESKTOP_SESSION", "GPG_AGENT_INFO", "GPG_TTY", "INVOCATION_ID", "JOURNAL_STREAM",
+	"MANAGERPID", "SYSTEMD_EXEC_PID", "SSH_*",
 	/* the terminal and the display */
 	"TERM", "TERMCAP", "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "TERM_SESSION_ID", "COLORTERM",
 	"COLUMNS", "LINES", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "WINDOWID", "WINDOWPATH",
@@ -207,6 +208,17 @@ static int cd_may_read_oldpwd(const char *text, size_t len)
 /* Does TEXT use variable NAME, by name or through the shell itself
  * (`cd`, `pushd` and `popd` set OLDPWD and PWD, `cd -` and `~-` read
  * OLDPWD, `~+` PWD)? */
+/* Does TEXT hold a tilde prefix naming the user's home (`~`, `~/x`)? */
+static int tilde_home(const char *text, size_t len)
+{
+	size_t i;
+	for (i = 0; i < len; i++)
+		if (text[i] == '~' && (!i || strchr(" \t\n=:'\"(", text[i - 1])) &&
+		    (i + 1 == len || strchr(" \t\n/:;&|)'\"", text[i + 1])))
+			return 1;
+	return 0;
+}
+
 static int text_uses(const char *text, size_t len, const char *name)
 {
 	if (names_word(text, len, name))
@@ -219,6 +231,9 @@ static int text_uses(const char *text, size_t len, const char *name)
 	 * PWD (exec__cache_serve() keeps what the step set). */
 	if (!strcmp(name, "OLDPWD"))
 		return memmem(text, len, "~-", 2) || cd_may_read_oldpwd(text, len);
+	/* `~`, `~/x` (not `~user`: another's home) */
+	if (!strcmp(name, "HOME"))
+		return tilde_home(text, len);
 	return 0;
 }
 
@@ -409,6 +424,169 @@ static void drop_unkeyed(struct strvec *v, const struct exec_session *s,
 	v->nr = k;
 }
 
+/* ---- paths of the project in texts -------------------------------------- */
+
+/* Could C stand around a path component in shell text? */
+static int component_edge(int c)
+{
+	return !c || strchr(" \t\n/=:'\"();&|<>`$", c);
+}
+
+/*
+ * Does TEXT learn the working directory's place (`pwd`, `$PWD`, `dirs`,
+ * `~+`, `~-`), or climb above it (a `..` component: `cd ../p/sub`, whose
+ * chdir the recorder sees only as the absolute path bash made of it)?
+ */
+static int text_knows_place(const char *text, size_t len, const char *unused)
+{
+	size_t i;
+	(void)unused;
+	if (names_word(text, len, "PWD") || names_word(text, len, "OLDPWD") ||
+	    names_word(text, len, "pwd") || names_word(text, len, "dirs") ||
+	    memmem(text, len, "~+", 2) || memmem(text, len, "~-", 2))
+		return 1;
+	for (i = 0; i + 2 <= len; i++)
+		if (text[i] == '.' && text[i + 1] == '.' && component_edge(i ? text[i - 1] : 0) &&
+		    component_edge(i + 2 < len ? text[i + 2] : 0))
+			return 1;
+	return 0;
+}
+
+/* Does TEXT reach $HOME (a tilde prefix, HOME by name)? */
+static int text_uses_home(const char *text, size_t len, const char *unused)
+{
+	size_t i;
+	(void)unused;
+	if (names_word(text, len, "HOME"))
+		return 1;
+	for (i = 0; i < len; i++)
+		if (text[i] == '~' && (!i || (component_edge(text[i - 1]) && text[i - 1] != '/')))
+			return 1;
+	return 0;
+}
+
+/* Could C go on a file name that FROM ended (so that it names another
+ * path: /p/proj and /p/proj.bak)? */
+static int name_goes_on(int c)
+{
+	return c && c != '/' && !strchr(" \t\n\"':;=,)]}|&<>", c);
+}
+
+/* Could C stand right before a path? */
+static int path_may_start(int c)
+{
+	return !c || strchr(" \t\n\"':;=,([{|&<>", c);
+}
+
+/*
+ * Copy TEXT (LEN bytes) to OUT with each occurrence of path FROM (as a
+ * whole path or a path's start: FROM/x) replaced by TO.  How many were.
+ */
+static size_t relocate_text(struct strbuf *out, const char *text, size_t len, const char *from,
+			    const char *to)
+{
+	size_t flen = strlen(from), i = 0, n = 0;
+	const char *p;
+	while (flen && (p = memmem(text + i, len - i, from, flen))) {
+		size_t at = (size_t)(p - text);
+		int before = at ? text[at - 1] : 0, after = at + flen < len ? text[at + flen] : 0;
+		if (path_may_start(before) && !name_goes_on(after)) {
+			strbuf_add(out, text + i, at - i);
+			strbuf_addstr(out, to);
+			n++;
+		} else {
+			strbuf_add(out, text + i, at - i + 1);
+			i = at + 1;
+			continue;
+		}
+		i = at + flen;
+	}
+	strbuf_add(out, text + i, len - i);
+	return n;
+}
+
+/* Does TEXT (LEN bytes) name path FROM (or a path below it)? */
+static int text_names(const char *text, size_t len, const char *from)
+{
+	struct strbuf sink = STRBUF_INIT;
+	size_t n = relocate_text(&sink, text, len, from, "");
+	strbuf_release(&sink);
+	return n > 0;
+}
+
+/* *FIELD with FROM replaced by TO (and \001 doubled first when ESCAPE). */
+static void relocate_field(char **field, const char *from, const char *to, int escape)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	if (!*field)
+		return;
+	if (escape)
+		relocate_text(&a, *field, strlen(*field), "\001", "\001\001");
+	else
+		strbuf_addstr(&a, *field);
+	relocate_text(&b, a.buf, a.len, from, to);
+	free(*field);
+	*field = strbuf_detach(&b, NULL);
+	strbuf_release(&a);
+}
+
+/*
+ * State ST with the project's directory ROOT as a token in every text
+ * it holds: the same state in a copy of the project elsewhere reads the
+ * same.  (\001 is doubled first, so that no other state reads the
+ * same.)
+ */
+/*
+ * May STEP's key name the project's directory as a token, so that a copy
+ * of the project elsewhere has the same key?  Not when its code names
+ * the directory, learns it (`pwd`, `$PWD`, `dirs`, `~+`), climbs above
+ * it (`..`), reaches it through $HOME (`~/p/data` with the project in
+ * $HOME: the copy would read the original), or may reach variables by
+ * computed names (DYN).  What the step's programs learn is the
+ * recorder's to see (the record's location_seen, exec/trace.c).
+ */
+static int relocatable_step(const struct exec_session *s, const struct exec_step *step, int dyn)
+{
+	if (!s->root || !s->sandboxed || s->into || dyn ||
+	    text_names(step->text, step->len, s->root))
+		return 0;
+	if (any_code_in(s, step, text_knows_place, NULL, 0))
+		return 0;
+	if (s->home && exec__under(s->root, s->home) &&
+	    any_code_in(s, step, text_uses_home, NULL, 0))
+		return 0;
+	return 1;
+}
+
+/* Every text ST holds with path FROM replaced by TO (\001 doubled first
+ * when ESCAPE, so that a token TO made of it reads as no other text). */
+static void state_replace(struct exec_state *st, const char *from, const char *to, int escape)
+{
+	struct strvec *lists[] = { &st->vars, &st->env, &st->argv, &st->fds };
+	size_t i, k;
+	relocate_field(&st->cwd, from, to, escape);
+	relocate_field(&st->dirstack, from, to, escape);
+	relocate_field(&st->aliases, from, to, escape);
+	relocate_field(&st->traps, from, to, escape);
+	for (i = 0; i < st->nfuncs; i++) {
+		relocate_field(&st->funcs[i].body, from, to, escape);
+		relocate_field(&st->funcs[i].src, from, to, escape);
+	}
+	for (k = 0; k < ARRAY_SIZE(lists); k++)
+		for (i = 0; i < lists[k]->nr; i++)
+			relocate_field(&lists[k]->v[i], from, to, escape);
+}
+
+/*
+ * State ST with the project's directory ROOT as a token in every text
+ * it holds: the same state in a copy of the project elsewhere reads the
+ * same.
+ */
+static void relocatable_state(struct exec_state *st, const char *root)
+{
+	state_replace(st, root, "\001project", 1);
+}
+
 /* Set `shopt expand_aliases` in ST's shell options to ON. */
 static void set_expand_aliases(struct exec_state *st, int on)
 {
@@ -439,7 +617,7 @@ static int aliases_matter(const struct exec_state *st, const struct exec_session
  */
 static void normal_state(struct strbuf *out, const struct exec_state *st,
 			 const struct exec_session *s, const struct exec_step *step,
-			 json_t *unkeyed_out)
+			 json_t *unkeyed_out, const char *root)
 {
 	struct exec_state copy;
 	size_t i;
@@ -469,13 +647,16 @@ static void normal_state(struct strbuf *out, const struct exec_state *st,
 				*colon = '\0';
 		}
 	}
+	if (root)
+		relocatable_state(&copy, root);
 	exec_state_serialize(out, &copy);
 	exec_state_release(&copy);
 }
 
 void exec__base_key_text(struct strbuf *out, const struct exec_session *s)
 {
-	normal_state(out, &s->state, s, NULL, NULL);
+	normal_state(out, &s->state, s, NULL, NULL,
+		     s->root && s->sandboxed && !s->into ? s->root : NULL);
 }
 
 static const char *out_name(const struct exec_output *o, int n)
@@ -709,8 +890,20 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	 * (a copy elsewhere would run it with that path as written). */
 	c->moves_dir = step_uses(s, step, "PWD");
 	c->aliases_free = !dyn && !aliases_matter(&s->state, s, step);
-	normal_state(&st, &s->state, dyn ? NULL : s, step, c->unkeyed);
+	c->relocatable = relocatable_step(s, step, dyn);
+	normal_state(&st, &s->state, dyn ? NULL : s, step, c->unkeyed,
+		     c->relocatable ? s->root : NULL);
 	util_sha256_hex(sha, st.buf, st.len);
+	if (getenv("CAIRN_DEBUG_KEY")) {
+		/* appended to the file it names: the step's own stderr may be
+		 * captured */
+		FILE *f = fopen(getenv("CAIRN_DEBUG_KEY"), "a");
+		if (f) {
+			fprintf(f, "cairn: key state of %.*s:\n%.*s\n", (int)step->len, step->text,
+				(int)st.len, st.buf);
+			fclose(f);
+		}
+	}
 	json_object_set_new(p, "version", json_integer(KEY_VERSION));
 	json_object_set_new(p, "command", util_json_bytes(step->text, step->len));
 	json_object_set_new(p, "shell", json_string(s->shell));
@@ -956,25 +1149,73 @@ out:
 }
 
 /* Every read of candidate CAND still holds?  NULL, or the first change. */
+/* Is R a look at a directory on the way to the project at ROOT (its
+ * ancestors and itself: bash checks the working directory's path)?  With
+ * the project elsewhere, the way there is another. */
+static int on_the_way(json_t *r, const char *root)
+{
+	const char *p = str(r, "path"), *kind = str(r, "kind");
+	return root && p && p[0] == '/' && kind && !strcmp(kind, "stat") && exec__under(root, p);
+}
+
+/* This session's $HOME as reads name it: resolved, else as given. */
+static const char *session_home(const struct exec_session *s)
+{
+	const char *h = getenv("HOME");
+	return s->home ? s->home : h && *h == '/' ? h : NULL;
+}
+
 static json_t *check_candidate(struct exec_session *s, json_t *cand, const struct strvec *own)
 {
 	json_t *reads = json_object_get(cand, "reads"), *r;
+	const char *root = str(cand, "root"), *home = str(cand, "home"), *here = session_home(s);
+	struct strbuf mapped = STRBUF_INIT;
+	json_t *why = NULL;
 	size_t i;
 	if (!json_is_array(reads))
 		return why_path("?", "malformed trace", NULL, NULL);
+	if (root && !strcmp(root, s->root))
+		root = NULL;
+	/* It ran with another $HOME (another user, another login): what
+	 * it read below that is looked for below this one, where a run
+	 * would look (HOME is in no key unless the step names it). */
+	if (home && here && !strcmp(home, here))
+		home = NULL;
 	json_array_foreach(reads, i, r)
 	{
-		json_t *why;
+		const char *rest;
+		if (on_the_way(r, root))
+			continue;
 		/* The shell reading its own program is not an input: the
 		 * command text is in the key.  (Kept in the trace: a cached
 		 * record names its script as code too.) */
 		if (str(r, "role") && !strcmp(str(r, "role"), "script"))
 			continue;
-		why = check_read(s, r, own);
+		if (home && str(r, "path") && (rest = exec__under(str(r, "path"), home))) {
+			json_t *m;
+			if (!here) {
+				why = why_path(str(r, "path"),
+					       "lies in the $HOME it ran with, and this "
+					       "session has none",
+					       NULL, NULL);
+				break;
+			}
+			m = json_deep_copy(r);
+			strbuf_reset(&mapped);
+			strbuf_addstr(&mapped, here);
+			if (*rest)
+				strbuf_addf(&mapped, "/%s", rest);
+			json_object_set_new(m, "path", util_json_str(mapped.buf));
+			why = check_read(s, m, own);
+			json_decref(m);
+		} else {
+			why = check_read(s, r, own);
+		}
 		if (why)
-			return why;
+			break;
 	}
-	return NULL;
+	strbuf_release(&mapped);
+	return why;
 }
 
 /* The entries of a state serialisation ("KEY LEN\nVALUE\n" each), as
@@ -1344,6 +1585,10 @@ static const char *keep_unkeyed(struct exec_cachectx *c, struct exec_session *s,
 		if (!strcmp(name, "OLDPWD") && c->moves_dir &&
 		    (!same(was_var, end_var) || !same(was_env, end_env)))
 			continue;
+		/* An end state that holds no PWD gets bash's, from the
+		 * working directory (the project elsewhere: its own). */
+		if (!strcmp(name, "PWD") && !end_var && !end_env)
+			continue;
 		if (!s->state.initial) {
 			if (!same(was_var, end_var) || !same(was_env, end_env)) {
 				why = "a variable no key holds changed in the step";
@@ -1456,6 +1701,311 @@ static int keep_expand_aliases(const struct exec_session *s, struct strbuf *stat
 	return 0;
 }
 
+/* ---- the project elsewhere ------------------------------------------- */
+
+/* Does the object SHA (verified, any size) name path FROM?  A descriptor
+ * FD already open on it may be given (it is read from the start and
+ * rewound).  An object that cannot be read says yes. */
+static int object_names(struct exec_session *s, const char *sha, int fd, const char *from)
+{
+	char buf[65536 + PATH_MAX];
+	size_t keep = 0, flen = strlen(from);
+	int own = fd < 0, yes = 0;
+	ssize_t n;
+	if (!sha || !strcmp(sha, EMPTY_SHA256))
+		return 0;
+	if (own && cache_cas_open(&fd, s->cairn_dir, sha) < 0) {
+		err_clear();
+		return 1;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		yes = 1;
+	/* Read in blocks, keeping the end of each (as long as FROM and a
+	 * byte on both sides) before the next. */
+	while (!yes && (n = read(fd, buf + keep, sizeof(buf) - keep - 1)) > 0) {
+		size_t len = keep + (size_t)n;
+		yes = text_names(buf, len, from);
+		keep = len > flen + 2 ? flen + 2 : len;
+		memmove(buf, buf + len - keep, keep);
+	}
+	if (!own)
+		lseek(fd, 0, SEEK_SET);
+	else
+		close(fd);
+	return yes;
+}
+
+/* Does the file of read R (up to 16 MiB; larger ones are not looked
+ * at) name path FROM? */
+static int read_names(struct exec_session *s, json_t *r, const char *from)
+{
+	struct strbuf host = STRBUF_INIT;
+	json_t *size = json_object_get(r, "size");
+	int fd, yes = 0;
+	if (!json_is_integer(size) || json_integer_value(size) > (16 << 20) ||
+	    exec__view_host(s, str(r, "path"), &host) ||
+	    (fd = open(host.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) {
+		strbuf_release(&host);
+		return 0;
+	}
+	yes = object_names(s, str(r, "sha256"), fd, from);
+	close(fd);
+	strbuf_release(&host);
+	return yes;
+}
+
+/*
+ * Where PATH (a read's: relative to the project, or absolute) lies when
+ * the project at FROM is at TO instead: a project path in the old place,
+ * FROM/PATH; an absolute one reached by climbing out of the project
+ * (../data.csv) as far above TO.  0, or -1 when TO has no such place.
+ */
+static int twin_path(struct strbuf *out, const char *path, const char *from, const char *to)
+{
+	char *anc = xstrdup(from), *up = xstrdup(to), *slash;
+	const char *rest = NULL;
+	int ret = -1;
+	strbuf_reset(out);
+	if (path[0] != '/') {
+		strbuf_addf(out, "%s/%s", from, path);
+		ret = 0;
+		goto out;
+	}
+	while (!(rest = exec__under(path, anc))) {
+		/* one level up on both sides ("/" has none) */
+		if (!strcmp(anc, "/") || !strcmp(up, "/"))
+			goto out;
+		slash = strrchr(anc, '/');
+		slash[slash == anc] = '\0';
+		slash = strrchr(up, '/');
+		slash[slash == up] = '\0';
+	}
+	strbuf_addstr(out, up);
+	if (*rest) {
+		if (out->len > 1)
+			strbuf_addch(out, '/');
+		strbuf_addstr(out, rest);
+	}
+	ret = 0;
+out:
+	free(anc);
+	free(up);
+	return ret;
+}
+
+/*
+ * Does the symlink at PATH (a read's) with TARGET lead out of the project
+ * at FROM (`../p/data`), or name it (`/old/p/data`)?  In a copy it would
+ * lead to the old place, not the copy's.
+ */
+static int link_leaves(const char *path, const char *target, const char *from)
+{
+	const char *p = target;
+	int depth = 0;
+	if (target[0] == '/')
+		return text_names(target, strlen(target), from);
+	if (path[0] == '/')
+		return 0; /* outside: a relative link there stays there */
+	for (; *path; path++)
+		depth += *path == '/';
+	while (*p) {
+		const char *end = strchrnul(p, '/');
+		if (end - p == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return 1;
+		} else if (end > p && !(end - p == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/*
+ * Can candidate CAND, which ran with the project at FROM, serve the
+ * project at S->root?  Its outputs must not name FROM (a run here would
+ * name S->root: `pwd > where.txt`, a VRT with absolute paths), and no
+ * read outside the project may have been reached from FROM by a
+ * relative path (../data.csv) that leads elsewhere from S->root: one
+ * below an ancestor of FROM (other than /) that is not S->root's at the
+ * same depth.  Then STATE, the end state, has FROM replaced in its
+ * working directory, directory stack, PWD and OLDPWD; any other part
+ * naming FROM keeps it here.  NULL, or why not.
+ */
+static const char *relocate_candidate(struct exec_session *s, json_t *cand, const char *from,
+				      struct strbuf *state, int logs[3])
+{
+	struct exec_state end;
+	struct strbuf rest = STRBUF_INIT, buf = STRBUF_INIT;
+	struct strvec no_own = STRVEC_INIT;
+	const char *why = NULL;
+	json_t *r, *w;
+	size_t i;
+
+	if (json_object_get(cand, "location_seen")) {
+		why = "it learnt where it ran (the record's location_seen)";
+		goto out;
+	}
+	json_array_foreach(json_object_get(cand, "reads"), i, r)
+	{
+		const char *path = str(r, "path"), *kind = str(r, "kind");
+		json_t *twin, *changed;
+		if (!path || !kind || on_the_way(r, from))
+			continue;
+		/* A file naming the project's directory (a VRT, a config
+		 * with absolute paths) leads a run here to the old place. */
+		if (!strcmp(kind, "file") && !str(r, "role") && read_names(s, r, from)) {
+			why = "a file it read names the project's directory";
+			goto out;
+		}
+		if (!strcmp(kind, "symlink") && str(r, "target") &&
+		    link_leaves(path, str(r, "target"), from)) {
+			why = "a link it followed leads out of the project or names its directory";
+			goto out;
+		}
+		/* Reached by the project's name (an absolute path, `..` out
+		 * and back) or beside it (`../data.csv`): a run here could
+		 * read either place, so both must hold what it read.  (Not the
+		 * project's directory itself: the shell looks at its PWD.) */
+		if (!json_is_true(json_object_get(r, "named")) || !strcmp(path, "."))
+			continue;
+		if (twin_path(&buf, path, from, s->root) < 0) {
+			why = "it read beside the project, and nothing lies as far from here";
+			goto out;
+		}
+		twin = json_deep_copy(r);
+		json_object_set_new(twin, "path", util_json_str(buf.buf));
+		changed = check_read(s, twin, &no_own);
+		json_decref(twin);
+		if (changed) {
+			json_decref(changed);
+			why = "it read a path by the project's name or beside it, which differs "
+			      "between the two places";
+			goto out;
+		}
+	}
+	if (object_names(s, str(cand, "stdout"), logs[1], from) ||
+	    object_names(s, str(cand, "stderr"), logs[2], from)) {
+		why = "its output names the project's directory";
+		goto out;
+	}
+	json_array_foreach(json_object_get(cand, "writes"), i, w)
+	{
+		const char *kind = str(w, "kind") ? str(w, "kind") : "";
+		if ((!strcmp(kind, "file") && object_names(s, str(w, "sha256"), -1, from)) ||
+		    (!strcmp(kind, "symlink") && str(w, "target") &&
+		     text_names(str(w, "target"), strlen(str(w, "target")), from))) {
+			why = "a file it wrote names the project's directory";
+			goto out;
+		}
+	}
+	exec_state_init(&end);
+	if (exec_state_parse(&end, state->buf, state->len) < 0) {
+		why = "the cached end state is damaged";
+		exec_state_release(&end);
+		goto out;
+	}
+	/*
+	 * The key held the project's directory as a token: what the end
+	 * state names of it stood for the project wherever it is, and
+	 * names this copy here (its working directory, PWD, a variable the
+	 * step made from one that named the project).  What the step learnt
+	 * of the place otherwise is refused above (location_seen, its text,
+	 * files naming the directory).
+	 */
+	state_replace(&end, from, s->root, 0);
+	strbuf_reset(state);
+	exec_state_serialize(state, &end);
+	exec_state_release(&end);
+out:
+	strbuf_release(&rest);
+	strbuf_release(&buf);
+	return why;
+}
+
+/* Drop from END what is as in START (or, for variables, as a fresh shell
+ * of this session has them, BASE: a first step's start is the
+ * environment): variables, functions, the working directory and the
+ * rest of what may name a path. */
+static void state_drop_unchanged(struct exec_state *end, const struct exec_state *start,
+				 const struct strvec *base)
+{
+	struct strvec *lists[] = { &end->vars, &end->env, &end->argv, &end->fds, &end->vars };
+	const struct strvec *was[] = { &start->vars, &start->env, &start->argv, &start->fds, base };
+	char **fields[] = { &end->cwd, &end->dirstack, &end->aliases, &end->traps };
+	const char *was_fields[] = { start->cwd, start->dirstack, start->aliases, start->traps };
+	size_t i, j, k, n;
+	for (k = 0; k < ARRAY_SIZE(lists); k++) {
+		for (i = n = 0; i < lists[k]->nr; i++) {
+			int same = 0;
+			for (j = 0; j < was[k]->nr && !same; j++)
+				same = !strcmp(lists[k]->v[i], was[k]->v[j]);
+			if (same)
+				free(lists[k]->v[i]);
+			else
+				lists[k]->v[n++] = lists[k]->v[i];
+		}
+		lists[k]->nr = n;
+	}
+	for (k = 0; k < ARRAY_SIZE(fields); k++)
+		if (*fields[k] && was_fields[k] && !strcmp(*fields[k], was_fields[k])) {
+			free(*fields[k]);
+			*fields[k] = NULL;
+		}
+	for (i = 0; i < end->nfuncs; i++)
+		for (j = 0; j < start->nfuncs; j++)
+			if (end->funcs[i].body && start->funcs[j].body &&
+			    !strcmp(end->funcs[i].name, start->funcs[j].name) &&
+			    !strcmp(end->funcs[i].body, start->funcs[j].body)) {
+				free(end->funcs[i].body);
+				end->funcs[i].body = NULL;
+			}
+}
+
+/*
+ * Can candidate CAND, which ran with $HOME at FROM, serve this session
+ * (another $HOME)?  Not when its output, the files it wrote or its end
+ * state STATE name FROM (`echo ~`, a config written with the path): a
+ * run here would name this session's.  NULL, or why not.
+ */
+static const char *rehome_candidate(struct exec_session *s, json_t *cand, const char *from,
+				    const struct strbuf *state, int logs[3])
+{
+	json_t *w;
+	size_t i;
+	if (object_names(s, str(cand, "stdout"), logs[1], from) ||
+	    object_names(s, str(cand, "stderr"), logs[2], from))
+		return "its output names the $HOME it ran with";
+	json_array_foreach(json_object_get(cand, "writes"), i, w)
+	{
+		const char *kind = str(w, "kind") ? str(w, "kind") : "";
+		if ((!strcmp(kind, "file") && object_names(s, str(w, "sha256"), -1, from)) ||
+		    (!strcmp(kind, "symlink") && str(w, "target") &&
+		     text_names(str(w, "target"), strlen(str(w, "target")), from)))
+			return "a file it wrote names the $HOME it ran with";
+	}
+	{
+		/* What the step changed: the rest is this session's own (the
+		 * key held it, and the variables no key holds, HOME itself,
+		 * are the session's after a hit: keep_unkeyed()). */
+		struct exec_state end;
+		struct strbuf rest = STRBUF_INIT;
+		const char *why = NULL;
+		exec_state_init(&end);
+		if (exec_state_parse(&end, state->buf, state->len) < 0) {
+			exec_state_release(&end);
+			return "the cached end state is damaged";
+		}
+		state_drop_unchanged(&end, &s->state, &s->base_vars);
+		exec_state_serialize(&rest, &end);
+		if (text_names(rest.buf, rest.len, from))
+			why = "its end state names the $HOME it ran with";
+		exec_state_release(&end);
+		strbuf_release(&rest);
+		return why;
+	}
+}
+
 int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
 		      const struct exec_output *o, struct exec_result *out)
 {
@@ -1552,6 +2102,25 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 			if (!c->miss)
 				c->miss =
 				    why_path("?", "the cached end state is damaged", NULL, NULL);
+			continue;
+		}
+		/* It ran with another $HOME. */
+		if (str(cand, "home") &&
+		    (!session_home(s) || strcmp(str(cand, "home"), session_home(s))) &&
+		    (kept = rehome_candidate(s, cand, str(cand, "home"), &state, logs))) {
+			if (!c->miss) {
+				c->miss = why_path(str(cand, "home"), kept, NULL, NULL);
+				json_object_set_new(c->miss, "part", json_string("home"));
+			}
+			continue;
+		}
+		/* It ran with the project elsewhere. */
+		if (str(cand, "root") && strcmp(str(cand, "root"), s->root) &&
+		    (kept = relocate_candidate(s, cand, str(cand, "root"), &state, logs))) {
+			if (!c->miss) {
+				c->miss = why_path(str(cand, "root"), kept, NULL, NULL);
+				json_object_set_new(c->miss, "part", json_string("location"));
+			}
 			continue;
 		}
 		json_decref(c->miss);
@@ -1794,7 +2363,7 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 		return;
 	}
 	/* Descriptors the step opened or closed cannot be restored. */
-	normal_state(&st, &s->state, NULL, NULL, NULL);
+	normal_state(&st, &s->state, NULL, NULL, NULL, NULL);
 	{
 		size_t k;
 		int same = s->state.fds.nr == c->start_fds.nr;
@@ -1854,6 +2423,17 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	}
 	if (json_object_size(c->unkeyed))
 		json_object_set(cand, "unkeyed", c->unkeyed);
+	/* HOME left out of the key: another $HOME is served after a look. */
+	if (json_object_get(c->unkeyed, "HOME") && session_home(s))
+		json_object_set_new(cand, "home", util_json_str(session_home(s)));
+	/* Where the project was: a copy elsewhere is served after a look. */
+	if (c->relocatable) {
+		json_object_set_new(cand, "root", util_json_str(s->root));
+		/* It learnt where it is: never served elsewhere. */
+		if (json_object_get(record, "location_seen"))
+			json_object_set(cand, "location_seen",
+					json_object_get(record, "location_seen"));
+	}
 	/* The shell's messages name the script: such a step hits only under
 	 * the same name. */
 	if (!json_object_get(c->key_parts, "argv0") && s->argv0 && shows_script_name(s, record))

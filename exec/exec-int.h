@@ -330,6 +330,9 @@ struct exec_cachectx {
 	char key[SHA256_HEX_LEN + 1];
 	char site[SHA256_HEX_LEN + 1];
 	json_t *key_parts;
+	/* The key names the project's directory as a token, not by its
+	 * path: a copy of the project elsewhere has the same key. */
+	int relocatable;
 	/* The step may change the working directory (cd, pushd, popd). */
 	int moves_dir;
 	/* No alias to expand, none defined: expand_aliases (the REPL's) is

@@ -844,6 +844,8 @@ int exec__steprun_prepare(struct exec_steprun *r, struct exec_session *s,
 			r->cfg.stdin_ino = st.st_ino;
 		}
 	}
+	/* Lookups by the project's name: a copy elsewhere (exec/cache.c). */
+	r->cfg.named_root = s->root;
 	r->layers = xcalloc(3 + s->writable.nr, sizeof(*r->layers));
 	/* The session's layer directories, emptied after each step
 	 * (exec__steprun_release): making and removing a dozen

@@ -704,6 +704,7 @@ struct read {
 	int kind;
 	int script; /* the shell reading its own program */
 	int xattrs; /* its extended attributes were read */
+	int named; /* reached by the project's name (SANDBOX_NAMED_PATH) */
 	/* RK_DIR: every listing was GDAL's look for sidecars of the files in
 	 * SIDECARS_OF (names; listings_probe()), or LISTED_WHOLE */
 	int listed_whole;
@@ -711,7 +712,7 @@ struct read {
 };
 
 /* What else add_read() notes about a read. */
-enum { READ_SCRIPT = 1, READ_XATTRS = 2 };
+enum { READ_SCRIPT = 1, READ_XATTRS = 2, READ_NAMED = 4 };
 
 static int cmp_read(const void *a, const void *b)
 {
@@ -926,6 +927,7 @@ static void note_read(struct ctx *c, struct strset *reads, struct read **arr, si
 			r->kind = kind;
 		r->script &= !!(what & READ_SCRIPT);
 		r->xattrs |= !!(what & READ_XATTRS);
+		r->named |= !!(what & READ_NAMED);
 		return;
 	}
 	ALLOC_GROW(*arr, *nr + 1, *alloc);
@@ -933,6 +935,7 @@ static void note_read(struct ctx *c, struct strset *reads, struct read **arr, si
 	(*arr)[*nr].kind = kind;
 	(*arr)[*nr].script = !!(what & READ_SCRIPT);
 	(*arr)[*nr].xattrs = !!(what & READ_XATTRS);
+	(*arr)[*nr].named = !!(what & READ_NAMED);
 	(*arr)[*nr].listed_whole = 0;
 	strvec_init(&(*arr)[*nr].sidecars_of);
 	strset_put(reads, res, (int)*nr);
@@ -1052,6 +1055,160 @@ static int gdal_program(const char *exe)
 	for (i = 0; i < ARRAY_SIZE(names); i++)
 		if (!strcmp(slash + 1, names[i]))
 			return 1;
+	return 0;
+}
+
+/* ---- where the step is ---------------------------------------------------- */
+
+/* The program PID ran last in trace T, or NULL. */
+static const struct sandbox_proc *last_proc(const struct sandbox_trace *t, pid_t pid)
+{
+	size_t i;
+	for (i = t->nprocs; i-- > 0;)
+		if (t->procs[i].pid == pid)
+			return &t->procs[i];
+	return NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash ? slash + 1 : path ? path : "";
+}
+
+/*
+ * How many getcwd() calls Python makes of itself when it starts, as P
+ * (python3, python3.11...) was run: a script named by a relative path
+ * gets sys.path[0] and __main__.__file__ made absolute (2 calls in
+ * Python 3.11), `-m` the working directory as sys.path[0] (1); its
+ * program's own calls come after.  0 for anything else.
+ */
+static int python_startup_getcwds(const struct sandbox_proc *p)
+{
+	const char *b = base_name(p->exe);
+	size_t i;
+	if (strncmp(b, "python", 6) || (b[6] && strspn(b + 6, "0123456789.") != strlen(b + 6)))
+		return 0;
+	for (i = 1; i < p->argv.nr; i++) {
+		const char *a = p->argv.v[i];
+		if (!strcmp(a, "-m") || (!strncmp(a, "-m", 2) && a[2]))
+			return 1;
+		if (!strcmp(a, "-c") || (!strncmp(a, "-c", 2) && a[2]) || !strcmp(a, "-") ||
+		    !strcmp(a, "--"))
+			return 0;
+		if (!strcmp(a, "-W") || !strcmp(a, "-X")) {
+			i++;
+			continue;
+		}
+		if (a[0] == '-')
+			continue;
+		return a[0] == '/' ? 0 : 2;
+	}
+	return 0;
+}
+
+/* Is PID a Python that made its script's directory absolute when it
+ * started?  Its lookups by absolute path in the project (sys.path[0]:
+ * every import looks there first; its script) are made from where it
+ * runs, and follow a copy. */
+static int python_placed(const struct sandbox_trace *t, pid_t pid)
+{
+	const struct sandbox_proc *p = last_proc(t, pid);
+	return p && python_startup_getcwds(p) > 0;
+}
+
+/* A program that takes its working directory's name from PWD in its
+ * environment (a shell: `sh -c 'basename "$PWD"'`) without a call we see. */
+static int takes_pwd(const char *exe)
+{
+	static const char *const shells[] = { "sh",   "bash",  "dash", "ash",  "ksh",  "ksh93",
+					      "mksh", "pdksh", "zsh",  "yash", "posh", "busybox",
+					      "fish", "csh",   "tcsh", "rbash" };
+	const char *b = base_name(exe);
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(shells); i++)
+		if (!strcmp(b, shells[i]))
+			return 1;
+	return 0;
+}
+
+/* /proc/PID/X (or /proc/PID/task/TID/X) where X tells a process's
+ * environment (PWD), its mounts or its mapped files by name.  (A readlink
+ * of cwd or fd/N is SANDBOX_NAMED_MAGIC; a listing of fd/ names none.) */
+static int proc_tells_place(const char *path)
+{
+	static const char *const leaves[] = { "environ",   "maps",   "smaps",	   "numa_maps",
+					      "mountinfo", "mounts", "mountstats", "map_files" };
+	const char *rest = exec__under(path, "/proc"), *slash;
+	size_t i;
+	if (!rest || !(slash = strchr(rest, '/')))
+		return 0;
+	rest = slash + 1;
+	if (!strncmp(rest, "task/", 5) && (slash = strchr(rest + 5, '/')))
+		rest = slash + 1;
+	for (i = 0; i < ARRAY_SIZE(leaves); i++) {
+		size_t n = strlen(leaves[i]);
+		if (!strncmp(rest, leaves[i], n) && (!rest[n] || rest[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Did the step learn where the project is, so that what it computed may
+ * depend on the project's directory even where its output does not name
+ * it (`basename "$PWD"` in a shell it ran, os.getcwd() in Python)?  A
+ * copy of the project elsewhere is then not served its result.  Says
+ * why in WHY.  (The step's own text is looked at by the cache.)
+ */
+static int location_seen(const struct exec_session *s, const struct sandbox_trace *t,
+			 pid_t main_pid, struct strbuf *why)
+{
+	size_t i;
+	if (!s->root)
+		return 0;
+	for (i = 0; i < t->nevents; i++) {
+		const struct sandbox_event *e = &t->events[i];
+		const struct sandbox_proc *p;
+		/* The step's own shell keeps what getcwd() says in PWD (the
+		 * state, where the project's directory is a token) and shows
+		 * it through `pwd`, `dirs`, $PWD: its text (the cache's). */
+		if (e->op == SANDBOX_OP_GETCWD && e->pid != main_pid) {
+			p = last_proc(t, e->pid);
+			if (p && e->flags <= python_startup_getcwds(p))
+				continue;
+			strbuf_addf(why, "%s asked for its working directory (getcwd)",
+				    p ? base_name(p->exe) : "a process");
+			return 1;
+		}
+		if ((e->named & SANDBOX_NAMED_MAGIC) && e->op == SANDBOX_OP_READLINK) {
+			strbuf_addf(why,
+				    "it read where a descriptor or its working directory is "
+				    "(readlink of /proc/.../cwd or fd)");
+			return 1;
+		}
+		/* The step's shell changes directory by absolute paths it
+		 * makes from PWD (`cd sub`: chdir("/.../sub")), which follows a
+		 * copy; its text naming the place is the cache's to look at.
+		 * Another process's working directory named so leads its
+		 * later relative lookups to the old place. */
+		if ((e->named & (SANDBOX_NAMED_PATH | SANDBOX_NAMED_CLIMB)) &&
+		    e->op == SANDBOX_OP_CHDIR && e->pid != main_pid) {
+			strbuf_addf(why, "it changed directory by the project's name or out of it");
+			return 1;
+		}
+		if (e->op != SANDBOX_OP_EXEC && e->op < SANDBOX_OP_UNLINK &&
+		    proc_tells_place(e->path)) {
+			strbuf_addf(why, "it read %s", e->path);
+			return 1;
+		}
+	}
+	for (i = 0; i < t->nprocs; i++)
+		if (t->procs[i].pid != main_pid && takes_pwd(t->procs[i].exe)) {
+			strbuf_addf(why, "it ran %s, which takes its directory from PWD",
+				    base_name(t->procs[i].exe));
+			return 1;
+		}
 	return 0;
 }
 
@@ -1203,12 +1360,27 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 
 	c.s = s;
 	strbuf_init(&c.host, PATH_MAX);
+	if (getenv("CAIRN_DEBUG_TRACE"))
+		for (i = 0; i < t->nevents; i++)
+			fprintf(stderr, "cairn: trace: %s pid %d flags %#x named %u %s%s%s\n",
+				sandbox_op_name(t->events[i].op), (int)t->events[i].pid,
+				(unsigned)t->events[i].flags, t->events[i].named, t->events[i].path,
+				t->events[i].path2 ? " -> " : "",
+				t->events[i].path2 ? t->events[i].path2 : "");
 	for (i = 0; i < t->nevents; i++)
 		if (t->events[i].op == SANDBOX_OP_SYMLINK || t->events[i].op == SANDBOX_OP_RENAME ||
 		    t->events[i].op == SANDBOX_OP_LINK)
 			c.replay_all = 1;
 	for (i = 0; i < t->nevents; i++) {
 		const struct sandbox_event *e = &t->events[i];
+		/* Not the step's own shell's: it makes absolute paths from
+		 * PWD (cd, its start-up look at PWD and OLDPWD), and its text
+		 * naming a place is the cache's to look at. */
+		unsigned named = (e->named & SANDBOX_NAMED_CLIMB) ||
+			((e->named & SANDBOX_NAMED_PATH) && e->pid != main_pid &&
+			 !python_placed(t, e->pid))
+		    ? READ_NAMED
+		    : 0;
 		switch (e->op) {
 		case SANDBOX_OP_OPEN: {
 			/* Appending or updating in place depends on what was there. */
@@ -1222,7 +1394,8 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			if (!trunc)
 				add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path,
 					 (e->flags & O_DIRECTORY) ? RK_STAT : RK_FILE,
-					 !!(e->flags & O_NOFOLLOW), script ? READ_SCRIPT : 0);
+					 !!(e->flags & O_NOFOLLOW),
+					 (script ? READ_SCRIPT : 0) | named);
 			if (!(e->flags & (O_DIRECTORY | O_PATH))) {
 				struct stat pst;
 				int pex;
@@ -1241,28 +1414,30 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			break;
 		}
 		case SANDBOX_OP_EXEC:
-			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_EXEC, 0, 0);
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_EXEC, 0,
+				 named);
 			probe_exec(&probes, t, e->pid, e->path);
 			break;
 		case SANDBOX_OP_STAT:
 		case SANDBOX_OP_ACCESS:
 		case SANDBOX_OP_CHDIR:
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_STAT,
-				 e->nofollow, 0);
+				 e->nofollow, named);
 			break;
 		case SANDBOX_OP_READLINK:
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_SYMLINK, 1,
-				 0);
+				 named);
 			break;
 		case SANDBOX_OP_GETXATTR:
 			/* Its attributes are an input; it was looked up too. */
 			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_STAT,
-				 e->nofollow, READ_XATTRS);
+				 e->nofollow, READ_XATTRS | named);
 			break;
 		case SANDBOX_OP_LIST: {
 			struct stat pst;
 			int pex, *idx;
-			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_DIR, 0, 0);
+			add_read(&c, &reads, &arr, &nr, &alloc, &written, e->path, RK_DIR, 0,
+				 named);
 			resolve(&c, e->path, 0, &pres, &pst, &pex);
 			idx = strset_get(&reads, pres.buf);
 			if (idx)
@@ -1324,6 +1499,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			arr[nr].kind = RK_FILE;
 			arr[nr].script = 1;
 			arr[nr].xattrs = 0;
+			arr[nr].named = 0;
 			arr[nr].listed_whole = 0;
 			strvec_init(&arr[nr].sidecars_of);
 			strset_put(&reads, res.buf, (int)nr);
@@ -1340,6 +1516,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 			arr[nr].kind = RK_SYMLINK;
 			arr[nr].script = 0;
 			arr[nr].xattrs = 0;
+			arr[nr].named = 0;
 			arr[nr].listed_whole = 0;
 			strvec_init(&arr[nr].sidecars_of);
 			strset_put(&reads, p, (int)nr);
@@ -1422,6 +1599,8 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		}
 		if (r->script)
 			json_object_set_new(o, "role", json_string("script"));
+		if (r->named)
+			json_object_set_new(o, "named", json_true());
 		json_array_append_new(jreads, o);
 	}
 	json_object_set_new(record, "reads", jreads);
@@ -1463,6 +1642,12 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		strbuf_release(&res);
 	}
 	json_object_set_new(record, "exec_tree", tree);
+	{
+		struct strbuf why = STRBUF_INIT;
+		if (location_seen(s, t, main_pid, &why))
+			json_object_set_new(record, "location_seen", util_json_str(why.buf));
+		strbuf_release(&why);
+	}
 	{
 		/* Named in a stable order: the trace's order is the processes'. */
 		struct strvec names = STRVEC_INIT;

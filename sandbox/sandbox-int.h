@@ -23,6 +23,7 @@ enum {
 	SANDBOX__SKIP_FSTAT = 1 << 10, /* filter: skip AT_EMPTY_PATH on a real fd */
 	SANDBOX__PATH_NONNULL = 1 << 11, /* filter: only when PATH is not NULL */
 	SANDBOX__INOTIFY = 1 << 12, /* FLAGS is an inotify mask (IN_DONT_FOLLOW) */
+	SANDBOX__NOPATH = 1 << 13, /* no path and no directory (getcwd) */
 };
 
 /*

@@ -80,6 +80,13 @@ struct sandbox_config {
 	dev_t stdin_dev;
 	ino_t stdin_ino;
 	/*
+	 * Note lookups that reach below this directory (the project) by its
+	 * name, not relative to a working directory inside it (event.named):
+	 * a copy of the project elsewhere would look them up in the old
+	 * place.  NULL: none.
+	 */
+	const char *named_root;
+	/*
 	 * The step always runs in a process group of its own (pid 1's), so
 	 * that kill(0, ...) in it reaches nothing outside.  FOREGROUND: make
 	 * that group the foreground of the controlling terminal (TERMINAL_FD,
@@ -234,6 +241,8 @@ enum sandbox_op {
 	SANDBOX_OP_LIST, /* getdents of a directory fd: path is the directory */
 	SANDBOX_OP_CHDIR,
 	SANDBOX_OP_GETXATTR, /* getxattr, listxattr: the attributes are read */
+	SANDBOX_OP_GETCWD, /* getcwd: no path; FLAGS is the call's number in
+			    * its process (1, 2, then 3 for any later one) */
 	/* From here on the op changes its path (callers compare with
 	 * SANDBOX_OP_UNLINK): new lookups go above. */
 	SANDBOX_OP_UNLINK,
@@ -277,7 +286,19 @@ struct sandbox_event {
 	 * same lookup in another generation is another event, since a name
 	 * may lead elsewhere */
 	unsigned gen;
+	/* SANDBOX_NAMED_*: how the lookup found its place (only with a
+	 * config's NAMED_ROOT; OR'ed over the calls one event stands for) */
+	unsigned named;
 };
+
+/* The lookup reached below NAMED_ROOT by its name: an absolute path. */
+#define SANDBOX_NAMED_PATH 1u
+/* The lookup climbed with `..` between NAMED_ROOT and what lies outside
+ * it: `../p/data` from inside, `../data.csv` out of it. */
+#define SANDBOX_NAMED_CLIMB 4u
+/* A readlink of a magic link (/proc/self/cwd, /proc/self/fd/N) that
+ * named a place below NAMED_ROOT: the caller learnt where it is. */
+#define SANDBOX_NAMED_MAGIC 2u
 
 struct sandbox_proc {
 	pid_t pid, ppid; /* inside the step's pid namespace; ppid 0 when the

@@ -110,6 +110,9 @@ const struct sandbox__sys sandbox__traced[] = {
 	 * step does depends on the path being there. */
 	{ "statfs", -1, SANDBOX_OP_STAT, -1, 0, -1, -1, -1, -1, 0 },
 	{ "statfs64", -1, SANDBOX_OP_STAT, -1, 0, -1, -1, -1, -1, 0 },
+	/* Where the process is (no path): what it computes may name the
+	 * project's directory (exec/trace.c, a copy of the project). */
+	{ "getcwd", -1, SANDBOX_OP_GETCWD, -1, -1, -1, -1, -1, -1, SANDBOX__NOPATH },
 	{ "inotify_add_watch", -1, SANDBOX_OP_STAT, -1, 1, -1, -1, 2, -1, SANDBOX__INOTIFY },
 };
 const size_t sandbox__ntraced = ARRAY_SIZE(sandbox__traced);

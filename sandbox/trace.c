@@ -100,8 +100,16 @@ struct sandbox_tracer {
 	struct exec_check *checks;
 	size_t nchecks, alloc_checks;
 
+	/* the config's named_root (event.named), or NULL */
+	char *root;
+	size_t rootlen;
+	/* an execve was seen: before it, only cairn's own code ran in the
+	 * sandbox (its chdir to the step's directory names no place of the
+	 * step's) */
+	int execed;
+
 	/* scratch, reused across calls */
-	struct strbuf raw, raw2, path, path2, tmp, join;
+	struct strbuf raw, raw2, path, path2, tmp, join, lex;
 	struct strbuf base; /* open_as(): the directory it started from, or "" */
 	struct strvec argv;
 };
@@ -142,6 +150,7 @@ const char *sandbox_op_name(enum sandbox_op op)
 		[SANDBOX_OP_CHOWN] = "chown",	    [SANDBOX_OP_TRUNCATE] = "truncate",
 		[SANDBOX_OP_UTIME] = "utime",	    [SANDBOX_OP_MKNOD] = "mknod",
 		[SANDBOX_OP_XATTR] = "xattr",	    [SANDBOX_OP_GETXATTR] = "getxattr",
+		[SANDBOX_OP_GETCWD] = "getcwd",
 	};
 	if ((unsigned)op < ARRAY_SIZE(names) && names[op])
 		return names[op];
@@ -373,15 +382,21 @@ static int parse_num(const char **p, long *out)
  * Only the process's own /proc entries are translated: another pid would
  * need a search through the step's pid namespace.
  */
-static void translate_special(struct sandbox_tracer *t, pid_t tid, struct strbuf *path)
+/*
+ * Replace a magic link at the start of PATH by what it names.  0: not
+ * one; 1: replaced, something followed the link; 2: PATH was the link
+ * itself.
+ */
+static int translate_special(struct sandbox_tracer *t, pid_t tid, struct strbuf *path)
 {
 	const char *p = path->buf, *rest;
 	char name[32];
 	long num;
 	size_t n;
+	int whole;
 
 	if (strncmp(p, "/dev/", 5) && strncmp(p, "/proc/", 6))
-		return;
+		return 0;
 	if ((rest = skip_prefix_path(p, "/dev/stdin"))) {
 		num = 0;
 	} else if ((rest = skip_prefix_path(p, "/dev/stdout"))) {
@@ -390,10 +405,10 @@ static void translate_special(struct sandbox_tracer *t, pid_t tid, struct strbuf
 		num = 2;
 	} else if ((rest = skip_prefix_path(p, "/dev/fd"))) {
 		if (*rest != '/')
-			return;
+			return 0;
 		rest++;
 		if (parse_num(&rest, &num) < 0)
-			return;
+			return 0;
 	} else {
 		/* /proc/self, /proc/thread-self or /proc/<own pid>, then fd/N,
 		 * cwd, root or exe.  Self is served from the thread's entry:
@@ -403,16 +418,16 @@ static void translate_special(struct sandbox_tracer *t, pid_t tid, struct strbuf
 		    !(rest = skip_prefix_path(p, "/proc/thread-self"))) {
 			const char *q = p + 6;
 			if (parse_num(&q, &num) < 0 || num != (long)inside_pid(t, tid))
-				return;
+				return 0;
 			rest = q;
 		}
 		if (*rest != '/')
-			return;
+			return 0;
 		rest++;
 		if (!strncmp(rest, "fd/", 3)) {
 			rest += 3;
 			if (parse_num(&rest, &num) < 0)
-				return;
+				return 0;
 		} else {
 			const char *what = NULL;
 			const char *const links[] = { "cwd", "root", "exe" };
@@ -425,24 +440,81 @@ static void translate_special(struct sandbox_tracer *t, pid_t tid, struct strbuf
 				}
 			}
 			if (!what)
-				return;
+				return 0;
 			strbuf_reset(&t->tmp);
 			if (proc_readlink(tid, what, &t->tmp) < 0 || t->tmp.buf[0] != '/')
-				return;
+				return 0;
 			goto replace;
 		}
 	}
 	snprintf(name, sizeof(name), "fd/%ld", num);
 	strbuf_reset(&t->tmp);
 	if (proc_readlink(tid, name, &t->tmp) < 0 || t->tmp.buf[0] != '/')
-		return;
+		return 0;
 replace:
 	/* The target is physical: a ".." right after it is its parent. */
 	n = t->tmp.len;
+	whole = !*rest;
 	strbuf_addstr(&t->tmp, rest);
 	util_path_clean(&t->tmp, n);
 	strbuf_reset(path);
 	strbuf_addbuf(path, &t->tmp);
+	return whole ? 2 : 1;
+}
+
+/* Is PATH (absolute) the tracer's root or below it? */
+static int under_root(const struct sandbox_tracer *t, const char *path)
+{
+	return !strncmp(path, t->root, t->rootlen) &&
+	    (path[t->rootlen] == '/' || !path[t->rootlen] || t->rootlen == 1);
+}
+
+/* Has relative path REL a ".." component? */
+static int has_dotdot(const char *rel)
+{
+	const char *p = rel;
+	while ((p = strstr(p, ".."))) {
+		if ((p == rel || p[-1] == '/') && (!p[2] || p[2] == '/'))
+			return 1;
+		p += 2;
+	}
+	return 0;
+}
+
+/*
+ * Walking JOINED (an absolute directory of LEN bytes, then "/" and a
+ * relative path) a component at a time, as written, does the walk pass
+ * between the root and what lies outside it (`../p/data` from the root
+ * p, or `../x` out of it)?
+ */
+static int crosses_root(struct sandbox_tracer *t, const char *joined, size_t len)
+{
+	const char *p = joined + len, *end;
+	int inside;
+	strbuf_reset(&t->lex);
+	strbuf_add(&t->lex, joined, len);
+	inside = under_root(t, t->lex.buf);
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		end = strchrnul(p, '/');
+		if (end - p == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = strrchr(t->lex.buf, '/');
+			strbuf_setlen(&t->lex,
+				      slash && slash != t->lex.buf ? (size_t)(slash - t->lex.buf)
+								   : 1);
+		} else if (!(end - p == 1 && p[0] == '.')) {
+			if (t->lex.len > 1)
+				strbuf_addch(&t->lex, '/');
+			strbuf_add(&t->lex, p, (size_t)(end - p));
+		}
+		if (under_root(t, t->lex.buf) != inside)
+			return 1;
+		p = end;
+	}
+	return 0;
 }
 
 /*
@@ -456,9 +528,10 @@ replace:
  * the base is not a path.
  */
 static int make_absolute(struct sandbox_tracer *t, pid_t tid, int dirfd, const char *rel,
-			 struct strbuf *out)
+			 struct strbuf *out, unsigned *named)
 {
 	size_t physical = 1;
+	int crossed = 0, magic;
 
 	strbuf_reset(out);
 	if (rel[0] != '/') {
@@ -468,8 +541,18 @@ static int make_absolute(struct sandbox_tracer *t, pid_t tid, int dirfd, const c
 		strbuf_addch(out, '/');
 	}
 	strbuf_addstr(out, rel);
+	if (t->root && rel[0] != '/' && has_dotdot(rel))
+		crossed = crosses_root(t, out->buf, physical);
 	util_path_clean(out, physical);
-	translate_special(t, tid, out);
+	magic = translate_special(t, tid, out);
+	if (named && t->root && t->execed) {
+		if (crossed)
+			*named |= SANDBOX_NAMED_CLIMB;
+		if (rel[0] == '/' && !magic && under_root(t, out->buf))
+			*named |= SANDBOX_NAMED_PATH;
+		if (magic == 2 && under_root(t, out->buf))
+			*named |= SANDBOX_NAMED_MAGIC;
+	}
 	return 0;
 }
 
@@ -499,8 +582,10 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 	/* A listing and an exec are kept once per process: whose listing
 	 * it was tells what it was for (exec/trace.c, GDAL's look for
 	 * sidecars). */
-	if (ev->op == SANDBOX_OP_LIST || ev->op == SANDBOX_OP_EXEC)
+	if (ev->op == SANDBOX_OP_LIST || ev->op == SANDBOX_OP_EXEC || ev->op == SANDBOX_OP_GETCWD)
 		h = hash_bytes(h, (const char *)&ev->pid, sizeof(ev->pid));
+	if (ev->op == SANDBOX_OP_GETCWD)
+		h = hash_bytes(h, (const char *)&ev->flags, sizeof(ev->flags));
 	h = hash_bytes(h, ev->path, len);
 	if (ev->path2)
 		h = hash_bytes(h ^ 0xff, ev->path2, len2);
@@ -510,12 +595,31 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 static int event_same(const struct sandbox_event *a, const struct sandbox_event *b)
 {
 	if (a->op != b->op || a->gen != b->gen || event_class(a) != event_class(b) ||
-	    ((a->op == SANDBOX_OP_LIST || a->op == SANDBOX_OP_EXEC) && a->pid != b->pid) ||
-	    strcmp(a->path, b->path))
+	    ((a->op == SANDBOX_OP_LIST || a->op == SANDBOX_OP_EXEC || a->op == SANDBOX_OP_GETCWD) &&
+	     a->pid != b->pid) ||
+	    (a->op == SANDBOX_OP_GETCWD && a->flags != b->flags) || strcmp(a->path, b->path))
 		return 0;
 	if (!a->path2 || !b->path2)
 		return a->path2 == b->path2;
 	return !strcmp(a->path2, b->path2);
+}
+
+static void slots_grow(struct sandbox_tracer *t);
+
+/* Is an event equal to EV recorded already? */
+static int event_known(struct sandbox_tracer *t, const struct sandbox_event *ev)
+{
+	uint64_t h = event_hash(ev, strlen(ev->path), ev->path2 ? strlen(ev->path2) : 0);
+	size_t mask, i;
+	if (!t->nslots)
+		return 0;
+	mask = t->nslots - 1;
+	for (i = (size_t)h & mask; t->slots[i]; i = (i + 1) & mask) {
+		size_t k = t->slots[i] - 1;
+		if (t->hashes[k] == h && event_same(&t->trace.events[k], ev))
+			return 1;
+	}
+	return 0;
 }
 
 static void slots_grow(struct sandbox_tracer *t)
@@ -550,8 +654,10 @@ static void record(struct sandbox_tracer *t, struct sandbox_event *ev, size_t le
 	mask = t->nslots - 1;
 	for (i = (size_t)h & mask; t->slots[i]; i = (i + 1) & mask) {
 		size_t k = t->slots[i] - 1;
-		if (t->hashes[k] == h && event_same(&t->trace.events[k], ev))
+		if (t->hashes[k] == h && event_same(&t->trace.events[k], ev)) {
+			t->trace.events[k].named |= ev->named;
 			return;
+		}
 	}
 	ALLOC_GROW(t->trace.events, t->trace.nevents + 1, t->trace.alloc_events);
 	ALLOC_GROW(t->hashes, t->trace.nevents + 1, t->alloc_hashes);
@@ -567,7 +673,8 @@ static void record(struct sandbox_tracer *t, struct sandbox_event *ev, size_t le
 static void record_path(struct sandbox_tracer *t, enum sandbox_op op, int flags, int nofollow,
 			const struct strbuf *path, pid_t tid)
 {
-	struct sandbox_event ev = { op, flags, nofollow, 0, path->buf, NULL, t->gen };
+	struct sandbox_event ev = { op,	       flags, nofollow, inside_pid(t, tid),
+				    path->buf, NULL,  t->gen,	0 };
 	record(t, &ev, path->len, 0, tid);
 }
 
@@ -661,7 +768,7 @@ static int inspect_program(struct sandbox_tracer *t, pid_t tid, int rootfd, cons
 		*e = '\0';
 		/* The kernel opens a relative interpreter from the caller's
 		 * working directory. */
-		if (*s && make_absolute(t, tid, AT_FDCWD, s, &t->path2) == 0) {
+		if (*s && make_absolute(t, tid, AT_FDCWD, s, &t->path2, NULL) == 0) {
 			record_path(t, SANDBOX_OP_EXEC, 0, 0, &t->path2, tid);
 			script = 1;
 		}
@@ -683,7 +790,7 @@ static int inspect_program(struct sandbox_tracer *t, pid_t tid, int rootfd, cons
 				(ssize_t)ph.p_filesz)
 				break;
 			interp[ph.p_filesz - 1] = '\0';
-			if (make_absolute(t, tid, AT_FDCWD, interp, &t->path2) == 0)
+			if (make_absolute(t, tid, AT_FDCWD, interp, &t->path2, NULL) == 0)
 				record_path(t, SANDBOX_OP_OPEN, O_RDONLY | O_CLOEXEC, 0, &t->path2,
 					    tid);
 			break;
@@ -1090,7 +1197,8 @@ static int answer_open(struct sandbox_tracer *t, const struct seccomp_notif *req
 		strbuf_addbuf(&t->join, &t->base);
 		strbuf_addch(&t->join, '/');
 		strbuf_addstr(&t->join, raw);
-		if (make_absolute(t, (pid_t)req->pid, AT_FDCWD, t->join.buf, &t->path2) == 0 &&
+		if (make_absolute(t, (pid_t)req->pid, AT_FDCWD, t->join.buf, &t->path2, NULL) ==
+			0 &&
 		    strcmp(t->path2.buf, recorded->buf))
 			record_path(t, SANDBOX_OP_OPEN, r->flags, nofollow, &t->path2,
 				    (pid_t)req->pid);
@@ -1265,6 +1373,7 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
 	int flags = 0, nofollow, empty_ok = 0, in_root = 0, fl = 0, dirfd;
 	struct open_req oreq = { 0, 0, -1 };
 	int plain_open = 0; /* an open we can do ourselves (see answer_open()) */
+	unsigned named = 0;
 	const char *rel;
 	enum sandbox_op op;
 	struct sandbox_event ev;
@@ -1329,6 +1438,22 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
 
 	dirfd = s->dirfd >= 0 ? (int)args[s->dirfd] : AT_FDCWD;
 	strbuf_reset(&t->path);
+	if (s->how & SANDBOX__NOPATH) {
+		/* getcwd: which of the process's calls (1, 2, any later) */
+		ev.op = op;
+		ev.nofollow = 0;
+		ev.pid = inside_pid(t, tid);
+		ev.path = t->path.buf;
+		ev.path2 = NULL;
+		ev.gen = 0;
+		ev.named = 0;
+		for (ev.flags = 1; ev.flags < 3 && event_known(t, &ev); ev.flags++)
+			;
+		if (!id_valid(t, req->id))
+			return -1;
+		record(t, &ev, 0, 0, tid);
+		return 0;
+	}
 	if (s->how & SANDBOX__FDONLY) {
 		if (dir_path(tid, dirfd, &t->path) < 0)
 			return -1;
@@ -1360,7 +1485,7 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
 				;
 			if (!*rel)
 				rel = ".";
-			if (make_absolute(t, tid, dirfd, rel, &t->path) < 0)
+			if (make_absolute(t, tid, dirfd, rel, &t->path, &named) < 0)
 				return -1;
 		}
 	}
@@ -1373,11 +1498,13 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
 		if (s->how & SANDBOX__TEXT2)
 			strbuf_addbuf(&t->path2, &t->raw2);
 		else if (make_absolute(t, tid, s->dirfd2 >= 0 ? (int)args[s->dirfd2] : AT_FDCWD,
-				       t->raw2.buf, &t->path2) < 0)
+				       t->raw2.buf, &t->path2, NULL) < 0)
 			return -1;
 	}
 	if ((s->how & SANDBOX__EXEC) && read_argv(t, tid, args[s->argv]) < 0)
 		return -1;
+	if (s->how & SANDBOX__EXEC)
+		t->execed = 1;
 	if (!id_valid(t, req->id))
 		return -1;
 	/* Opening standard input or the terminal by name reads it too. */
@@ -1392,10 +1519,12 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
 	ev.op = op;
 	ev.flags = flags;
 	ev.nofollow = nofollow;
-	ev.pid = 0;
+	ev.pid = inside_pid(t, tid);
 	ev.path = t->path.buf;
 	ev.path2 = s->path2 >= 0 ? t->path2.buf : NULL;
 	ev.gen = t->gen;
+	/* Only a readlink learns where a magic link leads. */
+	ev.named = op == SANDBOX_OP_READLINK ? named : named & ~SANDBOX_NAMED_MAGIC;
 	record(t, &ev, t->path.len, t->path2.len, tid);
 	/* A call that may point a name elsewhere starts a new generation:
 	 * a lookup after it is not the same event as one before it. */
@@ -1500,6 +1629,8 @@ static void tracer_free(struct sandbox_tracer *t)
 	free(t->req);
 	strbuf_release(&t->raw);
 	strbuf_release(&t->raw2);
+	strbuf_release(&t->lex);
+	free(t->root);
 	strbuf_release(&t->path);
 	strbuf_release(&t->path2);
 	strbuf_release(&t->tmp);
@@ -1536,6 +1667,11 @@ int sandbox_tracer_start(struct sandbox_tracer **out, int listener,
 	strbuf_init(&t->path2, 2 * PATH_MAX);
 	strbuf_init(&t->tmp, 2 * PATH_MAX);
 	strbuf_init(&t->join, 2 * PATH_MAX);
+	strbuf_init(&t->lex, 2 * PATH_MAX);
+	if (cfg && cfg->named_root && cfg->named_root[0] == '/') {
+		t->root = xstrdup(cfg->named_root);
+		t->rootlen = strlen(t->root);
+	}
 	strbuf_init(&t->base, PATH_MAX);
 	strvec_init(&t->argv);
 	t->pagesize = sysconf(_SC_PAGESIZE);

@@ -46,6 +46,16 @@ static void explain_miss(json_t *miss)
 		       "session (a session reuses only earlier sessions' results)\n");
 		return;
 	}
+	if (!strcmp(part, "home")) {
+		printf("it ran with another $HOME (%s), and %s\n",
+		       str(miss, "path") ? str(miss, "path") : "?", change ? change : "?");
+		return;
+	}
+	if (!strcmp(part, "location")) {
+		printf("it ran with the project in another directory (%s), and %s\n",
+		       str(miss, "path") ? str(miss, "path") : "?", change ? change : "?");
+		return;
+	}
 	if (!strcmp(part, "new")) {
 		printf("it had not run before with this command, shell state and settings\n");
 		return;
