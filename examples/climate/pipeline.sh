@@ -19,4 +19,4 @@ gdal_translate -q -of GTiff -a_srs EPSG:4326 NETCDF:data/bcsd_obs_1999.nc:pr out
 gdal_translate -q -of GTiff -a_srs EPSG:4326 NETCDF:data/bcsd_obs_1999.nc:tas out/tas.tif
 
 # 3. the per-month summary, as a CSV table
-./monthly.py out/pr.tif out/tas.tif out/monthly.csv
+bin/monthly.py out/pr.tif out/tas.tif out/monthly.csv

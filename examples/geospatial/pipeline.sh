@@ -21,7 +21,7 @@ gdaldem hillshade -q -z 3 -s 111120 grids/dem.tif grids/hillshade.tif
 gdal_calc.py --quiet --overwrite --type=Byte --NoDataValue=255 -A grids/slope.tif --calc="A > $(cat steep_slope_deg.txt)" --outfile=grids/steep.tif
 
 # 4. slope statistics per elevation band, as an HDF5 table
-./zonal.py grids/dem.tif grids/slope.tif grids/steep.tif results/zones.h5
+bin/zonal.py grids/dem.tif grids/slope.tif grids/steep.tif results/zones.h5
 
 # 5. the map
-./map.py grids/hillshade.tif grids/dem.tif grids/steep.tif results/map.png
+bin/map.py grids/hillshade.tif grids/dem.tif grids/steep.tif results/map.png
