@@ -65,10 +65,11 @@ def main(dem_path, slope_path, mask_path, out_path):
         d.attrs["dem"] = dem_path
         d.attrs["slope"] = slope_path
         d.attrs["mask"] = mask_path
-    print(f"{'zone':<8} {'km2':>6} {'slope':>6} {'max':>6} {'steep':>6}")
+    print(f"{'zone':<8} {'elevation':>10} {'area':>9} {'slope: mean':>12} {'max':>6} {'steep':>6}")
     for r in table:
-        print(f"{r['zone'].decode():<8} {r['area_km2']:6.2f} {r['slope_mean_deg']:6.2f} "
-              f"{r['slope_max_deg']:6.2f} {100 * r['steep_fraction']:5.1f}%")
+        print(f"{r['zone'].decode():<8} {r['elev_min_m']:4.0f}-{r['elev_max_m']:3.0f} m "
+              f"{r['area_km2']:5.1f} km2 {r['slope_mean_deg']:10.1f} deg {r['slope_max_deg']:4.1f} deg"
+              f" {100 * r['steep_fraction']:4.1f}%")
 
 
 if __name__ == "__main__":
