@@ -2,9 +2,11 @@
 # A year of monthly climate grids: precipitation (pr) and mean air
 # temperature (tas) in 1999 over North Carolina and its neighbours
 # (33-37 N, 85-75 W), a CF NetCDF file of 12 x 33 x 81 cells (the BCSD
-# gridded observations, shipped by Debian's r-cran-stars).  Run ./get-data.sh once, then
+# gridded observations, shipped by Debian's r-cran-stars).  In a working
+# directory holding this script and bin/ (see README.md):
 #
-#   cairn run pipeline.sh      (or: bash pipeline.sh -- the same results)
+#   examples/climate/get-data.sh   # once: data/bcsd_obs_1999.nc
+#   cairn run pipeline.sh          # or: bash pipeline.sh -- the same results
 #
 # Each top-level command below is one cairn step.  Outputs go to out/.
 set -euo pipefail

@@ -1,9 +1,11 @@
 #!/bin/bash
 # Where is the ground steep around Olinda (Pernambuco, Brazil)?  A small
 # terrain analysis of a real DEM (111x111 cells of 90 m in UTM zone 25S,
-# shipped by Debian's r-cran-stars).  Run ./get-data.sh once, then
+# shipped by Debian's r-cran-stars).  In a working directory holding this
+# script, bin/ and steep_slope_deg.txt (see README.md):
 #
-#   cairn run pipeline.sh      (or: bash pipeline.sh -- the same results)
+#   examples/geospatial/get-data.sh   # once: data/olinda_dem_utm25s.tif
+#   cairn run pipeline.sh             # or: bash pipeline.sh -- the same results
 #
 # Each top-level command below is one cairn step.  Rasters go to grids/,
 # the products (an HDF5 table and a PNG map) to results/.
