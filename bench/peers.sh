@@ -9,6 +9,8 @@
 #   bwrap                 a namespace sandbox (bubblewrap: read-only /, the
 #                         step's directory writable, no network), no trace
 #   strace -f             every system call traced to /dev/null, no sandbox
+#   reprozip trace        ReproZip's ptrace recorder (files, programs, and
+#                         the Debian packages they belong to), no sandbox
 #   cairn --no-cache run  sandboxed, traced, outputs committed, recorded
 #   datalad run           the step run and its output committed to a
 #                         DataLad dataset (-i in.txt -o out.txt)
@@ -20,7 +22,7 @@
 #
 # Prints mean ms per command and, for each peer, cairn's matching row
 # divided by it (cairn/peer).  A peer not installed is a row saying so
-# (`apt-get install bubblewrap strace datalad snakemake`; bench/run
+# (`apt-get install bubblewrap strace reprozip datalad snakemake`; bench/run
 # installs them).
 #
 #   bench/peers.sh [CAIRN]     (default: build/cairn; RUNS=N, default 10)
@@ -57,6 +59,11 @@ if have bwrap && bwrap --ro-bind / / --dev /dev true 2>/dev/null; then
 fi
 if have strace; then
 	args+=(-n "strace -f" "strace -f -qq -o /dev/null sh $work/plain/step.sh")
+fi
+# ReproZip's trace (ptrace), as a user runs it: files and programs
+# recorded in its trace directory, then matched to Debian packages.
+if have reprozip; then
+	args+=(-n "reprozip trace" "reprozip trace --overwrite -d $work/rz sh $work/plain/step.sh")
 fi
 
 if have snakemake; then
@@ -105,6 +112,7 @@ pairs=(
 	"bash|cairn --no-cache run"
 	"bwrap|cairn --no-cache run"
 	"strace -f|cairn --no-cache run"
+	"reprozip trace|cairn --no-cache run"
 	"snakemake -F|cairn --no-cache run"
 	"datalad run|cairn --no-cache run"
 	"datalad rerun|cairn rerun --no-cache"
