@@ -4,7 +4,8 @@
 # else ../libexec/cairn/ from /proc/self/exe: formats/formats.c,
 # helper_path()) -- also when the tree is staged with DESTDIR and run from
 # where it was staged.  A step writing a GeoTIFF proves it: its record's
-# format summary, `cairn lineage` and `cairn info` come from the helper.
+# format summary (`cairn show`), `cairn lineage` and `cairn info` come
+# from the helper.
 . "$TEST_SRC/test/integration/lib.sh"
 . "$TEST_SRC/test/integration/formats_lib.sh"
 need cmake gdal_translate man "$EGM96"
@@ -43,6 +44,8 @@ summary="GTiff 1440x721 Float32 EPSG:4326"
 run_cairn show @1 --json
 expect_eq "show --json: the record's format summary" "$summary" "$(echo "$OUT" |
 	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["formats"]["dem.tif"]["summary"])' 2>&1)"
+run_cairn show @1
+expect_match "show prints the summary" "formats:.*dem.tif  $summary" "$(echo "$OUT" | tr '\n' ' ')"
 run_cairn lineage dem.tif
 expect_match "lineage prints the summary" "dem.tif .*$summary" "$OUT"
 run_cairn info dem.tif
