@@ -97,12 +97,14 @@ int formats__call_many(json_t **out, json_t *jobs)
 			goto out;
 		}
 	}
-	if (ret < 0)
-		goto out;
+	/* A helper that could not be started is the cause, whatever the
+	 * write met first (a broken pipe when it had already gone). */
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
 		ret = err_set(CAIRN_EUNSUPPORTED, "cannot run the formats helper %s", helper);
 		goto out;
 	}
+	if (ret < 0)
+		goto out;
 	*out = json_loadb(sb.buf, sb.len, 0, &jerr);
 	if (!json_is_array(*out) || json_array_size(*out) != json_array_size(jobs)) {
 		json_decref(*out);

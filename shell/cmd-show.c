@@ -136,6 +136,28 @@ static void print_files(const char *title, json_t *list, int writes)
 		       nsys == 1 ? "" : "s", nabsent, nabsent == 1 ? "" : "s");
 }
 
+/* Each file's format summary (made by the formats helper), in the
+ * record's order: what `cairn lineage` prints beside each file. */
+static void print_formats(json_t *formats)
+{
+	const char *path;
+	json_t *e;
+
+	if (!json_object_size(formats))
+		return;
+	printf("formats:\n");
+	json_object_foreach(formats, path, e)
+	{
+		const char *sum = str(e, "summary");
+		struct strbuf line = STRBUF_INIT;
+		if (!sum)
+			continue;
+		strbuf_add_visible(&line, sum, strlen(sum));
+		printf("  %s  %s\n", util_name_quoted(path), line.buf);
+		strbuf_release(&line);
+	}
+}
+
 static void print_text(json_t *r)
 {
 	json_t *res = json_object_get(r, "resources"), *code, *e, *tags, *v;
@@ -186,6 +208,7 @@ static void print_text(json_t *r)
 	}
 	print_files("reads", json_object_get(r, "reads"), 0);
 	print_files("writes", json_object_get(r, "writes"), 1);
+	print_formats(json_object_get(r, "formats"));
 	if (json_array_size(json_object_get(r, "nondeterministic"))) {
 		printf("nondeterministic reads (their content may differ from run to run):\n");
 		json_array_foreach(json_object_get(r, "nondeterministic"), i, e)
