@@ -25,7 +25,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define KEY_VERSION 4
+#define KEY_VERSION 5
 #define MAX_CANDIDATES 8
 #define MAX_OBJECT (64u << 20) /* logs and states read whole */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -933,9 +933,6 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	 * were: an --into run never serves a normal one, nor the reverse. */
 	if (s->into)
 		json_object_set_new(p, "into", json_string(s->into));
-	json_object_set_new(p, "stdout", json_string(out_name(o, 1)));
-	json_object_set_new(p, "stderr", json_string(out_name(o, 2)));
-	json_object_set_new(p, "columns", json_integer(o->tty[1] || o->tty[2] ? o->cols : 0));
 	dump = util_json_dumps(p, JSON_SORT_KEYS | JSON_COMPACT);
 	util_sha256_hex(c->key, dump, strlen(dump));
 	free(dump);
@@ -1962,6 +1959,60 @@ static void state_drop_unchanged(struct exec_state *end, const struct exec_state
 			}
 }
 
+/* Did output N (1, 2) go to a terminal when it went where NAMES (the
+ * candidate's "out": names of out_name()) say? */
+static int was_tty(const char *n1, const char *n2, int n)
+{
+	return !strcmp(n == 1 ? n1 : n2, "tty") ||
+	    (n == 2 && !strcmp(n2, "merged") && !strcmp(n1, "tty"));
+}
+
+/*
+ * Can candidate CAND, recorded with its output going where its "out"
+ * says, be replayed where O goes now?  Where output goes is in no key:
+ * the streams are kept apart and replayed into this run's arrangement,
+ * as long as the step could not tell the difference and the replay can
+ * be exact.  NULL, or why not.
+ */
+static const char *arrangement_fits(const struct exec_output *o, json_t *cand)
+{
+	json_t *out = json_object_get(cand, "out");
+	const char *was1 = json_string_value(json_array_get(out, 0));
+	const char *was2 = json_string_value(json_array_get(out, 1));
+	const char *now1 = out_name(o, 1), *now2 = out_name(o, 2);
+	int asked = json_is_true(json_object_get(cand, "terminal_asked"));
+	int n;
+	if (!was1 || !was2)
+		return "it did not note where its output went";
+	if (!strcmp(was1, now1) && !strcmp(was2, now2) &&
+	    (!(o->tty[1] || o->tty[2]) ||
+	     json_integer_value(json_object_get(cand, "columns")) == (json_int_t)o->cols))
+		return NULL;
+	/* A closed descriptor fails the writes to it. */
+	if (!strcmp(was1, "closed") != !strcmp(now1, "closed") ||
+	    !strcmp(was2, "closed") != !strcmp(now2, "closed"))
+		return "its standard output or error was closed and is open now, or the reverse";
+	for (n = 1; n <= 2; n++)
+		if (was_tty(was1, was2, n) != (o->tty[n] || (n == 2 && o->merged && o->tty[1])) &&
+		    asked)
+			return "it asked whether its output is a terminal, and it went to a terminal "
+			       "then and does not now, or the reverse";
+	if ((was_tty(was1, was2, 1) || was_tty(was1, was2, 2)) && (o->tty[1] || o->tty[2]) &&
+	    json_integer_value(json_object_get(cand, "columns")) != (json_int_t)o->cols &&
+	    json_is_true(json_object_get(cand, "terminal_size_asked")))
+		return "it asked the terminal's size, and the terminal is of another width now";
+	/* Two streams sent to one place keep an order that two captures
+	 * cannot rebuild, nor one capture split. */
+	if (!strcmp(was2, "merged") && strcmp(now2, "merged") &&
+	    strcmp(str(cand, "stdout") ? str(cand, "stdout") : "", EMPTY_SHA256))
+		return "its output and error went to one place, and go apart now";
+	if (strcmp(was2, "merged") && !strcmp(now2, "merged") && str(cand, "stdout") &&
+	    str(cand, "stderr") && strcmp(str(cand, "stdout"), EMPTY_SHA256) &&
+	    strcmp(str(cand, "stderr"), EMPTY_SHA256))
+		return "it wrote both output and error, apart, and they go to one place now";
+	return NULL;
+}
+
 /*
  * Can candidate CAND, which ran with $HOME at FROM, serve this session
  * (another $HOME)?  Not when its output, the files it wrote or its end
@@ -2069,6 +2120,13 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 			if (!c->miss)
 				c->miss = json_pack("{s:s,s:s}", "part", "session", "change",
 						    "the same step already ran in this session");
+			continue;
+		}
+		if ((kept = arrangement_fits(o, cand))) {
+			if (!c->miss) {
+				c->miss = why_path("?", kept, NULL, NULL);
+				json_object_set_new(c->miss, "part", json_string("output"));
+			}
 			continue;
 		}
 		why = check_candidate(s, cand, &c->own);
@@ -2406,6 +2464,14 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	json_object_set(cand, "stdout", json_object_get(record, "stdout_sha256"));
 	json_object_set(cand, "stderr", json_object_get(record, "stderr_sha256"));
 	json_object_set_new(cand, "merged", json_boolean(o->merged));
+	/* Where its output went, and whether it asked (arrangement_fits()). */
+	json_object_set_new(cand, "out", json_pack("[ss]", out_name(o, 1), out_name(o, 2)));
+	if (o->tty[1] || o->tty[2])
+		json_object_set_new(cand, "columns", json_integer(o->cols));
+	if (json_is_true(json_object_get(record, "terminal_asked")))
+		json_object_set_new(cand, "terminal_asked", json_true());
+	if (json_is_true(json_object_get(record, "terminal_size_asked")))
+		json_object_set_new(cand, "terminal_size_asked", json_true());
 	json_object_set_new(cand, "end_state", json_string(sha));
 	json_object_set(cand, "exit_status", json_object_get(record, "exit_status"));
 	json_object_set_new(cand, "cpu_s",

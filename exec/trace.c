@@ -1083,11 +1083,16 @@ static const char *base_name(const char *path)
  * Python 3.11), `-m` the working directory as sys.path[0] (1); its
  * program's own calls come after.  0 for anything else.
  */
-static int python_startup_getcwds(const struct sandbox_proc *p)
+static int is_python(const struct sandbox_proc *p)
 {
 	const char *b = base_name(p->exe);
+	return !strncmp(b, "python", 6) && strspn(b + 6, "0123456789.") == strlen(b + 6);
+}
+
+static int python_startup_getcwds(const struct sandbox_proc *p)
+{
 	size_t i;
-	if (strncmp(b, "python", 6) || (b[6] && strspn(b + 6, "0123456789.") != strlen(b + 6)))
+	if (!is_python(p))
 		return 0;
 	for (i = 1; i < p->argv.nr; i++) {
 		const char *a = p->argv.v[i];
@@ -1175,7 +1180,7 @@ static int location_seen(const struct exec_session *s, const struct sandbox_trac
 		 * it through `pwd`, `dirs`, $PWD: its text (the cache's). */
 		if (e->op == SANDBOX_OP_GETCWD && e->pid != main_pid) {
 			p = last_proc(t, e->pid);
-			if (p && e->flags <= python_startup_getcwds(p))
+			if (p && SANDBOX_TTY_NTH(e->flags) <= python_startup_getcwds(p))
 				continue;
 			strbuf_addf(why, "%s asked for its working directory (getcwd)",
 				    p ? base_name(p->exe) : "a process");
@@ -1210,6 +1215,39 @@ static int location_seen(const struct exec_session *s, const struct sandbox_trac
 			return 1;
 		}
 	return 0;
+}
+
+/*
+ * Did a program of the step ask whether its standard output or error is
+ * a terminal (isatty: TCGETS), or the terminal's size (TIOCGWINSZ)?
+ * What it wrote may depend on the answer (`ls`, colours, progress bars,
+ * `tput cols`), so a cache hit in another arrangement must not have been
+ * told otherwise (exec/cache.c).  Not the step's own shell (bash asks
+ * for the size after each command, for COLUMNS and LINES: variables no
+ * key holds), nor Python's first question about each as it starts (to
+ * choose line buffering; its program's own come after).  The record's
+ * terminal_asked and terminal_size_asked.
+ */
+static void terminal_asked(json_t *record, const struct sandbox_trace *t, pid_t main_pid)
+{
+	int asked = 0, size = 0;
+	size_t i;
+	for (i = 0; i < t->nevents; i++) {
+		const struct sandbox_event *e = &t->events[i];
+		const struct sandbox_proc *p;
+		if (e->op != SANDBOX_OP_TTY || e->pid == main_pid)
+			continue;
+		p = last_proc(t, e->pid);
+		if (!(e->flags & SANDBOX_TTY_SIZE) && SANDBOX_TTY_NTH(e->flags) == 1 && p &&
+		    is_python(p))
+			continue;
+		asked = 1;
+		size |= !!(e->flags & SANDBOX_TTY_SIZE);
+	}
+	if (asked)
+		json_object_set_new(record, "terminal_asked", json_true());
+	if (size)
+		json_object_set_new(record, "terminal_size_asked", json_true());
 }
 
 /* What a process of the step is, and what files it opened, by directory. */
@@ -1642,6 +1680,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		strbuf_release(&res);
 	}
 	json_object_set_new(record, "exec_tree", tree);
+	terminal_asked(record, t, main_pid);
 	{
 		struct strbuf why = STRBUF_INIT;
 		if (location_seen(s, t, main_pid, &why))

@@ -24,6 +24,7 @@ enum {
 	SANDBOX__PATH_NONNULL = 1 << 11, /* filter: only when PATH is not NULL */
 	SANDBOX__INOTIFY = 1 << 12, /* FLAGS is an inotify mask (IN_DONT_FOLLOW) */
 	SANDBOX__NOPATH = 1 << 13, /* no path and no directory (getcwd) */
+	SANDBOX__TTYQ = 1 << 14, /* filter: ioctl TCGETS/TIOCGWINSZ on 1 or 2 only */
 };
 
 /*

@@ -242,7 +242,10 @@ enum sandbox_op {
 	SANDBOX_OP_CHDIR,
 	SANDBOX_OP_GETXATTR, /* getxattr, listxattr: the attributes are read */
 	SANDBOX_OP_GETCWD, /* getcwd: no path; FLAGS is the call's number in
-			    * its process (1, 2, then 3 for any later one) */
+			    * its process (1, 2, then 3 for any later one)
+			    * shifted left by 8 (SANDBOX_TTY_NTH) */
+	SANDBOX_OP_TTY, /* ioctl TCGETS (isatty) or TIOCGWINSZ on descriptor 1
+			 * or 2: no path; FLAGS is SANDBOX_TTY_* */
 	/* From here on the op changes its path (callers compare with
 	 * SANDBOX_OP_UNLINK): new lookups go above. */
 	SANDBOX_OP_UNLINK,
@@ -290,6 +293,13 @@ struct sandbox_event {
 	 * config's NAMED_ROOT; OR'ed over the calls one event stands for) */
 	unsigned named;
 };
+
+/* SANDBOX_OP_TTY's FLAGS: the descriptor (1 or 2), whether it asked for
+ * the size, and the call's number in its process for that descriptor
+ * and question (1, then 2 for any later one). */
+#define SANDBOX_TTY_FD(f) ((f)&0xf)
+#define SANDBOX_TTY_SIZE 0x10
+#define SANDBOX_TTY_NTH(f) ((f) >> 8)
 
 /* The lookup reached below NAMED_ROOT by its name: an absolute path. */
 #define SANDBOX_NAMED_PATH 1u

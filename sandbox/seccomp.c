@@ -113,6 +113,10 @@ const struct sandbox__sys sandbox__traced[] = {
 	/* Where the process is (no path): what it computes may name the
 	 * project's directory (exec/trace.c, a copy of the project). */
 	{ "getcwd", -1, SANDBOX_OP_GETCWD, -1, -1, -1, -1, -1, -1, SANDBOX__NOPATH },
+	/* Asking whether standard output or error is a terminal, or its
+	 * size: a cache hit elsewhere (a file, another width) must not have
+	 * been told otherwise (exec/cache.c). */
+	{ "ioctl", -1, SANDBOX_OP_TTY, -1, -1, -1, -1, -1, -1, SANDBOX__NOPATH | SANDBOX__TTYQ },
 	{ "inotify_add_watch", -1, SANDBOX_OP_STAT, -1, 1, -1, -1, 2, -1, SANDBOX__INOTIFY },
 };
 const size_t sandbox__ntraced = ARRAY_SIZE(sandbox__traced);
@@ -231,7 +235,17 @@ static int add_traced(scmp_filter_ctx ctx, const struct sandbox__sys *s)
 	int nr = sandbox__sys_nr(s), rc;
 	if (nr < 0)
 		return 0;
-	if (s->how & SANDBOX__SKIP_FSTAT) {
+	if (s->how & SANDBOX__TTYQ) {
+		static const unsigned long cmds[] = { TCGETS, TIOCGWINSZ };
+		unsigned fd, k;
+		rc = 0;
+		for (fd = 1; fd <= 2 && !rc; fd++)
+			for (k = 0; k < 2 && !rc; k++)
+				rc = seccomp_rule_add(
+				    ctx, SCMP_ACT_NOTIFY, nr, 2,
+				    SCMP_CMP(0, SCMP_CMP_MASKED_EQ, 0xffffffffu, fd),
+				    SCMP_CMP(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[k]));
+	} else if (s->how & SANDBOX__SKIP_FSTAT) {
 		/* Two rules OR'ed: AT_EMPTY_PATH unset, or the directory is
 		 * AT_FDCWD (compared on the low 32 bits: an int argument's
 		 * upper half is not defined by the ABI). */

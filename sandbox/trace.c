@@ -150,7 +150,7 @@ const char *sandbox_op_name(enum sandbox_op op)
 		[SANDBOX_OP_CHOWN] = "chown",	    [SANDBOX_OP_TRUNCATE] = "truncate",
 		[SANDBOX_OP_UTIME] = "utime",	    [SANDBOX_OP_MKNOD] = "mknod",
 		[SANDBOX_OP_XATTR] = "xattr",	    [SANDBOX_OP_GETXATTR] = "getxattr",
-		[SANDBOX_OP_GETCWD] = "getcwd",
+		[SANDBOX_OP_GETCWD] = "getcwd",	    [SANDBOX_OP_TTY] = "tty",
 	};
 	if ((unsigned)op < ARRAY_SIZE(names) && names[op])
 		return names[op];
@@ -582,9 +582,10 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 	/* A listing and an exec are kept once per process: whose listing
 	 * it was tells what it was for (exec/trace.c, GDAL's look for
 	 * sidecars). */
-	if (ev->op == SANDBOX_OP_LIST || ev->op == SANDBOX_OP_EXEC || ev->op == SANDBOX_OP_GETCWD)
+	if (ev->op == SANDBOX_OP_LIST || ev->op == SANDBOX_OP_EXEC || ev->op == SANDBOX_OP_GETCWD ||
+	    ev->op == SANDBOX_OP_TTY)
 		h = hash_bytes(h, (const char *)&ev->pid, sizeof(ev->pid));
-	if (ev->op == SANDBOX_OP_GETCWD)
+	if (ev->op == SANDBOX_OP_GETCWD || ev->op == SANDBOX_OP_TTY)
 		h = hash_bytes(h, (const char *)&ev->flags, sizeof(ev->flags));
 	h = hash_bytes(h, ev->path, len);
 	if (ev->path2)
@@ -595,9 +596,11 @@ static uint64_t event_hash(const struct sandbox_event *ev, size_t len, size_t le
 static int event_same(const struct sandbox_event *a, const struct sandbox_event *b)
 {
 	if (a->op != b->op || a->gen != b->gen || event_class(a) != event_class(b) ||
-	    ((a->op == SANDBOX_OP_LIST || a->op == SANDBOX_OP_EXEC || a->op == SANDBOX_OP_GETCWD) &&
+	    ((a->op == SANDBOX_OP_LIST || a->op == SANDBOX_OP_EXEC || a->op == SANDBOX_OP_GETCWD ||
+	      a->op == SANDBOX_OP_TTY) &&
 	     a->pid != b->pid) ||
-	    (a->op == SANDBOX_OP_GETCWD && a->flags != b->flags) || strcmp(a->path, b->path))
+	    ((a->op == SANDBOX_OP_GETCWD || a->op == SANDBOX_OP_TTY) && a->flags != b->flags) ||
+	    strcmp(a->path, b->path))
 		return 0;
 	if (!a->path2 || !b->path2)
 		return a->path2 == b->path2;
@@ -1439,7 +1442,14 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
 	dirfd = s->dirfd >= 0 ? (int)args[s->dirfd] : AT_FDCWD;
 	strbuf_reset(&t->path);
 	if (s->how & SANDBOX__NOPATH) {
-		/* getcwd: which of the process's calls (1, 2, any later) */
+		/* getcwd: which of the process's calls (1, 2, any later); a
+		 * terminal question: on which descriptor, which (1, later) */
+		int base = 0, last = 3, k;
+		if (op == SANDBOX_OP_TTY) {
+			base =
+			    (int)(args[0] & 0xf) | (args[1] == TIOCGWINSZ ? SANDBOX_TTY_SIZE : 0);
+			last = 2;
+		}
 		ev.op = op;
 		ev.nofollow = 0;
 		ev.pid = inside_pid(t, tid);
@@ -1447,8 +1457,11 @@ static int handle(struct sandbox_tracer *t, const struct seccomp_notif *req,
 		ev.path2 = NULL;
 		ev.gen = 0;
 		ev.named = 0;
-		for (ev.flags = 1; ev.flags < 3 && event_known(t, &ev); ev.flags++)
-			;
+		for (k = 1;; k++) {
+			ev.flags = base | (k << 8);
+			if (k == last || !event_known(t, &ev))
+				break;
+		}
 		if (!id_valid(t, req->id))
 			return -1;
 		record(t, &ev, 0, 0, tid);

@@ -46,6 +46,12 @@ static void explain_miss(json_t *miss)
 		       "session (a session reuses only earlier sessions' results)\n");
 		return;
 	}
+	if (!strcmp(part, "output")) {
+		printf("its output went elsewhere when it ran (a terminal, a file, merged or "
+		       "apart), and %s\n",
+		       change ? change : "?");
+		return;
+	}
 	if (!strcmp(part, "home")) {
 		printf("it ran with another $HOME (%s), and %s\n",
 		       str(miss, "path") ? str(miss, "path") : "?", change ? change : "?");
