@@ -47,10 +47,9 @@ const char *exec_mode_name(enum exec_mode m)
  * them (cache.ignoreEnv) and takes back (cache.keyEnv).
  */
 static const char *const unkeyed_env[] = {
-	/* the machine and the login (HOME: reads below it are checked below
-	 * this session's, exec__cache_serve()) */
-	"HOSTNAME", "HOST", "SHLVL", "_", "OLDPWD", "PWD", "HOME", "USER", "LOGNAME", "SHELL",
-	"TMPDIR", "MAIL", "MAILCHECK", "MAILPATH", "SESSION_MANAGER", "DBUS_SESSION_BUS_ADDRESS",
+	/* the machine and the login (the user's id is in the key: uid) */
+	"HOSTNAME", "HOST", "SHLVL", "_", "OLDPWD", "PWD", "USER", "LOGNAME", "SHELL", "TMPDIR",
+	"MAIL", "MAILCHECK", "MAILPATH", "SESSION_MANAGER", "DBUS_SESSION_BUS_ADDRESS",
 	"XDG_RUNTIME_DIR", "XDG_SESSION_*", "XDG_SEAT", "XDG_SEAT_PATH", "XDG_VTNR",
 	"DESKTOP_SESSION", "GPG_AGENT_INFO", "GPG_TTY", "INVOCATION_ID", "JOURNAL_STREAM",
 	"MANAGERPID", "SYSTEMD_EXEC_PID", "SSH_*",
@@ -208,17 +207,6 @@ static int cd_may_read_oldpwd(const char *text, size_t len)
 /* Does TEXT use variable NAME, by name or through the shell itself
  * (`cd`, `pushd` and `popd` set OLDPWD and PWD, `cd -` and `~-` read
  * OLDPWD, `~+` PWD)? */
-/* Does TEXT hold a tilde prefix naming the user's home (`~`, `~/x`)? */
-static int tilde_home(const char *text, size_t len)
-{
-	size_t i;
-	for (i = 0; i < len; i++)
-		if (text[i] == '~' && (!i || strchr(" \t\n=:'\"(", text[i - 1])) &&
-		    (i + 1 == len || strchr(" \t\n/:;&|)'\"", text[i + 1])))
-			return 1;
-	return 0;
-}
-
 static int text_uses(const char *text, size_t len, const char *name)
 {
 	if (names_word(text, len, name))
@@ -231,9 +219,6 @@ static int text_uses(const char *text, size_t len, const char *name)
 	 * PWD (exec__cache_serve() keeps what the step set). */
 	if (!strcmp(name, "OLDPWD"))
 		return memmem(text, len, "~-", 2) || cd_may_read_oldpwd(text, len);
-	/* `~`, `~/x` (not `~user`: another's home) */
-	if (!strcmp(name, "HOME"))
-		return tilde_home(text, len);
 	return 0;
 }
 
@@ -443,7 +428,9 @@ static int text_knows_place(const char *text, size_t len, const char *unused)
 	(void)unused;
 	if (names_word(text, len, "PWD") || names_word(text, len, "OLDPWD") ||
 	    names_word(text, len, "pwd") || names_word(text, len, "dirs") ||
-	    memmem(text, len, "~+", 2) || memmem(text, len, "~-", 2))
+	    names_word(text, len, "DIRSTACK") || names_word(text, len, "pushd") ||
+	    names_word(text, len, "popd") || memmem(text, len, "~+", 2) ||
+	    memmem(text, len, "~-", 2))
 		return 1;
 	for (i = 0; i + 2 <= len; i++)
 		if (text[i] == '.' && text[i + 1] == '.' && component_edge(i ? text[i - 1] : 0) &&
@@ -547,14 +534,35 @@ static void relocate_field(char **field, const char *from, const char *to, int e
  */
 static int relocatable_step(const struct exec_session *s, const struct exec_step *step, int dyn)
 {
+	size_t i;
 	if (!s->root || !s->sandboxed || s->into || dyn ||
 	    text_names(step->text, step->len, s->root))
+		return 0;
+	/* From outside the project (`cd ..` before): its relative paths
+	 * lead elsewhere in a copy. */
+	if (!s->state.cwd || !exec__under(s->state.cwd, s->root))
 		return 0;
 	if (any_code_in(s, step, text_knows_place, NULL, 0))
 		return 0;
 	if (s->home && exec__under(s->root, s->home) &&
 	    any_code_in(s, step, text_uses_home, NULL, 0))
 		return 0;
+	/* A variable holding the project's directory (`here=$PWD` before,
+	 * PATH=$PWD/bin: every command looks there) that the step uses
+	 * tells it where it is. */
+	for (i = 0; i < s->state.vars.nr; i++) {
+		const char *v = s->state.vars.v[i], *name;
+		size_t len;
+		char *n;
+		int uses;
+		if (!text_names(v, strlen(v), s->root) || entry_name(v, &name, &len) < 0)
+			continue;
+		n = xstrndup(name, len);
+		uses = !strcmp(n, "PATH") || !strcmp(n, "CDPATH") || step_uses(s, step, n);
+		free(n);
+		if (uses)
+			return 0;
+	}
 	return 1;
 }
 
@@ -923,6 +931,13 @@ void exec__cache_key(struct exec_cachectx *c, struct exec_session *s, const stru
 	if (dyn || step_uses(s, step, "SHLVL"))
 		json_object_set_new(p, "shlvl", json_string(s->shlvl ? s->shlvl : ""));
 	json_object_set_new(p, "state", json_string(sha));
+	/* A step that may know where it runs is keyed by the place. */
+	if (!c->relocatable && s->root)
+		json_object_set_new(p, "root", util_json_str(s->root));
+	/* Who runs it: what it may read, and what id, getpwuid() and the
+	 * files it makes say (another user runs it again). */
+	json_object_set_new(p, "uid", json_integer((json_int_t)geteuid()));
+	json_object_set_new(p, "gid", json_integer((json_int_t)getegid()));
 	json_object_set_new(p, "network", json_boolean(step->directives.net));
 	json_object_set_new(p, "timeout", json_integer(step->directives.timeout));
 	json_object_set_new(p, "mem", json_integer((json_int_t)step->directives.mem));
@@ -1155,32 +1170,18 @@ static int on_the_way(json_t *r, const char *root)
 	return root && p && p[0] == '/' && kind && !strcmp(kind, "stat") && exec__under(root, p);
 }
 
-/* This session's $HOME as reads name it: resolved, else as given. */
-static const char *session_home(const struct exec_session *s)
-{
-	const char *h = getenv("HOME");
-	return s->home ? s->home : h && *h == '/' ? h : NULL;
-}
-
 static json_t *check_candidate(struct exec_session *s, json_t *cand, const struct strvec *own)
 {
 	json_t *reads = json_object_get(cand, "reads"), *r;
-	const char *root = str(cand, "root"), *home = str(cand, "home"), *here = session_home(s);
-	struct strbuf mapped = STRBUF_INIT;
-	json_t *why = NULL;
+	const char *root = str(cand, "root");
 	size_t i;
 	if (!json_is_array(reads))
 		return why_path("?", "malformed trace", NULL, NULL);
 	if (root && !strcmp(root, s->root))
 		root = NULL;
-	/* It ran with another $HOME (another user, another login): what
-	 * it read below that is looked for below this one, where a run
-	 * would look (HOME is in no key unless the step names it). */
-	if (home && here && !strcmp(home, here))
-		home = NULL;
 	json_array_foreach(reads, i, r)
 	{
-		const char *rest;
+		json_t *why;
 		if (on_the_way(r, root))
 			continue;
 		/* The shell reading its own program is not an input: the
@@ -1188,31 +1189,11 @@ static json_t *check_candidate(struct exec_session *s, json_t *cand, const struc
 		 * record names its script as code too.) */
 		if (str(r, "role") && !strcmp(str(r, "role"), "script"))
 			continue;
-		if (home && str(r, "path") && (rest = exec__under(str(r, "path"), home))) {
-			json_t *m;
-			if (!here) {
-				why = why_path(str(r, "path"),
-					       "lies in the $HOME it ran with, and this "
-					       "session has none",
-					       NULL, NULL);
-				break;
-			}
-			m = json_deep_copy(r);
-			strbuf_reset(&mapped);
-			strbuf_addstr(&mapped, here);
-			if (*rest)
-				strbuf_addf(&mapped, "/%s", rest);
-			json_object_set_new(m, "path", util_json_str(mapped.buf));
-			why = check_read(s, m, own);
-			json_decref(m);
-		} else {
-			why = check_read(s, r, own);
-		}
+		why = check_read(s, r, own);
 		if (why)
-			break;
+			return why;
 	}
-	strbuf_release(&mapped);
-	return why;
+	return NULL;
 }
 
 /* The entries of a state serialisation ("KEY LEN\nVALUE\n" each), as
@@ -1800,7 +1781,8 @@ static int link_leaves(const char *path, const char *target, const char *from)
 	const char *p = target;
 	int depth = 0;
 	if (target[0] == '/')
-		return text_names(target, strlen(target), from);
+		return text_names(target, strlen(target), from) ||
+		    exec__under(from, target); /* an ancestor: up/p/data */
 	if (path[0] == '/')
 		return 0; /* outside: a relative link there stays there */
 	for (; *path; path++)
@@ -1864,7 +1846,8 @@ static const char *relocate_candidate(struct exec_session *s, json_t *cand, cons
 		 * and back) or beside it (`../data.csv`): a run here could
 		 * read either place, so both must hold what it read.  (Not the
 		 * project's directory itself: the shell looks at its PWD.) */
-		if (!json_is_true(json_object_get(r, "named")) || !strcmp(path, "."))
+		if (!json_is_true(json_object_get(r, "named")) ||
+		    (!strcmp(path, ".") && !strcmp(kind, "stat")))
 			continue;
 		if (twin_path(&buf, path, from, s->root) < 0) {
 			why = "it read beside the project, and nothing lies as far from here";
@@ -1920,45 +1903,6 @@ out:
 	return why;
 }
 
-/* Drop from END what is as in START (or, for variables, as a fresh shell
- * of this session has them, BASE: a first step's start is the
- * environment): variables, functions, the working directory and the
- * rest of what may name a path. */
-static void state_drop_unchanged(struct exec_state *end, const struct exec_state *start,
-				 const struct strvec *base)
-{
-	struct strvec *lists[] = { &end->vars, &end->env, &end->argv, &end->fds, &end->vars };
-	const struct strvec *was[] = { &start->vars, &start->env, &start->argv, &start->fds, base };
-	char **fields[] = { &end->cwd, &end->dirstack, &end->aliases, &end->traps };
-	const char *was_fields[] = { start->cwd, start->dirstack, start->aliases, start->traps };
-	size_t i, j, k, n;
-	for (k = 0; k < ARRAY_SIZE(lists); k++) {
-		for (i = n = 0; i < lists[k]->nr; i++) {
-			int same = 0;
-			for (j = 0; j < was[k]->nr && !same; j++)
-				same = !strcmp(lists[k]->v[i], was[k]->v[j]);
-			if (same)
-				free(lists[k]->v[i]);
-			else
-				lists[k]->v[n++] = lists[k]->v[i];
-		}
-		lists[k]->nr = n;
-	}
-	for (k = 0; k < ARRAY_SIZE(fields); k++)
-		if (*fields[k] && was_fields[k] && !strcmp(*fields[k], was_fields[k])) {
-			free(*fields[k]);
-			*fields[k] = NULL;
-		}
-	for (i = 0; i < end->nfuncs; i++)
-		for (j = 0; j < start->nfuncs; j++)
-			if (end->funcs[i].body && start->funcs[j].body &&
-			    !strcmp(end->funcs[i].name, start->funcs[j].name) &&
-			    !strcmp(end->funcs[i].body, start->funcs[j].body)) {
-				free(end->funcs[i].body);
-				end->funcs[i].body = NULL;
-			}
-}
-
 /* Did output N (1, 2) go to a terminal when it went where NAMES (the
  * candidate's "out": names of out_name()) say? */
 static int was_tty(const char *n1, const char *n2, int n)
@@ -2011,50 +1955,6 @@ static const char *arrangement_fits(const struct exec_output *o, json_t *cand)
 	    strcmp(str(cand, "stderr"), EMPTY_SHA256))
 		return "it wrote both output and error, apart, and they go to one place now";
 	return NULL;
-}
-
-/*
- * Can candidate CAND, which ran with $HOME at FROM, serve this session
- * (another $HOME)?  Not when its output, the files it wrote or its end
- * state STATE name FROM (`echo ~`, a config written with the path): a
- * run here would name this session's.  NULL, or why not.
- */
-static const char *rehome_candidate(struct exec_session *s, json_t *cand, const char *from,
-				    const struct strbuf *state, int logs[3])
-{
-	json_t *w;
-	size_t i;
-	if (object_names(s, str(cand, "stdout"), logs[1], from) ||
-	    object_names(s, str(cand, "stderr"), logs[2], from))
-		return "its output names the $HOME it ran with";
-	json_array_foreach(json_object_get(cand, "writes"), i, w)
-	{
-		const char *kind = str(w, "kind") ? str(w, "kind") : "";
-		if ((!strcmp(kind, "file") && object_names(s, str(w, "sha256"), -1, from)) ||
-		    (!strcmp(kind, "symlink") && str(w, "target") &&
-		     text_names(str(w, "target"), strlen(str(w, "target")), from)))
-			return "a file it wrote names the $HOME it ran with";
-	}
-	{
-		/* What the step changed: the rest is this session's own (the
-		 * key held it, and the variables no key holds, HOME itself,
-		 * are the session's after a hit: keep_unkeyed()). */
-		struct exec_state end;
-		struct strbuf rest = STRBUF_INIT;
-		const char *why = NULL;
-		exec_state_init(&end);
-		if (exec_state_parse(&end, state->buf, state->len) < 0) {
-			exec_state_release(&end);
-			return "the cached end state is damaged";
-		}
-		state_drop_unchanged(&end, &s->state, &s->base_vars);
-		exec_state_serialize(&rest, &end);
-		if (text_names(rest.buf, rest.len, from))
-			why = "its end state names the $HOME it ran with";
-		exec_state_release(&end);
-		strbuf_release(&rest);
-		return why;
-	}
 }
 
 int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const struct exec_step *step,
@@ -2160,16 +2060,6 @@ int exec__cache_serve(struct exec_cachectx *c, struct exec_session *s, const str
 			if (!c->miss)
 				c->miss =
 				    why_path("?", "the cached end state is damaged", NULL, NULL);
-			continue;
-		}
-		/* It ran with another $HOME. */
-		if (str(cand, "home") &&
-		    (!session_home(s) || strcmp(str(cand, "home"), session_home(s))) &&
-		    (kept = rehome_candidate(s, cand, str(cand, "home"), &state, logs))) {
-			if (!c->miss) {
-				c->miss = why_path(str(cand, "home"), kept, NULL, NULL);
-				json_object_set_new(c->miss, "part", json_string("home"));
-			}
 			continue;
 		}
 		/* It ran with the project elsewhere. */
@@ -2489,9 +2379,6 @@ void exec__cache_add(struct exec_cachectx *c, struct exec_session *s, json_t *re
 	}
 	if (json_object_size(c->unkeyed))
 		json_object_set(cand, "unkeyed", c->unkeyed);
-	/* HOME left out of the key: another $HOME is served after a look. */
-	if (json_object_get(c->unkeyed, "HOME") && session_home(s))
-		json_object_set_new(cand, "home", util_json_str(session_home(s)));
 	/* Where the project was: a copy elsewhere is served after a look. */
 	if (c->relocatable) {
 		json_object_set_new(cand, "root", util_json_str(s->root));

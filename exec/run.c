@@ -252,6 +252,12 @@ int exec_session_init(struct exec_session *s, const struct exec_session_opts *op
 		goto out;
 	}
 	s->state.cwd = xstrdup(s->startdir);
+	{
+		/* Steps start with the caller's umask, as under bash. */
+		mode_t m = umask(022);
+		umask(m);
+		s->state.umask = (unsigned)m & 0777;
+	}
 
 	s->tmpdir = xstrfmt("%s/cairn-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
 	if (!mkdtemp(s->tmpdir)) {

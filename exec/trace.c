@@ -959,6 +959,10 @@ static void add_read(struct ctx *c, struct strset *reads, struct read **arr, siz
 	int exists;
 
 	resolve(c, path, nofollow, &res, &st, &exists);
+	/* Into the project through a link from outside it (~/current ->
+	 * ~/proj): by the project's name. */
+	if (!exec__under(path, c->s->root) && exec__under(res.buf, c->s->root))
+		what |= READ_NAMED;
 	note_read(c, reads, arr, nr, alloc, written, res.buf, exists, &st, kind, what);
 	if (c->redirects) {
 		resolve_now(c, path, nofollow, &res, &st, &exists);
@@ -1076,50 +1080,11 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path ? path : "";
 }
 
-/*
- * How many getcwd() calls Python makes of itself when it starts, as P
- * (python3, python3.11...) was run: a script named by a relative path
- * gets sys.path[0] and __main__.__file__ made absolute (2 calls in
- * Python 3.11), `-m` the working directory as sys.path[0] (1); its
- * program's own calls come after.  0 for anything else.
- */
+/* Is P a Python interpreter (python, python3, python3.11)? */
 static int is_python(const struct sandbox_proc *p)
 {
 	const char *b = base_name(p->exe);
 	return !strncmp(b, "python", 6) && strspn(b + 6, "0123456789.") == strlen(b + 6);
-}
-
-static int python_startup_getcwds(const struct sandbox_proc *p)
-{
-	size_t i;
-	if (!is_python(p))
-		return 0;
-	for (i = 1; i < p->argv.nr; i++) {
-		const char *a = p->argv.v[i];
-		if (!strcmp(a, "-m") || (!strncmp(a, "-m", 2) && a[2]))
-			return 1;
-		if (!strcmp(a, "-c") || (!strncmp(a, "-c", 2) && a[2]) || !strcmp(a, "-") ||
-		    !strcmp(a, "--"))
-			return 0;
-		if (!strcmp(a, "-W") || !strcmp(a, "-X")) {
-			i++;
-			continue;
-		}
-		if (a[0] == '-')
-			continue;
-		return a[0] == '/' ? 0 : 2;
-	}
-	return 0;
-}
-
-/* Is PID a Python that made its script's directory absolute when it
- * started?  Its lookups by absolute path in the project (sys.path[0]:
- * every import looks there first; its script) are made from where it
- * runs, and follow a copy. */
-static int python_placed(const struct sandbox_trace *t, pid_t pid)
-{
-	const struct sandbox_proc *p = last_proc(t, pid);
-	return p && python_startup_getcwds(p) > 0;
 }
 
 /* A program that takes its working directory's name from PWD in its
@@ -1159,6 +1124,21 @@ static int proc_tells_place(const char *path)
 	return 0;
 }
 
+/* /proc/PID/{cwd,root,exe,fd/N} (or below task/TID/) of a process other
+ * than the caller (the caller's own are SANDBOX_NAMED_MAGIC): a readlink
+ * tells where it is. */
+static int proc_link(const char *path)
+{
+	const char *rest = exec__under(path, "/proc"), *slash;
+	if (!rest || !(slash = strchr(rest, '/')))
+		return 0;
+	rest = slash + 1;
+	if (!strncmp(rest, "task/", 5) && (slash = strchr(rest + 5, '/')))
+		rest = slash + 1;
+	return !strcmp(rest, "cwd") || !strcmp(rest, "root") || !strcmp(rest, "exe") ||
+	    (!strncmp(rest, "fd/", 3) && rest[3]);
+}
+
 /*
  * Did the step learn where the project is, so that what it computed may
  * depend on the project's directory even where its output does not name
@@ -1180,13 +1160,12 @@ static int location_seen(const struct exec_session *s, const struct sandbox_trac
 		 * it through `pwd`, `dirs`, $PWD: its text (the cache's). */
 		if (e->op == SANDBOX_OP_GETCWD && e->pid != main_pid) {
 			p = last_proc(t, e->pid);
-			if (p && SANDBOX_TTY_NTH(e->flags) <= python_startup_getcwds(p))
-				continue;
 			strbuf_addf(why, "%s asked for its working directory (getcwd)",
 				    p ? base_name(p->exe) : "a process");
 			return 1;
 		}
-		if ((e->named & SANDBOX_NAMED_MAGIC) && e->op == SANDBOX_OP_READLINK) {
+		if (((e->named & SANDBOX_NAMED_MAGIC) || proc_link(e->path)) &&
+		    e->op == SANDBOX_OP_READLINK) {
 			strbuf_addf(why,
 				    "it read where a descriptor or its working directory is "
 				    "(readlink of /proc/.../cwd or fd)");
@@ -1415,8 +1394,7 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
 		 * PWD (cd, its start-up look at PWD and OLDPWD), and its text
 		 * naming a place is the cache's to look at. */
 		unsigned named = (e->named & SANDBOX_NAMED_CLIMB) ||
-			((e->named & SANDBOX_NAMED_PATH) && e->pid != main_pid &&
-			 !python_placed(t, e->pid))
+			((e->named & SANDBOX_NAMED_PATH) && e->pid != main_pid)
 		    ? READ_NAMED
 		    : 0;
 		switch (e->op) {

@@ -531,7 +531,7 @@ static int make_absolute(struct sandbox_tracer *t, pid_t tid, int dirfd, const c
 			 struct strbuf *out, unsigned *named)
 {
 	size_t physical = 1;
-	int crossed = 0, magic;
+	int crossed = 0, magic, start_in = 1;
 
 	strbuf_reset(out);
 	if (rel[0] != '/') {
@@ -543,8 +543,14 @@ static int make_absolute(struct sandbox_tracer *t, pid_t tid, int dirfd, const c
 	strbuf_addstr(out, rel);
 	if (t->root && rel[0] != '/' && has_dotdot(rel))
 		crossed = crosses_root(t, out->buf, physical);
+	else if (t->root && rel[0] != '/')
+		start_in = !strncmp(out->buf, t->root, t->rootlen) &&
+		    (physical == t->rootlen || out->buf[t->rootlen] == '/' || t->rootlen == 1);
 	util_path_clean(out, physical);
 	magic = translate_special(t, tid, out);
+	/* From outside the project into it by name (`cd ..; cat p/data`). */
+	if (!start_in && t->root && rel[0] != '/' && !magic && under_root(t, out->buf))
+		crossed = 1;
 	if (named && t->root && t->execed) {
 		if (crossed)
 			*named |= SANDBOX_NAMED_CLIMB;

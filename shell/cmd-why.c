@@ -52,11 +52,6 @@ static void explain_miss(json_t *miss)
 		       change ? change : "?");
 		return;
 	}
-	if (!strcmp(part, "home")) {
-		printf("it ran with another $HOME (%s), and %s\n",
-		       str(miss, "path") ? str(miss, "path") : "?", change ? change : "?");
-		return;
-	}
 	if (!strcmp(part, "location")) {
 		printf("it ran with the project in another directory (%s), and %s\n",
 		       str(miss, "path") ? str(miss, "path") : "?", change ? change : "?");
