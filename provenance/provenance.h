@@ -279,4 +279,28 @@ int provenance_foreach_record(struct prov_store *st, int (*cb)(json_t *record, v
 int provenance_check(size_t *out_commits, struct prov_store *st,
 		     void (*report)(const char *problem, void *payload), void *payload);
 
+/* ---- format summaries, one per content (summaries.c) ---------------------- */
+
+/*
+ * The summary a store keeps for KEY (64 hex digits: the SHA-256 that
+ * exec's formats.c makes of a file's bytes, the helper's version and
+ * what else the summary depends on), in CAIRN_DIR/formats/: *OUT a new
+ * object, or CAIRN_ENOTFOUND.
+ */
+int provenance_summary_get(json_t **out, const char *cairn_dir, const char *key);
+/* Keep SUMMARY under KEY (durably: temporary file, fsync, rename, fsync
+ * of the directory), then drop KEY's pending job.  0 or -1. */
+int provenance_summary_put(const char *cairn_dir, const char *key, const json_t *summary);
+/* A summary that a record names but that is not made yet: JOB (what it
+ * takes to make it) kept, durably, in CAIRN_DIR/formats/pending/ until
+ * provenance_summary_put() or provenance_summary_pending_done(). */
+int provenance_summary_pending_put(const char *cairn_dir, const char *key, const json_t *job);
+void provenance_summary_pending_done(const char *cairn_dir, const char *key);
+/* The pending jobs: *OUT a new object {key: job}.  0. */
+int provenance_summary_pending_list(json_t **out, const char *cairn_dir);
+/* Fill the `pending` entries of REC's `formats` whose summary the store
+ * now has; how many stay pending.  (Records read from the store get this
+ * done; so does a record as it is stored.) */
+int provenance_formats_resolve(json_t *rec, const char *cairn_dir);
+
 #endif

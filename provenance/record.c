@@ -418,6 +418,8 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 	err_clear();
 	if ((ret = fill_producers(st, idx_tree, rec)) < 0)
 		goto out;
+	/* Summaries made since the step ended go in whole. */
+	(void)provenance_formats_resolve(rec, st->dir);
 	if ((ret = fill_code(&files, &nfiles, st, rec)) < 0)
 		goto out;
 
