@@ -275,6 +275,8 @@ static void queue_writes(json_t *files, struct strvec *aliases, struct strvec *l
 			if (!sha)
 				continue;
 			known = object_known(o, sha, name);
+			if (known && json_object_get(o->formats, name))
+				continue; /* (its summary is known already) */
 			dir = dir_of(name);
 			adir = json_string_value(json_object_get(dirs, dir));
 			if ((pass == 0 && known && !adir) || (adir && (pass == 0) == known))
@@ -332,7 +334,6 @@ static struct {
 	int srv_failed; /* the helper cannot be started: summaries as before */
 	int leftovers_done; /* other sessions' pending jobs taken up */
 	json_t *inflight; /* {key: size_bytes}: sent, not answered */
-	json_t *batches; /* {id: [alias or link, ...]}: to remove once answered */
 	unsigned long next_id;
 } fs;
 
@@ -440,47 +441,6 @@ static void summary_key(char key[SHA256_HEX_LEN + 1], const json_t *rec, const c
 	free(lower);
 }
 
-/* Keep the answer R for KEY (a summary, or a file's error, which is as
- * much a property of its bytes) in the store; a transient one (the file
- * changed before it was read) is dropped. */
-static void keep_result(struct exec_session *s, const char *key, const json_t *r, json_t *size)
-{
-	json_t *v = NULL;
-
-	if (!key)
-		return;
-	if (json_is_true(json_object_get(r, "transient"))) {
-		provenance_summary_pending_done(s->cairn_dir, key);
-		return;
-	}
-	if (formats_result(&v, r) < 0)
-		v = json_pack("{s:s, s:s}", "error", err_last(), "summary", "unreadable");
-	if (json_is_object(v)) {
-		if (json_is_integer(size))
-			json_object_set(v, "size_bytes", size);
-		if (provenance_summary_put(s->cairn_dir, key, v) < 0)
-			warn("%s", err_last());
-	}
-	json_decref(v);
-	err_clear();
-}
-
-/* Remove what a batch made: LIST {links: [...], aliases: [...]}, the
- * links first (they lie in the aliases' directories). */
-static void release_links(const json_t *list)
-{
-	json_t *e;
-	size_t i;
-	json_array_foreach(json_object_get(list, "links"), i, e)
-	{
-		unlink(json_string_value(e));
-	}
-	json_array_foreach(json_object_get(list, "aliases"), i, e)
-	{
-		formats_alias_remove(json_string_value(e));
-	}
-}
-
 static void release_vecs(const struct strvec *aliases, const struct strvec *links)
 {
 	size_t i;
@@ -490,12 +450,12 @@ static void release_vecs(const struct strvec *aliases, const struct strvec *link
 		formats_alias_remove(aliases->v[i]);
 }
 
-/* Take in one answer of the helper: 1, 0 when none came within
- * TIMEOUT_MS, 2 for the answer to "end", -1 when the helper has gone. */
-static int take_answer(struct exec_session *s, int timeout_ms)
+/* Take in one answer of the helper (it kept the summaries in the store
+ * itself): 1, 0 when none came within TIMEOUT_MS, 2 for the answer to
+ * "end", -1 when the helper has gone. */
+static int take_answer(int timeout_ms)
 {
-	json_t *a = NULL, *r, *ids;
-	char id[32];
+	json_t *a = NULL, *k;
 	size_t i;
 	int ret;
 
@@ -508,27 +468,19 @@ static int take_answer(struct exec_session *s, int timeout_ms)
 		json_decref(a);
 		return 2;
 	}
-	snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(a, "id")));
-	json_array_foreach(json_object_get(a, "results"), i, r)
+	json_array_foreach(json_object_get(a, "keys"), i, k)
 	{
-		const char *key = str(r, "key");
-		json_t *size = key ? json_object_get(fs.inflight, key) : NULL;
-		keep_result(s, key, r, size);
-		if (key)
-			json_object_del(fs.inflight, key);
+		if (json_string_value(k))
+			json_object_del(fs.inflight, json_string_value(k));
 	}
-	ids = json_object_get(fs.batches, id);
-	if (ids)
-		release_links(ids);
-	json_object_del(fs.batches, id);
 	json_decref(a);
 	return 1;
 }
 
 /* Answers that have come, taken in without waiting. */
-static void drain(struct exec_session *s)
+static void drain(void)
 {
-	while (fs.srv && take_answer(s, 0) == 1)
+	while (fs.srv && take_answer(0) == 1)
 		;
 }
 
@@ -538,10 +490,8 @@ static int server(void)
 		return 0;
 	if (fs.srv_failed)
 		return -1;
-	if (!fs.inflight) {
+	if (!fs.inflight)
 		fs.inflight = json_object();
-		fs.batches = json_object();
-	}
 	if (formats_server_start(&fs.srv) < 0) {
 		fs.srv_failed = 1;
 		return -1;
@@ -550,15 +500,15 @@ static int server(void)
 }
 
 /*
- * Hand the helper JOBS, whose paths name descriptors FDS, and remember
- * ALIASES and LINKS (to remove once it has answered).  0, or -1
- * when it could not be handed over (the caller makes them as before).
+ * Hand the helper JOBS, whose paths name descriptors FDS, with ALIASES
+ * and LINKS for it to remove once they are done; it keeps each summary
+ * in the store and removes its pending job.  0, or -1 when they could
+ * not be handed over (the caller makes them as before).
  */
-static int send_batch(json_t *jobs, const int *fds, size_t nfds, const struct strvec *aliases,
-		      const struct strvec *links)
+static int send_batch(struct exec_session *s, json_t *jobs, const int *fds, size_t nfds,
+		      const struct strvec *aliases, const struct strvec *links)
 {
 	json_t *b, *fdl = json_array(), *l = json_pack("{s:[], s:[]}", "links", "aliases"), *j;
-	char id[32];
 	size_t i;
 	int ret;
 
@@ -569,8 +519,21 @@ static int send_batch(json_t *jobs, const int *fds, size_t nfds, const struct st
 	}
 	for (i = 0; i < nfds; i++)
 		json_array_append_new(fdl, json_integer(fds[i]));
-	snprintf(id, sizeof(id), "%lu", ++fs.next_id);
-	b = json_pack("{s:I, s:O, s:o}", "id", (json_int_t)fs.next_id, "jobs", jobs, "fds", fdl);
+	for (i = 0; links && i < links->nr; i++)
+		json_array_append_new(json_object_get(l, "links"), json_string(links->v[i]));
+	for (i = 0; aliases && i < aliases->nr; i++)
+		json_array_append_new(json_object_get(l, "aliases"), json_string(aliases->v[i]));
+	json_array_foreach(jobs, i, j)
+	{
+		char *out = provenance_summary_path(s->cairn_dir, str(j, "key"), 0);
+		char *done = provenance_summary_path(s->cairn_dir, str(j, "key"), 1);
+		json_object_set_new(j, "out", json_string(out));
+		json_object_set_new(j, "done", json_string(done));
+		free(out);
+		free(done);
+	}
+	b = json_pack("{s:I, s:O, s:o, s:o}", "id", (json_int_t)++fs.next_id, "jobs", jobs, "fds",
+		      fdl, "cleanup", l);
 	ret = formats_server_send(fs.srv, b, fds, nfds);
 	json_decref(b);
 	if (ret < 0) {
@@ -578,18 +541,12 @@ static int send_batch(json_t *jobs, const int *fds, size_t nfds, const struct st
 		formats_server_free(fs.srv);
 		fs.srv = NULL;
 		fs.srv_failed = 1;
-		json_decref(l);
 		return -1;
 	}
 	json_array_foreach(jobs, i, j)
 	{
 		json_object_set(fs.inflight, str(j, "key"), json_object_get(j, "size"));
 	}
-	for (i = 0; links && i < links->nr; i++)
-		json_array_append_new(json_object_get(l, "links"), json_string(links->v[i]));
-	for (i = 0; aliases && i < aliases->nr; i++)
-		json_array_append_new(json_object_get(l, "aliases"), json_string(aliases->v[i]));
-	json_object_set_new(fs.batches, id, l);
 	return 0;
 }
 
@@ -709,7 +666,7 @@ static void take_up_leftovers(struct exec_session *s)
 		json_array_append_new(jobs, j);
 		strbuf_release(&al);
 	}
-	if (json_array_size(jobs) && send_batch(jobs, fds, nfds, &aliases, &links) < 0)
+	if (json_array_size(jobs) && send_batch(s, jobs, fds, nfds, &aliases, &links) < 0)
 		release_vecs(&aliases, &links); /* (left for a later session) */
 	else if (!json_array_size(jobs))
 		release_vecs(&aliases, &links);
@@ -796,8 +753,10 @@ static int summarise(struct exec_session *s, json_t *rec, json_t *formats, const
 	}
 	if (!json_array_size(jobs))
 		goto out;
+	if (provenance_summary_pending_sync(s->cairn_dir) < 0)
+		warn("%s", err_last());
 	if (json_array_size(jobs) <= BATCH_JOBS && o->nr <= BATCH_FDS &&
-	    send_batch(jobs, o->fds, o->nr, aliases, links) == 0) {
+	    send_batch(s, jobs, o->fds, o->nr, aliases, links) == 0) {
 		kept = 1;
 		goto out;
 	}
@@ -830,6 +789,59 @@ out:
 	return kept;
 }
 
+/*
+ * The outputs, and the inputs in the content store, whose summaries the
+ * store has: set in O's summaries before anything is opened (an object
+ * is verified, so read whole, when it is opened; here only the first
+ * KiB of a raw object is looked at).
+ */
+static void known_already(struct exec_session *s, json_t *rec, struct objects *o)
+{
+	json_t *writes = json_object_get(rec, "writes"), *e;
+	const char *lists[2] = { "writes", "reads" };
+	size_t i;
+	int l;
+
+	for (l = 0; l < 2; l++) {
+		json_array_foreach(json_object_get(rec, lists[l]), i, e)
+		{
+			const char *name = str(e, "path"), *sha = cas_sha(s, e);
+			char key[SHA256_HEX_LEN + 1];
+			struct strbuf raw = STRBUF_INIT;
+			json_t *sum = NULL;
+			int known;
+			if (!sha || json_object_get(o->formats, name) || (l == 1 && str(e, "role")))
+				continue;
+			cache_cas_path(&raw, s->cairn_dir, sha);
+			known = access(raw.buf, F_OK) == 0 &&
+			    formats_detect(raw.buf, name) != FORMATS_NONE;
+			strbuf_release(&raw);
+			if (!known)
+				continue; /* (or compressed: opened as before) */
+			summary_key(key, rec, name, sha, NULL, writes, NULL);
+			if (provenance_summary_get(&sum, s->cairn_dir, key) < 0) {
+				err_clear();
+				continue;
+			}
+			if (json_is_integer(json_object_get(e, "size")))
+				json_object_set(sum, "size_bytes", json_object_get(e, "size"));
+			json_object_set_new(o->formats, name, sum);
+		}
+	}
+}
+
+static int pending_count(const json_t *formats)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+	json_object_foreach((json_t *)formats, k, v)
+	{
+		n += json_is_true(json_object_get(v, "pending"));
+	}
+	return n;
+}
+
 int exec__record_formats(json_t *rec, struct exec_session *s)
 {
 	json_t *formats = json_object(), *files = json_array(), *e;
@@ -837,20 +849,23 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 	json_t *sb = json_object_get(rec, "sandbox");
 	struct strvec aliases = STRVEC_INIT, links = STRVEC_INIT;
 	struct objects o = { s, formats, json_object(), NULL, 0, 0 };
+	uint64_t t0 = util_now_ns();
 	size_t i;
 
 	/* What the helper has answered since the last step, into the store
 	 * (so that the writer finds it as it stores the last records). */
-	drain(s);
+	drain();
 	if (json_is_true(json_object_get(sb, "network")))
 		record_remote(rec);
+	known_already(s, rec, &o);
 	queue_writes(files, &aliases, &links, tmpdir, &o, json_object_get(rec, "writes"));
 	json_array_foreach(json_object_get(rec, "reads"), i, e)
 	{
 		const char *name = str(e, "path");
 		char *bytes;
 		int alias;
-		if (!name || strcmp(str(e, "kind") ?: "", "file") || str(e, "role"))
+		if (!name || strcmp(str(e, "kind") ?: "", "file") || str(e, "role") ||
+		    json_object_get(formats, name))
 			continue;
 		if (!(bytes = bytes_of(&o, e, name, &alias)))
 			continue;
@@ -868,6 +883,10 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 	json_object_set_new(rec, "formats", formats);
 	if (!fs.leftovers_done && fs.srv)
 		take_up_leftovers(s);
+	if (getenv("CAIRN_DEBUG_TIMING") && json_object_size(formats))
+		fprintf(stderr, "cairn: timing: formats %.2f ms (%zu summaries, %zu pending)\n",
+			(double)(util_now_ns() - t0) / 1e6, json_object_size(formats),
+			(size_t)pending_count(formats));
 	free(tmpdir);
 	err_clear();
 	return 0;
@@ -876,7 +895,6 @@ int exec__record_formats(json_t *rec, struct exec_session *s)
 void exec__formats_end(struct exec_session *s)
 {
 	uint64_t end;
-	const char *k;
 	json_t *b;
 	int r = 0;
 
@@ -894,21 +912,17 @@ void exec__formats_end(struct exec_session *s)
 	}
 	if (!fs.srv)
 		return;
-	/* The last answers, for a while: what does not come by then is
-	 * made by the next session (its pending jobs stay). */
+	/* The last answers, for a while: what is not done by then the
+	 * helper still does after we have gone (or, killed, leaves pending
+	 * for the next session). */
 	end = util_now_ns() + (uint64_t)END_WAIT_MS * 1000000;
 	b = json_pack("{s:b}", "end", 1);
 	if (formats_server_send(fs.srv, b, NULL, 0) == 0) {
-		while ((r = take_answer(s, 100)) >= 0 && r != 2 && util_now_ns() < end)
+		while ((r = take_answer(100)) >= 0 && r != 2 && util_now_ns() < end)
 			;
 	}
 	json_decref(b);
 	formats_server_free(fs.srv);
 	fs.srv = NULL;
-	json_object_foreach(fs.batches, k, b)
-	{
-		release_links(b);
-	}
-	json_object_clear(fs.batches);
 	json_object_clear(fs.inflight);
 }

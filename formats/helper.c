@@ -379,13 +379,119 @@ static int still_same(const json_t *o)
 	    json_integer_value(mtime);
 }
 
-/* Run one batch {id, jobs: [{op, path, name, kind, key, ...}], fds:
- * [numbers]} whose descriptors are HAVE; the answer {id, results: [{key,
- * ret, value, error, transient}]}, summaries compacted as records keep
- * them. */
+/* Write TEXT to PATH whole or not at all, durably: a temporary file
+ * beside it, fsync, rename, fsync of the directory (made as needed). */
+static int put_durably(const char *path, const char *text)
+{
+	char *tmp = xstrfmt("%s.tmp.XXXXXX", path), *dir = xstrdup(path), *p;
+	int fd, dfd, ret = -1;
+
+	for (p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		(void)mkdir(dir, 0755);
+		*p = '/';
+	}
+	*strrchr(dir, '/') = '\0';
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto out;
+	if (fchmod(fd, 0444) < 0 || util_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = dfd >= 0 && fsync(dfd) == 0 ? 0 : -1;
+	if (dfd >= 0)
+		close(dfd);
+out:
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
+static void remove_durably(const char *path)
+{
+	char *dir;
+	int dfd;
+
+	if (!path || unlink(path) < 0)
+		return;
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dir);
+}
+
+/*
+ * Keep job O's answer where cairn's store wants it: the summary (or the
+ * file's error, as much a property of its bytes) at O's `out`, with
+ * `size_bytes`, then O's pending job (`done`) removed -- in that order,
+ * so that a crash leaves the job pending, never a record's summary lost.
+ * A transient error (the file changed before it was read) is not kept:
+ * only the pending job goes.
+ */
+static void keep(const json_t *o, int ret, json_t *v, int transient)
+{
+	const char *out = json_string_value(json_object_get(o, "out"));
+	const char *done = json_string_value(json_object_get(o, "done"));
+	json_t *sum;
+	char *text;
+
+	if (!out || !done)
+		return;
+	if (transient) {
+		remove_durably(done);
+		return;
+	}
+	sum = ret < 0 ? json_pack("{s:s, s:s}", "error", err_last(), "summary", "unreadable")
+		      : json_incref(v);
+	if (!json_is_object(sum)) {
+		json_decref(sum);
+		return;
+	}
+	if (json_is_integer(json_object_get(o, "size")))
+		json_object_set(sum, "size_bytes", json_object_get(o, "size"));
+	text = json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text && put_durably(out, text) == 0)
+		remove_durably(done);
+	free(text);
+	json_decref(sum);
+}
+
+/* What a batch made for its jobs, removed once they are done: links
+ * first, then the aliases (and their directories). */
+static void cleanup(const json_t *c)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(c, "links"), i, e)
+	{
+		if (json_string_value(e))
+			unlink(json_string_value(e));
+	}
+	json_array_foreach(json_object_get(c, "aliases"), i, e)
+	{
+		if (json_string_value(e))
+			formats_alias_remove(json_string_value(e));
+	}
+}
+
+/* Run one batch {id, jobs: [{op, path, name, kind, key, size, mtime_ns,
+ * out, done}], fds: [numbers], cleanup} whose descriptors are HAVE,
+ * keeping each answer (keep()); the answer to cairn {id, keys: [...]}. */
 static json_t *serve_batch(const json_t *req, const int *have, size_t nhave)
 {
-	json_t *fds = json_object_get(req, "fds"), *o, *results = json_array();
+	json_t *fds = json_object_get(req, "fds"), *o, *keys = json_array();
 	int want[SERVE_FDS_MAX];
 	size_t i;
 
@@ -400,7 +506,7 @@ static json_t *serve_batch(const json_t *req, const int *have, size_t nhave)
 	json_array_foreach(json_object_get(req, "jobs"), i, o)
 	{
 		struct job j;
-		json_t *v = NULL, *r;
+		json_t *v = NULL;
 		int ret = parse_job(&j, o), transient = 0;
 		if (ret == 0 && json_object_get(o, "mtime_ns") && !still_same(o)) {
 			ret = err_set(CAIRN_ERROR, "%s changed before it was summarised", j.name);
@@ -410,23 +516,26 @@ static json_t *serve_batch(const json_t *req, const int *have, size_t nhave)
 			ret = isolated(&v, &j);
 		if (ret == 0 && j.op == JOB_INFO && json_is_object(v))
 			formats__compact(v);
-		r = json_pack("{s:O?, s:i, s:o, s:s, s:b}", "key", json_object_get(o, "key"), "ret",
-			      ret, "value", v ? v : json_null(), "error", ret < 0 ? err_last() : "",
-			      "transient", transient);
-		json_array_append_new(results, r);
+		keep(o, ret, v, transient);
+		json_decref(v);
+		if (json_object_get(o, "key"))
+			json_array_append(keys, json_object_get(o, "key"));
 		err_clear();
 	}
 	batch_nfds = 0;
-	return json_pack("{s:O?, s:o}", "id", json_object_get(req, "id"), "results", results);
+	cleanup(json_object_get(req, "cleanup"));
+	return json_pack("{s:O?, s:o}", "id", json_object_get(req, "id"), "keys", keys);
 }
 
 /*
  * One helper for a session: GDAL and HDF5 loaded once, before the first
  * batch arrives; batches read from SOCK (a SOCK_SEQPACKET socket, each
- * message one JSON batch with its descriptors), answered in order.  Ends
- * at the end of the socket (cairn gone, or done: {"end": true} is
- * answered first) -- a session's batches are never left to another
- * cairn: what is not answered is done again by the next session.
+ * message one JSON batch with its descriptors), done in order, each
+ * answer kept where the batch says (keep()) and cairn told.  Ends at
+ * the end of the socket, once every batch sent before it is done (cairn
+ * killed meanwhile: its last summaries are still made), or at {"end":
+ * true}, answered once everything before it is done.  What is never
+ * done stays pending in the store, for the next session.
  * $CAIRN_FORMATS_TEST_HOLD: answer nothing (tests of a cairn killed
  * while summaries are pending).
  */
@@ -486,13 +595,10 @@ static int serve(int sock)
 		res = serve_batch(req, have, nhave);
 		for (i = 0; i < nhave; i++)
 			close(have[i]);
+		/* (cairn may have gone: the batches it sent are done anyway) */
 		text = json_dumps(res, JSON_COMPACT);
-		if (text && send(sock, text, strlen(text), MSG_NOSIGNAL) < 0 && errno != EMSGSIZE) {
-			free(text);
-			json_decref(res);
-			json_decref(req);
-			break;
-		}
+		if (text)
+			(void)send(sock, text, strlen(text), MSG_NOSIGNAL);
 		free(text);
 		json_decref(res);
 		json_decref(req);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 /* .cairn/formats/ab/cdef....json, or .cairn/formats/pending/<key>.json */
-static char *summary_path(const char *cairn_dir, const char *key, int pending)
+char *provenance_summary_path(const char *cairn_dir, const char *key, int pending)
 {
 	if (pending)
 		return xstrfmt("%s/formats/pending/%s.json", cairn_dir, key);
@@ -42,7 +42,7 @@ static int mkdirs(const char *path)
 
 /* Write J to PATH whole or not at all, durably (temporary file in
  * .cairn/tmp, fsync, rename, fsync of the directory). */
-static int write_json(const char *cairn_dir, const char *path, const json_t *j)
+static int write_json(const char *cairn_dir, const char *path, const json_t *j, int sync_dir)
 {
 	char *tmp = xstrfmt("%s/tmp/formats-put.XXXXXX", cairn_dir);
 	char *text = util_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
@@ -65,7 +65,7 @@ static int write_json(const char *cairn_dir, const char *path, const json_t *j)
 		ret = err_errno(CAIRN_ERROR, "cannot rename %s to %s", tmp, path);
 		goto out;
 	}
-	ret = util_fsync_parent(path);
+	ret = sync_dir ? util_fsync_parent(path) : 0;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -105,7 +105,7 @@ int provenance_summary_get(json_t **out, const char *cairn_dir, const char *key)
 	*out = NULL;
 	if (!key_ok(key))
 		return err_set(CAIRN_EUSAGE, "bad summary key");
-	p = summary_path(cairn_dir, key, 0);
+	p = provenance_summary_path(cairn_dir, key, 0);
 	ret = read_json(out, p);
 	free(p);
 	return ret;
@@ -118,8 +118,8 @@ int provenance_summary_put(const char *cairn_dir, const char *key, const json_t 
 
 	if (!key_ok(key))
 		return err_set(CAIRN_EUSAGE, "bad summary key");
-	p = summary_path(cairn_dir, key, 0);
-	ret = write_json(cairn_dir, p, summary);
+	p = provenance_summary_path(cairn_dir, key, 0);
+	ret = write_json(cairn_dir, p, summary, 1);
 	free(p);
 	if (ret == 0)
 		provenance_summary_pending_done(cairn_dir, key);
@@ -133,8 +133,16 @@ int provenance_summary_pending_put(const char *cairn_dir, const char *key, const
 
 	if (!key_ok(key))
 		return err_set(CAIRN_EUSAGE, "bad summary key");
-	p = summary_path(cairn_dir, key, 1);
-	ret = write_json(cairn_dir, p, job);
+	p = provenance_summary_path(cairn_dir, key, 1);
+	ret = write_json(cairn_dir, p, job, 0);
+	free(p);
+	return ret;
+}
+
+int provenance_summary_pending_sync(const char *cairn_dir)
+{
+	char *p = xstrfmt("%s/formats/pending/.", cairn_dir);
+	int ret = util_fsync_parent(p);
 	free(p);
 	return ret;
 }
@@ -145,7 +153,7 @@ void provenance_summary_pending_done(const char *cairn_dir, const char *key)
 
 	if (!key_ok(key))
 		return;
-	p = summary_path(cairn_dir, key, 1);
+	p = provenance_summary_path(cairn_dir, key, 1);
 	if (unlink(p) == 0)
 		(void)util_fsync_parent(p);
 	free(p);
