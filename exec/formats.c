@@ -550,6 +550,43 @@ static int send_batch(struct exec_session *s, json_t *jobs, const int *fds, size
 	return 0;
 }
 
+/*
+ * Where the links the helper reads through are made: the session's own
+ * directory in .cairn/tmp (a sandboxed session's, removed when it ends
+ * and, after a crash, by the next session), else .cairn/tmp.
+ */
+static char *alias_dir(const struct exec_session *s)
+{
+	char *d;
+
+	if (!s->sandboxed || !s->session_id)
+		return xstrfmt("%s/tmp", s->cairn_dir);
+	d = xstrfmt("%s/tmp/%s", s->cairn_dir, s->session_id);
+	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+		free(d);
+		return xstrfmt("%s/tmp", s->cairn_dir);
+	}
+	return d;
+}
+
+/* The summary the store has for KEY, to be used for a step's file: not
+ * an error (a file's error is kept to complete the records that wait
+ * for it, but made again for a new step: it may have come from the
+ * reading, not from the bytes).  0 or CAIRN_ENOTFOUND. */
+static int stored_summary(json_t **out, const struct exec_session *s, const char *key)
+{
+	if (provenance_summary_get(out, s->cairn_dir, key) < 0) {
+		err_clear();
+		return CAIRN_ENOTFOUND;
+	}
+	if (json_object_get(*out, "error")) {
+		json_decref(*out);
+		*out = NULL;
+		return CAIRN_ENOTFOUND;
+	}
+	return 0;
+}
+
 /* Is the session SID (other than ours) running, holding its lock? */
 static int session_running(const struct exec_session *s, const char *sid)
 {
@@ -580,7 +617,7 @@ static void take_up_leftovers(struct exec_session *s)
 {
 	json_t *all = NULL, *job, *jobs = json_array();
 	struct strvec aliases = STRVEC_INIT, links = STRVEC_INIT;
-	char *tmpdir = xstrfmt("%s/tmp", s->cairn_dir);
+	char *tmpdir = alias_dir(s);
 	int fds[BATCH_FDS];
 	size_t nfds = 0, i;
 	const char *key;
@@ -713,7 +750,7 @@ static int summarise(struct exec_session *s, json_t *rec, json_t *formats, const
 			continue;
 		}
 		summary_key(key, rec, name, str(f, "sha"), disk, writes, sides);
-		if (provenance_summary_get(&sum, s->cairn_dir, key) == 0) {
+		if (stored_summary(&sum, s, key) == 0) {
 			json_object_set_new(sum, "size_bytes",
 					    json_integer((json_int_t)st.st_size));
 			json_object_set_new(formats, name, sum);
@@ -819,10 +856,8 @@ static void known_already(struct exec_session *s, json_t *rec, struct objects *o
 			if (!known)
 				continue; /* (or compressed: opened as before) */
 			summary_key(key, rec, name, sha, NULL, writes, NULL);
-			if (provenance_summary_get(&sum, s->cairn_dir, key) < 0) {
-				err_clear();
+			if (stored_summary(&sum, s, key) < 0)
 				continue;
-			}
 			if (json_is_integer(json_object_get(e, "size")))
 				json_object_set(sum, "size_bytes", json_object_get(e, "size"));
 			json_object_set_new(o->formats, name, sum);
@@ -845,7 +880,7 @@ static int pending_count(const json_t *formats)
 int exec__record_formats(json_t *rec, struct exec_session *s)
 {
 	json_t *formats = json_object(), *files = json_array(), *e;
-	char *tmpdir = xstrfmt("%s/tmp", s->cairn_dir);
+	char *tmpdir = alias_dir(s);
 	json_t *sb = json_object_get(rec, "sandbox");
 	struct strvec aliases = STRVEC_INIT, links = STRVEC_INIT;
 	struct objects o = { s, formats, json_object(), NULL, 0, 0 };

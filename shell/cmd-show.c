@@ -35,6 +35,25 @@ static void print_argv(json_t *e)
 	putchar('\n');
 }
 
+/* Files whose format summary the formats helper has not made yet (the
+ * store fills them in as it makes them; docs/formats.md). */
+static void print_pending(json_t *formats)
+{
+	const char *name;
+	json_t *e;
+	int n = 0;
+
+	json_object_foreach(formats, name, e)
+	{
+		if (!json_is_true(json_object_get(e, "pending")))
+			continue;
+		if (!n++)
+			printf("format summaries pending (being made, or made by the next cairn "
+			       "session):\n");
+		printf("  %s\n", util_name_quoted(name));
+	}
+}
+
 /* Print the children of PPID in TREE, indented by DEPTH. */
 static void print_tree(json_t *tree, json_int_t ppid, int depth, int *printed)
 {
@@ -186,6 +205,7 @@ static void print_text(json_t *r)
 	}
 	print_files("reads", json_object_get(r, "reads"), 0);
 	print_files("writes", json_object_get(r, "writes"), 1);
+	print_pending(json_object_get(r, "formats"));
 	if (json_array_size(json_object_get(r, "nondeterministic"))) {
 		printf("nondeterministic reads (their content may differ from run to run):\n");
 		json_array_foreach(json_object_get(r, "nondeterministic"), i, e)
