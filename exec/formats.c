@@ -826,6 +826,18 @@ out:
 	return kept;
 }
 
+static int written(const json_t *writes, const char *name)
+{
+	const json_t *e;
+	size_t i;
+	json_array_foreach(writes, i, e)
+	{
+		if (!strcmp(str(e, "path") ?: "", name))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The outputs, and the inputs in the content store, whose summaries the
  * store has: set in O's summaries before anything is opened (an object
@@ -847,8 +859,9 @@ static void known_already(struct exec_session *s, json_t *rec, struct objects *o
 			struct strbuf raw = STRBUF_INIT;
 			json_t *sum = NULL;
 			int known;
-			if (!sha || json_object_get(o->formats, name) || (l == 1 && str(e, "role")))
-				continue;
+			if (!sha || json_object_get(o->formats, name) ||
+			    (l == 1 && (str(e, "role") || written(writes, name))))
+				continue; /* (a file read and written: the version written) */
 			cache_cas_path(&raw, s->cairn_dir, sha);
 			known = access(raw.buf, F_OK) == 0 &&
 			    formats_detect(raw.buf, name) != FORMATS_NONE;
