@@ -308,5 +308,9 @@ char *provenance_summary_path(const char *cairn_dir, const char *key, int pendin
  * now has; how many stay pending.  (Records read from the store get this
  * done; so does a record as it is stored.) */
 int provenance_formats_resolve(json_t *rec, const char *cairn_dir);
+/* The same, waiting up to MAX_MS for the summaries that a running
+ * session's helper is making: the record writer completes a record so
+ * before it stores it.  How many stay pending. */
+int provenance_formats_complete(json_t *rec, const char *cairn_dir, int max_ms);
 
 #endif

@@ -14,7 +14,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* .cairn/formats/ab/cdef....json, or .cairn/formats/pending/<key>.json */
@@ -211,6 +213,58 @@ int provenance_formats_resolve(json_t *rec, const char *cairn_dir)
 			left++;
 		}
 		err_clear();
+	}
+	return left;
+}
+
+/* Is KEY's summary being made: its pending job there, and the session
+ * that wrote it still running (holding .cairn/tmp/<session>.lock)? */
+static int being_made(const char *cairn_dir, const char *key)
+{
+	char *p = provenance_summary_path(cairn_dir, key, 1), *lock;
+	json_t *job = NULL;
+	const char *sid;
+	int fd, alive = 0;
+
+	if (read_json(&job, p) < 0) {
+		err_clear();
+		free(p);
+		return 0;
+	}
+	free(p);
+	sid = json_string_value(json_object_get(job, "session"));
+	if (sid && *sid && !strchr(sid, '/') && *sid != '.') {
+		lock = xstrfmt("%s/tmp/%s.lock", cairn_dir, sid);
+		fd = open(lock, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+			close(fd);
+		}
+		free(lock);
+	}
+	json_decref(job);
+	return alive;
+}
+
+int provenance_formats_complete(json_t *rec, const char *cairn_dir, int max_ms)
+{
+	struct timespec ten = { 0, 10 * 1000 * 1000 };
+	int waited = 0, left;
+
+	while ((left = provenance_formats_resolve(rec, cairn_dir)) > 0 && waited < max_ms) {
+		json_t *formats = json_object_get(rec, "formats"), *e;
+		const char *name;
+		int busy = 0;
+		json_object_foreach(formats, name, e)
+		{
+			if (json_is_true(json_object_get(e, "pending")) &&
+			    being_made(cairn_dir, json_string_value(json_object_get(e, "key"))))
+				busy = 1;
+		}
+		if (!busy)
+			break;
+		nanosleep(&ten, NULL);
+		waited += 10;
 	}
 	return left;
 }

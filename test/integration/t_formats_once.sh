@@ -35,6 +35,13 @@ expect_eq "c.tif's size" "$(stat -c %s c.tif)" "$(rec @1 "r['formats']['c.tif'][
 expect_eq "one summary object for the three" 1 \
 	"$(grep -l "$want" .cairn/formats/??/*.json | wc -l)"
 expect_eq "nothing pending" 0 "$(pending)"
+# The writer waited for the summaries the helper was making: the records
+# as stored (not only as read) carry them.
+raw=$(git --git-dir=.cairn/lineage.git log --format=%H --glob='refs/cairn/sessions/*' |
+	while read -r c; do git --git-dir=.cairn/lineage.git show "$c:step.json" |
+		"$PY" -c 'import json,sys; f=json.load(sys.stdin)["formats"]; [print(k, v.get("summary")) for k, v in f.items()]'; done)
+expect_eq "stored records: no summary pending" 0 "$(echo "$raw" | grep -c 'pending')"
+expect_eq "stored records: the summaries" 5 "$(echo "$raw" | grep -c "^[abc].tif $want")"
 
 # --- a session that ends with its summary not made: said so, made next ------
 CAIRN_FORMATS_TEST_HOLD=1 run_cairn -c "gdaldem slope -q a.tif s.tif"
