@@ -390,7 +390,8 @@ static void summary_key(char key[SHA256_HEX_LEN + 1], const json_t *rec, const c
 
 	for (p = lower; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	strbuf_addf(&sb, "%s\nbytes %s\next %s\n", FORMATS_SUMMARY_VERSION, sha ? sha : "-", lower);
+	strbuf_addf(&sb, "%s\nbytes %s\next %s\n", formats_summary_version(), sha ? sha : "-",
+		    lower);
 	if (!sha || is_vrt(name))
 		strbuf_addf(&sb, "step %s\nname %s\n", str(rec, "id") ?: "?", name);
 	if (!disk) {
@@ -728,7 +729,7 @@ static void take_up_leftovers(struct exec_session *s)
 static int summarise(struct exec_session *s, json_t *rec, json_t *formats, const json_t *files,
 		     struct objects *o, struct strvec *aliases, struct strvec *links)
 {
-	json_t *jobs = json_array(), *later = json_array(), *f;
+	json_t *jobs = json_array(), *later = json_array(), *f, *batch_keys = json_object();
 	json_t *writes = json_object_get(rec, "writes");
 	size_t i;
 	int kept = 0;
@@ -762,11 +763,13 @@ static int summarise(struct exec_session *s, json_t *rec, json_t *formats, const
 				    json_pack("{s:b, s:s, s:I, s:s}", "pending", 1, "key", key,
 					      "size_bytes", (json_int_t)st.st_size, "summary",
 					      "(pending)"));
-		if (fs.inflight && json_object_get(fs.inflight, key)) {
+		if ((fs.inflight && json_object_get(fs.inflight, key)) ||
+		    json_object_get(batch_keys, key)) {
 			/* the same bytes, already on their way */
 			json_decref(sides);
 			continue;
 		}
+		json_object_set_new(batch_keys, key, json_true());
 		/* What the next session needs to make it, should this one end
 		 * first: kept before the record that names it. */
 		job = json_pack("{s:s, s:i, s:s?, s:s?, s:I, s:o, s:s?}", "name", name, "kind",
@@ -823,6 +826,7 @@ static int summarise(struct exec_session *s, json_t *rec, json_t *formats, const
 out:
 	json_decref(jobs);
 	json_decref(later);
+	json_decref(batch_keys);
 	return kept;
 }
 

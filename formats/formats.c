@@ -57,6 +57,25 @@ static char *helper_path(void)
 	return xstrdup("cairn-formats");
 }
 
+const char *formats_summary_version(void)
+{
+	static char *v;
+	struct stat st;
+	char *helper;
+
+	if (v)
+		return v;
+	helper = helper_path();
+	if (stat(helper, &st) == 0)
+		v = xstrfmt("%s; helper %s %lld %lld.%09ld", FORMATS_SUMMARY_VERSION, helper,
+			    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			    st.st_mtim.tv_nsec);
+	else
+		v = xstrfmt("%s; helper %s", FORMATS_SUMMARY_VERSION, helper);
+	free(helper);
+	return v;
+}
+
 int formats__call_many(json_t **out, json_t *jobs)
 {
 	struct strbuf sb = STRBUF_INIT;

@@ -110,9 +110,13 @@ void formats_info_print(FILE *fp, const json_t *info);
  * The version of the summaries formats_summaries() and the session's
  * helper make: part of the key under which a store keeps one content's
  * summary, so that a helper that summarises differently never reuses an
- * older one's.
+ * older one's.  FORMATS_SUMMARY_VERSION (changed with what a summary
+ * holds) and the helper program's identity (its path, size and
+ * modification time: another build or install of it); not the GDAL
+ * and HDF5 libraries it loads, which cairn does not load to ask.
  */
 #define FORMATS_SUMMARY_VERSION "cairn-formats-summary 1"
+const char *formats_summary_version(void);
 
 /*
  * The session's helper: `cairn-formats --serve`, started once and fed

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest-labels: slow
 # Format summaries are made once per content, off the steps' path, by
 # one helper per session (issue 19): a second step writing the same bytes
 # does not run the helper again; a summary still pending when cairn ends
