@@ -205,7 +205,7 @@ static int run_job(json_t **out, const struct job *j)
  * still needed).  0 or -1. */
 static int place_fds(int *pipe_fd)
 {
-	int high[256];
+	int high[256], base = *pipe_fd;
 	size_t i;
 
 	if (serve_sock < 0)
@@ -213,14 +213,25 @@ static int place_fds(int *pipe_fd)
 	close(serve_sock);
 	if (batch_nfds > ARRAY_SIZE(high))
 		return err_set(CAIRN_ERROR, "too many descriptors in one batch");
-	if ((*pipe_fd = fcntl(*pipe_fd, F_DUPFD_CLOEXEC, 1024)) < 0)
+	/* Above every number involved (not a fixed one: the limit on open
+	 * files may be as low as 1024). */
+	for (i = 0; i < batch_nfds; i++) {
+		if (batch_want[i] < 3)
+			return err_set(CAIRN_ERROR, "cannot place descriptor %d", batch_want[i]);
+		base = batch_want[i] > base ? batch_want[i] : base;
+		base = batch_have[i] > base ? batch_have[i] : base;
+	}
+	base++;
+	if ((*pipe_fd = fcntl(*pipe_fd, F_DUPFD_CLOEXEC, base)) < 0)
 		return err_errno(CAIRN_ERROR, "fcntl");
 	for (i = 0; i < batch_nfds; i++)
-		if ((high[i] = fcntl(batch_have[i], F_DUPFD_CLOEXEC, 1024)) < 0)
+		if ((high[i] = fcntl(batch_have[i], F_DUPFD_CLOEXEC, base)) < 0)
 			return err_errno(CAIRN_ERROR, "fcntl");
 	for (i = 0; i < batch_nfds; i++)
-		if (batch_want[i] < 3 || batch_want[i] >= 1024 || dup2(high[i], batch_want[i]) < 0)
-			return err_set(CAIRN_ERROR, "cannot place descriptor %d", batch_want[i]);
+		if (dup2(high[i], batch_want[i]) < 0)
+			return err_errno(CAIRN_ERROR, "cannot place descriptor %d", batch_want[i]);
+	for (i = 0; i < batch_nfds; i++)
+		close(high[i]);
 	return 0;
 }
 
