@@ -390,6 +390,22 @@ static int still_same(const json_t *o)
 	    json_integer_value(mtime);
 }
 
+static void sync_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int dfd;
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dir);
+}
+
 /* Write TEXT to PATH whole or not at all, durably: a temporary file
  * beside it, fsync, rename, fsync of the directory (made as needed). */
 static int put_durably(const char *path, const char *text)
@@ -399,7 +415,8 @@ static int put_durably(const char *path, const char *text)
 
 	for (p = dir + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
-		(void)mkdir(dir, 0755);
+		if (mkdir(dir, 0755) == 0)
+			sync_parent(dir); /* (a new directory's name, durable too) */
 		*p = '/';
 	}
 	*strrchr(dir, '/') = '\0';

@@ -34,7 +34,9 @@ static int mkdirs(const char *path)
 
 	for (s = p + 1; (s = strchr(s, '/')); s++) {
 		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		if (mkdir(p, 0755) == 0)
+			(void)util_fsync_parent(p); /* (its name durable too) */
+		else if (errno != EEXIST)
 			ret = -1;
 		*s = '/';
 	}
