@@ -220,6 +220,9 @@ int exec__assemble_reads(json_t *record, struct exec_session *s, const struct sa
  * known format, and add a network step's remote datasets to its reads
  * (formats.c).  Never fails the step: 0. */
 int exec__record_formats(json_t *rec, struct exec_session *s);
+/* At the end of a session: the helper's last answers taken in (for a
+ * while), other sessions' leftover summaries made, the helper ended. */
+void exec__formats_end(struct exec_session *s);
 
 /* If PATH is DIR or below it, the rest ("" or "a/b"), else NULL. */
 const char *exec__under(const char *path, const char *dir);

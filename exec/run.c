@@ -337,6 +337,7 @@ static void fds_release(struct exec_fd *fds, size_t n)
 
 void exec_session_release(struct exec_session *s)
 {
+	exec__formats_end(s);
 	exec__record_release(s);
 	fds_release(s->fds, s->nfds);
 	free(s->taken_limits);

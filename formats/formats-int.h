@@ -61,6 +61,9 @@ void formats__fd_inherit(void);
 /* formats__call_many() of one job, then formats__result(). */
 int formats__call(json_t **out, json_t *job);
 
+/* Cut formats_info()'s answer down to what step records keep. */
+void formats__compact(json_t *info);
+
 /* The helper's remote job (vsi.c). */
 int formats__remote_validators(json_t **out, const char *path);
 

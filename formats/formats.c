@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <string.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +55,25 @@ static char *helper_path(void)
 		return p;
 	free(p);
 	return xstrdup("cairn-formats");
+}
+
+const char *formats_summary_version(void)
+{
+	static char *v;
+	struct stat st;
+	char *helper;
+
+	if (v)
+		return v;
+	helper = helper_path();
+	if (stat(helper, &st) == 0)
+		v = xstrfmt("%s; helper %s %lld %lld.%09ld", FORMATS_SUMMARY_VERSION, helper,
+			    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			    st.st_mtim.tv_nsec);
+	else
+		v = xstrfmt("%s; helper %s", FORMATS_SUMMARY_VERSION, helper);
+	free(helper);
+	return v;
 }
 
 int formats__call_many(json_t **out, json_t *jobs)
@@ -137,6 +158,11 @@ int formats__result(json_t **out, const json_t *r)
 		return err_set(ret, "%s", json_string_value(json_object_get(r, "error")) ?: "?");
 	*out = json_incref(json_object_get(r, "value"));
 	return ret;
+}
+
+int formats_result(json_t **out, const json_t *r)
+{
+	return formats__result(out, r);
 }
 
 int formats__call(json_t **out, json_t *job)
@@ -513,7 +539,7 @@ static void drop_wkt(json_t *crs)
 		json_object_del(crs, "wkt");
 }
 
-static void compact(json_t *info)
+void formats__compact(json_t *info)
 {
 	json_t *arr, *e, *objs;
 	size_t i;
@@ -563,7 +589,7 @@ int formats_summary(json_t **out, const char *path, const char *name)
 {
 	int ret = formats_info(out, path, name, 0);
 	if (ret == 0)
-		compact(*out);
+		formats__compact(*out);
 	return ret;
 }
 
@@ -606,7 +632,7 @@ int formats_summaries(json_t *out, const json_t *files)
 		if (formats__result(&v, e) < 0) {
 			v = json_pack("{s:s, s:s}", "error", err_last(), "summary", "unreadable");
 		} else {
-			compact(v);
+			formats__compact(v);
 			json_object_set(v, "size_bytes", json_array_get(sizes, i));
 		}
 		json_object_set_new(out, json_string_value(json_array_get(names, i)), v);
@@ -616,4 +642,141 @@ int formats_summaries(json_t *out, const json_t *files)
 	json_decref(names);
 	json_decref(sizes);
 	return ret;
+}
+
+/* ---- the session's helper ----------------------------------------------------- */
+
+struct formats_server {
+	int sock; /* SOCK_SEQPACKET, to `cairn-formats --serve` */
+	char *helper;
+};
+
+int formats_server_start(struct formats_server **out)
+{
+	int sv[2], st = 0;
+	char *helper = helper_path();
+	pid_t pid;
+
+	*out = NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(helper);
+		return err_errno(CAIRN_ERROR, "socketpair");
+	}
+	/* Far above the numbers steps and the standard streams use. */
+	if ((sv[0] = util_fd_high(sv[0])) < 0) {
+		close(sv[1]);
+		free(helper);
+		return err_errno(CAIRN_ERROR, "fcntl");
+	}
+	fflush(NULL);
+	/* Twice forked, as the record writer: nobody's child here (steps
+	 * without the sandbox are waited for with waitpid(-1)).  Its end is
+	 * the end of its socket: cairn's exit, or a kill -9 of cairn. */
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(helper);
+		return err_errno(CAIRN_ERROR, "fork");
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		close(sv[0]);
+		if (fork() != 0)
+			_exit(0);
+		if (dup2(sv[1], 0) < 0 || (null >= 0 && dup2(null, 1) < 0))
+			_exit(127);
+		execl(helper, "cairn-formats", "--serve", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->sock = sv[0];
+	(*out)->helper = helper;
+	return 0;
+}
+
+int formats_server_send(struct formats_server *s, const json_t *batch, const int *fds, size_t nfds)
+{
+	union {
+		char b[CMSG_SPACE(250 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	char *text = json_dumps(batch, JSON_COMPACT);
+	struct iovec iov;
+	struct msghdr mh = { 0 };
+	ssize_t n;
+
+	if (!text)
+		return err_set(CAIRN_ERROR, "cannot encode a formats batch");
+	if (nfds > 250) {
+		free(text);
+		return err_set(CAIRN_ERROR, "too many descriptors in one formats batch");
+	}
+	iov.iov_base = text;
+	iov.iov_len = strlen(text);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds) {
+		struct cmsghdr *c;
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	do
+		n = sendmsg(s->sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	free(text);
+	if (n < 0)
+		return err_errno(CAIRN_ERROR, "cannot hand the formats helper its jobs");
+	return 0;
+}
+
+int formats_server_recv(struct formats_server *s, json_t **out, int timeout_ms)
+{
+	struct pollfd p = { s->sock, POLLIN, 0 };
+	char *buf;
+	ssize_t n;
+	int r;
+
+	*out = NULL;
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return 0;
+	buf = xmalloc(4 << 20);
+	do
+		n = recv(s->sock, buf, 4 << 20, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		free(buf);
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		return err_set(CAIRN_ERROR, "the formats helper %s has gone", s->helper);
+	}
+	*out = json_loadb(buf, (size_t)n, 0, NULL);
+	free(buf);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return err_set(CAIRN_ERROR, "the formats helper %s gave a bad answer", s->helper);
+	}
+	return 1;
+}
+
+void formats_server_free(struct formats_server *s)
+{
+	if (!s)
+		return;
+	close(s->sock);
+	free(s->helper);
+	free(s);
 }

@@ -106,6 +106,42 @@ void formats_diff_print(FILE *fp, const json_t *diff, const char *label_a, const
 /* Print formats_info() output as text (what `cairn info` shows) to FP. */
 void formats_info_print(FILE *fp, const json_t *info);
 
+/*
+ * The version of the summaries formats_summaries() and the session's
+ * helper make: part of the key under which a store keeps one content's
+ * summary, so that a helper that summarises differently never reuses an
+ * older one's.  FORMATS_SUMMARY_VERSION (changed with what a summary
+ * holds) and the helper program's identity (its path, size and
+ * modification time: another build or install of it); not the GDAL
+ * and HDF5 libraries it loads, which cairn does not load to ask.
+ */
+#define FORMATS_SUMMARY_VERSION "cairn-formats-summary 1"
+const char *formats_summary_version(void);
+
+/*
+ * The session's helper: `cairn-formats --serve`, started once and fed
+ * batches of summary jobs, each job still in a confined child of its own
+ * (see helper.c), so that no caller waits for GDAL or HDF5 to load.
+ * formats_server_send() hands it BATCH, an object {id, jobs: [{op:
+ * "info", path, name, kind, key, size?, mtime_ns?}], fds: [N...]} with
+ * descriptors FDS (NFDS of them; the paths name them as
+ * /proc/self/fd/N, N being fds[i] in the caller) -- it does not wait
+ * for the answer.  formats_server_recv() waits at most TIMEOUT_MS for
+ * one answer {id, results: [{key, ret, value, error, transient}]} (the
+ * value compacted as formats_summaries() does): 1 with *OUT set, 0 when
+ * none came, -1 when the helper has gone.  An answer {"ended": true}
+ * follows everything sent before formats_server_send() of {"end":
+ * true}.  formats_server_free() closes the socket: the helper ends.
+ */
+struct formats_server;
+/* One result {ret, value, error} of an answer: its value in *OUT (new
+ * reference) and its code, err set when negative. */
+int formats_result(json_t **out, const json_t *r);
+int formats_server_start(struct formats_server **out);
+int formats_server_send(struct formats_server *s, const json_t *batch, const int *fds, size_t nfds);
+int formats_server_recv(struct formats_server *s, json_t **out, int timeout_ms);
+void formats_server_free(struct formats_server *s);
+
 /* ---- remote datasets ----------------------------------------------------- */
 
 /*

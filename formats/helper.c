@@ -10,6 +10,14 @@
  * can crash on a damaged file, and that must be an error for that file,
  * not the loss of the others.  The libraries are set up before the first
  * fork, so that children start with the drivers registered.
+ *
+ * `cairn-formats --serve` is the same helper kept for a whole session
+ * (serve() below): batches of jobs arrive on a socket with the
+ * descriptors they read, and every job still runs in a fresh child of
+ * this process, confined as above -- the confinement is per job and
+ * needs a fresh process, which a fork of an already loaded helper gives
+ * for about a millisecond, where an exec of a new helper paid for
+ * loading GDAL and HDF5 each time.
  */
 #include "formats-int.h"
 
@@ -21,6 +29,8 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +40,13 @@ enum job_op { JOB_INFO, JOB_FINGERPRINT, JOB_DIFF, JOB_REMOTE };
 #define FORMATS_JOB_MEM (8ULL << 30)
 #define FORMATS_JOB_CPU 600
 #define FORMATS_JOB_WALL 300
+
+/* Serve mode: the socket to cairn, and the descriptors of the batch being
+ * run, WANT[i] being the number cairn named (/proc/self/fd/WANT[i]) for
+ * what this process holds as HAVE[i]. */
+static int serve_sock = -1;
+static const int *batch_want, *batch_have;
+static size_t batch_nfds;
 
 struct job {
 	enum job_op op;
@@ -182,6 +199,61 @@ static int run_job(json_t **out, const struct job *j)
 	}
 }
 
+/* In serve mode, a job's child: cairn's socket closed, and each of the
+ * batch's descriptors under the number its paths name (first moved out of
+ * the way, with the result pipe *PIPE, so that no dup2() replaces one
+ * still needed).  0 or -1. */
+static int place_fds(int *pipe_fd)
+{
+	int high[256], base = *pipe_fd;
+	size_t i;
+
+	if (serve_sock < 0)
+		return 0;
+	close(serve_sock);
+	if (batch_nfds > ARRAY_SIZE(high))
+		return err_set(CAIRN_ERROR, "too many descriptors in one batch");
+	/* Above every number involved (not a fixed one: the limit on open
+	 * files may be as low as 1024). */
+	for (i = 0; i < batch_nfds; i++) {
+		if (batch_want[i] < 3)
+			return err_set(CAIRN_ERROR, "cannot place descriptor %d", batch_want[i]);
+		base = batch_want[i] > base ? batch_want[i] : base;
+		base = batch_have[i] > base ? batch_have[i] : base;
+	}
+	base++;
+	if ((*pipe_fd = fcntl(*pipe_fd, F_DUPFD_CLOEXEC, base)) < 0)
+		return err_errno(CAIRN_ERROR, "fcntl");
+	for (i = 0; i < batch_nfds; i++)
+		if ((high[i] = fcntl(batch_have[i], F_DUPFD_CLOEXEC, base)) < 0)
+			return err_errno(CAIRN_ERROR, "fcntl");
+	for (i = 0; i < batch_nfds; i++)
+		if (dup2(high[i], batch_want[i]) < 0)
+			return err_errno(CAIRN_ERROR, "cannot place descriptor %d", batch_want[i]);
+	for (i = 0; i < batch_nfds; i++)
+		close(high[i]);
+	return 0;
+}
+
+/* $CAIRN_FORMATS_DEBUG_JOBS names a file that gets one line per job run
+ * (tests count them: a summary is made once per content). */
+static void count_job(const struct job *j)
+{
+	const char *f = getenv("CAIRN_FORMATS_DEBUG_JOBS");
+	char *line;
+	int fd;
+
+	if (!f || !*f)
+		return;
+	fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	line = xstrfmt("%s %s\n", j->op == JOB_INFO ? "info" : "job", j->name ? j->name : j->path);
+	(void)util_write_all(fd, line, strlen(line));
+	free(line);
+	close(fd);
+}
+
 static int isolated(json_t **out, const struct job *j)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -191,6 +263,7 @@ static int isolated(json_t **out, const struct job *j)
 	pid_t pid;
 
 	*out = NULL;
+	count_job(j);
 	if (j->kind == FORMATS_HDF5)
 		formats__hdf5_init();
 	else
@@ -210,7 +283,9 @@ static int isolated(json_t **out, const struct job *j)
 		json_t *v = NULL, *msg;
 		char *text;
 		close(fds[0]);
-		ret = confine_job(j);
+		ret = place_fds(&fds[1]);
+		if (ret == 0)
+			ret = confine_job(j);
 		if (ret == 0)
 			ret = run_job(&v, j);
 		msg = json_pack("{s:i, s:o, s:s}", "ret", ret, "value", v ? v : json_null(),
@@ -289,7 +364,278 @@ static int parse_job(struct job *j, const json_t *o)
 	return 0;
 }
 
-int main(void)
+/* ---- serve mode ------------------------------------------------------------- */
+
+#define SERVE_MSG_MAX (4 << 20)
+#define SERVE_FDS_MAX 250
+
+/*
+ * An input read where it lies (not from the content store): is it still
+ * the file cairn saw (size and modification time) when the step ended?
+ * A later step may have replaced it meanwhile; its summary would then
+ * be another content's under this content's key.
+ */
+static int still_same(const json_t *o)
+{
+	json_t *size = json_object_get(o, "size"), *mtime = json_object_get(o, "mtime_ns");
+	const char *path = json_string_value(json_object_get(o, "path"));
+	struct stat st;
+
+	if (!json_is_integer(size) || !json_is_integer(mtime))
+		return 1;
+	if (stat(path, &st) < 0)
+		return 0;
+	return (json_int_t)st.st_size == json_integer_value(size) &&
+	    (json_int_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec ==
+	    json_integer_value(mtime);
+}
+
+static void sync_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int dfd;
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dir);
+}
+
+/* Write TEXT to PATH whole or not at all, durably: a temporary file
+ * beside it, fsync, rename, fsync of the directory (made as needed). */
+static int put_durably(const char *path, const char *text)
+{
+	char *tmp = xstrfmt("%s.tmp.XXXXXX", path), *dir = xstrdup(path), *p;
+	int fd, dfd, ret = -1;
+
+	for (p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) == 0)
+			sync_parent(dir); /* (a new directory's name, durable too) */
+		*p = '/';
+	}
+	*strrchr(dir, '/') = '\0';
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto out;
+	if (fchmod(fd, 0444) < 0 || util_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = dfd >= 0 && fsync(dfd) == 0 ? 0 : -1;
+	if (dfd >= 0)
+		close(dfd);
+out:
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
+static void remove_durably(const char *path)
+{
+	char *dir;
+	int dfd;
+
+	if (!path || unlink(path) < 0)
+		return;
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dir);
+}
+
+/*
+ * Keep job O's answer where cairn's store wants it: the summary (or the
+ * file's error, as much a property of its bytes) at O's `out`, with
+ * `size_bytes`, then O's pending job (`done`) removed -- in that order,
+ * so that a crash leaves the job pending, never a record's summary lost.
+ * A transient error (the file changed before it was read) is not kept:
+ * only the pending job goes.
+ */
+static void keep(const json_t *o, int ret, json_t *v, int transient)
+{
+	const char *out = json_string_value(json_object_get(o, "out"));
+	const char *done = json_string_value(json_object_get(o, "done"));
+	json_t *sum;
+	char *text;
+
+	if (!out || !done)
+		return;
+	if (transient) {
+		remove_durably(done);
+		return;
+	}
+	sum = ret < 0 ? json_pack("{s:s, s:s}", "error", err_last(), "summary", "unreadable")
+		      : json_incref(v);
+	if (!json_is_object(sum)) {
+		json_decref(sum);
+		return;
+	}
+	if (json_is_integer(json_object_get(o, "size")))
+		json_object_set(sum, "size_bytes", json_object_get(o, "size"));
+	text = json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text && put_durably(out, text) == 0)
+		remove_durably(done);
+	free(text);
+	json_decref(sum);
+}
+
+/* What a batch made for its jobs, removed once they are done: links
+ * first, then the aliases (and their directories). */
+static void cleanup(const json_t *c)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(c, "links"), i, e)
+	{
+		if (json_string_value(e))
+			unlink(json_string_value(e));
+	}
+	json_array_foreach(json_object_get(c, "aliases"), i, e)
+	{
+		if (json_string_value(e))
+			formats_alias_remove(json_string_value(e));
+	}
+}
+
+/* Run one batch {id, jobs: [{op, path, name, kind, key, size, mtime_ns,
+ * out, done}], fds: [numbers], cleanup} whose descriptors are HAVE,
+ * keeping each answer (keep()); the answer to cairn {id, keys: [...]}. */
+static json_t *serve_batch(const json_t *req, const int *have, size_t nhave)
+{
+	json_t *fds = json_object_get(req, "fds"), *o, *keys = json_array();
+	int want[SERVE_FDS_MAX];
+	size_t i;
+
+	batch_nfds = 0;
+	json_array_foreach(fds, i, o)
+	{
+		if (i < nhave && i < SERVE_FDS_MAX)
+			want[batch_nfds++] = (int)json_integer_value(o);
+	}
+	batch_want = want;
+	batch_have = have;
+	json_array_foreach(json_object_get(req, "jobs"), i, o)
+	{
+		struct job j;
+		json_t *v = NULL;
+		int ret = parse_job(&j, o), transient = 0;
+		if (ret == 0 && json_object_get(o, "mtime_ns") && !still_same(o)) {
+			ret = err_set(CAIRN_ERROR, "%s changed before it was summarised", j.name);
+			transient = 1;
+		}
+		if (ret == 0)
+			ret = isolated(&v, &j);
+		if (ret == 0 && j.op == JOB_INFO && json_is_object(v))
+			formats__compact(v);
+		keep(o, ret, v, transient);
+		json_decref(v);
+		if (json_object_get(o, "key"))
+			json_array_append(keys, json_object_get(o, "key"));
+		err_clear();
+	}
+	batch_nfds = 0;
+	cleanup(json_object_get(req, "cleanup"));
+	return json_pack("{s:O?, s:o}", "id", json_object_get(req, "id"), "keys", keys);
+}
+
+/*
+ * One helper for a session: GDAL and HDF5 loaded once, before the first
+ * batch arrives; batches read from SOCK (a SOCK_SEQPACKET socket, each
+ * message one JSON batch with its descriptors), done in order, each
+ * answer kept where the batch says (keep()) and cairn told.  Ends at
+ * the end of the socket, once every batch sent before it is done (cairn
+ * killed meanwhile: its last summaries are still made), or at {"end":
+ * true}, answered once everything before it is done.  What is never
+ * done stays pending in the store, for the next session.
+ * $CAIRN_FORMATS_TEST_HOLD: answer nothing (tests of a cairn killed
+ * while summaries are pending).
+ */
+static int serve(int sock)
+{
+	char *buf = xmalloc(SERVE_MSG_MAX);
+	union {
+		char b[CMSG_SPACE(SERVE_FDS_MAX * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	int hold = getenv("CAIRN_FORMATS_TEST_HOLD") != NULL;
+
+	serve_sock = sock;
+	formats__gdal_init();
+	formats__hdf5_init();
+	for (;;) {
+		struct iovec iov = { buf, SERVE_MSG_MAX - 1 };
+		struct msghdr mh = { 0 };
+		struct cmsghdr *c;
+		int have[SERVE_FDS_MAX];
+		size_t nhave = 0, i;
+		json_t *req, *res;
+		ssize_t n;
+		char *text;
+
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = sizeof(cbuf.b);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (i = 0; i < k && nhave < SERVE_FDS_MAX; i++)
+					memcpy(&have[nhave++], CMSG_DATA(c) + i * sizeof(int),
+					       sizeof(int));
+			}
+		}
+		req = json_loadb(buf, (size_t)n, 0, NULL);
+		if (json_is_true(json_object_get(req, "end"))) {
+			(void)send(sock, "{\"ended\": true}", 15, MSG_NOSIGNAL);
+			json_decref(req);
+			for (i = 0; i < nhave; i++)
+				close(have[i]);
+			break;
+		}
+		if (hold || !json_is_object(req)) {
+			json_decref(req);
+			for (i = 0; i < nhave; i++)
+				close(have[i]);
+			continue;
+		}
+		res = serve_batch(req, have, nhave);
+		for (i = 0; i < nhave; i++)
+			close(have[i]);
+		/* (cairn may have gone: the batches it sent are done anyway) */
+		text = json_dumps(res, JSON_COMPACT);
+		if (text)
+			(void)send(sock, text, strlen(text), MSG_NOSIGNAL);
+		free(text);
+		json_decref(res);
+		json_decref(req);
+	}
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct strbuf sb = STRBUF_INIT;
 	json_t *jobs, *results = json_array(), *o;
@@ -298,6 +644,10 @@ int main(void)
 	char *text;
 
 	util_progname = "cairn-formats";
+	/* A session's helper (the socket is standard input): nobody's child
+	 * but init's, ended by the end of its socket. */
+	if (argc > 1 && !strcmp(argv[1], "--serve"))
+		return serve(0);
 	/* gone with cairn (a job that hangs does not keep it) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)

@@ -279,4 +279,38 @@ int provenance_foreach_record(struct prov_store *st, int (*cb)(json_t *record, v
 int provenance_check(size_t *out_commits, struct prov_store *st,
 		     void (*report)(const char *problem, void *payload), void *payload);
 
+/* ---- format summaries, one per content (summaries.c) ---------------------- */
+
+/*
+ * The summary a store keeps for KEY (64 hex digits: the SHA-256 that
+ * exec's formats.c makes of a file's bytes, the helper's version and
+ * what else the summary depends on), in CAIRN_DIR/formats/: *OUT a new
+ * object, or CAIRN_ENOTFOUND.
+ */
+int provenance_summary_get(json_t **out, const char *cairn_dir, const char *key);
+/* Keep SUMMARY under KEY (durably: temporary file, fsync, rename, fsync
+ * of the directory), then drop KEY's pending job.  0 or -1. */
+int provenance_summary_put(const char *cairn_dir, const char *key, const json_t *summary);
+/* A summary that a record names but that is not made yet: JOB (what it
+ * takes to make it) kept in CAIRN_DIR/formats/pending/ until
+ * provenance_summary_put() or provenance_summary_pending_done() --
+ * durably once provenance_summary_pending_sync() (the directory, once
+ * for many jobs) has returned 0. */
+int provenance_summary_pending_put(const char *cairn_dir, const char *key, const json_t *job);
+int provenance_summary_pending_sync(const char *cairn_dir);
+void provenance_summary_pending_done(const char *cairn_dir, const char *key);
+/* The pending jobs: *OUT a new object {key: job}.  0. */
+int provenance_summary_pending_list(json_t **out, const char *cairn_dir);
+/* Where KEY's summary lies (PENDING: its pending job); malloc'd.  The
+ * session's formats helper writes there itself. */
+char *provenance_summary_path(const char *cairn_dir, const char *key, int pending);
+/* Fill the `pending` entries of REC's `formats` whose summary the store
+ * now has; how many stay pending.  (Records read from the store get this
+ * done; so does a record as it is stored.) */
+int provenance_formats_resolve(json_t *rec, const char *cairn_dir);
+/* The same, waiting up to MAX_MS for the summaries that a running
+ * session's helper is making: the record writer completes a record so
+ * before it stores it.  How many stay pending. */
+int provenance_formats_complete(json_t *rec, const char *cairn_dir, int max_ms);
+
 #endif

@@ -364,6 +364,14 @@ static char *commit_message(json_t *rec)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* How long storing a record waits for its summaries being made: 3 s,
+ * or $CAIRN_SUMMARY_WAIT_MS (0: not at all; benchmarks). */
+static int summary_wait_ms(void)
+{
+	const char *e = getenv("CAIRN_SUMMARY_WAIT_MS");
+	return e && *e ? atoi(e) : 3000;
+}
+
 int provenance_record_step(struct prov_store *st, json_t *rec)
 {
 	struct strbuf ref = STRBUF_INIT;
@@ -380,6 +388,12 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 
 	if ((ret = prov__check_record(rec, &ref)) < 0)
 		goto out;
+	/* Summaries made since the step ended go in whole; those the
+	 * session's helper is making are waited for, for a while, before
+	 * the lock is taken (the writer is a process of its own: no step
+	 * waits for it).  Left pending, records read from the store get
+	 * them (store.c). */
+	(void)provenance_formats_complete(rec, st->dir, summary_wait_ms());
 	if (!git_reference_name_is_valid(&rc, ref.buf) && !rc) {
 		ret = err_set(CAIRN_ERROR, "step record: session gives a bad ref name %s", ref.buf);
 		goto out;

@@ -682,6 +682,9 @@ int prov__load_record(json_t **out, struct prov_store *st, const git_oid *commit
 		ret = err_set(CAIRN_ERROR, "step.json of commit %s is not an object",
 			      git_oid_tostr(hex, sizeof(hex), commit));
 	}
+	/* Summaries that were pending when it was stored, made since. */
+	if (!ret)
+		(void)provenance_formats_resolve(*out, st->dir);
 out:
 	git_tree_free(t);
 	git_commit_free(c);

@@ -35,6 +35,25 @@ static void print_argv(json_t *e)
 	putchar('\n');
 }
 
+/* Files whose format summary the formats helper has not made yet (the
+ * store fills them in as it makes them; docs/formats.md). */
+static void print_pending(json_t *formats)
+{
+	const char *name;
+	json_t *e;
+	int n = 0;
+
+	json_object_foreach(formats, name, e)
+	{
+		if (!json_is_true(json_object_get(e, "pending")))
+			continue;
+		if (!n++)
+			printf("format summaries pending (being made, or made by the next cairn "
+			       "session):\n");
+		printf("  %s\n", util_name_quoted(name));
+	}
+}
+
 /* Print the children of PPID in TREE, indented by DEPTH. */
 static void print_tree(json_t *tree, json_int_t ppid, int depth, int *printed)
 {
@@ -142,16 +161,16 @@ static void print_formats(json_t *formats)
 {
 	const char *path;
 	json_t *e;
+	int n = 0;
 
-	if (!json_object_size(formats))
-		return;
-	printf("formats:\n");
 	json_object_foreach(formats, path, e)
 	{
 		const char *sum = str(e, "summary");
 		struct strbuf line = STRBUF_INIT;
 		if (!sum)
 			continue;
+		if (!n++)
+			printf("formats:\n");
 		strbuf_add_visible(&line, sum, strlen(sum));
 		printf("  %s  %s\n", util_name_quoted(path), line.buf);
 		strbuf_release(&line);
@@ -209,6 +228,7 @@ static void print_text(json_t *r)
 	print_files("reads", json_object_get(r, "reads"), 0);
 	print_files("writes", json_object_get(r, "writes"), 1);
 	print_formats(json_object_get(r, "formats"));
+	print_pending(json_object_get(r, "formats"));
 	if (json_array_size(json_object_get(r, "nondeterministic"))) {
 		printf("nondeterministic reads (their content may differ from run to run):\n");
 		json_array_foreach(json_object_get(r, "nondeterministic"), i, e)
