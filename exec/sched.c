@@ -188,7 +188,7 @@ static void reads_of(struct strvec *out, json_t *rec)
 	}
 }
 
-static void hint_read(struct hint *h, json_t *rec)
+static void hint_read(struct hint *h, json_t *rec, int no_cache)
 {
 	json_t *sb, *r;
 	size_t i;
@@ -204,9 +204,11 @@ static void hint_read(struct hint *h, json_t *rec)
 	h->start_sha = str(h->start_state, "state_sha256");
 	h->end_sha = str(rec, "end_state_sha256");
 	h->complete = json_is_object(json_object_get(rec, "state_change"));
+	/* A step served from the cache last time will likely be again, and
+	 * cheaply; not with the cache off: it runs, as long as it took. */
 	if (json_is_true(json_object_get(rec, "cached")))
-		cost =
-		    json_number_value(json_object_get(rec, "saved_wall_s")) >= SCHED_MIN_CACHED_S;
+		cost = json_number_value(json_object_get(rec, "saved_wall_s")) >=
+		    (no_cache ? SCHED_MIN_RAN_S : SCHED_MIN_CACHED_S);
 	else
 		cost = json_number_value(json_object_get(json_object_get(rec, "resources"),
 							 "wall_s")) >= SCHED_MIN_RAN_S;
@@ -778,8 +780,13 @@ static void fill(struct sched *sc, int self)
 	size_t j, end = sc->n < sc->committed + SCHED_WINDOW ? sc->n : sc->committed + SCHED_WINDOW;
 	/* Workers build their preludes against a fresh shell's baseline,
 	 * which the first step reads when it was not saved before. */
-	if (sc->o->jobs < 2 || !sc->s->have_base || !home_untouched(sc))
+	if (sc->o->jobs < 2 || !sc->s->have_base || !home_untouched(sc)) {
+		if (getenv("CAIRN_DEBUG_SCHED"))
+			fprintf(stderr, "cairn: sched: none ahead (jobs %d, base %d, home %s)\n",
+				sc->o->jobs, sc->s->have_base,
+				home_untouched(sc) ? "untouched" : "written");
 		return;
+	}
 	for (j = sc->committed + (self ? 1 : 0); j < end; j++) {
 		if (sc->running + (self ? 1 : 0) >= sc->o->jobs)
 			return;
@@ -1008,7 +1015,7 @@ int exec_sched_run(struct exec_session *s, const struct exec_step *steps, size_t
 	sc.written = xcalloc(n + 1, sizeof(*sc.written));
 	strvec_init(&sc.strings);
 	for (i = 0; i <= n; i++) {
-		hint_read(&sc.hints[i], i < n && o->hints ? o->hints[i] : NULL);
+		hint_read(&sc.hints[i], i < n && o->hints ? o->hints[i] : NULL, s->no_cache);
 		strvec_init(&sc.written[i]);
 	}
 	sc.record = s->record;
