@@ -311,6 +311,8 @@ void exec__output_release(struct exec_output *o);
 void exec__output_flush(struct exec_output *o);
 /* Copy what FD holds (a verified log, or -1: none) to where N goes. */
 void exec__output_replay(const struct exec_output *o, int fd, int n);
+/* Is session SID of S's store running (holding .cairn/tmp/SID.lock)? */
+int exec__session_running(const struct exec_session *s, const char *sid);
 
 /* ---- the cache (cache.c) ---- */
 

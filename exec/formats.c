@@ -591,20 +591,8 @@ static int stored_summary(json_t **out, const struct exec_session *s, const char
 /* Is the session SID (other than ours) running, holding its lock? */
 static int session_running(const struct exec_session *s, const char *sid)
 {
-	char *lock;
-	int fd, alive = 0;
-
-	if (!sid || !*sid || strchr(sid, '/') || *sid == '.' ||
-	    (s->session_id && !strcmp(sid, s->session_id)))
-		return 0;
-	lock = xstrfmt("%s/tmp/%s.lock", s->cairn_dir, sid);
-	fd = open(lock, O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-		close(fd);
-	}
-	free(lock);
-	return alive;
+	return sid && !(s->session_id && !strcmp(sid, s->session_id)) &&
+	    exec__session_running(s, sid);
 }
 
 /*

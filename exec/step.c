@@ -122,10 +122,9 @@ static void random_hex(char *out, size_t nbytes)
 	out[2 * nbytes] = '\0';
 }
 
-/* Is the session that recorded R still running (holding its lock)? */
-static int session_alive(struct exec_session *s, json_t *r)
+/* Is session SID of S's store running (holding its lock)? */
+int exec__session_running(const struct exec_session *s, const char *sid)
 {
-	const char *sid = json_string_value(json_object_get(r, "session"));
 	char *lock;
 	int fd, alive = 0;
 	if (!sid || !*sid || strchr(sid, '/') || *sid == '.')
@@ -138,6 +137,12 @@ static int session_alive(struct exec_session *s, json_t *r)
 	}
 	free(lock);
 	return alive;
+}
+
+/* Is the session that recorded R still running (holding its lock)? */
+static int session_alive(struct exec_session *s, json_t *r)
+{
+	return exec__session_running(s, json_string_value(json_object_get(r, "session")));
 }
 
 /* Does any session hold its lock in .cairn/tmp (run right now)? */

@@ -6,28 +6,4 @@
 # directory, $CAIRN_EXAMPLES_CACHE (default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/cairn-examples).  Run it once before
 # the pipeline; running it again changes nothing.
-set -eu
-pkg=r-cran-stars
-file=usr/lib/R/site-library/stars/tif/olinda_dem_utm25s.tif
-cache=${CAIRN_EXAMPLES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn-examples}/$pkg
-
-if [ -f "/$file" ]; then
-	src=/$file
-elif [ -f "$cache/$file" ]; then
-	src=$cache/$file
-else
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
-	echo "get-data: fetching $pkg with apt-get download (for ${file##*/})"
-	(cd "$tmp" && apt-get download -q "$pkg" >"$tmp/log" 2>&1) || {
-		cat "$tmp/log" >&2
-		echo "get-data: apt-get download $pkg failed (apt-get update first?)" >&2
-		exit 1
-	}
-	mkdir -p "$cache"
-	dpkg -x "$tmp/$pkg"_*.deb "$cache"
-	src=$cache/$file
-fi
-mkdir -p data
-cmp -s "$src" "data/${file##*/}" || cp "$src" "data/${file##*/}"
-echo "get-data: data/${file##*/} (from $src)"
+exec "$(dirname "$0")/../lib/get-package-file.sh" r-cran-stars usr/lib/R/site-library/stars/tif/olinda_dem_utm25s.tif
