@@ -532,6 +532,21 @@ static char *glob_prefix(const char *glob)
 	return xstrndup(glob, strcspn(glob, "*?[\\"));
 }
 
+/* The literal text a glob ends with (after its last special character),
+ * reversed; malloc'd. */
+static char *glob_suffix_reversed(const char *glob)
+{
+	size_t n = strlen(glob), k = n, i;
+	char *out;
+	while (k > 0 && !strchr("*?[]\\", glob[k - 1]))
+		k--;
+	out = xmalloc(n - k + 1);
+	for (i = 0; i < n - k; i++)
+		out[i] = glob[n - 1 - i];
+	out[n - k] = '\0';
+	return out;
+}
+
 /* Keys from PREFIX on that start with it: [PREFIX, PREFIX "\xff"). */
 static char *prefix_end(const char *prefix)
 {
@@ -834,17 +849,26 @@ static int content_closure(unsigned char *in, struct ifind *f)
 	const char *glob = f->c->o->reads_glob;
 	struct strvec paths = STRVEC_INIT, shas = STRVEC_INIT;
 	struct ords seeds = { 0 };
-	char *pre = glob_prefix(glob), *end = prefix_end(pre);
+	char *pre = glob_prefix(glob), *end = prefix_end(pre), *suf = glob_suffix_reversed(glob);
 	size_t i, j;
 	int ret;
 
-	if (*pre)
+	/* The paths the glob can match: those (or their base names) that
+	 * start with its literal beginning, else those that end with its
+	 * literal end (a path ends as its base name does), else all. */
+	if (*pre) {
 		ret = strings_sql(&paths, f->c->st,
 				  "SELECT path FROM rpath WHERE path >= ?1 AND path < ?2"
 				  " UNION SELECT path FROM rpath WHERE base >= ?1 AND base < ?2",
 				  pre, end);
-	else
+	} else if (*suf) {
+		free(end);
+		end = prefix_end(suf);
+		ret = strings_sql(&paths, f->c->st,
+				  "SELECT path FROM rpath WHERE rev >= ?1 AND rev < ?2", suf, end);
+	} else {
 		ret = strings_sql(&paths, f->c->st, "SELECT path FROM rpath", NULL, NULL);
+	}
 	for (i = 0; !ret && i < paths.nr; i++) {
 		const char *p = paths.v[i];
 		const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
@@ -870,6 +894,7 @@ static int content_closure(unsigned char *in, struct ifind *f)
 	ords_release(&seeds);
 	free(pre);
 	free(end);
+	free(suf);
 	return ret;
 }
 

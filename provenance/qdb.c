@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define QDB_VERSION "1"
+#define QDB_VERSION "2"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
@@ -47,8 +47,10 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS rd_sha ON rd(sha);"
     "CREATE INDEX IF NOT EXISTS rd_pord ON rd(pord);"
     "CREATE INDEX IF NOT EXISTS rd_producer ON rd(producer) WHERE pord IS NULL;"
-    "CREATE TABLE IF NOT EXISTS rpath(path TEXT PRIMARY KEY, base TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS rpath(path TEXT PRIMARY KEY, base TEXT NOT NULL,"
+    " rev TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS rpath_base ON rpath(base);"
+    "CREATE INDEX IF NOT EXISTS rpath_rev ON rpath(rev);"
     "CREATE TABLE IF NOT EXISTS wr(ord INTEGER NOT NULL, path TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS wr_path ON wr(path);"
     "CREATE TABLE IF NOT EXISTS latest(path TEXT PRIMARY KEY, entry TEXT NOT NULL);"
@@ -56,6 +58,12 @@ static const char schema[] =
     " UNIQUE(key, val, ord));"
     "CREATE TABLE IF NOT EXISTS ftag(sha TEXT NOT NULL, key TEXT NOT NULL, val TEXT,"
     " UNIQUE(key, val, sha));";
+
+static const char drop_sql[] =
+    "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS step; DROP TABLE IF EXISTS prog;"
+    "DROP TABLE IF EXISTS word; DROP TABLE IF EXISTS rd; DROP TABLE IF EXISTS rpath;"
+    "DROP TABLE IF EXISTS wr; DROP TABLE IF EXISTS latest; DROP TABLE IF EXISTS tag;"
+    "DROP TABLE IF EXISTS ftag;";
 
 static const char wipe_sql[] = "DELETE FROM step; DELETE FROM prog; DELETE FROM word;"
 			       "DELETE FROM rd; DELETE FROM rpath; DELETE FROM wr;"
@@ -449,13 +457,22 @@ static int add_step(struct prov_store *st, int64_t ord, const git_oid *icommit,
 			goto out;
 		if (kind && !strcmp(kind, "file")) {
 			const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-			if (!(s = stmt(
-				  st, "INSERT OR IGNORE INTO rpath(path, base) VALUES (?1, ?2)"))) {
+			size_t n = strlen(path), k;
+			char *rev = xmalloc(n + 1);
+			for (k = 0; k < n; k++)
+				rev[k] = path[n - 1 - k];
+			rev[n] = '\0';
+			if (!(s = stmt(st,
+				       "INSERT OR IGNORE INTO rpath(path, base, rev)"
+				       " VALUES (?1, ?2, ?3)"))) {
+				free(rev);
 				ret = db_err(st->qdb, "cannot prepare a statement");
 				goto out;
 			}
 			bind_text(s, 1, path);
 			bind_text(s, 2, base);
+			bind_text(s, 3, rev);
+			free(rev);
 			if ((ret = step_done(st, s)) < 0)
 				goto out;
 		}
@@ -759,14 +776,18 @@ static int open_db(struct prov_store *st)
 	/* WAL: readers do not wait for the writer.  synchronous=NORMAL: a
 	 * power loss may take the last transactions back, never leave the
 	 * database damaged; what it loses, the next catch-up adds again. */
-	if ((ret = exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) < 0 ||
-	    (ret = exec_sql(st, schema)) < 0)
+	if ((ret = exec_sql(st,
+			    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);")) < 0)
 		goto out;
 	v = meta_get(st, "version");
-	if (!v || strcmp(v, QDB_VERSION)) {
-		if ((ret = exec_sql(st, wipe_sql)) < 0 ||
-		    (ret = meta_set(st, "version", QDB_VERSION)) < 0)
-			goto out;
+	/* Another layout (or none yet): made again, filled by the catch-up. */
+	if ((!v || strcmp(v, QDB_VERSION)) &&
+	    ((ret = exec_sql(st, "BEGIN IMMEDIATE")) < 0 || (ret = exec_sql(st, drop_sql)) < 0 ||
+	     (ret = exec_sql(st, schema)) < 0 || (ret = meta_set(st, "version", QDB_VERSION)) < 0 ||
+	     (ret = exec_sql(st, "COMMIT")) < 0)) {
+		sqlite3_exec(st->qdb, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
 	}
 out:
 	free(v);
