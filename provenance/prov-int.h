@@ -207,5 +207,12 @@ void prov__qdb_hint(struct prov_store *st, const git_oid *step, json_t *record);
 /* After a record (or a batch) is stored: catch up, best effort. */
 void prov__qdb_after_record(struct prov_store *st);
 void prov__qdb_close(struct prov_store *st);
+/*
+ * For fsck: catch the query index up, then check that it holds one step
+ * per commit of the index chain and names its tip.  -1 with *PROBLEM
+ * saying what is wrong (the database is then emptied: the next query
+ * rebuilds it), else 0.
+ */
+int prov__qdb_check(struct strbuf *problem, struct prov_store *st);
 
 #endif

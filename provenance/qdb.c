@@ -871,6 +871,52 @@ int prov__qdb_catch_up(size_t *added, struct prov_store *st)
 	return sync_db(st, added);
 }
 
+int prov__qdb_check(struct strbuf *problem, struct prov_store *st)
+{
+	git_commit *idx = NULL, *prev = NULL;
+	sqlite3_stmt *s;
+	size_t added, chain = 0;
+	int64_t rows = -1;
+	int ret = 0;
+
+	if (prov__qdb_catch_up(&added, st) < 0) {
+		strbuf_addf(problem,
+			    "the query index (.cairn/lineage.db) cannot be brought up to "
+			    "date: %s (queries walk the records meanwhile)",
+			    err_last());
+		err_clear();
+		return -1;
+	}
+	if (prov__index_tip(&idx, st) < 0) {
+		err_clear();
+		return 0; /* the walk reports it */
+	}
+	while (idx) {
+		chain++;
+		if (git_commit_parentcount(idx) < 2 || git_commit_parent(&prev, idx, 0) < 0)
+			break;
+		git_commit_free(idx);
+		idx = prev;
+		prev = NULL;
+	}
+	git_commit_free(idx);
+	git_error_clear();
+	if ((s = stmt(st, "SELECT count(*) FROM step")) && sqlite3_step(s) == SQLITE_ROW)
+		rows = sqlite3_column_int64(s, 0);
+	if (s)
+		sqlite3_reset(s);
+	if (rows != (int64_t)chain) {
+		strbuf_addf(problem,
+			    "the query index (.cairn/lineage.db) holds %lld steps, %s %zu: "
+			    "emptied, the next query rebuilds it",
+			    (long long)rows, PROV_REF_INDEX, chain);
+		exec_sql(st, wipe_sql);
+		err_clear();
+		ret = -1;
+	}
+	return ret;
+}
+
 void prov__qdb_hint(struct prov_store *st, const git_oid *step, json_t *record)
 {
 	char hex[GIT_OID_HEXSZ + 1];

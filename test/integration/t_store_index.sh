@@ -155,6 +155,18 @@ cp ../other/.cairn/lineage.db .cairn/lineage.db
 rm -f .cairn/lineage.db-wal .cairn/lineage.db-shm
 compare_all "another store's" >/dev/null
 
+phase "fsck: a query index that disagrees with the index chain"
+run_cairn fsck
+expect_eq "fsck of a caught-up index" "0" "$RC"
+sqlite3 .cairn/lineage.db 'DELETE FROM step WHERE ord = 7' 2>/dev/null ||
+	python3 -c 'import sqlite3; c = sqlite3.connect(".cairn/lineage.db"); c.execute("DELETE FROM step WHERE ord = 7"); c.commit()'
+run_cairn fsck
+expect_eq "fsck finds it" "1" "$RC"
+expect_match "and says so" "query index .* holds [0-9]+ steps" "$OUT"
+compare_all "after fsck" >/dev/null
+run_cairn fsck
+expect_eq "fsck after the rebuild" "0" "$RC"
+
 phase "find does not read the records of steps outside its answer"
 want=$("$CAIRN" find --command 'gdalwarp*' --arg '-m 1')
 [ -n "$want" ] || fail "no gdalwarp -m 1 step"
