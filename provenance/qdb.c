@@ -714,13 +714,11 @@ again:
 				ret = prov__git_err(CAIRN_ERROR, "cannot read %s", PROV_REF_INDEX);
 				goto out;
 			}
-			ret = git_commit_parentcount(ic) ? record_of(&rec, st, prov__index_step(ic))
-							 : -1;
-			if (ret == 0)
+			if (!git_commit_parentcount(ic))
+				ret = err_set(CAIRN_ERROR, "an index commit names no step");
+			else if ((ret = record_of(&rec, st, prov__index_step(ic))) == 0)
 				ret = add_step(st, ++base, &chain[n], prov__index_step(ic), rec,
 					       tags_tree);
-			else
-				ret = err_set(CAIRN_ERROR, "an index commit names no step");
 			json_decref(rec);
 			git_commit_free(ic);
 			if (ret < 0)
