@@ -779,14 +779,22 @@ static int open_db(struct prov_store *st)
 			    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);")) < 0)
 		goto out;
 	v = meta_get(st, "version");
-	/* Another layout (or none yet): made again, filled by the catch-up. */
+	if (v && !strcmp(v, QDB_VERSION))
+		goto out;
+	/* Another layout (or none yet): made again, filled by the catch-up.
+	 * Asked again under the write lock: another process may have just
+	 * made it. */
+	if ((ret = exec_sql(st, "BEGIN IMMEDIATE")) < 0)
+		goto out;
+	free(v);
+	v = meta_get(st, "version");
 	if ((!v || strcmp(v, QDB_VERSION)) &&
-	    ((ret = exec_sql(st, "BEGIN IMMEDIATE")) < 0 || (ret = exec_sql(st, drop_sql)) < 0 ||
-	     (ret = exec_sql(st, schema)) < 0 || (ret = meta_set(st, "version", QDB_VERSION)) < 0 ||
-	     (ret = exec_sql(st, "COMMIT")) < 0)) {
+	    ((ret = exec_sql(st, drop_sql)) < 0 || (ret = exec_sql(st, schema)) < 0 ||
+	     (ret = meta_set(st, "version", QDB_VERSION)) < 0)) {
 		sqlite3_exec(st->qdb, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
+	ret = exec_sql(st, "COMMIT");
 out:
 	free(v);
 	free(path);
