@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define QDB_VERSION "2"
+#define QDB_VERSION "3"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
@@ -46,7 +46,8 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS rd_path ON rd(path);"
     "CREATE INDEX IF NOT EXISTS rd_sha ON rd(sha);"
     "CREATE INDEX IF NOT EXISTS rd_pord ON rd(pord);"
-    "CREATE INDEX IF NOT EXISTS rd_producer ON rd(producer) WHERE pord IS NULL;"
+    "CREATE INDEX IF NOT EXISTS rd_producer ON rd(producer)"
+    " WHERE pord IS NULL AND producer IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS rpath(path TEXT PRIMARY KEY, base TEXT NOT NULL,"
     " rev TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS rpath_base ON rpath(base);"
