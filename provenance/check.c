@@ -130,14 +130,52 @@ static size_t walk_commits(struct prov_store *st, git_revwalk *w, int steps, siz
 	return problems;
 }
 
+/* Is the newest step of the session whose ref names OID in the index
+ * tree IDX_TREE?  A writer stopped between the session ref and the index
+ * leaves it out; so does a record the index lost. */
+static size_t check_indexed(struct prov_store *st, git_tree *idx_tree, const char *name,
+			    const git_oid *oid, void (*report)(const char *problem, void *payload),
+			    void *payload)
+{
+	json_t *rec = NULL;
+	const char *id;
+	size_t problems = 0;
+	int rc;
+
+	if (prov__load_record(&rec, st, oid) < 0) {
+		err_clear(); /* reported by the walk */
+		return 0;
+	}
+	id = json_string_value(json_object_get(rec, "id"));
+	if (id && strlen(id) == PROV_ID_LEN) {
+		rc = prov__index_find_id(NULL, NULL, st, idx_tree, id);
+		if (rc == CAIRN_ENOTFOUND) {
+			reportf(report, payload,
+				"step %.12s, the newest of %s, is not in %s (a writer stopped "
+				"before indexing it; the next record of that session indexes "
+				"it)",
+				id, name + strlen(PROV_REF_SESSIONS), PROV_REF_INDEX);
+			problems++;
+		}
+		err_clear();
+	}
+	json_decref(rec);
+	return problems;
+}
+
 int provenance_check(size_t *out_commits, struct prov_store *st,
 		     void (*report)(const char *problem, void *payload), void *payload)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL, *res = NULL;
 	git_revwalk *steps = NULL, *others = NULL;
+	git_tree *idx_tree = NULL;
+	struct strbuf qproblem = STRBUF_INIT;
 	size_t problems = 0, ncommits = 0;
 	int rc, ret = 0;
+
+	if (prov__ref_tree(&idx_tree, st, PROV_REF_INDEX) < 0)
+		err_clear(); /* the walk reports it */
 
 	if (git_revwalk_new(&steps, st->repo) < 0 || git_revwalk_new(&others, st->repo) < 0) {
 		ret = prov__git_err(CAIRN_ERROR, "cannot walk %s/lineage.git", st->dir);
@@ -165,6 +203,8 @@ int provenance_check(size_t *out_commits, struct prov_store *st,
 		} else if (git_revwalk_push(is_step ? steps : others, oid) < 0) {
 			reportf(report, payload, "ref %s: cannot walk its history", name);
 			problems++;
+		} else if (idx_tree && strcmp(name, PROV_REF_LATEST) && is_step) {
+			problems += check_indexed(st, idx_tree, name, oid, report, payload);
 		}
 		git_commit_free(c);
 		git_reference_free(res);
@@ -181,10 +221,18 @@ int provenance_check(size_t *out_commits, struct prov_store *st,
 	 * they reach were checked above; the walk hides them.) */
 	git_revwalk_sorting(others, GIT_SORT_NONE);
 	problems += walk_commits(st, others, 0, &ncommits, report, payload);
+	/* The query index: brought up to date (derived data, as any query
+	 * would), then checked against the index chain. */
+	if (prov__qdb_check(&qproblem, st) < 0) {
+		reportf(report, payload, "%s", qproblem.buf);
+		problems++;
+	}
 	if (out_commits)
 		*out_commits = ncommits;
 	ret = problems ? CAIRN_ECONFLICT : 0;
 out:
+	strbuf_release(&qproblem);
+	git_tree_free(idx_tree);
 	git_reference_iterator_free(it);
 	git_revwalk_free(steps);
 	git_revwalk_free(others);

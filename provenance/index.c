@@ -244,9 +244,7 @@ out:
 	return ret;
 }
 
-/* The path index entries of RECORD's writes (the last write of a path
- * wins): {path: {path, step, sha256, kind, size, mode, target}}. */
-static json_t *index_entries(const char *id, json_t *record)
+json_t *prov__index_entries(const char *id, json_t *record)
 {
 	json_t *byp = json_object(), *fresh = json_object(), *w, *v;
 	const char *p;
@@ -409,7 +407,8 @@ int prov__index_add(struct prov_store *st, const git_oid *step, json_t *record)
 	snprintf(one.id, sizeof(one.id), "%s", id);
 	one.when = 0;
 	prov__parse_time(&one.when, json_string_value(json_object_get(record, "finished")));
-	fresh = index_entries(id, record);
+	fresh = prov__index_entries(id, record);
+	prov__qdb_hint(st, step, record);
 	had_tip = prov__ref_id(&before, st, PROV_REF_INDEX) == 0;
 	/* Is the path cache in step with the index as it stands? */
 	cache = st->paths && had_tip && git_oid_equal(&st->paths_tip, &before) ? st->paths : NULL;
@@ -662,6 +661,8 @@ int provenance_reindex(struct prov_store *st)
 		if ((ret = prov__index_add(st, &l.all[i].oid, l.all[i].rec)) < 0)
 			goto out;
 	ret = prov__latest_repair(st);
+	if (!ret)
+		prov__qdb_after_record(st);
 out:
 	for (i = 0; i < l.nr; i++)
 		json_decref(l.all[i].rec);

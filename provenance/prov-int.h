@@ -61,6 +61,17 @@ struct prov_store {
 	} * bsteps;
 	size_t nbsteps, alloc_bsteps;
 	json_t *bpaths;
+	/* The query index (qdb.c): the database, once opened; its prepared
+	 * statements by SQL text; records the writer just stored, by step
+	 * commit (hex), so that catching up need not read them back. */
+	struct sqlite3 *qdb;
+	int qdb_failed;
+	struct prov_qstmt {
+		const char *sql;
+		struct sqlite3_stmt *s;
+	} * qstmts;
+	size_t nqstmts, alloc_qstmts;
+	json_t *qhints;
 };
 
 /* Call CB for every record of every session (walking the session refs,
@@ -163,5 +174,45 @@ int prov__index_catch_up(struct prov_store *st, const git_oid *tip);
 /* Point refs/cairn/latest at the index's newest step when they differ
  * (after a crash between the two updates); under the lock. */
 int prov__latest_repair(struct prov_store *st);
+
+/* The path index entries of RECORD's writes, the last write of a path
+ * winning: {path: {path, step, sha256, kind[, size, mode, target]}}. */
+json_t *prov__index_entries(const char *id, json_t *record);
+
+/* ---- qdb.c: the query index (.cairn/lineage.db) ------------------------- */
+
+/* Leading bytes of a command text kept as a program key. */
+#define PROV_QDB_LEAD 64
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+/*
+ * The query index, brought up to date with refs/cairn/index and
+ * refs/cairn/tags first: *OUT borrowed (owned by ST), or NULL when it
+ * cannot be had (a read-only store, $CAIRN_QUERY_WALK set): the caller
+ * then walks the records, which gives the same answers.  0.
+ */
+int prov__qdb_get(struct sqlite3 **out, struct prov_store *st);
+/* A prepared statement for SQL (a string constant: cached by address),
+ * reset and unbound; NULL with the error set. */
+struct sqlite3_stmt *prov__qdb_stmt(struct prov_store *st, const char *sql);
+/* Every entry of the path index (as prov__index_all_paths()), from the
+ * query index. */
+int prov__qdb_latest(json_t **out, struct prov_store *st);
+/* Catch up now, reporting errors; *ADDED the steps added.  0 or -1. */
+int prov__qdb_catch_up(size_t *added, struct prov_store *st);
+/* The writer stored RECORD as step commit STEP: keep it for the catch-up. */
+void prov__qdb_hint(struct prov_store *st, const git_oid *step, json_t *record);
+/* After a record (or a batch) is stored: catch up, best effort. */
+void prov__qdb_after_record(struct prov_store *st);
+void prov__qdb_close(struct prov_store *st);
+/*
+ * For fsck: catch the query index up, then check that it holds one step
+ * per commit of the index chain and names its tip.  -1 with *PROBLEM
+ * saying what is wrong (the database is then emptied: the next query
+ * rebuilds it), else 0.
+ */
+int prov__qdb_check(struct strbuf *problem, struct prov_store *st);
 
 #endif

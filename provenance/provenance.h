@@ -234,11 +234,16 @@ struct prov_find_opts {
 	const char *reads_regex;
 	int (*read_content)(struct strbuf *out, const char *path, const char *sha, void *payload);
 	void *content_payload;
+	/* CB reads only id, session, seq, command, cached, exit_status,
+	 * started, tags and writes (path, sha256, kind) of a record: it may
+	 * get a record holding only those (a summary from the query index,
+	 * without reading the step's commit). */
+	int summary;
 };
 #define PROV_FIND_OPTS_INIT                                                                        \
 	{                                                                                          \
 		STRVEC_INIT, STRVEC_INIT, NULL, NULL, NULL, NULL, NULL, NULL, -1, NULL, NULL,      \
-		    NULL, NULL, NULL, NULL                                                         \
+		    NULL, NULL, NULL, NULL, 0                                                      \
 	}
 void prov_find_opts_release(struct prov_find_opts *o);
 

@@ -471,6 +471,9 @@ int provenance_record_step(struct prov_store *st, json_t *rec)
 		goto out;
 	if ((ret = prov__ref_set(st, PROV_REF_LATEST, &commit_oid, "cairn: step recorded")) < 0)
 		goto out;
+	/* The query index (in a batch: at its end, once the refs are set). */
+	if (st->batch_lock < 0)
+		prov__qdb_after_record(st);
 	ret = 0;
 out:
 	prov__unlock(lock);

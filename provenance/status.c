@@ -232,6 +232,7 @@ int provenance_status(struct prov_store *st,
 {
 	struct status_ctx c = { st, NULL, NULL, NULL, NULL, NULL };
 	struct strvec written = STRVEC_INIT, files = STRVEC_INIT;
+	struct sqlite3 *db = NULL;
 	const char *path;
 	json_t *e;
 	size_t i;
@@ -242,7 +243,12 @@ int provenance_status(struct prov_store *st,
 	c.cmds = json_object();
 	if ((ret = prov__ref_tree(&c.idx_tree, st, PROV_REF_INDEX)) < 0)
 		goto out;
-	if ((ret = prov__index_all_paths(&c.paths, st, c.idx_tree)) < 0)
+	if ((ret = prov__qdb_get(&db, st)) < 0)
+		goto out;
+	/* The newest write of each path: from the query index, else from
+	 * the paths/ tree of refs/cairn/index (a blob per path). */
+	if ((ret = db ? prov__qdb_latest(&c.paths, st)
+		      : prov__index_all_paths(&c.paths, st, c.idx_tree)) < 0)
 		goto out;
 	json_object_foreach(c.paths, path, e)
 	{

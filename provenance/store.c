@@ -215,10 +215,11 @@ static int safe_listed(const char *root)
  */
 static int store_safe(const char *root)
 {
-	static const char *const own[] = {
-		"tmp",	  "journal", "lineage.git", "cas",	  "actions",	"index",
-		"config", "lock",    "cache.lock",  "index.lock", ".gitignore", "lost+found"
-	};
+	static const char *const own[] = { "tmp",	 "journal",	   "lineage.git",
+					   "cas",	 "actions",	   "index",
+					   "config",	 "lock",	   "cache.lock",
+					   "index.lock", ".gitignore",	   "lost+found",
+					   "lineage.db", "lineage.db-wal", "lineage.db-shm" };
 	static const char *const fanout[] = { "cas", "cas/sha256", "actions",	"actions/sites",
 					      "tmp", "journal",	   "lost+found" };
 	struct strbuf p = STRBUF_INIT;
@@ -378,6 +379,7 @@ void provenance_store_free(struct prov_store *st)
 	free(st->bsteps);
 	json_decref(st->bpaths);
 	json_decref(st->paths);
+	prov__qdb_close(st);
 	git_repository_free(st->repo);
 	git_repository_free(st->work);
 	free(st->work_prefix);
@@ -550,6 +552,8 @@ int provenance_batch_end(struct prov_store *st)
 	for (i = 0; i < st->npending; i++)
 		free(st->pending[i].name);
 	st->npending = 0;
+	if (!ret)
+		prov__qdb_after_record(st);
 	prov__unlock(fd);
 	return ret;
 }

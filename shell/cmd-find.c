@@ -244,6 +244,7 @@ static int cmd_find_exec(int argc, char **argv)
 	o.derived_from = derived;
 	o.read_content = read_content;
 	o.content_payload = st;
+	o.summary = 1; /* find_one() reads only the summary's fields */
 	if ((ret = provenance_find(st, &o, find_one, &c)) < 0) {
 		ret = shell_store_fail(&cmd_find_entry, ret);
 		goto out;

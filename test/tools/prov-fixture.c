@@ -14,7 +14,7 @@
  *        [--absent PATH]... [--write PATH]... [--delete PATH]...
  *        [--argv 'PROGRAM ARG...']... [--no-cas]
  *   prov-fixture [-C DIR] record FILE.json
- *   prov-fixture [-C DIR] synth N [STEPS_PER_SESSION]
+ *   prov-fixture [-C DIR] synth N [STEPS_PER_SESSION [FIRST [FILES]]]
  *
  * `step` prints the new step's id.  DIR is the project root (default:
  * found from the working directory, else the working directory).
@@ -297,11 +297,13 @@ static int do_record(struct prov_store *st, const char *file)
 }
 
 /* N synthetic steps: step i reads f<i-1> and writes f<i> (fake hashes),
- * PER steps to a session; for benchmarks of big stores. */
-static int do_synth(struct prov_store *st, long n, long per)
+ * PER steps to a session, i from FIRST (1: a new store; N+1 goes on with
+ * a store of N); with FILES, f<i mod FILES> (a project of FILES files
+ * rewritten again and again); for benchmarks of big stores. */
+static int do_synth(struct prov_store *st, long n, long per, long first, long files)
 {
 	long i;
-	for (i = 1; i <= n; i++) {
+	for (i = first; i < first + n; i++) {
 		char session[64], started[32], id[65], sha[65];
 		char *seed = xstrfmt("synth %ld", i), *cmd, *in, *out;
 		long s = (i - 1) / per;
@@ -314,8 +316,8 @@ static int do_synth(struct prov_store *st, long n, long per)
 		snprintf(session, sizeof(session), "20261201T000000Z-%08lx", s);
 		util_sha256_hex(id, seed, strlen(seed));
 		id[32] = '\0';
-		in = xstrfmt("data/f%ld", i - 1);
-		out = xstrfmt("data/f%ld", i);
+		in = xstrfmt("data/f%ld", files > 0 ? (i - 1) % files : i - 1);
+		out = xstrfmt("data/f%ld", files > 0 ? i % files : i);
 		cmd = xstrfmt("gdalwarp -m %ld %s %s", i % 24, in, out);
 		util_sha256_hex(sha, in, strlen(in));
 		json_array_append_new(reads,
@@ -371,7 +373,8 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "record") && argc == 3)
 		ret = do_record(st, argv[2]);
 	else if (!strcmp(argv[1], "synth") && argc >= 3)
-		ret = do_synth(st, atol(argv[2]), argc > 3 ? atol(argv[3]) : 100);
+		ret = do_synth(st, atol(argv[2]), argc > 3 ? atol(argv[3]) : 100,
+			       argc > 4 ? atol(argv[4]) : 1, argc > 5 ? atol(argv[5]) : 0);
 	else
 		usage();
 	provenance_store_free(st);
