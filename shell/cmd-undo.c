@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "provenance.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,32 @@ struct undo {
 	struct undo_path *p;
 	size_t nr, alloc, pending;
 };
+
+/* The first entry of directory ABS (P's) that no path of U names, or
+ * NULL: what the user (or an unrecorded writer) put there. */
+static char *foreign_entry(const struct undo *u, const struct undo_path *p, const char *abs)
+{
+	DIR *d = opendir(abs);
+	struct dirent *e;
+	char *found = NULL;
+	size_t i;
+	while (d && !found && (e = readdir(d))) {
+		char *rel;
+		int known = 0;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		rel = xstrfmt("%s/%s", p->path, e->d_name);
+		for (i = 0; i < u->nr && !known; i++)
+			known = !strcmp(u->p[i].path, rel);
+		if (!known)
+			found = rel;
+		else
+			free(rel);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
 
 static unsigned mode_of(json_t *e, unsigned dflt)
 {
@@ -550,6 +577,7 @@ static int cmd_undo_exec(int argc, char **argv)
 	/* Check everything before changing anything. */
 	for (i = 0; i < u.nr; i++) {
 		struct undo_path *p = &u.p[i];
+		char *extra;
 		char *abs = xstrfmt("%s/%s", root, p->path);
 		if (json_is_true(json_object_get(p->oldest_write, "replaced"))) {
 			/* rm -rf d; mkdir d, or mv d d.bak; mkdir d: what d held
@@ -565,6 +593,13 @@ static int cmd_undo_exec(int argc, char **argv)
 				    util_name_quoted(p->path), str(p->oldest_rec, "id"));
 		} else if (!holds(abs, &p->after)) {
 			strbuf_addf(&conflicts, "\n  %s", util_name_quoted(p->path));
+		} else if (p->after.kind == UNDO_DIR && p->before.kind != UNDO_DIR &&
+			   (extra = foreign_entry(&u, p, abs))) {
+			/* Undo removes a directory the step made only when it
+			 * holds nothing but what undo takes away with it. */
+			strbuf_addf(&conflicts, "\n  %s (it holds %s, which the step did not make)",
+				    util_name_quoted(p->path), util_name_quoted(extra));
+			free(extra);
 		} else if (p->before.kind == UNDO_FILE &&
 			   (!p->before.sha || !cache_cas_has(cairn_dir, p->before.sha))) {
 			strbuf_addf(

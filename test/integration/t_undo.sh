@@ -130,4 +130,19 @@ expect_eq "replaced directory: left as the step left it" "y" "$(ls rd)"
 run_cairn show --json @1
 expect_match "the record says it was replaced" '"replaced": true' "$OUT"
 
+phase "a directory the step made, holding a file of the user's: refused (REVIEW17 H16)"
+run_cairn -c 'mkdir ud; echo x > ud/a'
+echo mine >ud/mine.txt
+n=$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+run_cairn undo
+expect_eq "user's file in the directory: refused" 1 "$RC"
+expect_match "user's file: named" "ud .it holds ud/mine.txt, which the step did not make" "$ERR"
+expect_eq "user's file: kept" "mine" "$(cat ud/mine.txt)"
+expect_eq "the step's file: kept" "x" "$(cat ud/a)"
+expect_eq "no undo recorded" "$n" "$("$CAIRN" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+rm ud/mine.txt
+run_cairn undo
+expect_eq "then undone" 0 "$RC"
+[ -e ud ] && fail "ud still there after the undo"
+
 done_testing
