@@ -124,6 +124,49 @@ static int hidden_at(const struct exec_commit *c, const char *name)
 	return at ? (int)(at - c->hidden->v) : -1;
 }
 
+/* Does a path hidden from the step lie below record name NAME? */
+static int hidden_below(const struct exec_commit *c, const char *name)
+{
+	size_t i, n = strlen(name);
+	for (i = 0; c->hidden && i < c->hidden->nr; i++)
+		if (!strncmp(c->hidden->v[i], name, n) && c->hidden->v[i][n] == '/')
+			return 1;
+	return 0;
+}
+
+/*
+ * The step removed directory DST (record name NM) that held its own
+ * earlier outputs, hidden from it: its rmdir succeeded where under bash
+ * it would have failed on them (REVIEW17 H9).  Remove what it held but
+ * those, which stay with the directory: nothing the step did not see
+ * is lost.
+ */
+static void delete_but_hidden(struct exec_commit *c, const char *dst, const char *nm)
+{
+	struct strbuf sub = STRBUF_INIT, subnm = STRBUF_INIT;
+	DIR *d = opendir(dst);
+	struct dirent *e;
+	struct stat st;
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		join(&sub, dst, e->d_name);
+		join(&subnm, nm, e->d_name);
+		if (hidden_at(c, subnm.buf) >= 0 || lstat(sub.buf, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && hidden_below(c, subnm.buf)) {
+			delete_but_hidden(c, sub.buf, subnm.buf);
+			continue;
+		}
+		add_op(c, OP_DELETE, NULL, sub.buf, 0);
+		add_write(c, subnm.buf, EXEC_WRITE_DELETED);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&sub);
+	strbuf_release(&subnm);
+}
+
 /* A directory being walked by scan_tree(): its sorted entries, the next
  * one to look at, its path below the upper directory, and a descriptor
  * of it while it is the one walked (-1 while one below it is). */
@@ -258,7 +301,9 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 			 * there and removed again leaves another whiteout.) */
 			if (hid >= 0 && (!c->hidden_ino || c->hidden_ino[hid] == st.st_ino))
 				continue;
-			if (have_old) {
+			if (have_old && S_ISDIR(old.st_mode) && hidden_below(c, nm.buf)) {
+				delete_but_hidden(c, dst.buf, nm.buf);
+			} else if (have_old) {
 				add_op(c, OP_DELETE, NULL, dst.buf, 0);
 				add_write(c, nm.buf, EXEC_WRITE_DELETED);
 			}
@@ -266,7 +311,9 @@ static int scan_tree(struct exec_commit *c, const char *upper, const char *targe
 			int fd =
 			    openat(f->fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			int opaque = fd >= 0 && is_opaque_fd(fd);
-			if (have_old && (opaque || !S_ISDIR(old.st_mode)))
+			if (have_old && opaque && S_ISDIR(old.st_mode) && hidden_below(c, nm.buf))
+				delete_but_hidden(c, dst.buf, nm.buf);
+			else if (have_old && (opaque || !S_ISDIR(old.st_mode)))
 				add_op(c, OP_DELETE, NULL, dst.buf, 0);
 			if (!have_old || opaque || !S_ISDIR(old.st_mode)) {
 				struct exec_write *w;
