@@ -208,7 +208,7 @@ static int add_words(struct prov_store *st, int64_t ord, const char *joined)
 	static const char prog_sql[] = "INSERT OR IGNORE INTO prog(key, ord) VALUES (?1, ?2)";
 	const char *p = joined;
 	int first = 1, ret = 0;
-	char *lead = xstrndup(joined, PROV_QDB_LEAD);
+	char *lead = xstrndup(joined, strnlen(joined, PROV_QDB_LEAD));
 
 	ret = add_key(st, prog_sql, lead, ord);
 	free(lead);
