@@ -474,6 +474,8 @@ static int cmp_ord(const void *a, const void *b)
 static void ords_sort(struct ords *o)
 {
 	size_t i, k = 0;
+	if (!o->nr)
+		return;
 	qsort(o->v, o->nr, sizeof(*o->v), cmp_ord);
 	for (i = 0; i < o->nr; i++)
 		if (!k || o->v[k - 1] != o->v[i])
