@@ -1621,43 +1621,49 @@ static void own_outputs(struct strvec *own, struct exec_session *s, json_t *cand
 	struct strbuf abs = STRBUF_INIT;
 	json_t *cand, *w;
 	size_t i, k;
-	json_array_foreach(cands, i, cand)
-	{
-		json_array_foreach(json_object_get(cand, "writes"), k, w)
-		{
-			const char *path = str(w, "path"), *want = str(w, "sha256");
-			const char *kind = str(w, "kind");
-			char sha[SHA256_HEX_LEN + 1];
-			struct stat st;
-			/* Only a path the step found absent and made. */
-			if (!path || !want || *path == '/' || !kind || strcmp(kind, "file") ||
-			    !json_is_true(json_object_get(w, "created")))
-				continue;
-			strbuf_reset(&abs);
-			strbuf_addf(&abs, "%s/%s", s->root, path);
-			if (exec__in_sorted(own, abs.buf) || lstat(abs.buf, &st) < 0 ||
-			    !S_ISREG(st.st_mode) || exec__hash_file(s, sha, abs.buf, &st) < 0 ||
-			    strcmp(sha, want))
-				continue;
-			strvec_push(own, abs.buf);
-			qsort(own->v, own->nr, sizeof(char *), cmp_entry);
-		}
-	}
-	/* Exactly what a run can hide (exec__steprun_prepare()): a file
-	 * whose directories are plain ones of the project, in a directory
-	 * that keeps another entry (one that would look empty could be
-	 * removed by the step, where under bash rmdir fails).  Any other
-	 * stays seen, an input. */
+	json_array_foreach(cands, i,
+			   cand){ json_array_foreach(json_object_get(cand, "writes"), k, w){
+	    const char *path = str(w, "path"), *want = str(w, "sha256");
+	const char *kind = str(w, "kind");
+	char sha[SHA256_HEX_LEN + 1];
+	struct stat st;
+	/* Only a path the step found absent and made. */
+	if (!path || !want || *path == '/' || !kind || strcmp(kind, "file") ||
+	    !json_is_true(json_object_get(w, "created")))
+		continue;
+	strbuf_reset(&abs);
+	strbuf_addf(&abs, "%s/%s", s->root, path);
+	if (exec__in_sorted(own, abs.buf) || lstat(abs.buf, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    exec__hash_file(s, sha, abs.buf, &st) < 0 || strcmp(sha, want))
+		continue;
+	strvec_push(own, abs.buf);
+	qsort(own->v, own->nr, sizeof(char *), cmp_entry);
+}
+}
+/* Exactly what a run can hide (exec__steprun_prepare()): a file
+ * whose directories are plain ones of the project, in a directory
+ * that keeps another entry (one that would look empty could be
+ * removed by the step, where under bash rmdir fails).  Any other
+ * stays seen, an input. */
+{
+	/* Decided against the whole list, then kept: the test looks
+	 * the others up in it. */
+	char *keep = xcalloc(own->nr + 1, 1);
+	for (i = 0; i < own->nr; i++)
+		keep[i] = (char)exec__hideable(s, own->v[i], own);
 	for (i = 0, k = 0; i < own->nr; i++) {
-		if (exec__hideable(s, own->v[i], own))
+		if (keep[i])
 			own->v[k++] = own->v[i];
 		else
 			free(own->v[i]);
 	}
+	free(keep);
 	own->nr = k;
-	own->v[k] = NULL;
-	err_clear();
-	strbuf_release(&abs);
+	if (own->v)
+		own->v[k] = NULL;
+}
+err_clear();
+strbuf_release(&abs);
 }
 
 /* The end state STATE (text) with the session's own expand_aliases (a

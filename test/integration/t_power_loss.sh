@@ -151,6 +151,7 @@ done
 phase "after a whole run"
 run_cairn run s.sh
 expect_eq "a whole run" 0 "$RC"
+[ "$RC" -eq 0 ] || echo "$ERR" >&2
 # One fsync of an unrelated file: the journal commits the renames, not
 # the bytes of files nobody synced.
 python3 -c 'import os; fd = os.open("unrelated", os.O_WRONLY | os.O_CREAT); os.write(fd, b"x"); os.fsync(fd)'
