@@ -270,8 +270,8 @@ static int program_match_with(json_t *rec, const char *command, const char *arg)
 	struct strvec w = STRVEC_INIT;
 	struct strbuf joined = STRBUF_INIT;
 	const char *cmd = json_string_value(json_object_get(rec, "command")) ?: "";
-	json_t *e, *a;
-	size_t i, j;
+	json_t *e;
+	size_t i;
 	int hit;
 
 	if (!command && !arg)
@@ -283,15 +283,7 @@ static int program_match_with(json_t *rec, const char *command, const char *arg)
 	{
 		if (hit)
 			break;
-		strbuf_reset(&joined);
-		json_array_foreach(json_object_get(e, "argv"), j, a)
-		{
-			if (!json_is_string(a))
-				continue;
-			if (joined.len)
-				strbuf_addch(&joined, ' ');
-			strbuf_addstr(&joined, json_string_value(a));
-		}
+		prov__argv_join(&joined, e);
 		split_words(&w, joined.buf);
 		hit = words_match(command, arg, &w, joined.buf);
 		strvec_clear(&w);
@@ -483,10 +475,28 @@ static void ords_sort(struct ords *o)
 	o->nr = k;
 }
 
-/* Append the ords SQL (one integer column, up to two text parameters)
- * gives. */
-static int ords_sql(struct ords *out, struct prov_store *st, const char *sql, const char *a1,
-		    const char *a2)
+void prov__argv_join(struct strbuf *sb, json_t *e)
+{
+	json_t *a;
+	size_t j;
+	strbuf_reset(sb);
+	json_array_foreach(json_object_get(e, "argv"), j, a)
+	{
+		if (!json_is_string(a))
+			continue;
+		if (sb->len)
+			strbuf_addch(sb, ' ');
+		strbuf_addstr(sb, json_string_value(a));
+	}
+}
+
+/*
+ * Run SQL (up to two text parameters A1, A2) and hand each row's first
+ * column: into ORDS as an integer, or into STRINGS as text (a
+ * NULL left out).
+ */
+static int rows_sql(struct prov_store *st, const char *sql, const char *a1, const char *a2,
+		    struct ords *ords, struct strvec *strings)
 {
 	sqlite3_stmt *s = prov__qdb_stmt(st, sql);
 	int rc;
@@ -496,8 +506,12 @@ static int ords_sql(struct ords *out, struct prov_store *st, const char *sql, co
 		sqlite3_bind_text(s, 1, a1, -1, SQLITE_TRANSIENT);
 	if (a2)
 		sqlite3_bind_text(s, 2, a2, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		ords_add(out, sqlite3_column_int64(s, 0));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (ords)
+			ords_add(ords, sqlite3_column_int64(s, 0));
+		else if (sqlite3_column_text(s, 0))
+			strvec_push(strings, (const char *)sqlite3_column_text(s, 0));
+	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return err_set(CAIRN_ERROR, "the query index: %s",
@@ -505,26 +519,18 @@ static int ords_sql(struct ords *out, struct prov_store *st, const char *sql, co
 	return 0;
 }
 
-/* The strings SQL (one text column, one parameter) gives, into OUT. */
+/* The ords SQL (one integer column) gives, appended to OUT. */
+static int ords_sql(struct ords *out, struct prov_store *st, const char *sql, const char *a1,
+		    const char *a2)
+{
+	return rows_sql(st, sql, a1, a2, out, NULL);
+}
+
+/* The strings SQL (one text column) gives, appended to OUT. */
 static int strings_sql(struct strvec *out, struct prov_store *st, const char *sql, const char *a1,
 		       const char *a2)
 {
-	sqlite3_stmt *s = prov__qdb_stmt(st, sql);
-	int rc;
-	if (!s)
-		return -1;
-	if (a1)
-		sqlite3_bind_text(s, 1, a1, -1, SQLITE_TRANSIENT);
-	if (a2)
-		sqlite3_bind_text(s, 2, a2, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (sqlite3_column_text(s, 0))
-			strvec_push(out, (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return err_set(CAIRN_ERROR, "the query index: %s",
-			       sqlite3_errmsg(sqlite3_db_handle(s)));
-	return 0;
+	return rows_sql(st, sql, a1, a2, NULL, out);
 }
 
 /* The literal text a glob starts with (up to its first special

@@ -197,6 +197,8 @@ int prov__qdb_get(struct sqlite3 **out, struct prov_store *st);
 /* A prepared statement for SQL (a string constant: cached by address),
  * reset and unbound; NULL with the error set. */
 struct sqlite3_stmt *prov__qdb_stmt(struct prov_store *st, const char *sql);
+/* The argv of exec_tree entry E joined by spaces into SB (reset first). */
+void prov__argv_join(struct strbuf *sb, json_t *e);
 /* Every entry of the path index (as prov__index_all_paths()), from the
  * query index. */
 int prov__qdb_latest(json_t **out, struct prov_store *st);

@@ -378,7 +378,7 @@ static int add_step(struct prov_store *st, int64_t ord, const git_oid *icommit,
 	sqlite3_stmt *s;
 	struct strbuf joined = STRBUF_INIT;
 	const char *p;
-	size_t i, j;
+	size_t i;
 	int ret;
 
 	git_oid_tostr(ihex, sizeof(ihex), icommit);
@@ -404,16 +404,7 @@ static int add_step(struct prov_store *st, int64_t ord, const git_oid *icommit,
 		goto out;
 	json_array_foreach(json_object_get(rec, "exec_tree"), i, e)
 	{
-		json_t *a;
-		strbuf_reset(&joined);
-		json_array_foreach(json_object_get(e, "argv"), j, a)
-		{
-			if (!json_is_string(a))
-				continue;
-			if (joined.len)
-				strbuf_addch(&joined, ' ');
-			strbuf_addstr(&joined, json_string_value(a));
-		}
+		prov__argv_join(&joined, e);
 		if ((ret = add_words(st, ord, joined.buf)) < 0)
 			goto out;
 	}
